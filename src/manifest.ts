@@ -1,0 +1,48 @@
+// The build manifest (<rom>.json): what the builder says it laid out, as plain data.
+// Written by the image machinery, read by the checker's --manifest rule and by reports.
+// Shared here so that neither side imports the other.
+
+import type { RelocType } from "./layout/types.ts";
+
+export type Placement =
+  | "inline" // the body fits its 32-byte slot
+  | "outOfLine" // the slot holds `jmp body; ud2`, the body follows the table
+  | "absent" // the backend does not implement it: defined stub, relocation NONE
+  | "image"; // provided by the image machinery itself (GetRelocationInfo)
+
+export interface Region {
+  offset: number;
+  size: number;
+}
+
+export interface ManifestCall {
+  number: number;
+  name: string;
+  slot: Region & { used: number };
+  placement: Placement;
+  /** Out-of-line body, when placement is "outOfLine". */
+  body?: Region;
+  reloc: RelocType;
+  /** sha256 (hex) of the slot bytes followed by the body bytes, if any. */
+  sha256: string;
+}
+
+export interface Manifest {
+  tool: "vmirom";
+  backend: string;
+  layout: string;
+  api: { major: number; minor: number };
+  size: number;
+  sha256: string;
+  /** Header fields by name, decoded (numbers, or strings for ASCII fields). */
+  header: Record<string, number | string>;
+  pci: Region;
+  pnp: Region;
+  license: Region & { text: string };
+  relocTable: Region;
+  strings: Region[];
+  init16: Region;
+  jumpPoints: Array<Region & { role: string; target: number }>;
+  calls: ManifestCall[];
+  shared: Array<Region & { name: string }>;
+}
