@@ -1,0 +1,437 @@
+// The DSL: one method per mnemonic, recording nodes. Nothing is laid out here; `assemble()` (layout.ts)
+// turns the recorded program into bytes, symbols and a listing.
+//
+//   const a = new Assembler();
+//   const done = a.newLabel("done");
+//   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
+
+import { diag, type Diagnostic } from "../diagnostics.ts";
+import { encode, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Prefixes } from "./encoder.ts";
+import type { InsInfo, Node } from "./nodes.ts";
+import {
+  expr,
+  isExpr,
+  Label,
+  type Expr,
+  type Mem16,
+  type Mem32,
+  type Mem64,
+  type Mem8,
+  type MemAny,
+  type MemFar,
+  type Reg16,
+  type Reg32,
+  type Reg8,
+  type SegReg,
+  type CtrlReg,
+  type DbgReg,
+} from "./operands.ts";
+import { CONDITIONS } from "./table.ts";
+import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
+
+type RM8 = Reg8 | Mem8;
+type RM16 = Reg16 | Mem16;
+type RM32 = Reg32 | Mem32;
+type Void = void;
+
+/** add/or/adc/sbb/and/sub/xor/cmp/test/mov-like two-operand forms. */
+interface Binary {
+  (dst: RM8, src: Reg8 | Expr): Void;
+  (dst: Reg8, src: RM8): Void;
+  (dst: RM16, src: Reg16 | Expr): Void;
+  (dst: Reg16, src: RM16): Void;
+  (dst: RM32, src: Reg32 | Expr): Void;
+  (dst: Reg32, src: RM32): Void;
+}
+interface Mov extends Binary {
+  (dst: RM16 | Reg32, src: SegReg): Void;
+  (dst: SegReg, src: RM16 | Reg32): Void;
+  (dst: Reg32, src: CtrlReg | DbgReg): Void;
+  (dst: CtrlReg | DbgReg, src: Reg32): Void;
+}
+interface Unary {
+  (dst: RM8 | RM16 | RM32): Void;
+}
+interface Shift {
+  (dst: RM8 | RM16 | RM32, count?: Expr | Reg8): Void;
+}
+interface Double {
+  (dst: RM16, src: Reg16, count: Expr | Reg8): Void;
+  (dst: RM32, src: Reg32, count: Expr | Reg8): Void;
+}
+interface BitTest {
+  (dst: RM16, bit: Reg16 | Expr): Void;
+  (dst: RM32, bit: Reg32 | Expr): Void;
+}
+interface RegRm {
+  (dst: Reg16, src: RM16): Void;
+  (dst: Reg32, src: RM32): Void;
+}
+interface Extend {
+  (dst: Reg16, src: RM8): Void;
+  (dst: Reg32, src: RM8 | RM16): Void;
+}
+interface Imul {
+  (src: RM8 | RM16 | RM32): Void;
+  (dst: Reg16, src: RM16 | Expr): Void;
+  (dst: Reg32, src: RM32 | Expr): Void;
+  (dst: Reg16, src: RM16, imm: Expr): Void;
+  (dst: Reg32, src: RM32, imm: Expr): Void;
+}
+type BranchSize = "short" | "long";
+interface JumpLike {
+  (target: Expr, size?: BranchSize): Void;
+  (target: RM32 | RM16 | MemFar | FarPtr): Void;
+}
+interface Cond {
+  (target: Expr, size?: BranchSize): Void;
+}
+interface Rel8Only {
+  (target: Expr): Void;
+}
+interface NoOps {
+  (): Void;
+}
+interface Push {
+  (src: Reg16 | Reg32 | Mem16 | Mem32 | SegReg | Expr): Void;
+}
+interface Pop {
+  (dst: Reg16 | Reg32 | Mem16 | Mem32 | SegReg): Void;
+}
+interface MemOnly {
+  (m: MemAny): Void;
+}
+interface Selector {
+  (src: RM16 | Reg32): Void;
+}
+
+/** Methods installed from the opcode table at module load (see `installMnemonics`). */
+export interface Mnemonics {
+  mov: Mov;
+  add: Binary; or: Binary; adc: Binary; sbb: Binary; and: Binary; sub: Binary; xor: Binary; cmp: Binary; test: Binary;
+  xchg: Binary; cmpxchg: Binary; xadd: Binary;
+  cmpxchg8b(m: Mem64 | MemAny): Void;
+  movzx: Extend; movsx: Extend;
+  lea(dst: Reg16 | Reg32, src: MemAny): Void;
+  bswap(r: Reg32): Void;
+  cbw: NoOps; cwde: NoOps; cwd: NoOps; cdq: NoOps;
+  inc: Unary; dec: Unary; not: Unary; neg: Unary; mul: Unary; div: Unary; idiv: Unary;
+  imul: Imul;
+  rol: Shift; ror: Shift; rcl: Shift; rcr: Shift; shl: Shift; sal: Shift; shr: Shift; sar: Shift;
+  shld: Double; shrd: Double;
+  bt: BitTest; bts: BitTest; btr: BitTest; btc: BitTest;
+  bsf: RegRm; bsr: RegRm;
+  push: Push; pop: Pop;
+  pusha: NoOps; popa: NoOps; pushf: NoOps; popf: NoOps;
+  enter(size: Expr, level: Expr): Void;
+  leave: NoOps;
+  call: JumpLike; jmp: JumpLike;
+  jecxz: Rel8Only; loop: Rel8Only; loope: Rel8Only; loopz: Rel8Only; loopne: Rel8Only; loopnz: Rel8Only;
+  ret(pop?: Expr): Void;
+  retf(pop?: Expr): Void;
+  iret: NoOps; int3: NoOps; into: NoOps;
+  int(vector: Expr): Void;
+  cli: NoOps; sti: NoOps; cld: NoOps; std: NoOps; clc: NoOps; stc: NoOps; cmc: NoOps; sahf: NoOps; lahf: NoOps;
+  hlt: NoOps; pause: NoOps; ud2: NoOps;
+  nop(m?: RM16 | RM32): Void;
+  cpuid: NoOps; rdtsc: NoOps; rdmsr: NoOps; wrmsr: NoOps; rdpmc: NoOps;
+  lgdt: MemOnly; sgdt: MemOnly; lidt: MemOnly; sidt: MemOnly; invlpg: MemOnly;
+  lldt: Selector; ltr: Selector; lmsw: Selector; verr: Selector; verw: Selector;
+  sldt: Selector; str: Selector; smsw: Selector;
+  lar: RegRm; lsl: RegRm;
+  clts: NoOps; invd: NoOps; wbinvd: NoOps; lfence: NoOps; mfence: NoOps; sfence: NoOps;
+  sysenter: NoOps; sysexit: NoOps; vmcall: NoOps; vmmcall: NoOps;
+  in(dst: Reg8 | Reg16 | Reg32, port: Expr | Reg16): Void;
+  out(port: Expr | Reg16, src: Reg8 | Reg16 | Reg32): Void;
+  insb: NoOps; insw: NoOps; insd: NoOps; outsb: NoOps; outsw: NoOps; outsd: NoOps;
+  movsb: NoOps; movsw: NoOps; movsd: NoOps; cmpsb: NoOps; cmpsw: NoOps; cmpsd: NoOps;
+  stosb: NoOps; stosw: NoOps; stosd: NoOps; lodsb: NoOps; lodsw: NoOps; lodsd: NoOps;
+  scasb: NoOps; scasw: NoOps; scasd: NoOps;
+  xlat: NoOps;
+  // Condition-code families (every alias of CONDITIONS).
+  jo: Cond; jno: Cond; jb: Cond; jc: Cond; jnae: Cond; jae: Cond; jnb: Cond; jnc: Cond; je: Cond; jz: Cond;
+  jne: Cond; jnz: Cond; jbe: Cond; jna: Cond; ja: Cond; jnbe: Cond; js: Cond; jns: Cond; jp: Cond; jpe: Cond;
+  jnp: Cond; jpo: Cond; jl: Cond; jnge: Cond; jge: Cond; jnl: Cond; jle: Cond; jng: Cond; jg: Cond; jnle: Cond;
+  seto(d: RM8): Void; setno(d: RM8): Void; setb(d: RM8): Void; setc(d: RM8): Void; setnae(d: RM8): Void;
+  setae(d: RM8): Void; setnb(d: RM8): Void; setnc(d: RM8): Void; sete(d: RM8): Void; setz(d: RM8): Void;
+  setne(d: RM8): Void; setnz(d: RM8): Void; setbe(d: RM8): Void; setna(d: RM8): Void; seta(d: RM8): Void;
+  setnbe(d: RM8): Void; sets(d: RM8): Void; setns(d: RM8): Void; setp(d: RM8): Void; setpe(d: RM8): Void;
+  setnp(d: RM8): Void; setpo(d: RM8): Void; setl(d: RM8): Void; setnge(d: RM8): Void; setge(d: RM8): Void;
+  setnl(d: RM8): Void; setle(d: RM8): Void; setng(d: RM8): Void; setg(d: RM8): Void; setnle(d: RM8): Void;
+  cmovo: RegRm; cmovno: RegRm; cmovb: RegRm; cmovc: RegRm; cmovnae: RegRm; cmovae: RegRm; cmovnb: RegRm;
+  cmovnc: RegRm; cmove: RegRm; cmovz: RegRm; cmovne: RegRm; cmovnz: RegRm; cmovbe: RegRm; cmovna: RegRm;
+  cmova: RegRm; cmovnbe: RegRm; cmovs: RegRm; cmovns: RegRm; cmovp: RegRm; cmovpe: RegRm; cmovnp: RegRm;
+  cmovpo: RegRm; cmovl: RegRm; cmovnge: RegRm; cmovge: RegRm; cmovnl: RegRm; cmovle: RegRm; cmovng: RegRm;
+  cmovg: RegRm; cmovnle: RegRm;
+}
+
+export interface AssemblerOptions {
+  /** Initial code size (default 32). Switch with `bits()`. */
+  bits?: Bits;
+  /** Address of the program's first byte: label values are origin + offset (default 0). */
+  origin?: number;
+  /** Record the TypeScript source line of every node for listings and errors (default true). */
+  captureSource?: boolean;
+}
+
+const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
+const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
+
+let nextLabelId = 1;
+
+export class Assembler {
+  readonly nodes: Node[] = [];
+  readonly errors: Diagnostic[] = [];
+  readonly origin: number;
+  readonly captureSource: boolean;
+  private mode: Bits;
+  private pending: Prefixes & { text: string } = { text: "" };
+  private scope = "";
+  private readonly bound = new Set<Label>();
+  private readonly named = new Map<string, Label>();
+
+  constructor(options: AssemblerOptions = {}) {
+    this.mode = options.bits ?? 32;
+    this.origin = options.origin ?? 0;
+    this.captureSource = options.captureSource ?? true;
+  }
+
+  get currentBits(): Bits {
+    return this.mode;
+  }
+
+  /** Switch between 32- and 16-bit code (the BIOS calls an option ROM's init entry in real mode). */
+  bits(b: Bits): void {
+    this.mode = b;
+  }
+
+  // --- labels
+
+  /** A label to bind later with `label()`. Names starting with "." are local to the last global label. */
+  newLabel(name?: string): Label {
+    const id = nextLabelId++;
+    if (name === undefined) return new Label(id, `.L${id}`);
+    const full = name.startsWith(".") ? `${this.scope}${name}` : name;
+    const existing = this.named.get(full);
+    if (existing) return existing;
+    const l = new Label(id, full);
+    this.named.set(full, l);
+    return l;
+  }
+
+  /** Binds a label here (creating it from a name if needed) and returns it. */
+  label(l: Label | string): Label {
+    const lab = typeof l === "string" ? this.newLabel(l) : l;
+    if (this.bound.has(lab)) {
+      this.error("ASM_DUPLICATE_LABEL", `label '${lab.name}' is defined twice`, lab.name);
+      return lab;
+    }
+    this.bound.add(lab);
+    if (!lab.name.startsWith(".")) this.scope = lab.name;
+    this.nodes.push({ k: "label", label: lab, ...this.src() });
+    return lab;
+  }
+
+  isBound(l: Label): boolean {
+    return this.bound.has(l);
+  }
+
+  // --- prefixes (apply to the next instruction)
+
+  lock(): this {
+    this.pending.lock = true;
+    this.pending.text += "lock ";
+    return this;
+  }
+  rep(): this {
+    this.pending.rep = 0xf3;
+    this.pending.text += "rep ";
+    return this;
+  }
+  repe(): this {
+    this.pending.rep = 0xf3;
+    this.pending.text += "repz ";
+    return this;
+  }
+  repne(): this {
+    this.pending.rep = 0xf2;
+    this.pending.text += "repnz ";
+    return this;
+  }
+
+  // --- data and placement directives
+
+  db(...values: (Expr | string)[]): void {
+    for (const v of values) {
+      if (typeof v === "string") this.ascii(v);
+      else this.data(1, [v]);
+    }
+  }
+  dw(...values: Expr[]): void {
+    this.data(2, values);
+  }
+  dd(...values: Expr[]): void {
+    this.data(4, values);
+  }
+  dq(...values: (number | bigint)[]): void {
+    const bytes = new Uint8Array(8 * values.length);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, BigInt(v)), true));
+    this.nodes.push({ k: "fixed", bytes, fixups: [], data: { unit: 8, values: values.map(Number) }, ...this.src() });
+  }
+  /** Raw bytes (no NUL added). */
+  ascii(text: string): void {
+    this.text(text, false);
+  }
+  /** A NUL-terminated string. */
+  asciz(text: string): void {
+    this.text(text, true);
+  }
+  bytes(b: Uint8Array | readonly number[]): void {
+    this.nodes.push({ k: "fixed", bytes: Uint8Array.from(b), fixups: [], data: { unit: 1, values: [...b] }, ...this.src() });
+  }
+  /** `count` copies of `byte`. */
+  fill(count: number, byte = 0): void {
+    if (!Number.isInteger(count) || count < 0) return this.error("ASM_BAD_DIRECTIVE", `fill count ${count} is not a non-negative integer`);
+    this.nodes.push({ k: "fixed", bytes: new Uint8Array(count).fill(byte), fixups: [], data: { unit: 1, values: [] }, ...this.src() });
+  }
+  /** Repeats what `body` records `count` times. */
+  times(count: number, body: (i: number) => void): void {
+    for (let i = 0; i < count; i++) body(i);
+  }
+  /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
+  align(n: number, fill: number | "nop" = 0): void {
+    if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
+    this.nodes.push({ k: "align", n, fill, bits: this.mode, ...this.src() });
+  }
+  /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
+  org(offset: number, fill = 0): void {
+    this.nodes.push({ k: "org", offset, fill, ...this.src() });
+  }
+
+  // --- instructions
+
+  /** Records one instruction by mnemonic; the typed methods below all come here. */
+  ins(mnemonic: string, ops: readonly AnyOperand[], size?: BranchSize): void {
+    const prefixes = this.pending;
+    this.pending = { text: "" };
+    const src = this.src();
+    if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
+    if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
+    if ((mnemonic === "ret" || mnemonic === "retf") && ops.length === 1 && ops[0] === undefined) ops = [];
+    if (mnemonic === "nop" && ops.length === 1 && ops[0] === undefined) ops = [];
+    // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
+    if (JUMPS.has(mnemonic) && ops.length === 1 && isExpr(ops[0])) {
+      const s = match(mnemonic, ops, (r) => r.toks[0] === "rel8");
+      const l = match(mnemonic, ops, (r) => r.toks[0] === "rel32");
+      if (!s.ok || !l.ok) return this.error("ASM_INVALID_OPERANDS", `${mnemonic}: no relative form`);
+      const shortEnc = encode(s.row, ops, this.mode, prefixes);
+      const longEnc = encode(l.row, ops, this.mode, prefixes);
+      const info = (row: typeof s.row): InsInfo => ({ row, ops, bits: this.mode, prefixText: prefixes.text });
+      const mk = (e: typeof shortEnc) => ({ bytes: Uint8Array.from(e.bytes), fixups: e.fixups });
+      if (size === "short" || size === "long") {
+        const e = size === "short" ? shortEnc : longEnc;
+        this.nodes.push({ k: "fixed", ...mk(e), ins: info(size === "short" ? s.row : l.row), ...src });
+      } else {
+        this.nodes.push({ k: "branch", short: mk(shortEnc), long: mk(longEnc), shortIns: info(s.row), longIns: info(l.row), target: expr(ops[0] as Expr), ...src });
+      }
+      return;
+    }
+    const m = match(mnemonic, ops);
+    if (!m.ok) return this.error(m.code, m.message);
+    try {
+      const e = encode(m.row, ops, this.mode, prefixes);
+      this.nodes.push({ k: "fixed", bytes: Uint8Array.from(e.bytes), fixups: e.fixups, ins: { row: m.row, ops, bits: this.mode, prefixText: prefixes.text }, ...src });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
+      this.error(code, `${mnemonic}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Lays out and encodes the program (see layout.ts). */
+  assemble(options: AssembleOptions = {}): AssembleResult {
+    return layoutProgram(this, options);
+  }
+
+  // --- internals
+
+  private data(unit: 1 | 2 | 4, values: readonly Expr[]): void {
+    const bytes = new Uint8Array(unit * values.length);
+    const fixups: { at: number; size: 1 | 2 | 4; value: ReturnType<typeof expr>; rel: boolean }[] = [];
+    values.forEach((v, i) => {
+      if (typeof v === "number") {
+        const lim = 2 ** (8 * unit);
+        if (!Number.isInteger(v) || v < -lim / 2 || v >= lim) {
+          this.error("ASM_IMM_RANGE", `d${unit === 1 ? "b" : unit === 2 ? "w" : "d"} value ${v} does not fit ${unit * 8} bits`);
+          return;
+        }
+        for (let b = 0; b < unit; b++) bytes[i * unit + b] = (v >>> (8 * b)) & 0xff;
+      } else fixups.push({ at: i * unit, size: unit, value: expr(v), rel: false });
+    });
+    this.nodes.push({ k: "fixed", bytes, fixups, data: { unit, values }, ...this.src() });
+  }
+
+  private text(t: string, zero: boolean): void {
+    const bytes = new Uint8Array(t.length + (zero ? 1 : 0));
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c > 0xff) return this.error("ASM_BAD_DIRECTIVE", `string ${JSON.stringify(t)} has a character above 0xFF`);
+      bytes[i] = c;
+    }
+    this.nodes.push({ k: "fixed", bytes, fixups: [], data: { text: t, zero }, ...this.src() });
+  }
+
+  private error(code: string, message: string, label?: string): void {
+    const s = this.src();
+    this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
+  }
+
+  /** The first stack frame outside src/asm: the line of the program that called the DSL. */
+  private src(): { src?: string } {
+    if (!this.captureSource) return {};
+    const stack = new Error().stack ?? "";
+    for (const line of stack.split("\n").slice(1)) {
+      if (line.includes("/src/asm/") || line.includes("node:internal")) continue;
+      const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
+      if (m) return { src: `${shortPath(m[1]!)}:${m[2]}` };
+    }
+    return {};
+  }
+}
+
+function shortPath(p: string): string {
+  const s = p.replace(/^file:\/\//, "");
+  const i = s.search(/\/(roms|src|test|scripts)\//);
+  return i >= 0 ? s.slice(i + 1) : s;
+}
+
+// Every mnemonic of the table becomes a method that records it.
+export interface Assembler extends Mnemonics {}
+function installMnemonics(): void {
+  const proto = Assembler.prototype as unknown as Record<string, unknown>;
+  const names = new Set<string>();
+  for (const c of CONDITIONS.flat()) for (const p of ["j", "set", "cmov"]) names.add(p + c);
+  for (const m of [
+    "mov", "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test", "xchg", "cmpxchg", "xadd", "cmpxchg8b",
+    "movzx", "movsx", "lea", "bswap", "cbw", "cwde", "cwd", "cdq", "inc", "dec", "not", "neg", "mul", "div", "idiv",
+    "imul", "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar", "shld", "shrd", "bt", "bts", "btr", "btc", "bsf",
+    "bsr", "push", "pop", "pusha", "popa", "pushf", "popf", "enter", "leave", "call", "jmp", "jecxz", "loop",
+    "loope", "loopz", "loopne", "loopnz", "ret", "retf", "iret", "int3", "into", "int", "cli", "sti", "cld", "std",
+    "clc", "stc", "cmc", "sahf", "lahf", "hlt", "pause", "ud2", "nop", "cpuid", "rdtsc", "rdmsr", "wrmsr", "rdpmc",
+    "lgdt", "sgdt", "lidt", "sidt", "invlpg", "lldt", "ltr", "lmsw", "verr", "verw", "sldt", "str", "smsw", "lar",
+    "lsl", "clts", "invd", "wbinvd", "lfence", "mfence", "sfence", "sysenter", "sysexit", "vmcall", "vmmcall", "in",
+    "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
+    "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
+  ]) names.add(m);
+  for (const name of names) {
+    if (!rowsFor(name)) throw new Error(`DSL method ${name} has no row in the opcode table`);
+    proto[name] = function (this: Assembler, ...args: unknown[]) {
+      const last = args[args.length - 1];
+      if (JUMPS.has(name) && (last === "short" || last === "long")) return this.ins(name, args.slice(0, -1) as AnyOperand[], last);
+      return this.ins(name, args as AnyOperand[]);
+    };
+  }
+}
+installMnemonics();
+
+export type { MemAny, Reg8, Reg16, Reg32 };

@@ -1,0 +1,386 @@
+// Encoder: compiles the opcode table once, matches operands against its rows, and turns a row plus operands
+// into bytes with fixups for values that are only known after layout (labels).
+
+import {
+  constantOf,
+  expr,
+  isExpr,
+  isMem,
+  isReg,
+  type Expr,
+  type Gpr,
+  type LabelExpr,
+  type MemAny,
+  type Operand,
+  type Register,
+} from "./operands.ts";
+import { TABLE, type RowSpec } from "./table.ts";
+
+export type Bits = 16 | 32;
+
+/** A far pointer immediate (ljmp/lcall $sel, $off). */
+export interface FarPtr {
+  readonly kind: "far";
+  readonly selector: number;
+  readonly offset: Expr;
+}
+export const far = (selector: number, offset: Expr): FarPtr => Object.freeze({ kind: "far", selector, offset });
+
+export type AnyOperand = Operand | FarPtr;
+
+type Tok =
+  | "r8" | "r16" | "r32" | "rm8" | "rm16" | "rm32" | "m" | "m8" | "m16" | "m32" | "m64" | "mfar"
+  | "imm8" | "imm16" | "imm32" | "rel8" | "rel32" | "ptr" | "moffs8" | "moffs16" | "moffs32"
+  | "AL" | "AX" | "EAX" | "CL" | "DX" | "one" | "sreg" | "creg" | "dreg"
+  | "ES" | "CS" | "SS" | "DS" | "FS" | "GS";
+
+type ImmTok = "ib" | "iw" | "id" | "cb" | "cd" | "cp";
+
+export interface Row {
+  readonly index: number;
+  readonly mnemonic: string;
+  readonly att: string;
+  readonly spec: RowSpec;
+  readonly toks: readonly Tok[];
+  readonly opcode: readonly number[];
+  /** "r" for /r, a digit for /0../7, -1 when the row has no ModRM byte. */
+  readonly modrm: "r" | number;
+  readonly plusReg: boolean;
+  readonly imms: readonly ImmTok[];
+  /** Operand size the row implies (16, 32) or 0 for none. */
+  readonly opsize: 0 | 16 | 32;
+  readonly sx: boolean;
+  readonly relative: boolean;
+}
+
+const TOKENS: Record<string, Tok> = {
+  r8: "r8", r16: "r16", r32: "r32", "r/m8": "rm8", "r/m16": "rm16", "r/m32": "rm32", m: "m", m8: "m8", m16: "m16",
+  m32: "m32", m64: "m64", "m16:32": "mfar", imm8: "imm8", imm16: "imm16", imm32: "imm32", rel8: "rel8",
+  rel32: "rel32", "ptr16:32": "ptr", moffs8: "moffs8", moffs16: "moffs16", moffs32: "moffs32", AL: "AL", AX: "AX",
+  EAX: "EAX", CL: "CL", DX: "DX", "1": "one", Sreg: "sreg", "CR0-CR7": "creg", "DR0-DR7": "dreg", ES: "ES",
+  CS: "CS", SS: "SS", DS: "DS", FS: "FS", GS: "GS",
+};
+const SIZE16: ReadonlySet<Tok> = new Set(["r16", "rm16", "m16", "AX", "moffs16"]);
+const SIZE32: ReadonlySet<Tok> = new Set(["r32", "rm32", "m32", "EAX", "moffs32"]);
+
+function compileRow(spec: RowSpec, index: number): Row {
+  const [mnemonic, operands, opcode, flags = "", att] = spec;
+  const toks = operands.trim() === "" ? [] : operands.split(",").map((s) => {
+    const t = TOKENS[s.trim()];
+    if (!t) throw new Error(`opcode table row ${index} (${mnemonic}): unknown operand token '${s.trim()}'`);
+    return t;
+  });
+  const fl = new Set(flags.split(/\s+/).filter(Boolean));
+  const bytes: number[] = [];
+  let modrm: "r" | number = -1;
+  let plusReg = false;
+  const imms: ImmTok[] = [];
+  for (const part of opcode.split(/\s+/)) {
+    if (/^[0-9A-F]{2}$/.test(part)) bytes.push(parseInt(part, 16));
+    else if (/^[0-9A-F]{2}\+r[bwd]$/.test(part)) {
+      bytes.push(parseInt(part.slice(0, 2), 16));
+      plusReg = true;
+    } else if (part === "/r") modrm = "r";
+    else if (/^\/[0-7]$/.test(part)) modrm = Number(part[1]);
+    else if (["ib", "iw", "id", "cb", "cd", "cp"].includes(part)) imms.push(part as ImmTok);
+    else throw new Error(`opcode table row ${index} (${mnemonic}): unknown opcode part '${part}'`);
+  }
+  let opsize: 0 | 16 | 32 = 0;
+  if (fl.has("o16")) opsize = 16;
+  else if (fl.has("o32")) opsize = 32;
+  else if (!fl.has("nos")) {
+    const t = toks.find((x) => SIZE16.has(x) || SIZE32.has(x));
+    if (t) opsize = SIZE16.has(t) ? 16 : 32;
+  }
+  return {
+    index, mnemonic, att: att ?? mnemonic, spec, toks, opcode: bytes, modrm, plusReg, imms, opsize,
+    sx: fl.has("sx"), relative: toks.includes("rel8") || toks.includes("rel32"),
+  };
+}
+
+export const ROWS: readonly Row[] = TABLE.map(compileRow);
+const BY_MNEMONIC = new Map<string, Row[]>();
+for (const r of ROWS) {
+  let list = BY_MNEMONIC.get(r.mnemonic);
+  if (!list) BY_MNEMONIC.set(r.mnemonic, (list = []));
+  list.push(r);
+}
+export function rowsFor(mnemonic: string): readonly Row[] | undefined {
+  return BY_MNEMONIC.get(mnemonic);
+}
+export const MNEMONICS: readonly string[] = [...BY_MNEMONIC.keys()];
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+function isGpr(o: AnyOperand): o is Gpr {
+  return isReg(o) && o.kind === "gpr";
+}
+
+function fitsSigned8(v: number, size: 16 | 32): boolean {
+  const mask = size === 16 ? 0xffff : 0xffffffff;
+  const lo = size === 16 ? -0x8000 : -0x80000000;
+  if (v < lo || v > mask) return false;
+  const n = v < 0 ? v + mask + 1 : v; // the value as the CPU sees it in `size` bits
+  const s8 = n >= mask + 1 - 0x80 ? n - (mask + 1) : n;
+  return s8 >= -0x80 && s8 <= 0x7f;
+}
+
+/** Why an operand failed a token: "range" when only the immediate's value is wrong. */
+type Fit = true | "range" | false;
+
+function fits(tok: Tok, o: AnyOperand, row: Row): Fit {
+  switch (tok) {
+    case "r8": case "r16": case "r32":
+      return isGpr(o) && o.size === (tok === "r8" ? 8 : tok === "r16" ? 16 : 32);
+    case "rm8": case "rm16": case "rm32": {
+      const s = tok === "rm8" ? 8 : tok === "rm16" ? 16 : 32;
+      return (isGpr(o) && o.size === s) || (isMem(o) && o.size === s);
+    }
+    case "m": return isMem(o);
+    case "m8": return isMem(o) && o.size === 8;
+    case "m16": return isMem(o) && o.size === 16;
+    case "m32": return isMem(o) && o.size === 32;
+    case "m64": return isMem(o) && (o.size === 64 || o.size === 0);
+    case "mfar": return isMem(o) && o.size === 48;
+    case "moffs8": case "moffs16": case "moffs32": {
+      const s = tok === "moffs8" ? 8 : tok === "moffs16" ? 16 : 32;
+      return isMem(o) && o.size === s && !o.base && !o.index;
+    }
+    case "AL": return isGpr(o) && o.size === 8 && o.code === 0;
+    case "AX": return isGpr(o) && o.size === 16 && o.code === 0;
+    case "EAX": return isGpr(o) && o.size === 32 && o.code === 0;
+    case "CL": return isGpr(o) && o.size === 8 && o.code === 1;
+    case "DX": return isGpr(o) && o.size === 16 && o.code === 2;
+    case "sreg": return isReg(o) && o.kind === "sreg";
+    case "ES": case "CS": case "SS": case "DS": case "FS": case "GS":
+      return isReg(o) && o.kind === "sreg" && o.name === tok.toLowerCase();
+    case "creg": return isReg(o) && o.kind === "creg";
+    case "dreg": return isReg(o) && o.kind === "dreg";
+    case "ptr": return typeof o === "object" && o !== null && (o as FarPtr).kind === "far";
+    case "rel8": case "rel32": return isExpr(o);
+    case "one": return constantOf(o as Expr) === 1 && isExpr(o);
+    case "imm8": case "imm16": case "imm32": {
+      if (!isExpr(o)) return false;
+      const v = constantOf(o);
+      if (v === undefined) return tok !== "imm8"; // label values are only known later: full-width forms only
+      if (!Number.isInteger(v)) return "range";
+      if (tok === "imm8") {
+        if (row.sx) return fitsSigned8(v, row.opsize === 16 ? 16 : 32) ? true : "range";
+        return v >= -0x80 && v <= 0xff ? true : "range";
+      }
+      if (tok === "imm16") return v >= -0x8000 && v <= 0xffff ? true : "range";
+      return v >= -0x80000000 && v <= 0xffffffff ? true : "range";
+    }
+  }
+}
+
+export type MatchResult =
+  | { ok: true; row: Row }
+  | { ok: false; code: "ASM_UNKNOWN_MNEMONIC" | "ASM_INVALID_OPERANDS" | "ASM_SIZE_MISMATCH" | "ASM_IMM_RANGE" | "ASM_SIZE_NEEDED"; message: string };
+
+export function describeOperand(o: AnyOperand): string {
+  if (isReg(o)) return o.name;
+  if (isMem(o)) return o.size ? `m${o.size === 48 ? "16:32" : o.size}` : "m (unsized)";
+  if (typeof o === "object" && o !== null && (o as FarPtr).kind === "far") return "ptr16:32";
+  const v = constantOf(o as Expr);
+  return v === undefined ? "label" : `imm ${v}`;
+}
+
+/** First row of `rows` whose operand tokens accept `ops` (optionally restricted by a predicate). */
+export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r: Row) => boolean): MatchResult {
+  const rows = BY_MNEMONIC.get(mnemonic);
+  if (!rows) return { ok: false, code: "ASM_UNKNOWN_MNEMONIC", message: `unknown instruction '${mnemonic}'` };
+  let rangeRow: Row | undefined;
+  outer: for (const row of rows) {
+    if (row.toks.length !== ops.length || (filter && !filter(row))) continue;
+    let range = false;
+    for (let i = 0; i < ops.length; i++) {
+      const f = fits(row.toks[i]!, ops[i]!, row);
+      if (f === false) continue outer;
+      if (f === "range") range = true;
+    }
+    if (!range) return { ok: true, row };
+    rangeRow ??= row;
+  }
+  const shown = ops.map(describeOperand).join(", ");
+  if (rangeRow) {
+    const i = rangeRow.toks.findIndex((t) => t.startsWith("imm"));
+    return { ok: false, code: "ASM_IMM_RANGE", message: `${mnemonic} ${shown}: immediate ${describeOperand(ops[i]!)} does not fit ${rangeRow.spec[1]}` };
+  }
+  const sized = ops.filter((o) => (isReg(o) && o.kind === "gpr") || (isMem(o) && o.size !== 0)).map((o) => (o as Gpr | MemAny).size);
+  if (sized.length >= 2 && new Set(sized).size > 1 && !["movzx", "movsx", "lar", "lsl", "in", "out", "shl", "shr", "sar", "sal", "rol", "ror", "rcl", "rcr"].includes(mnemonic))
+    return { ok: false, code: "ASM_SIZE_MISMATCH", message: `${mnemonic} ${shown}: operand sizes differ (${sized.join(" vs ")} bits)` };
+  if (ops.some((o) => isMem(o) && o.size === 0) && ops.some(isExpr))
+    return { ok: false, code: "ASM_SIZE_NEEDED", message: `${mnemonic} ${shown}: memory operand needs a size (byte/word/dword)` };
+  const forms = rows.map((r) => r.spec[1] || "(none)").filter((v, i, a) => a.indexOf(v) === i).join(" | ");
+  return { ok: false, code: "ASM_INVALID_OPERANDS", message: `${mnemonic} ${shown}: no such form (valid: ${forms})` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+export interface Fixup {
+  /** Byte position inside the instruction. */
+  at: number;
+  size: 1 | 2 | 4;
+  value: LabelExpr;
+  /** PC-relative: value - (address of the instruction end). */
+  rel: boolean;
+}
+
+export interface Encoded {
+  bytes: number[];
+  fixups: Fixup[];
+}
+
+const SEG_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+// 16-bit ModRM r/m numbers for base/index pairs, keyed by "base,index" register codes.
+const RM16: Record<string, number> = { "3,6": 0, "3,7": 1, "5,6": 2, "5,7": 3, "6,": 4, "7,": 5, "5,": 6, "3,": 7 };
+
+function pushLE(out: number[], v: number, size: number): void {
+  for (let i = 0; i < size; i++) out.push((v >>> (8 * i)) & 0xff);
+}
+
+export class EncodeError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
+  const r = m.base ?? m.index;
+  if (r) return r.size === 16 ? 16 : 32;
+  return bits;
+}
+
+/** ModRM (+SIB, displacement) for a memory operand; `reg` is the ModRM reg field. */
+function encodeMem(out: number[], fixups: Fixup[], reg: number, m: MemAny, bits: Bits): void {
+  const asize = addrSizeOf(m, bits);
+  const dc = constantOf(m.disp);
+  const dispExpr = dc === undefined ? expr(m.disp) : undefined;
+  const disp = dc ?? 0;
+  const fixDisp = (size: 1 | 2 | 4) => {
+    if (dispExpr) fixups.push({ at: out.length, size, value: dispExpr, rel: false });
+    pushLE(out, dispExpr ? 0 : disp, size);
+  };
+  if (asize === 16) {
+    if (m.scale !== 1 && m.index) throw new EncodeError("ASM_INVALID_ADDRESS", "16-bit addressing has no scale");
+    if (!m.base && !m.index) {
+      out.push((reg << 3) | 6);
+      fixDisp(2);
+      return;
+    }
+    let b = m.base?.code, x = m.index?.code;
+    if (b !== undefined && x !== undefined && (b === 6 || b === 7)) [b, x] = [x, b]; // [si+bx] = [bx+si]
+    if (b === undefined) [b, x] = [x, undefined];
+    const rm = RM16[`${b},${x ?? ""}`];
+    if (rm === undefined || m.base?.size === 32) throw new EncodeError("ASM_INVALID_ADDRESS", "invalid 16-bit addressing form (use bx/bp with si/di)");
+    const modv = dispExpr ? 2 : disp === 0 && rm !== 6 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
+    out.push((modv << 6) | (reg << 3) | rm);
+    if (modv === 1) fixDisp(1);
+    else if (modv === 2) fixDisp(2);
+    return;
+  }
+  const base = m.base, index = m.index;
+  if (index && index.code === 4) throw new EncodeError("ASM_INVALID_ADDRESS", "esp cannot be an index register");
+  if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
+  if (!base && !index) {
+    out.push((reg << 3) | 5);
+    fixDisp(4);
+    return;
+  }
+  const ss = m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
+  if (!base) {
+    out.push((reg << 3) | 4, (ss << 6) | (index!.code << 3) | 5);
+    fixDisp(4);
+    return;
+  }
+  const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
+  if (index || base.code === 4) {
+    out.push((modv << 6) | (reg << 3) | 4, (ss << 6) | ((index ? index.code : 4) << 3) | base.code);
+  } else {
+    out.push((modv << 6) | (reg << 3) | base.code);
+  }
+  if (modv === 1) fixDisp(1);
+  else if (modv === 2) fixDisp(4);
+}
+
+export interface Prefixes {
+  lock?: boolean;
+  rep?: 0xf2 | 0xf3;
+}
+
+/** Bytes and fixups of one instruction. Relative operands are emitted with fixups (value = target). */
+export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {
+  const out: number[] = [];
+  const fixups: Fixup[] = [];
+  let memOp: MemAny | undefined;
+  for (const o of ops) if (isMem(o)) memOp = o;
+  // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
+  if (memOp?.seg) out.push(SEG_PREFIX[memOp.seg.code]!);
+  if (memOp && addrSizeOf(memOp, bits) !== bits) out.push(0x67);
+  if (row.opsize !== 0 && row.opsize !== bits) out.push(0x66);
+  if (prefixes?.rep) out.push(prefixes.rep);
+  if (prefixes?.lock) out.push(0xf0);
+
+  // Operand roles: the ModRM reg field takes the special register, else the plain register operand.
+  let regField = typeof row.modrm === "number" ? row.modrm : 0;
+  let rmOp: AnyOperand | undefined;
+  let plusCode = 0;
+  if (row.plusReg) {
+    const i = row.toks.findIndex((t) => t === "r8" || t === "r16" || t === "r32");
+    plusCode = (ops[i] as Gpr).code;
+  }
+  if (row.modrm === "r") {
+    const special = row.toks.findIndex((t) => t === "sreg" || t === "creg" || t === "dreg");
+    let regIdx = special;
+    if (regIdx < 0) regIdx = row.toks.findIndex((t) => t === "r8" || t === "r16" || t === "r32");
+    regField = (ops[regIdx] as Register).code;
+    const rmIdx = row.toks.findIndex((t, i) => i !== regIdx && (t.startsWith("rm") || t.startsWith("m") || t.startsWith("r")));
+    rmOp = ops[rmIdx];
+  } else if (row.modrm !== -1) {
+    const rmIdx = row.toks.findIndex((t) => t.startsWith("rm") || t.startsWith("m") || t === "r16" || t === "r32" || t === "r8");
+    rmOp = ops[rmIdx];
+  }
+  for (let i = 0; i < row.opcode.length; i++) {
+    const last = i === row.opcode.length - 1;
+    out.push(last && row.plusReg ? row.opcode[i]! + plusCode : row.opcode[i]!);
+  }
+  if (row.modrm !== -1) {
+    if (isMem(rmOp!)) encodeMem(out, fixups, regField, rmOp, bits);
+    else out.push(0xc0 | (regField << 3) | (rmOp as Register).code);
+  }
+  // moffs operands carry their address as an immediate-like displacement.
+  const moffsIdx = row.toks.findIndex((t) => t.startsWith("moffs"));
+  if (moffsIdx >= 0) {
+    const m = ops[moffsIdx] as MemAny;
+    const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
+    const c = constantOf(m.disp);
+    if (c === undefined) fixups.push({ at: out.length, size, value: expr(m.disp), rel: false });
+    pushLE(out, c ?? 0, size);
+  }
+  // Immediates, in operand order.
+  const immOps = ops.filter((o, i) => {
+    const t = row.toks[i]!;
+    return t === "imm8" || t === "imm16" || t === "imm32" || t === "rel8" || t === "rel32" || t === "ptr";
+  });
+  row.imms.forEach((kind, j) => {
+    const o = immOps[j]!;
+    if (kind === "cp") {
+      const f = o as FarPtr;
+      const size = bits === 16 ? 2 : 4;
+      const c = constantOf(f.offset);
+      if (c === undefined) fixups.push({ at: out.length, size, value: expr(f.offset), rel: false });
+      pushLE(out, c ?? 0, size);
+      pushLE(out, f.selector, 2);
+      return;
+    }
+    const size: 1 | 2 | 4 = kind === "ib" || kind === "cb" ? 1 : kind === "iw" ? 2 : kind === "cd" ? (bits === 16 ? 2 : 4) : 4;
+    const rel = kind === "cb" || kind === "cd";
+    const c = rel ? undefined : constantOf(o as Expr);
+    if (c === undefined) fixups.push({ at: out.length, size, value: expr(o as Expr), rel });
+    pushLE(out, c ?? 0, size);
+  });
+  return { bytes: out, fixups };
+}

@@ -1,0 +1,183 @@
+// Listing: one line per instruction in objdump's AT&T style (address, bytes, text), symbol headers such as
+// `000005e0 <stub_VMI_SwapPxE>:`, and the TypeScript line that recorded each node.
+// The text is produced from the DSL's own operands (not by decoding the bytes), so that decoding the bytes
+// with objdump or iced-x86 and comparing is a real cross-check.
+
+import { constantOf, isMem, isReg, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
+import type { AnyOperand, FarPtr } from "./encoder.ts";
+import type { InsInfo } from "./nodes.ts";
+import type { AssembleResult, Placed } from "./layout.ts";
+
+type Ok = Extract<AssembleResult, { ok: true }>;
+
+// Instructions whose memory operand never gets an l/w/b suffix in objdump's output.
+const NO_SUFFIX = new Set([
+  "call", "jmp", "lgdt", "sgdt", "lidt", "sidt", "invlpg", "cmpxchg8b", "lldt", "ltr", "sldt", "str", "smsw", "lmsw",
+  "verr", "verw", "lea", "lar", "lsl", "bswap", "seto", "setno", "setb", "setae", "sete", "setne", "setbe", "seta",
+  "sets", "setns", "setp", "setnp", "setl", "setge", "setle", "setg",
+]);
+// String instructions: objdump spells out their implicit operands.
+const STRING_TEXT: Record<string, (w: string, reg: string) => string> = {
+  movs: (w) => `movs${w} %ds:(%esi),%es:(%edi)`,
+  cmps: (w) => `cmps${w} %es:(%edi),%ds:(%esi)`,
+  stos: (_w, r) => `stos ${r},%es:(%edi)`,
+  lods: (_w, r) => `lods %ds:(%esi),${r}`,
+  scas: (_w, r) => `scas %es:(%edi),${r}`,
+  ins: (w) => `ins${w} (%dx),%es:(%edi)`,
+  outs: (w) => `outs${w} %ds:(%esi),(%dx)`,
+};
+
+const hex = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
+const mask = (v: number, bits: number): number => (bits >= 32 ? v >>> 0 : v & ((1 << bits) - 1));
+
+function reg(r: Register): string {
+  return `%${r.name}`;
+}
+
+function memText(m: MemAny, disp: number, forceDisp: boolean): string {
+  const seg = m.seg ? `%${m.seg.name}:` : "";
+  if (!m.base && !m.index) return `${seg}${hex(mask(disp, 32))}`;
+  const inner = m.index ? `(${m.base ? reg(m.base) : ""},${reg(m.index)},${m.scale})` : `(${reg(m.base!)})`;
+  const d = disp !== 0 || forceDisp || !m.base ? hex(disp) : "";
+  return `${seg}${d}${inner}`;
+}
+
+/** Decoded value of a memory displacement, as written in the instruction bytes. */
+function dispOf(bytes: Uint8Array, m: MemAny, value: (e: Expr) => number): { disp: number; explicit: boolean } {
+  const c = constantOf(m.disp);
+  const v = c ?? value(m.disp);
+  // mod=01/10 with a zero displacement is printed as 0x0(...) by objdump; the encoder picks those for [ebp].
+  const explicit = c === undefined || (m.base !== undefined && m.base.code === 5 && m.base.size === 32) || (m.base?.size === 16 && m.base.code === 5 && !m.index);
+  void bytes;
+  const signed = (v | 0) === v ? v : v | 0;
+  return { disp: m.base || m.index ? signed : v >>> 0, explicit };
+}
+
+/** AT&T text of one instruction at `address` (objdump style: mnemonic padded to 6, one space). */
+export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: number, value: (e: Expr) => number): string {
+  const { row, ops } = ins;
+  const m = row.mnemonic;
+  const opsize = row.opsize || ins.bits;
+  const base = row.att;
+  const stringBase = base.replace(/[bwl]$/, "");
+  if (STRING_TEXT[stringBase] && ops.length === 0 && /^(ins|outs|movs|cmps|stos|lods|scas)[bwl]$/.test(base)) {
+    const w = base.slice(-1);
+    const r = w === "b" ? "%al" : w === "w" ? "%ax" : "%eax";
+    return ins.prefixText + STRING_TEXT[stringBase]!(w, r);
+  }
+  if (m === "xlat") return "xlat   %ds:(%ebx)";
+  let suffix = "";
+  const memOp = ops.find(isMem) as MemAny | undefined;
+  const gprSized = ops.some((o, i) => isReg(o) && o.kind === "gpr" && row.toks[i] !== "CL" && row.toks[i] !== "DX");
+  if (base === "movzb" || base === "movzw" || base === "movsb" || base === "movsw") {
+    suffix = (ops[0] as Gpr).size === 16 ? "w" : "l";
+  } else if (memOp && !gprSized && !NO_SUFFIX.has(m) && !ops.some((o) => isReg(o) && o.kind === "sreg") && memOp.size !== 0 && memOp.size !== 48) {
+    suffix = memOp.size === 8 ? "b" : memOp.size === 16 ? "w" : "l";
+  }
+  const text = (o: AnyOperand, i: number): string => {
+    const tok = row.toks[i]!;
+    if (isReg(o)) {
+      if (o.kind === "gpr" && row.spec[3]?.includes("nos") && o.size === 16 && (m === "mov" || m === "lmsw")) {
+        return `%${["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][o.code]}`;
+      }
+      if (tok === "DX") return "(%dx)";
+      return (m === "call" || m === "jmp") ? `*${reg(o)}` : reg(o);
+    }
+    if (isMem(o)) {
+      const d = dispOf(bytes, o, value);
+      const t = memText(o, d.disp, d.explicit);
+      return m === "call" || m === "jmp" ? `*${t}` : t;
+    }
+    if (typeof o === "object" && o !== null && (o as FarPtr).kind === "far") {
+      const f = o as FarPtr;
+      return `$${hex(f.selector)},$${hex(value(f.offset) >>> 0)}`;
+    }
+    if (tok === "rel8" || tok === "rel32") return hex(mask(value(o as Expr), 32));
+    const v = value(o as Expr);
+    if (tok === "one") return "$0x1";
+    const width = tok === "imm8" ? (row.sx ? opsize : 8) : tok === "imm16" ? 16 : (row.opsize === 16 ? 16 : 32);
+    return `$${hex(mask(v, m === "push" && row.sx ? ins.bits : width))}`;
+  };
+  let mnemonic = base + suffix;
+  // Shifts by one are written without the count, as objdump prints D0/D1.
+  let shown = ops.map(text);
+  if (row.toks[1] === "one") shown = [shown[0]!];
+  if (m === "ret" || m === "retf" || m === "enter" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) >>> 0)}`);
+  if (m === "in" && row.toks[1] === "imm8") shown[1] = `$${hex(value(ops[1] as Expr) & 0xff)}`;
+  if (m === "out" && row.toks[0] === "imm8") shown[0] = `$${hex(value(ops[0] as Expr) & 0xff)}`;
+  if (m === "int3") mnemonic = "int3";
+  const operands = shown.reverse().join(",");
+  const pre = ins.prefixText;
+  return operands ? `${pre}${mnemonic.padEnd(6)} ${operands}` : `${pre}${mnemonic}`;
+}
+
+function dataText(p: Placed, bytes: Uint8Array): string {
+  const node = p.node;
+  if (node.k === "fixed" && node.data && "text" in node.data) return `.ascii ${JSON.stringify(node.data.text + (node.data.zero ? "\0" : ""))}`;
+  if (node.k === "fixed" && node.data && "unit" in node.data && node.data.unit > 1) {
+    const u = node.data.unit;
+    const words: string[] = [];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i + u <= bytes.length; i += u) {
+      const v = u === 2 ? view.getUint16(i, true) : u === 4 ? view.getUint32(i, true) : Number(view.getBigUint64(i, true));
+      words.push(hex(v));
+    }
+    return `${u === 2 ? ".word" : u === 4 ? ".long" : ".quad"} ${words.join(",")}`;
+  }
+  if (node.k === "align" || node.k === "org") return `(${node.k} padding)`;
+  return `.byte ${[...bytes].map((b) => hex(b)).join(",")}`;
+}
+
+export interface ListingOptions {
+  /** Show the TypeScript source line of each node (default true). */
+  source?: boolean;
+  /** Extra headers by offset, e.g. slot names from the image machinery. */
+  headers?: ReadonlyMap<number, string>;
+}
+
+/** The whole listing of an assembled program. */
+export function formatListing(r: Ok, options: ListingOptions = {}): string {
+  const lines: string[] = [];
+  const value = (e: Expr): number => {
+    if (typeof e === "number") return e;
+    if (typeof e === "object" && "kind" in e && e.kind === "label") return r.labels.get(e) ?? 0;
+    let v = e.constant;
+    for (const l of e.plus) v += r.labels.get(l) ?? 0;
+    for (const l of e.minus) v -= r.labels.get(l) ?? 0;
+    return v;
+  };
+  const byOffset = new Map<number, string[]>();
+  for (const s of r.symbols) {
+    const list = byOffset.get(s.offset) ?? [];
+    list.push(s.name);
+    byOffset.set(s.offset, list);
+  }
+  const shown = new Set<number>();
+  for (const p of r.placed) {
+    if (p.node.k === "label") continue;
+    if (!shown.has(p.offset)) {
+      const names = [...(byOffset.get(p.offset) ?? [])];
+      const extra = options.headers?.get(p.offset);
+      if (extra) names.unshift(extra);
+      for (const name of names) {
+        lines.push("", `${(r.origin + p.offset).toString(16).padStart(8, "0")} <${name}>:`);
+      }
+      if (names.length) shown.add(p.offset);
+    }
+    if (p.size === 0) continue;
+    const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
+    const addr = (r.origin + p.offset).toString(16).padStart(8, " ");
+    const text = p.ins ? formatInstruction(p.ins, bytes, r.origin + p.offset, value) : dataText(p, bytes);
+    const src = options.source !== false && p.src ? `\t# ${p.src}` : "";
+    // Long data is wrapped 7 bytes per line like objdump; the text goes on the first line.
+    for (let i = 0; i < bytes.length; i += 7) {
+      const chunk = [...bytes.subarray(i, i + 7)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+      if (i === 0) lines.push(`${addr}:\t${chunk.padEnd(21)}\t${text}${src}`);
+      else if (!p.ins && i >= 7 * 4) {
+        lines.push(`${(r.origin + p.offset + i).toString(16).padStart(8, " ")}:\t... (${bytes.length - i} more bytes)`);
+        break;
+      } else lines.push(`${(r.origin + p.offset + i).toString(16).padStart(8, " ")}:\t${chunk}`);
+    }
+  }
+  return lines.join("\n").replace(/^\n/, "") + "\n";
+}

@@ -1,0 +1,187 @@
+// Operands of the DSL: registers, memory references, immediates and label expressions.
+// Sizes are part of the types so that TypeScript rejects e.g. movzx(eax, ecx) before it runs;
+// the encoder checks the same rules again at record time for untyped callers.
+
+export type GprSize = 8 | 16 | 32;
+
+export interface Gpr<S extends GprSize = GprSize> {
+  readonly kind: "gpr";
+  readonly size: S;
+  /** Register number in ModRM/opcode encodings (0-7). */
+  readonly code: number;
+  readonly name: string;
+}
+export type Reg8 = Gpr<8>;
+export type Reg16 = Gpr<16>;
+export type Reg32 = Gpr<32>;
+
+export interface SegReg {
+  readonly kind: "sreg";
+  readonly code: number;
+  readonly name: string;
+  readonly size: 16;
+}
+export interface CtrlReg {
+  readonly kind: "creg";
+  readonly code: number;
+  readonly name: string;
+  readonly size: 32;
+}
+export interface DbgReg {
+  readonly kind: "dreg";
+  readonly code: number;
+  readonly name: string;
+  readonly size: 32;
+}
+export type Register = Gpr | SegReg | CtrlReg | DbgReg;
+
+const gpr = <S extends GprSize>(size: S, code: number, name: string): Gpr<S> =>
+  Object.freeze({ kind: "gpr", size, code, name }) as Gpr<S>;
+
+export const eax = gpr(32, 0, "eax"), ecx = gpr(32, 1, "ecx"), edx = gpr(32, 2, "edx"), ebx = gpr(32, 3, "ebx");
+export const esp = gpr(32, 4, "esp"), ebp = gpr(32, 5, "ebp"), esi = gpr(32, 6, "esi"), edi = gpr(32, 7, "edi");
+export const ax = gpr(16, 0, "ax"), cx = gpr(16, 1, "cx"), dx = gpr(16, 2, "dx"), bx = gpr(16, 3, "bx");
+export const sp = gpr(16, 4, "sp"), bp = gpr(16, 5, "bp"), si = gpr(16, 6, "si"), di = gpr(16, 7, "di");
+export const al = gpr(8, 0, "al"), cl = gpr(8, 1, "cl"), dl = gpr(8, 2, "dl"), bl = gpr(8, 3, "bl");
+export const ah = gpr(8, 4, "ah"), ch = gpr(8, 5, "ch"), dh = gpr(8, 6, "dh"), bh = gpr(8, 7, "bh");
+
+const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", code, name, size: 16 });
+export const es = sreg(0, "es"), cs = sreg(1, "cs"), ss = sreg(2, "ss"), ds = sreg(3, "ds");
+export const fs = sreg(4, "fs"), gs = sreg(5, "gs");
+
+const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", code, name: `cr${code}`, size: 32 });
+export const cr0 = creg(0), cr2 = creg(2), cr3 = creg(3), cr4 = creg(4);
+const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", code, name: `db${code}`, size: 32 });
+export const dr0 = dreg(0), dr1 = dreg(1), dr2 = dreg(2), dr3 = dreg(3);
+export const dr6 = dreg(6), dr7 = dreg(7);
+
+export const GPR32: readonly Reg32[] = [eax, ecx, edx, ebx, esp, ebp, esi, edi];
+export const GPR16: readonly Reg16[] = [ax, cx, dx, bx, sp, bp, si, di];
+export const GPR8: readonly Reg8[] = [al, cl, dl, bl, ah, ch, dh, bh];
+export const SREGS: readonly SegReg[] = [es, cs, ss, ds, fs, gs];
+export const CREGS: readonly CtrlReg[] = [cr0, cr2, cr3, cr4];
+export const DREGS: readonly DbgReg[] = [dr0, dr1, dr2, dr3, dr6, dr7];
+
+// ---------------------------------------------------------------------------------------------
+// Labels and expressions
+
+/** A position in the program; bound with `a.label(l)`. Its value is origin + offset. */
+export class Label {
+  readonly kind = "label";
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {}
+  toString(): string {
+    return this.name;
+  }
+}
+
+/** A link-time value: a number plus labels added and subtracted (e.g. `end - start`, `table + 4`). */
+export interface LabelExpr {
+  readonly kind: "expr";
+  readonly constant: number;
+  readonly plus: readonly Label[];
+  readonly minus: readonly Label[];
+}
+
+/** Anything usable where an immediate, displacement or data word is expected. */
+export type Expr = number | Label | LabelExpr;
+
+export function expr(e: Expr): LabelExpr {
+  if (typeof e === "number") return { kind: "expr", constant: e, plus: [], minus: [] };
+  if (e instanceof Label) return { kind: "expr", constant: 0, plus: [e], minus: [] };
+  return e;
+}
+/** a + b, where either may be a label or expression. */
+export function plus(a: Expr, b: Expr): LabelExpr {
+  const x = expr(a), y = expr(b);
+  return { kind: "expr", constant: x.constant + y.constant, plus: [...x.plus, ...y.plus], minus: [...x.minus, ...y.minus] };
+}
+/** a - b: label differences such as `diff(end, start)` are position-independent. */
+export function diff(a: Expr, b: Expr): LabelExpr {
+  const x = expr(a), y = expr(b);
+  return { kind: "expr", constant: x.constant - y.constant, plus: [...x.plus, ...y.minus], minus: [...x.minus, ...y.plus] };
+}
+export function isExpr(v: unknown): v is Expr {
+  return typeof v === "number" || v instanceof Label || (typeof v === "object" && v !== null && (v as LabelExpr).kind === "expr");
+}
+/** True when the value is known before layout (a plain number, or an expression without labels). */
+export function constantOf(e: Expr): number | undefined {
+  if (typeof e === "number") return e;
+  if (e instanceof Label) return undefined;
+  return e.plus.length === 0 && e.minus.length === 0 ? e.constant : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory operands
+
+/** Operand size of a memory reference in bits; 0 = unsized (lea, invlpg, lgdt...). 48 = m16:32. */
+export type MemSize = 0 | 8 | 16 | 32 | 48 | 64;
+
+export interface Mem<S extends MemSize = MemSize> {
+  readonly kind: "mem";
+  readonly size: S;
+  readonly base?: Reg32 | Reg16;
+  readonly index?: Reg32 | Reg16;
+  readonly scale: 1 | 2 | 4 | 8;
+  readonly disp: Expr;
+  readonly seg?: SegReg;
+}
+export type Mem8 = Mem<8>;
+export type Mem16 = Mem<16>;
+export type Mem32 = Mem<32>;
+export type Mem64 = Mem<64>;
+export type MemFar = Mem<48>;
+export type MemAny = Mem<MemSize>;
+
+export interface MemSpec {
+  base?: Reg32 | Reg16;
+  index?: Reg32 | Reg16;
+  scale?: 1 | 2 | 4 | 8;
+  disp?: Expr;
+  seg?: SegReg;
+}
+
+type MemArgs = [spec: MemSpec] | [base: Reg32 | Reg16, disp?: Expr] | [address: Expr];
+
+function makeMem<S extends MemSize>(size: S, args: MemArgs): Mem<S> {
+  const [a, b] = args;
+  let spec: MemSpec;
+  if (isExpr(a)) spec = { disp: a };
+  else if (typeof a === "object" && a !== null && (a as Gpr).kind === "gpr") spec = { base: a as Reg32 | Reg16, disp: b ?? 0 };
+  else spec = a as MemSpec;
+  const m: Mem<S> = { kind: "mem", size, scale: spec.scale ?? 1, disp: spec.disp ?? 0 } as Mem<S>;
+  return Object.freeze({
+    ...m,
+    ...(spec.base ? { base: spec.base } : {}),
+    ...(spec.index ? { index: spec.index } : {}),
+    ...(spec.seg ? { seg: spec.seg } : {}),
+  }) as Mem<S>;
+}
+
+/** `byte(esp, 0xc)`, `byte({ base: eax, index: ecx, scale: 4, disp: 8, seg: fs })`, `byte(0x1000)`. */
+export const byte = (...args: MemArgs): Mem8 => makeMem(8, args);
+export const word = (...args: MemArgs): Mem16 => makeMem(16, args);
+export const dword = (...args: MemArgs): Mem32 => makeMem(32, args);
+export const qword = (...args: MemArgs): Mem64 => makeMem(64, args);
+/** A far pointer m16:32 (ljmp/lcall indirect). */
+export const fword = (...args: MemArgs): MemFar => makeMem(48, args);
+/** An unsized memory reference: lea, invlpg, lgdt/sgdt, cmpxchg8b... */
+export const mem = (...args: MemArgs): Mem<0> => makeMem(0, args);
+/** Adds a segment override to a memory operand. */
+export function seg<M extends MemAny>(s: SegReg, m: M): M {
+  return Object.freeze({ ...m, seg: s });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type Imm = Expr;
+export type Operand = Register | MemAny | Imm;
+
+export function isReg(o: unknown): o is Register {
+  return typeof o === "object" && o !== null && "kind" in o && ["gpr", "sreg", "creg", "dreg"].includes((o as Register).kind);
+}
+export function isMem(o: unknown): o is MemAny {
+  return typeof o === "object" && o !== null && (o as MemAny).kind === "mem";
+}
