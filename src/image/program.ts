@@ -1,0 +1,43 @@
+// What a backend hands to the image machinery: call bodies written with the DSL, and nothing else.
+// The machinery places them (inline in the 32-byte slot or out of line), adds the header, PCI/PnP data,
+// GetRelocationInfo, the relocation table, padding and checksum.
+
+import type { Assembler, Label } from "../asm/index.ts";
+import type { CallDef, Layout } from "../layout/types.ts";
+
+export interface BodyContext {
+  /** The interface being built. */
+  readonly layout: Layout;
+  /** The call whose body is being written (for Init on api3: a synthetic CallDef with role "init"). */
+  readonly call: CallDef;
+  /** layout.version.major: 3 or 13. */
+  readonly api: number;
+  /** Entry labels of the program's shared routines, by name. Call them; they are placed once after the table. */
+  readonly shared: Readonly<Record<string, Label>>;
+}
+
+/**
+ * Writes one call's body at the current position. The body must end in a terminator on every path
+ * (ret, jmp, iret, sysexit); it may call shared routines. It must be position-independent: the ROM runs
+ * wherever the BIOS copied it, read-only.
+ */
+export type Body = (a: Assembler, ctx: BodyContext) => void;
+
+export interface SharedRoutine {
+  readonly name: string;
+  readonly emit: (a: Assembler, ctx: Omit<BodyContext, "call">) => void;
+}
+
+export interface RomProgram {
+  /** Short name used in file names: native, vmware, xen. */
+  readonly backend: string;
+  readonly description: string;
+  /** VMI Init (api3: the jump point at 0x80; api13: call 4). Returns EAX = 0 on success. */
+  readonly init: Body;
+  /**
+   * Bodies by call name as the layouts spell them. A name absent from a layout is ignored for it; a layout
+   * call absent here gets the defined "absent" stub and relocation NONE (an error where NONE is not allowed).
+   */
+  readonly calls: Readonly<Record<string, Body>>;
+  readonly shared?: readonly SharedRoutine[];
+}
