@@ -113,7 +113,10 @@ function issueToDiagnostics(issue: z.core.$ZodIssue, file: string): Diagnostic[]
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return [diag("LAYOUT_MISSING_KEY", `missing required key ${String(last)} (expected ${issue.expected})`, at(path))];
   }
-  const got = "input" in issue ? `; got ${describe(issue.input)}` : "";
+  // A bad discriminator is reported with the whole object as input; show the offending key's value.
+  const input: unknown = "input" in issue ? issue.input : undefined;
+  const shown = typeof input === "object" && input !== null && typeof last === "string" && last in input ? (input as Record<string, unknown>)[last] : input;
+  const got = "input" in issue ? `; got ${describe(shown)}` : "";
   if (parent === "relocs" && typeof last === "number") {
     return [diag("LAYOUT_UNKNOWN_RELOC_TYPE", `unknown relocation type${got}; expected one of ${relocType.options.join(", ")}`, at(path))];
   }
@@ -135,11 +138,13 @@ export function parseLayout(text: string, file: string): Result<Layout> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const pos = /position (\d+)/.exec(message);
-    const location = pos ? { file, offset: Number(pos[1]) } : { file };
-    const where = pos ? ` (line ${lineOf(text, Number(pos[1]))})` : "";
-    return { ok: false, errors: [diag("LAYOUT_JSON_SYNTAX", `not valid JSON: ${message}${where}`, location)] };
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ");
+    const offset = syntaxErrorOffset(text) ?? 0;
+    const { line, column } = lineColumn(text, offset);
+    return {
+      ok: false,
+      errors: [diag("LAYOUT_JSON_SYNTAX", `not valid JSON at line ${line}, column ${column}: ${reason}`, { file, offset })],
+    };
   }
   const parsed = layoutSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
@@ -150,10 +155,71 @@ export function parseLayout(text: string, file: string): Result<Layout> {
   return errors.length ? { ok: false, errors } : { ok: true, value: layout };
 }
 
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+/**
+ * Offset of the first JSON syntax error in `text` (text.length if it just ends early), or
+ * undefined when `text` is valid JSON.
+ * JSON.parse does not report a position consistently across messages, and a line number is
+ * what someone editing a layout by hand needs.
+ */
+export function syntaxErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const expect = (ok: boolean): void => {
+    if (!ok) throw i;
+  };
+  const literal = (re: RegExp): void => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    expect(m !== null && m.index === i);
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === "{") {
+          ws();
+          expect(text[i] === '"');
+          literal(STRING);
+          ws();
+          expect(text[i] === ":");
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === close) return void i++;
+        else expect(false);
+      }
+    }
+    if (c === '"') return literal(STRING);
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return literal(NUMBER);
+    literal(KEYWORD);
+  };
+  try {
+    value();
+    ws();
+    expect(i === text.length);
+    return undefined;
+  } catch (at) {
+    return typeof at === "number" ? Math.min(at, text.length) : 0;
+  }
+}
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const KEYWORD = /true|false|null/y;
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - before.lastIndexOf("\n") };
 }
 
 /** Read and check one layout file: the first failing stage's diagnostics (read, JSON, shape, semantics). */
@@ -165,7 +231,8 @@ export function loadLayout(file: string): Result<Layout> {
     const reason = e instanceof Error ? e.message : String(e);
     return { ok: false, errors: [diag("LAYOUT_READ_FAILED", `cannot read the layout file: ${reason}`, { file })] };
   }
-  return parseLayout(text, file);
+  // Editors on some systems save a byte-order mark, which JSON.parse rejects.
+  return parseLayout(text.replace(/^\uFEFF/, ""), file);
 }
 
 const LAYOUTS_DIR_ENV = "VMIROM_LAYOUTS";
