@@ -240,7 +240,8 @@ const LAYOUTS_DIR_ENV = "VMIROM_LAYOUTS";
 /**
  * The layouts/ directory: $VMIROM_LAYOUTS if set, else the first `layouts` directory holding
  * JSON files found walking up from `start` (default: this module's directory, which is
- * src/cli/ from source and dist/ once bundled), then from the working directory.
+ * src/cli/ from source and dist/ once bundled; then the running script's directory; then the
+ * working directory).
  */
 export function findLayoutsDir(start?: string): Result<string> {
   const fromEnv = process.env[LAYOUTS_DIR_ENV];
@@ -249,20 +250,33 @@ export function findLayoutsDir(start?: string): Result<string> {
       ? { ok: true, value: resolve(fromEnv) }
       : { ok: false, errors: [diag("LAYOUT_DIR_NOT_FOUND", `${LAYOUTS_DIR_ENV}=${fromEnv} is not a directory of layout JSON files`)] };
   }
-  const starts = start !== undefined ? [start] : [dirname(fileURLToPath(import.meta.url)), process.cwd()];
-  const tried: string[] = [];
+  const starts = start !== undefined ? [start] : defaultStarts();
+  const tried = new Set<string>();
   for (const s of starts) {
     for (let dir = resolve(s); ; dir = dirname(dir)) {
       const candidate = join(dir, "layouts");
-      tried.push(candidate);
+      if (tried.has(candidate)) break; // an earlier start already walked up from here
+      tried.add(candidate);
       if (isLayoutsDir(candidate)) return { ok: true, value: candidate };
       if (dirname(dir) === dir) break;
     }
   }
   return {
     ok: false,
-    errors: [diag("LAYOUT_DIR_NOT_FOUND", `no layouts/ directory found (set ${LAYOUTS_DIR_ENV}); looked in ${tried.join(", ")}`)],
+    errors: [diag("LAYOUT_DIR_NOT_FOUND", `no layouts/ directory found (set ${LAYOUTS_DIR_ENV}); looked in ${[...tried].join(", ")}`)],
   };
+}
+
+function defaultStarts(): string[] {
+  const starts: string[] = [];
+  try {
+    starts.push(dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    // Bundled to a format without import.meta.url: the running script's path still leads there.
+  }
+  if (process.argv[1]) starts.push(dirname(resolve(process.argv[1])));
+  starts.push(process.cwd());
+  return starts;
 }
 
 function isLayoutsDir(dir: string): boolean {
