@@ -102,7 +102,10 @@ interface MemOnly {
   (m: MemAny): Void;
 }
 interface Selector {
-  (src: RM16 | Reg32): Void;
+  (src: RM16): Void;
+}
+interface SelectorStore {
+  (dst: RM16 | Reg32): Void;
 }
 
 /** Methods installed from the opcode table at module load (see `installMnemonics`). */
@@ -137,7 +140,7 @@ export interface Mnemonics {
   cpuid: NoOps; rdtsc: NoOps; rdmsr: NoOps; wrmsr: NoOps; rdpmc: NoOps;
   lgdt: MemOnly; sgdt: MemOnly; lidt: MemOnly; sidt: MemOnly; invlpg: MemOnly;
   lldt: Selector; ltr: Selector; lmsw: Selector; verr: Selector; verw: Selector;
-  sldt: Selector; str: Selector; smsw: Selector;
+  sldt: SelectorStore; str: SelectorStore; smsw: SelectorStore;
   lar: RegRm; lsl: RegRm;
   clts: NoOps; invd: NoOps; wbinvd: NoOps; lfence: NoOps; mfence: NoOps; sfence: NoOps;
   sysenter: NoOps; sysexit: NoOps; vmcall: NoOps; vmmcall: NoOps;

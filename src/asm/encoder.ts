@@ -159,7 +159,7 @@ function fits(tok: Tok, o: AnyOperand, row: Row): Fit {
     case "dreg": return isReg(o) && o.kind === "dreg";
     case "ptr": return typeof o === "object" && o !== null && (o as FarPtr).kind === "far";
     case "rel8": case "rel32": return isExpr(o);
-    case "one": return constantOf(o as Expr) === 1 && isExpr(o);
+    case "one": return isExpr(o) && constantOf(o) === 1;
     case "imm8": case "imm16": case "imm32": {
       if (!isExpr(o)) return false;
       const v = constantOf(o);

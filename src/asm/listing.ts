@@ -77,7 +77,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   const text = (o: AnyOperand, i: number): string => {
     const tok = row.toks[i]!;
     if (isReg(o)) {
-      if (o.kind === "gpr" && row.spec[3]?.includes("nos") && o.size === 16 && (m === "mov" || m === "lmsw")) {
+      if (o.kind === "gpr" && row.spec[3]?.includes("nos") && o.size === 16 && m === "mov") {
         return `%${["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][o.code]}`;
       }
       if (tok === "DX") return "(%dx)";
@@ -98,14 +98,18 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
     const width = tok === "imm8" ? (row.sx ? opsize : 8) : tok === "imm16" ? 16 : (row.opsize === 16 ? 16 : 32);
     return `$${hex(mask(v, m === "push" && row.sx ? ins.bits : width))}`;
   };
-  let mnemonic = base + suffix;
   // Shifts by one are written without the count, as objdump prints D0/D1.
   let shown = ops.map(text);
   if (row.toks[1] === "one") shown = [shown[0]!];
-  if (m === "ret" || m === "retf" || m === "enter" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) >>> 0)}`);
+  if (m === "ret" || m === "retf" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) & (m === "int" ? 0xff : 0xffff))}`);
+  // enter keeps Intel operand order in AT&T syntax.
+  if (m === "enter") shown = [`$${hex(value(ops[1] as Expr) & 0xff)}`, `$${hex(value(ops[0] as Expr) & 0xffff)}`];
+  // An immediate-only form whose size differs from the mode's (pushl $x in 16-bit code) needs its suffix.
+  if (!suffix && !memOp && !gprSized && ops.length > 0 && row.opsize !== 0 && row.opsize !== ins.bits && m === "push") suffix = "l";
+  if ((m === "call" || m === "jmp") && row.opsize === 16 && row.opsize !== ins.bits) suffix = "w";
   if (m === "in" && row.toks[1] === "imm8") shown[1] = `$${hex(value(ops[1] as Expr) & 0xff)}`;
   if (m === "out" && row.toks[0] === "imm8") shown[0] = `$${hex(value(ops[0] as Expr) & 0xff)}`;
-  if (m === "int3") mnemonic = "int3";
+  const mnemonic = base + suffix;
   const operands = shown.reverse().join(",");
   const pre = ins.prefixText;
   return operands ? `${pre}${mnemonic.padEnd(6)} ${operands}` : `${pre}${mnemonic}`;
