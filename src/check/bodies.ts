@@ -1,0 +1,227 @@
+// Out-of-line bodies and the shared routines they call, explored by recursive descent over the
+// iced-x86 decoding: every path must end in a terminator without leaving the image or running into
+// data, every relative branch and call must land on an instruction boundary, and different bodies
+// (and shared routines) must not share bytes. Work is bounded: each image byte is decoded at most
+// once and the number of entries and extent steps is capped.
+
+import { hex, report, type ViolationSink } from "./violation.ts";
+import { regionContains, regionsOverlap, type ImageRegions, type NamedRegion } from "./image-regions.ts";
+import type { Stub } from "./stubs.ts";
+import type { DecodedInstruction, X86Decoder } from "./x86-decoder.ts";
+
+const MAX_ENTRIES = 4096;
+const MAX_EXTENT_STEPS = 1 << 21;
+
+export interface CodeEntry {
+  offset: number;
+  kind: "body" | "shared";
+  /** "body SwapPxE" or "shared 0x0c40". */
+  region: string;
+  /** Instructions reached from the entry without entering another entry (its extent). */
+  instructions: Array<{ offset: number; length: number }>;
+}
+
+export interface BodyAnalysis {
+  entries: CodeEntry[];
+  /** Entry of an out-of-line stub's body, when its target was valid. */
+  bodyOf: Map<Stub, CodeEntry>;
+  /** 1 for every byte of explored 32-bit code. */
+  codeMask: Uint8Array;
+}
+
+type TargetClass = { kind: "code" } | { kind: "stub" } | { kind: "outside" } | { kind: "data"; region: NamedRegion };
+
+export function checkBodies(
+  bytes: Uint8Array,
+  regions: ImageRegions,
+  stubs: Stub[],
+  decoder: X86Decoder,
+  out: ViolationSink,
+): BodyAnalysis {
+  const size = bytes.length;
+  const stubStarts = new Set(stubs.filter((s) => s.kind !== "broken").map((s) => s.offset));
+  const classify = (t: number): TargetClass => {
+    if (!Number.isInteger(t) || t < 0 || t >= size) return { kind: "outside" };
+    if (stubStarts.has(t)) return { kind: "stub" };
+    const region = regions.data.find((r) => regionContains(r, t));
+    return region ? { kind: "data", region } : { kind: "code" };
+  };
+
+  const entries: CodeEntry[] = [];
+  const entryAt = new Map<number, CodeEntry>();
+  const bodyOf = new Map<Stub, CodeEntry>();
+  const bodyOwner = new Map<number, Stub>();
+  let entryLimitReported = false;
+  const addEntry = (offset: number, kind: CodeEntry["kind"], region: string): CodeEntry | undefined => {
+    const existing = entryAt.get(offset);
+    if (existing) return existing;
+    if (entries.length >= MAX_ENTRIES) {
+      if (!entryLimitReported) {
+        report(out, "check.limit", region, offset, `at most ${MAX_ENTRIES} code entries`, "more",
+          "the image has too many code entries to verify; the rest were not explored");
+        entryLimitReported = true;
+      }
+      return undefined;
+    }
+    const entry: CodeEntry = { offset, kind, region, instructions: [] };
+    entries.push(entry);
+    entryAt.set(offset, entry);
+    return entry;
+  };
+
+  // Bodies: targets of out-of-line stubs.
+  for (const stub of stubs) {
+    if (stub.kind !== "outOfLine" || stub.target === undefined) continue;
+    const t = stub.target;
+    const cls = classify(t);
+    if (cls.kind !== "code") {
+      const where = cls.kind === "outside" ? "outside the image" : cls.kind === "stub" ? "at a stub" : `into the ${cls.region.name}`;
+      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "a body offset outside the header, slots, tables and strings",
+        hex(t), `the out-of-line jump of ${stub.region} goes ${where}`);
+      continue;
+    }
+    const first = bodyOwner.get(t);
+    if (first) {
+      report(out, "body.shared-entry", `body ${first.name}`, t, `a body used only by ${first.region}`, `also jumped to by ${stub.region}`,
+        "two stubs jump to the same body; each call needs its own body");
+      continue;
+    }
+    const entry = addEntry(t, "body", `body ${stub.name}`);
+    if (entry?.kind === "body") {
+      bodyOwner.set(t, stub);
+      bodyOf.set(stub, entry);
+    }
+  }
+  // Shared routines reached from inline stubs.
+  for (const stub of stubs) {
+    for (const exit of stub.exits) {
+      const cls = classify(exit.target);
+      if (cls.kind === "code") addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
+      else if (cls.kind !== "stub") reportBadTarget(out, stub.region, exit.from, exit.target, cls);
+    }
+  }
+
+  // Phase 1: decode everything reachable; call targets become shared entries.
+  const visitedBy = new Int32Array(size).fill(-1);
+  const decoded = new Map<number, DecodedInstruction>();
+  for (let e = 0; e < entries.length; e++) {
+    const entry = entries[e]!;
+    const stack = [entry.offset];
+    while (stack.length > 0) {
+      const off = stack.pop()!;
+      if (off < 0 || off >= size || visitedBy[off] !== -1) continue;
+      visitedBy[off] = e;
+      const ins = decoder.at(off);
+      if (ins.status === "truncated") {
+        report(out, "body.bounds", entry.region, off, "code inside the image", "an instruction past the image end",
+          `code reached from ${entry.region} runs past the end of the image`);
+        continue;
+      }
+      if (ins.status === "invalid") {
+        report(out, "body.decode", entry.region, off, "a valid 32-bit instruction", `bytes at ${hex(off)}`,
+          `code reached from ${entry.region} does not decode as 32-bit code`);
+        continue;
+      }
+      const data = regions.data.find((r) => regionsOverlap(r, { offset: off, size: ins.length }));
+      if (data) {
+        report(out, "body.data", entry.region, off, "code outside the image's data structures", data.name,
+          `code reached from ${entry.region} runs into the ${data.name} (a path without a terminator)`);
+        continue;
+      }
+      decoded.set(off, ins);
+      const next = off + ins.length;
+      if (ins.target !== undefined) {
+        const cls = classify(ins.target);
+        if (cls.kind === "code") {
+          if (ins.flow === "call") addEntry(ins.target, "shared", `shared ${hex(ins.target, 4)}`);
+          else stack.push(ins.target);
+        } else if (cls.kind !== "stub") reportBadTarget(out, entry.region, off, ins.target, cls);
+      }
+      if (!ins.terminator) {
+        if (next >= size) {
+          report(out, "body.bounds", entry.region, off, "a terminator before the image end", ins.mnemonic.toLowerCase(),
+            `code reached from ${entry.region} falls off the end of the image`);
+        } else stack.push(next);
+      }
+    }
+  }
+
+  // Instruction boundaries: no explored instruction may start inside another.
+  const starts = new Uint8Array(size);
+  for (const off of decoded.keys()) starts[off] = 1;
+  const codeMask = new Uint8Array(size);
+  for (const [off, ins] of decoded) {
+    for (let k = off; k < off + ins.length && k < size; k++) {
+      codeMask[k] = 1;
+      if (k > off && starts[k]) {
+        const owner = entries[visitedBy[off]!]!;
+        report(out, "code.mid-instruction", owner.region, k, `an instruction boundary (${ins.mnemonic.toLowerCase()} at ${hex(off)} covers it)`, hex(k),
+          "a branch or call lands in the middle of another instruction");
+        starts[k] = 0; // once per offset
+      }
+    }
+  }
+
+  computeExtents(entries, entryAt, decoded, size, out);
+  return { entries, bodyOf, codeMask };
+}
+
+function reportBadTarget(out: ViolationSink, region: string, from: number, target: number, cls: TargetClass): void {
+  const where = cls.kind === "outside" ? "outside the image" : cls.kind === "data" ? `into the ${cls.region.name}` : "nowhere";
+  report(out, "code.branch-target", region, from, "an instruction boundary of code inside the image", hex(target),
+    `a relative branch or call in ${region} goes ${where}`);
+}
+
+/** Phase 2: each entry's extent, stopping at other entries; extents of different entries must not share bytes. */
+function computeExtents(
+  entries: CodeEntry[],
+  entryAt: Map<number, CodeEntry>,
+  decoded: Map<number, DecodedInstruction>,
+  size: number,
+  out: ViolationSink,
+): void {
+  const owner = new Int32Array(size).fill(-1);
+  const reported = new Set<string>();
+  let steps = 0;
+  for (let e = 0; e < entries.length; e++) {
+    const entry = entries[e]!;
+    const seen = new Set<number>();
+    const stack = [entry.offset];
+    while (stack.length > 0) {
+      const off = stack.pop()!;
+      if (seen.has(off)) continue;
+      if (off !== entry.offset && entryAt.has(off)) continue; // tail jump or fall-through into another entry
+      const ins = decoded.get(off);
+      if (!ins) continue;
+      seen.add(off);
+      if (++steps > MAX_EXTENT_STEPS) {
+        report(out, "check.limit", entry.region, off, `at most ${MAX_EXTENT_STEPS} steps`, "more", "the code is too large to verify");
+        return;
+      }
+      entry.instructions.push({ offset: off, length: ins.length });
+      for (let k = off; k < off + ins.length && k < size; k++) {
+        const o = owner[k]!;
+        if (o === -1) owner[k] = e;
+        else if (o !== e) {
+          const key = `${Math.min(o, e)}:${Math.max(o, e)}`;
+          if (!reported.has(key)) {
+            reported.add(key);
+            report(out, "body.overlap", entry.region, k, "bytes of its own", `shared with ${entries[o]!.region}`,
+              `${entry.region} and ${entries[o]!.region} run through the same bytes`);
+          }
+        }
+      }
+      if (ins.target !== undefined && ins.flow !== "call") stack.push(ins.target);
+      if (!ins.terminator) {
+        const next = off + ins.length;
+        // Jumping to another entry is a tail call; silently running into one is a missing terminator.
+        if (ins.flow !== "call" && next !== entry.offset && entryAt.has(next)) {
+          report(out, "body.fall-through", entry.region, off, "a terminator (ret, jmp, ud2, ...)", `${ins.mnemonic.toLowerCase()} falling into ${entryAt.get(next)!.region}`,
+            `${entry.region} runs into the next entry without a terminator`);
+        }
+        stack.push(next);
+      }
+    }
+    entry.instructions.sort((a, b) => a.offset - b.offset);
+  }
+}

@@ -1,0 +1,165 @@
+// Mutation report: flip every byte (xor 0xFF) of the header, PCIR, $PnP, jump points, slots and
+// relocation table, re-fix the image checksum so that rule alone cannot catch it, and count how
+// often the checker notices. Generic over images and layouts so it can be run on built ROMs too.
+
+import { checkImage, type Violation } from "../../src/check/index.ts";
+import { readStubs } from "../../src/check/stubs.ts";
+import { X86Decoder } from "../../src/check/x86-decoder.ts";
+import type { Layout } from "../../src/layout/types.ts";
+import type { Manifest } from "../../src/manifest.ts";
+
+export interface ByteClassCount {
+  bytes: number;
+  detected: number;
+}
+
+export interface MutationRegionReport {
+  region: string;
+  /** Non-inert bytes mutated. */
+  bytes: number;
+  /** Inert bytes, not mutated. */
+  inert: number;
+  detected: number;
+  /** detected / bytes (1 for a region without non-inert bytes). */
+  rate: number;
+  /** Instruction bytes (16-bit entry, stub code) and everything else (fields, tables, filler). */
+  code: ByteClassCount;
+  data: ByteClassCount;
+  /** Offsets whose mutation went unnoticed. */
+  missed: number[];
+  missedData: number[];
+}
+
+export interface MutationReport {
+  withManifest: boolean;
+  /** Violations of the unmodified image: must be empty for the rates to mean anything. */
+  baseline: Violation[];
+  regions: MutationRegionReport[];
+}
+
+interface MutationRegion {
+  name: string;
+  offsets: number[];
+}
+
+const PCIR_SIZE = 0x18;
+const PNP_SIZE = 0x20;
+
+function range(offset: number, size: number): number[] {
+  return Array.from({ length: Math.max(0, size) }, (_, i) => offset + i);
+}
+
+function readU16(bytes: Uint8Array, at: number): number | undefined {
+  return at >= 0 && at + 2 <= bytes.length ? bytes[at]! | (bytes[at + 1]! << 8) : undefined;
+}
+
+/** The regions the report covers, located in the unmodified image. */
+export function mutationRegions(bytes: Uint8Array, layout: Layout, manifest?: Manifest): MutationRegion[] {
+  const pcir = range(layout.pci.offset, PCIR_SIZE);
+  const pnp = range(layout.pnp.offset, PNP_SIZE);
+  const jumpPoints = layout.jumpPoints.map((j) => ({ name: `jump point ${j.role}`, offsets: range(j.offset, j.size) }));
+  const elsewhere = new Set([...pcir, ...pnp, ...jumpPoints.flatMap((j) => j.offsets)]);
+  const header = range(0, layout.headerSize).filter((o) => !elsewhere.has(o));
+  const slots = layout.calls
+    .filter((c) => c.number >= 0 && c.number < layout.slots.count)
+    .flatMap((c) => range(layout.slots.base + c.number * layout.slots.size, layout.slots.size))
+    .filter((o) => !elsewhere.has(o) && o >= layout.headerSize);
+  const relocField = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "relocTableOffset");
+  const relocAt = (relocField ? readU16(bytes, relocField.offset) : undefined) ?? manifest?.relocTable.offset;
+  const reloc = relocAt === undefined ? [] : range(relocAt, 8 + layout.slots.count * layout.relocTable.entrySize);
+  const inImage = (o: number): boolean => o >= 0 && o < bytes.length - 1; // never the checksum byte
+  return [
+    { name: "header", offsets: header },
+    { name: "pcir", offsets: pcir },
+    { name: "pnp", offsets: pnp },
+    ...jumpPoints,
+    { name: "slots", offsets: slots },
+    { name: "reloc", offsets: reloc },
+  ].map((r) => ({ name: r.name, offsets: r.offsets.filter(inImage) }));
+}
+
+/** Offsets holding instructions: the 16-bit entry field and the used bytes of every stub. */
+export function codeOffsets(bytes: Uint8Array, layout: Layout): Set<number> {
+  const code = new Set<number>();
+  for (const f of layout.header) {
+    if (f.source.kind === "computed" && f.source.what === "romEntry") range(f.offset, f.size).forEach((o) => code.add(o));
+  }
+  const decoder = new X86Decoder(bytes, 32);
+  try {
+    for (const s of readStubs(bytes, layout, decoder, [])) range(s.offset, s.used).forEach((o) => code.add(o));
+  } finally {
+    decoder.free();
+  }
+  return code;
+}
+
+/**
+ * Bytes no guest reads and vmirom does not rely on: header fields marked inert, and the license
+ * string when the layout gives guests no pointer to it (api13).
+ */
+export function defaultInertOffsets(layout: Layout, manifest?: Manifest): Set<number> {
+  const inert = new Set<number>();
+  for (const f of layout.header) if (f.inert) range(f.offset, f.size).forEach((o) => inert.add(o));
+  const hasLicensePointer = layout.header.some((f) => f.source.kind === "computed" && f.source.what === "licenseOffset");
+  if (!hasLicensePointer && manifest) range(manifest.license.offset, manifest.license.size).forEach((o) => inert.add(o));
+  return inert;
+}
+
+const key = (v: Violation): string => `${v.rule}@${v.offset}`;
+
+export function mutationReport(
+  bytes: Uint8Array,
+  layout: Layout,
+  manifest: Manifest | undefined,
+  inertOffsets: Iterable<number>,
+): MutationReport {
+  const options = manifest ? { manifest, ignoreImageHash: true } : {};
+  const baseline = checkImage(bytes, layout, options);
+  const baselineKeys = new Set(baseline.map(key));
+  const inert = new Set(inertOffsets);
+  const code = codeOffsets(bytes, layout);
+  const last = bytes.length - 1;
+  const copy = new Uint8Array(bytes);
+  const regions: MutationRegionReport[] = [];
+  for (const region of mutationRegions(bytes, layout, manifest)) {
+    const r: MutationRegionReport = {
+      region: region.name, bytes: 0, inert: 0, detected: 0, rate: 1,
+      code: { bytes: 0, detected: 0 }, data: { bytes: 0, detected: 0 }, missed: [], missedData: [],
+    };
+    for (const o of region.offsets) {
+      if (inert.has(o)) {
+        r.inert++;
+        continue;
+      }
+      copy[o] = bytes[o]! ^ 0xff;
+      // Keep the 8-bit sum at zero: the checksum rule alone must not be what detects the change.
+      copy[last] = (bytes[last]! - (copy[o]! - bytes[o]!)) & 0xff;
+      const found = checkImage(copy, layout, options).some((v) => !baselineKeys.has(key(v)));
+      copy[o] = bytes[o]!;
+      copy[last] = bytes[last]!;
+      const cls = code.has(o) ? r.code : r.data;
+      r.bytes++;
+      cls.bytes++;
+      if (found) {
+        r.detected++;
+        cls.detected++;
+      } else {
+        r.missed.push(o);
+        if (!code.has(o)) r.missedData.push(o);
+      }
+    }
+    r.rate = r.bytes === 0 ? 1 : r.detected / r.bytes;
+    regions.push(r);
+  }
+  return { withManifest: manifest !== undefined, baseline, regions };
+}
+
+export function formatMutationReport(name: string, report: MutationReport): string {
+  const pct = (c: ByteClassCount): string => (c.bytes === 0 ? "  -  " : `${((100 * c.detected) / c.bytes).toFixed(1)}%`);
+  const lines = report.regions.map(
+    (r) =>
+      `  ${r.region.padEnd(28)} ${String(r.detected).padStart(5)}/${String(r.bytes).padEnd(5)} ${(100 * r.rate).toFixed(1).padStart(5)}%` +
+      `  data ${pct(r.data)}  code ${pct(r.code)}  inert ${r.inert}`,
+  );
+  return [`mutation ${name} (${report.withManifest ? "with manifest" : "structural"}):`, ...lines].join("\n");
+}
