@@ -50,6 +50,8 @@ export interface Row {
   /** Operand size the row implies (16, 32) or 0 for none. */
   readonly opsize: 0 | 16 | 32;
   readonly sx: boolean;
+  /** Listed with operands in the disassembler's canonical order (xchg/test reg, mem). */
+  readonly rev: boolean;
   readonly relative: boolean;
 }
 
@@ -94,7 +96,7 @@ function compileRow(spec: RowSpec, index: number): Row {
   }
   return {
     index, mnemonic, att: att ?? mnemonic, spec, toks, opcode: bytes, modrm, plusReg, imms, opsize,
-    sx: fl.has("sx"), relative: toks.includes("rel8") || toks.includes("rel32"),
+    sx: fl.has("sx"), rev: fl.has("rev"), relative: toks.includes("rel8") || toks.includes("rel32"),
   };
 }
 

@@ -124,27 +124,49 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     return d >= -128 && d <= 127;
   };
 
-  // Relaxation: shrink every branch that fits with the current (upper-bound) offsets, until nothing changes;
-  // then make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
-  for (let round = 0; ; round++) {
-    place();
-    let changed = false;
-    for (let i = 0; i < n; i++) {
-      if (nodes[i]!.k === "branch" && !short[i] && !pinned[i] && shortFits(i)) {
-        short[i] = 1;
-        changed = true;
+  // Relaxation, in three steps repeated until stable:
+  // 1. shrink every branch that fits with the current (upper-bound) offsets, until nothing changes;
+  // 2. branches that fit only if another one shrinks too (a forward jump over a backward jump across it)
+  //    are shrunk together: tentatively shrink all remaining long ones, then grow back, round by round, those
+  //    that do not fit. This ends at the same least fixed point GNU as reaches;
+  // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
+  const branches: number[] = [];
+  for (let i = 0; i < n; i++) if (nodes[i]!.k === "branch") branches.push(i);
+  for (let round = 0; round < 4 * branches.length + 10; round++) {
+    for (let changed = true; changed; ) {
+      place();
+      changed = false;
+      for (const i of branches) {
+        if (!short[i] && !pinned[i] && shortFits(i)) {
+          short[i] = 1;
+          changed = true;
+        }
       }
     }
-    if (changed) continue;
-    for (let i = 0; i < n; i++) {
-      if (nodes[i]!.k === "branch" && short[i] && !shortFits(i)) {
+    const tentative = branches.filter((i) => !short[i] && !pinned[i]);
+    for (const i of tentative) short[i] = 1;
+    for (let grew = tentative.length > 0; grew; ) {
+      place();
+      grew = false;
+      for (const i of tentative) {
+        if (short[i] && !shortFits(i)) {
+          short[i] = 0;
+          grew = true;
+        }
+      }
+    }
+    place();
+    let pinnedAny = false;
+    for (const i of branches) {
+      if (short[i] && !shortFits(i)) {
         short[i] = 0;
         pinned[i] = 1;
-        changed = true;
+        pinnedAny = true;
       }
     }
-    if (!changed || round > 4 * n + 10) break;
+    if (!pinnedAny) break;
   }
+  place();
   for (const i of orgErrors) {
     const node = nodes[i] as Extract<Node, { k: "org" }>;
     errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${st.offsets[i]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));

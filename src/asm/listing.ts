@@ -12,10 +12,14 @@ type Ok = Extract<AssembleResult, { ok: true }>;
 
 // Instructions whose memory operand never gets an l/w/b suffix in objdump's output.
 const NO_SUFFIX = new Set([
-  "call", "jmp", "lgdt", "sgdt", "lidt", "sidt", "invlpg", "cmpxchg8b", "lldt", "ltr", "sldt", "str", "smsw", "lmsw",
+  "call", "jmp", "invlpg", "cmpxchg8b", "lldt", "ltr", "sldt", "str", "smsw", "lmsw",
   "verr", "verw", "lea", "lar", "lsl", "bswap", "seto", "setno", "setb", "setae", "sete", "setne", "setbe", "seta",
   "sets", "setns", "setp", "setnp", "setl", "setge", "setle", "setg",
 ]);
+// Suffixed only when the operand size is not the mode's own (pushw (%eax) in 32-bit code).
+const SUFFIX_IF_NOT_DEFAULT = new Set(["push", "pop", "call", "jmp"]);
+// Always suffixed with the mode's size: objdump prints lgdtl in 32-bit code.
+const MODE_SUFFIX = new Set(["lgdt", "sgdt", "lidt", "sidt"]);
 // String instructions: objdump spells out their implicit operands.
 const STRING_TEXT: Record<string, (w: string, reg: string) => string> = {
   movs: (w) => `movs${w} %ds:(%esi),%es:(%edi)`,
@@ -71,7 +75,11 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   const gprSized = ops.some((o, i) => isReg(o) && o.kind === "gpr" && row.toks[i] !== "CL" && row.toks[i] !== "DX");
   if (base === "movzb" || base === "movzw" || base === "movsb" || base === "movsw") {
     suffix = (ops[0] as Gpr).size === 16 ? "w" : "l";
-  } else if (memOp && !gprSized && !NO_SUFFIX.has(m) && !ops.some((o) => isReg(o) && o.kind === "sreg") && memOp.size !== 0 && memOp.size !== 48) {
+  } else if (MODE_SUFFIX.has(m)) {
+    suffix = ins.bits === 32 ? "l" : "w";
+  } else if (memOp && SUFFIX_IF_NOT_DEFAULT.has(m)) {
+    suffix = memOp.size === ins.bits || memOp.size === 48 ? "" : memOp.size === 16 ? "w" : "l";
+  } else if (memOp && !gprSized && !NO_SUFFIX.has(row.att) && !ops.some((o) => isReg(o) && o.kind === "sreg") && memOp.size !== 0 && memOp.size !== 48) {
     suffix = memOp.size === 8 ? "b" : memOp.size === 16 ? "w" : "l";
   }
   const text = (o: AnyOperand, i: number): string => {
@@ -106,11 +114,12 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   if (m === "enter") shown = [`$${hex(value(ops[1] as Expr) & 0xff)}`, `$${hex(value(ops[0] as Expr) & 0xffff)}`];
   // An immediate-only form whose size differs from the mode's (pushl $x in 16-bit code) needs its suffix.
   if (!suffix && !memOp && !gprSized && ops.length > 0 && row.opsize !== 0 && row.opsize !== ins.bits && m === "push") suffix = "l";
-  if ((m === "call" || m === "jmp") && row.opsize === 16 && row.opsize !== ins.bits) suffix = "w";
   if (m === "in" && row.toks[1] === "imm8") shown[1] = `$${hex(value(ops[1] as Expr) & 0xff)}`;
   if (m === "out" && row.toks[0] === "imm8") shown[0] = `$${hex(value(ops[0] as Expr) & 0xff)}`;
   const mnemonic = base + suffix;
-  const operands = shown.reverse().join(",");
+  if (m === "xchg" && bytes.length === 1 && bytes[0] === 0x90) return `${ins.prefixText}nop`;
+  if (!row.rev) shown.reverse();
+  const operands = shown.join(",");
   const pre = ins.prefixText;
   return operands ? `${pre}${mnemonic.padEnd(6)} ${operands}` : `${pre}${mnemonic}`;
 }

@@ -6,7 +6,8 @@
 //   moffs8 moffs16 moffs32, the fixed registers AL AX EAX CL DX, the constant 1, Sreg, CR0-CR7, DR0-DR7, ES CS SS DS FS GS.
 // - opcode: hex bytes, /r, /0../7, ib iw id (immediates), cb cd (relative), cp (far pointer), +rb +rw +rd.
 // - flags: sx (imm8 is sign-extended to the operand size), o16/o32 (force the operand size),
-//   nos (no operand-size prefix although an operand is 16-bit, e.g. mov ds, ax).
+//   nos (no operand-size prefix although an operand is 16-bit, e.g. mov ds, ax), rev (a disassembler shows
+//   the operands the other way round: xchg and test are symmetric and decode to their canonical form).
 // - att: the AT&T mnemonic objdump prints, when it differs from the Intel one (movzx → movzb/movzw...).
 //
 // Where several rows match, the first one wins; rows are ordered so that the choice is the one GNU as makes
@@ -50,17 +51,17 @@ function unary(m: string, op8: string, op: string, n: number): RowSpec[] {
   ];
 }
 
-function shift(m: string, n: number): RowSpec[] {
+function shift(m: string, n: number, att = m): RowSpec[] {
   return [
-    [m, "r/m8, 1", `D0 /${n}`],
-    [m, "r/m16, 1", `D1 /${n}`],
-    [m, "r/m32, 1", `D1 /${n}`],
-    [m, "r/m8, CL", `D2 /${n}`],
-    [m, "r/m16, CL", `D3 /${n}`],
-    [m, "r/m32, CL", `D3 /${n}`],
-    [m, "r/m8, imm8", `C0 /${n} ib`],
-    [m, "r/m16, imm8", `C1 /${n} ib`],
-    [m, "r/m32, imm8", `C1 /${n} ib`],
+    [m, "r/m8, 1", `D0 /${n}`, "", att],
+    [m, "r/m16, 1", `D1 /${n}`, "", att],
+    [m, "r/m32, 1", `D1 /${n}`, "", att],
+    [m, "r/m8, CL", `D2 /${n}`, "", att],
+    [m, "r/m16, CL", `D3 /${n}`, "", att],
+    [m, "r/m32, CL", `D3 /${n}`, "", att],
+    [m, "r/m8, imm8", `C0 /${n} ib`, "", att],
+    [m, "r/m16, imm8", `C1 /${n} ib`, "", att],
+    [m, "r/m32, imm8", `C1 /${n} ib`, "", att],
   ];
 }
 
@@ -140,16 +141,16 @@ export const TABLE: readonly RowSpec[] = [
   ["movsx", "r32, r/m16", "0F BF /r", "", "movsw"],
   ["lea", "r16, m", "8D /r"],
   ["lea", "r32, m", "8D /r"],
-  ["xchg", "AX, r16", "90+rw"],
+  ["xchg", "AX, r16", "90+rw", "rev"],
   ["xchg", "r16, AX", "90+rw"],
-  ["xchg", "EAX, r32", "90+rd"],
+  ["xchg", "EAX, r32", "90+rd", "rev"],
   ["xchg", "r32, EAX", "90+rd"],
   ["xchg", "r/m8, r8", "86 /r"],
-  ["xchg", "r8, r/m8", "86 /r"],
+  ["xchg", "r8, r/m8", "86 /r", "rev"],
   ["xchg", "r/m16, r16", "87 /r"],
-  ["xchg", "r16, r/m16", "87 /r"],
+  ["xchg", "r16, r/m16", "87 /r", "rev"],
   ["xchg", "r/m32, r32", "87 /r"],
-  ["xchg", "r32, r/m32", "87 /r"],
+  ["xchg", "r32, r/m32", "87 /r", "rev"],
   ["cmpxchg", "r/m8, r8", "0F B0 /r"],
   ["cmpxchg", "r/m16, r16", "0F B1 /r"],
   ["cmpxchg", "r/m32, r32", "0F B1 /r"],
@@ -175,9 +176,9 @@ export const TABLE: readonly RowSpec[] = [
   ["test", "r/m8, r8", "84 /r"],
   ["test", "r/m16, r16", "85 /r"],
   ["test", "r/m32, r32", "85 /r"],
-  ["test", "r8, m8", "84 /r"],
-  ["test", "r16, m16", "85 /r"],
-  ["test", "r32, m32", "85 /r"],
+  ["test", "r8, m8", "84 /r", "rev"],
+  ["test", "r16, m16", "85 /r", "rev"],
+  ["test", "r32, m32", "85 /r", "rev"],
   ["inc", "r16", "40+rw"],
   ["inc", "r32", "40+rd"],
   ...unary("inc", "FE", "FF", 0),
@@ -196,7 +197,7 @@ export const TABLE: readonly RowSpec[] = [
   ["imul", "r16, r/m16, imm16", "69 /r iw"],
   ["imul", "r32, r/m32, imm32", "69 /r id"],
   ...shift("rol", 0), ...shift("ror", 1), ...shift("rcl", 2), ...shift("rcr", 3),
-  ...shift("shl", 4), ...shift("sal", 4), ...shift("shr", 5), ...shift("sar", 7),
+  ...shift("shl", 4), ...shift("sal", 4, "shl"), ...shift("shr", 5), ...shift("sar", 7),
   ["shld", "r/m16, r16, imm8", "0F A4 /r ib"],
   ["shld", "r/m32, r32, imm8", "0F A4 /r ib"],
   ["shld", "r/m16, r16, CL", "0F A5 /r"],
