@@ -37,6 +37,7 @@ export function checkBodies(
   stubs: Stub[],
   decoder: X86Decoder,
   out: ViolationSink,
+  knownShared: readonly number[] = [],
 ): BodyAnalysis {
   const size = bytes.length;
   const stubStarts = new Set(stubs.filter((s) => s.kind !== "broken").map((s) => s.offset));
@@ -91,6 +92,10 @@ export function checkBodies(
       bodyOwner.set(t, stub);
       bodyOf.set(stub, entry);
     }
+  }
+  // Shared routines the manifest names (they may be reached by tail jumps only).
+  for (const start of knownShared) {
+    if (classify(start).kind === "code") addEntry(start, "shared", `shared ${hex(start, 4)}`);
   }
   // Shared routines reached from inline stubs.
   for (const stub of stubs) {
@@ -162,7 +167,7 @@ export function checkBodies(
     }
   }
 
-  computeExtents(entries, entryAt, decoded, size, out);
+  computeExtents(entries, entryAt, addEntry, decoded, size, out);
   return { entries, bodyOf, codeMask };
 }
 
@@ -172,19 +177,63 @@ function reportBadTarget(out: ViolationSink, region: string, from: number, targe
     `a relative branch or call in ${region} goes ${where}`);
 }
 
-/** Phase 2: each entry's extent, stopping at other entries; extents of different entries must not share bytes. */
+interface ExtentResult {
+  overlaps: Array<{ first: number; second: number; at: number }>;
+  fallThroughs: Array<{ entry: number; at: number; into: number; mnemonic: string }>;
+  /** Jump targets inside extents that several entries jump to: shared routines reached by tail jumps. */
+  sharedTargets: number[];
+  limitAt?: { entry: number; at: number };
+}
+
+/**
+ * Phase 2: each entry's extent, stopping at other entries. A target that several entries jump to
+ * is a shared routine reached by tail jumps: it becomes an entry of its own and the extents are
+ * computed again. Only the final pass reports overlaps and fall-throughs.
+ */
 function computeExtents(
   entries: CodeEntry[],
   entryAt: Map<number, CodeEntry>,
+  addEntry: (offset: number, kind: CodeEntry["kind"], region: string) => CodeEntry | undefined,
   decoded: Map<number, DecodedInstruction>,
   size: number,
   out: ViolationSink,
 ): void {
+  let result = extentsOnce(entries, entryAt, decoded, size);
+  for (let round = 0; round < 4 && result.sharedTargets.length > 0 && !result.limitAt; round++) {
+    const before = entries.length;
+    for (const t of result.sharedTargets) addEntry(t, "shared", `shared ${hex(t, 4)}`);
+    if (entries.length === before) break;
+    result = extentsOnce(entries, entryAt, decoded, size);
+  }
+  if (result.limitAt) {
+    const e = entries[result.limitAt.entry]!;
+    report(out, "check.limit", e.region, result.limitAt.at, `at most ${MAX_EXTENT_STEPS} steps`, "more", "the code is too large to verify");
+  }
+  for (const o of result.overlaps) {
+    const a = entries[o.second]!, b = entries[o.first]!;
+    report(out, "body.overlap", a.region, o.at, "bytes of its own", `shared with ${b.region}`, `${a.region} and ${b.region} run through the same bytes`);
+  }
+  for (const f of result.fallThroughs) {
+    const e = entries[f.entry]!;
+    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, jmp, ud2, ...)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
+      `${e.region} runs into the next entry without a terminator`);
+  }
+}
+
+function extentsOnce(
+  entries: CodeEntry[],
+  entryAt: Map<number, CodeEntry>,
+  decoded: Map<number, DecodedInstruction>,
+  size: number,
+): ExtentResult {
+  const result: ExtentResult = { overlaps: [], fallThroughs: [], sharedTargets: [] };
   const owner = new Int32Array(size).fill(-1);
-  const reported = new Set<string>();
+  const pairs = new Set<string>();
+  const jumpedFrom = new Map<number, Set<number>>();
   let steps = 0;
   for (let e = 0; e < entries.length; e++) {
     const entry = entries[e]!;
+    entry.instructions = [];
     const seen = new Set<number>();
     const stack = [entry.offset];
     while (stack.length > 0) {
@@ -195,8 +244,8 @@ function computeExtents(
       if (!ins) continue;
       seen.add(off);
       if (++steps > MAX_EXTENT_STEPS) {
-        report(out, "check.limit", entry.region, off, `at most ${MAX_EXTENT_STEPS} steps`, "more", "the code is too large to verify");
-        return;
+        result.limitAt = { entry: e, at: off };
+        return result;
       }
       entry.instructions.push({ offset: off, length: ins.length });
       for (let k = off; k < off + ins.length && k < size; k++) {
@@ -204,24 +253,31 @@ function computeExtents(
         if (o === -1) owner[k] = e;
         else if (o !== e) {
           const key = `${Math.min(o, e)}:${Math.max(o, e)}`;
-          if (!reported.has(key)) {
-            reported.add(key);
-            report(out, "body.overlap", entry.region, k, "bytes of its own", `shared with ${entries[o]!.region}`,
-              `${entry.region} and ${entries[o]!.region} run through the same bytes`);
+          if (!pairs.has(key)) {
+            pairs.add(key);
+            result.overlaps.push({ first: o, second: e, at: k });
           }
         }
       }
-      if (ins.target !== undefined && ins.flow !== "call") stack.push(ins.target);
+      if (ins.target !== undefined && ins.flow !== "call") {
+        stack.push(ins.target);
+        if (!entryAt.has(ins.target) && decoded.has(ins.target)) {
+          const from = jumpedFrom.get(ins.target) ?? new Set<number>();
+          from.add(e);
+          jumpedFrom.set(ins.target, from);
+        }
+      }
       if (!ins.terminator) {
         const next = off + ins.length;
         // Jumping to another entry is a tail call; silently running into one is a missing terminator.
         if (ins.flow !== "call" && next !== entry.offset && entryAt.has(next)) {
-          report(out, "body.fall-through", entry.region, off, "a terminator (ret, jmp, ud2, ...)", `${ins.mnemonic.toLowerCase()} falling into ${entryAt.get(next)!.region}`,
-            `${entry.region} runs into the next entry without a terminator`);
+          result.fallThroughs.push({ entry: e, at: off, into: next, mnemonic: ins.mnemonic.toLowerCase() });
         }
         stack.push(next);
       }
     }
     entry.instructions.sort((a, b) => a.offset - b.offset);
   }
+  for (const [target, from] of jumpedFrom) if (from.size > 1) result.sharedTargets.push(target);
+  return result;
 }

@@ -56,7 +56,8 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
   const decoder = new X86Decoder(bytes, 32);
   try {
     const stubs = readStubs(bytes, layout, decoder, out);
-    const bodies = checkBodies(bytes, regions, stubs, decoder, out);
+    const shared = (options.manifest?.shared ?? []).map((r) => r.offset);
+    const bodies = checkBodies(bytes, regions, stubs, decoder, out, shared);
     const relocs = checkRelocTable(bytes, layout, regions, stubs, out);
     checkChecksumByte(bytes, [...slots, ...regions.data, ...init16.code.map((c) => ({ name: "16-bit init code", ...c }))], bodies.codeMask, out);
     if (options.manifest) checkManifest(bytes, layout, options.manifest, { stubs, bodies, relocs }, options.ignoreImageHash ?? false, out);

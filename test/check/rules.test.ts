@@ -246,3 +246,40 @@ describe("each rule catches its targeted corruption", () => {
     }
   });
 });
+
+describe("valid variations the builder may emit are accepted", () => {
+  /** Makes the CPUID and RDTSC bodies `cpuid/rdtsc; jmp routine` and puts `xor eax, eax; ret` in free space. */
+  const tailJumps = (t: Target, bodies: string[]): number => {
+    const routine = t.free + 16;
+    t.set(routine, 0x31, 0xc0, 0xc3);
+    for (const name of bodies) {
+      const b = t.body(name).offset;
+      t.set(b + 2, 0xe9);
+      t.rel32(b + 3, routine);
+      t.call(name).body!.size = 7;
+      t.rehash(name);
+    }
+    return routine;
+  };
+
+  it("a routine only reached by tail jumps from two bodies is shared, not an overlap", () => {
+    expect(run({ rule: "", mutate: (t) => void tailJumps(t, ["CPUID", "RDTSC"]) })).toEqual([]);
+  });
+
+  it("a routine only one body tail-jumps to is outside that body when the manifest lists it as shared", () => {
+    const mutate = (t: Target): void => {
+      const routine = tailJumps(t, ["CPUID"]);
+      t.manifest.shared.push({ name: "tail", offset: routine, size: 3 });
+    };
+    expect(run({ rule: "", manifest: true, mutate })).toEqual([]);
+    // Without that entry the routine is part of the CPUID body, beyond the manifest's body region.
+    expect(run({ rule: "", manifest: true, mutate: (t) => void tailJumps(t, ["CPUID"]) })).toEqual(["manifest.body"]);
+  });
+
+  it("an inline stub may jump over its own return", () => {
+    // WBINVD's inline code is `test eax,eax; jz +1; ret; xor eax,eax; ret` in the fixture already;
+    // here the jump goes backwards into the same slot's first instruction instead.
+    expect(run({ rule: "", mutate: (t) => t.set(t.slot("WBINVD") + 3, 0xfc) })).toEqual([]);
+  });
+});
+
