@@ -41,8 +41,16 @@ function callSlots(layout: Layout): NamedRegion[] {
     .map((c) => ({ name: `slot ${c.number} ${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, size: layout.slots.size }));
 }
 
+/** Far beyond any interface's limit: only the envelope is checked, so a huge input cannot cost much. */
+const MAX_ANALYSED_SIZE = 1 << 20;
+
 function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out: ViolationSink): void {
   checkRomFormat(bytes, layout, out);
+  if (bytes.length > MAX_ANALYSED_SIZE) {
+    report(out, "check.limit", "image", 0, `at most ${MAX_ANALYSED_SIZE} bytes to analyse`, `${bytes.length} bytes`,
+      "the image is far too large to be a ROM; only its envelope was checked");
+    return;
+  }
   const regions = locateRegions(bytes, layout);
   const slots = callSlots(layout);
   const structures = [regions.pcir, regions.pnp, ...(regions.relocTable ? [regions.relocTable] : [])];
@@ -60,7 +68,7 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
     const bodies = checkBodies(bytes, regions, stubs, decoder, out, shared);
     const relocs = checkRelocTable(bytes, layout, regions, stubs, out);
     checkChecksumByte(bytes, [...slots, ...regions.data, ...init16.code.map((c) => ({ name: "16-bit init code", ...c }))], bodies.codeMask, out);
-    if (options.manifest) checkManifest(bytes, layout, options.manifest, { stubs, bodies, relocs }, options.ignoreImageHash ?? false, out);
+    if (options.manifest) checkManifest(bytes, layout, options.manifest, { stubs, bodies, relocs, regions }, options.ignoreImageHash ?? false, out);
   } finally {
     decoder.free();
   }

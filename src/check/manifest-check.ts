@@ -7,7 +7,7 @@ import type { Layout } from "../layout/types.ts";
 import type { Manifest, ManifestCall, Region } from "../manifest.ts";
 import type { BodyAnalysis } from "./bodies.ts";
 import { inImage, readCString, readLatin1, readUint } from "./image-bytes.ts";
-import { PCIR_SIZE, PNP_SIZE, readComputedField, relocTableSize } from "./image-regions.ts";
+import { PCIR_SIZE, PNP_SIZE, readComputedField, regionsOverlap, relocTableSize, type ImageRegions } from "./image-regions.ts";
 import type { RelocEntry } from "./reloc-table.ts";
 import type { Stub } from "./stubs.ts";
 import { hex, quote, report, type ViolationSink } from "./violation.ts";
@@ -18,6 +18,7 @@ export interface ImageFacts {
   stubs: Stub[];
   bodies: BodyAnalysis;
   relocs: Map<number, RelocEntry>;
+  regions: ImageRegions;
 }
 
 export function sha256Hex(...parts: Uint8Array[]): string {
@@ -50,6 +51,23 @@ export function checkManifest(
   checkRegions(bytes, layout, m, out);
   checkJumpPoints(layout, m, facts, out);
   checkCalls(bytes, layout, m, facts, out);
+  checkCodeRegionsApart(m, facts.regions, out);
+}
+
+/** Bodies and shared routines the manifest lists must not overlap each other or the image's data. */
+function checkCodeRegionsApart(m: Manifest, regions: ImageRegions, out: ViolationSink): void {
+  const code = [
+    ...(m.calls ?? []).filter((c) => c.body).map((c) => ({ rule: "manifest.body", name: `body ${c.name}`, ...c.body! })),
+    ...(m.shared ?? []).map((s) => ({ rule: "manifest.shared", name: `shared ${s.name}`, offset: s.offset, size: s.size })),
+  ];
+  for (let i = 0; i < code.length; i++) {
+    const a = code[i]!;
+    const hit = [...code.slice(0, i), ...regions.data].find((b) => regionsOverlap(a, b));
+    if (hit) {
+      report(out, a.rule, a.name, a.offset, "a region of its own", `overlaps ${hit.name} at ${hex(hit.offset)}+${hit.size}`,
+        `the manifest's ${a.name} (${regionText(a)}) overlaps the ${hit.name}`);
+    }
+  }
 }
 
 function checkHeaderValues(bytes: Uint8Array, layout: Layout, m: Manifest, out: ViolationSink): void {

@@ -6,7 +6,17 @@
 import { createRequire } from "node:module";
 import type * as IcedModule from "iced-x86";
 
-const iced = createRequire(import.meta.url)("iced-x86") as typeof IcedModule;
+type Iced = typeof IcedModule;
+let icedModule: Iced | undefined;
+
+/** Loaded on first use (WebAssembly start-up), from wherever this module runs: ESM, or a CommonJS bundle without import.meta. */
+function iced(): Iced {
+  if (!icedModule) {
+    const load = typeof import.meta.url === "string" ? createRequire(import.meta.url) : require;
+    icedModule = load("iced-x86") as Iced;
+  }
+  return icedModule;
+}
 
 /**
  * How control leaves an instruction.
@@ -33,15 +43,16 @@ export interface DecodedInstruction {
 }
 
 export class X86Decoder {
+  private readonly iced = iced();
   private readonly decoder: IcedModule.Decoder;
-  private readonly instruction = new iced.Instruction();
+  private readonly instruction = new this.iced.Instruction();
   private readonly cache = new Map<number, DecodedInstruction>();
 
   constructor(
     private readonly bytes: Uint8Array,
     readonly bitness: 16 | 32,
   ) {
-    this.decoder = new iced.Decoder(bitness, bytes, iced.DecoderOptions.None);
+    this.decoder = new this.iced.Decoder(bitness, bytes, this.iced.DecoderOptions.None);
   }
 
   /** The instruction starting at image offset `offset` (the ROM is addressed from its first byte). */
@@ -62,6 +73,7 @@ export class X86Decoder {
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.bytes.length) {
       return { offset, length: 0, status: "truncated", mnemonic: "", flow: "next", terminator: false, target: undefined };
     }
+    const iced = this.iced;
     const d = this.decoder;
     const ins = this.instruction;
     d.position = offset;

@@ -216,6 +216,9 @@ const cases: RuleCase[] = [
   { rule: "manifest.placement", manifest: true, mutate: (t) => { t.call("CLTS").placement = "absent"; } },
   { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("FlushTLB").body!.size -= 1; t.rehash("FlushTLB"); } },
   { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("FlushTLB").body!.offset += 1; t.rehash("FlushTLB"); } },
+  { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("CPUID").body!.size = 40; t.rehash("CPUID"); } },
+  { rule: "manifest.shared", manifest: true, mutate: (t) => { t.manifest.shared[1]!.size = 1000; } },
+  { rule: "check.limit", checkWith: (l) => { l.maxImageSize = 4 << 20; }, mutate: (t) => { const b = new Uint8Array(2 << 20); b.set(t.bytes); t.bytes = b; t.set(2, 0); }, also: ["image.length"] },
   { rule: "manifest.reloc", manifest: true, mutate: (t) => { t.call("CPUID").reloc = "NOP"; } },
   { rule: "manifest.call-sha256", manifest: true, mutate: (t) => { t.call("CPUID").sha256 = "0".repeat(64); } },
 ];
