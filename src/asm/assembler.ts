@@ -213,11 +213,12 @@ export class Assembler {
   /** A label to bind later with `label()`. Names starting with "." are local to the last global label. */
   newLabel(name?: string): Label {
     const id = nextLabelId++;
-    if (name === undefined) return new Label(id, `.L${id}`);
-    const full = name.startsWith(".") ? `${this.scope}${name}` : name;
+    if (name === undefined) return new Label(id, `.L${id}`, true);
+    const local = name.startsWith(".");
+    const full = local ? `${this.scope}${name}` : name;
     const existing = this.named.get(full);
     if (existing) return existing;
-    const l = new Label(id, full);
+    const l = new Label(id, full, local);
     this.named.set(full, l);
     return l;
   }
@@ -230,7 +231,7 @@ export class Assembler {
       return lab;
     }
     this.bound.add(lab);
-    if (!lab.name.startsWith(".")) this.scope = lab.name;
+    if (!lab.local) this.scope = lab.name;
     this.nodes.push({ k: "label", label: lab, ...this.src() });
     return lab;
   }

@@ -13,6 +13,7 @@ import {
   type MemAny,
   type Operand,
   type Register,
+  type SegReg,
 } from "./operands.ts";
 import { TABLE, type RowSpec } from "./table.ts";
 
@@ -31,7 +32,7 @@ export type AnyOperand = Operand | FarPtr;
 type Tok =
   | "r8" | "r16" | "r32" | "rm8" | "rm16" | "rm32" | "m" | "m8" | "m16" | "m32" | "m64" | "mfar"
   | "imm8" | "imm16" | "imm32" | "rel8" | "rel32" | "ptr" | "moffs8" | "moffs16" | "moffs32"
-  | "AL" | "AX" | "EAX" | "CL" | "DX" | "one" | "sreg" | "creg" | "dreg"
+  | "AL" | "AX" | "EAX" | "CL" | "DX" | "one" | "three" | "sreg" | "creg" | "dreg"
   | "ES" | "CS" | "SS" | "DS" | "FS" | "GS";
 
 type ImmTok = "ib" | "iw" | "id" | "cb" | "cd" | "cp";
@@ -59,7 +60,7 @@ const TOKENS: Record<string, Tok> = {
   r8: "r8", r16: "r16", r32: "r32", "r/m8": "rm8", "r/m16": "rm16", "r/m32": "rm32", m: "m", m8: "m8", m16: "m16",
   m32: "m32", m64: "m64", "m16:32": "mfar", imm8: "imm8", imm16: "imm16", imm32: "imm32", rel8: "rel8",
   rel32: "rel32", "ptr16:32": "ptr", moffs8: "moffs8", moffs16: "moffs16", moffs32: "moffs32", AL: "AL", AX: "AX",
-  EAX: "EAX", CL: "CL", DX: "DX", "1": "one", Sreg: "sreg", "CR0-CR7": "creg", "DR0-DR7": "dreg", ES: "ES",
+  EAX: "EAX", CL: "CL", DX: "DX", "1": "one", "3": "three", Sreg: "sreg", "CR0-CR7": "creg", "DR0-DR7": "dreg", ES: "ES",
   CS: "CS", SS: "SS", DS: "DS", FS: "FS", GS: "GS",
 };
 const SIZE16: ReadonlySet<Tok> = new Set(["r16", "rm16", "m16", "AX", "moffs16"]);
@@ -162,6 +163,7 @@ function fits(tok: Tok, o: AnyOperand, row: Row): Fit {
     case "ptr": return typeof o === "object" && o !== null && (o as FarPtr).kind === "far";
     case "rel8": case "rel32": return isExpr(o);
     case "one": return isExpr(o) && constantOf(o) === 1;
+    case "three": return isExpr(o) && constantOf(o) === 3;
     case "imm8": case "imm16": case "imm32": {
       if (!isExpr(o)) return false;
       const v = constantOf(o);
@@ -250,6 +252,17 @@ export class EncodeError extends Error {
   }
 }
 
+/**
+ * The segment override a memory operand needs, or undefined when it names the default segment (ss for
+ * a base of esp/ebp or bp, ds otherwise): GNU as drops such redundant prefixes, and so do we.
+ */
+export function overrideOf(m: MemAny): SegReg | undefined {
+  if (!m.seg) return undefined;
+  const stackBase = m.base !== undefined && (m.base.size === 32 ? m.base.code === 4 || m.base.code === 5 : m.base.code === 5);
+  const dflt = stackBase ? 2 : 3;
+  return m.seg.code === dflt ? undefined : m.seg;
+}
+
 function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
   const r = m.base ?? m.index;
   if (r) return r.size === 16 ? 16 : 32;
@@ -292,7 +305,8 @@ function encodeMem(out: number[], fixups: Fixup[], reg: number, m: MemAny, bits:
     fixDisp(4);
     return;
   }
-  const ss = m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
+  // Without an index the scale means nothing; GNU as writes 0 there.
+  const ss = !index || m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
   if (!base) {
     out.push((reg << 3) | 4, (ss << 6) | (index!.code << 3) | 5);
     fixDisp(4);
@@ -320,7 +334,8 @@ export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixe
   let memOp: MemAny | undefined;
   for (const o of ops) if (isMem(o)) memOp = o;
   // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
-  if (memOp?.seg) out.push(SEG_PREFIX[memOp.seg.code]!);
+  const segOverride = memOp && overrideOf(memOp);
+  if (segOverride) out.push(SEG_PREFIX[segOverride.code]!);
   if (memOp && addrSizeOf(memOp, bits) !== bits) out.push(0x67);
   if (row.opsize !== 0 && row.opsize !== bits) out.push(0x66);
   if (prefixes?.rep) out.push(prefixes.rep);

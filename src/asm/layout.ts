@@ -181,7 +181,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const nearestLabel = (i: number): string | undefined => {
     for (let j = i; j >= 0; j--) {
       const nd = nodes[j]!;
-      if (nd.k === "label" && !nd.label.name.startsWith(".L")) return nd.label.name;
+      if (nd.k === "label" && !nd.label.local) return nd.label.name;
     }
     return undefined;
   };
@@ -260,7 +260,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   if (errors.length) return { ok: false, errors };
 
   const globals = nodes
-    .map((nd, i) => (nd.k === "label" && !nd.label.name.startsWith(".") ? { name: nd.label.name, offset: st.offsets[i]! } : undefined))
+    .map((nd, i) => (nd.k === "label" && !nd.label.local ? { name: nd.label.name, offset: st.offsets[i]! } : undefined))
     .filter((s): s is { name: string; offset: number } => s !== undefined);
   const symbols: AsmSymbol[] = globals.map((s, j) => {
     const end = j + 1 < globals.length ? globals[j + 1]!.offset : total;

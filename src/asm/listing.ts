@@ -4,7 +4,7 @@
 // with objdump or iced-x86 and comparing is a real cross-check.
 
 import { constantOf, isMem, isReg, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
-import type { AnyOperand, FarPtr } from "./encoder.ts";
+import { overrideOf, type AnyOperand, type FarPtr } from "./encoder.ts";
 import type { InsInfo } from "./nodes.ts";
 import type { AssembleResult, Placed } from "./layout.ts";
 
@@ -39,7 +39,8 @@ function reg(r: Register): string {
 }
 
 function memText(m: MemAny, disp: number, forceDisp: boolean): string {
-  const seg = m.seg ? `%${m.seg.name}:` : "";
+  const o = overrideOf(m);
+  const seg = o ? `%${o.name}:` : "";
   if (!m.base && !m.index) return `${seg}${hex(mask(disp, 32))}`;
   const inner = m.index ? `(${m.base ? reg(m.base) : ""},${reg(m.index)},${m.scale})` : `(${reg(m.base!)})`;
   const d = disp !== 0 || forceDisp || !m.base ? hex(disp) : "";
@@ -85,7 +86,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   const text = (o: AnyOperand, i: number): string => {
     const tok = row.toks[i]!;
     if (isReg(o)) {
-      if (o.kind === "gpr" && row.spec[3]?.includes("nos") && o.size === 16 && m === "mov") {
+      if (o.kind === "gpr" && row.spec[3]?.includes("nos") && o.size === 16 && m === "mov" && ins.bits === 32) {
         return `%${["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][o.code]}`;
       }
       if (tok === "DX") return "(%dx)";
@@ -109,7 +110,8 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   // Shifts by one are written without the count, as objdump prints D0/D1.
   let shown = ops.map(text);
   if (row.toks[1] === "one") shown = [shown[0]!];
-  if (m === "ret" || m === "retf" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) & (m === "int" ? 0xff : 0xffff))}`);
+  if (row.toks[0] === "three") shown = [];
+  else if (m === "ret" || m === "retf" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) & (m === "int" ? 0xff : 0xffff))}`);
   // enter keeps Intel operand order in AT&T syntax.
   if (m === "enter") shown = [`$${hex(value(ops[1] as Expr) & 0xff)}`, `$${hex(value(ops[0] as Expr) & 0xffff)}`];
   // An immediate-only form whose size differs from the mode's (pushl $x in 16-bit code) needs its suffix.
@@ -126,7 +128,10 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
 
 function dataText(p: Placed, bytes: Uint8Array): string {
   const node = p.node;
-  if (node.k === "fixed" && node.data && "text" in node.data) return `.ascii ${JSON.stringify(node.data.text + (node.data.zero ? "\0" : ""))}`;
+  if (node.k === "fixed" && node.data && "text" in node.data) {
+    const quoted = node.data.text.replace(/[\\"]/g, "\\$&").replace(/[^\x20-\x7e]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+    return `${node.data.zero ? ".asciz" : ".ascii"} "${quoted}"`;
+  }
   if (node.k === "fixed" && node.data && "unit" in node.data && node.data.unit > 1) {
     const u = node.data.unit;
     const words: string[] = [];

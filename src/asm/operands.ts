@@ -71,6 +71,8 @@ export class Label {
   constructor(
     readonly id: number,
     readonly name: string,
+    /** Local labels (".name", scoped to the last global label) and anonymous ones are not symbols. */
+    readonly local: boolean = false,
   ) {}
   toString(): string {
     return this.name;

@@ -3,7 +3,7 @@
 // A row is [mnemonic, operands, opcode, flags?, att?]:
 // - operands (Intel order, destination first): r8 r16 r32, r/m8 r/m16 r/m32, m (any memory), m8 m16 m32 m64,
 //   m16:32 (far pointer in memory), imm8 imm16 imm32, rel8 rel32 (rel32 is rel16 in 16-bit code), ptr16:32,
-//   moffs8 moffs16 moffs32, the fixed registers AL AX EAX CL DX, the constant 1, Sreg, CR0-CR7, DR0-DR7, ES CS SS DS FS GS.
+//   moffs8 moffs16 moffs32, the fixed registers AL AX EAX CL DX, the constants 1 and 3, Sreg, CR0-CR7, DR0-DR7, ES CS SS DS FS GS.
 // - opcode: hex bytes, /r, /0../7, ib iw id (immediates), cb cd (relative), cp (far pointer), +rb +rw +rd.
 // - flags: sx (imm8 is sign-extended to the operand size), o16/o32 (force the operand size),
 //   nos (no operand-size prefix although an operand is 16-bit, e.g. mov ds, ax), rev (a disassembler shows
@@ -253,6 +253,7 @@ export const TABLE: readonly RowSpec[] = [
   ["retf", "imm16", "CA iw", "", "lret"],
   ["iret", "", "CF"],
   ["int3", "", "CC"],
+  ["int", "3", "CC", "", "int3"],
   ["int", "imm8", "CD ib"],
   ["into", "", "CE"],
 

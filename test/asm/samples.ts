@@ -49,6 +49,7 @@ export function samplesFor(tok: string, bits: 16 | 32): AnyOperand[] {
     case "imm16": return IMM16;
     case "imm32": return IMM32;
     case "one": return [1];
+    case "three": return [3];
     case "AL": return [al];
     case "AX": return [ax];
     case "EAX": return [eax];
