@@ -134,6 +134,13 @@ export interface Fixture {
 export interface FixtureOptions {
   /** Leave the license string out of the header area (put it after the tables). */
   licenseAfterTables?: boolean;
+  /** api3: Init as inline code in its jump point (`xor eax, eax; ret`) instead of a jump to a body. */
+  inlineInit?: boolean;
+  /**
+   * Give each manifest jump point a `sha256` of its bytes (then its body's): not in the Manifest
+   * type yet, but the checker verifies it when present.
+   */
+  jumpPointHashes?: boolean;
 }
 
 interface Placed {
@@ -158,6 +165,11 @@ export function buildFixture(layout: Layout, options: FixtureOptions = {}): Fixt
     w.emit(0xe9).rel32(label).emit(0x0f, 0x0b);
   };
   for (const jp of layout.jumpPoints) {
+    if (jp.role === "init" && options.inlineInit) {
+      w.pos = jp.offset;
+      w.emit(0x31, 0xc0, 0xc3); // xor eax, eax; ret
+      continue;
+    }
     const label = `body_${jp.role}`;
     writeOutOfLine(jp.offset, label);
     bodies.push({ name: jp.role, label, write: jp.role === "init" ? initBody : getRelocBody });
@@ -296,7 +308,14 @@ export function buildFixture(layout: Layout, options: FixtureOptions = {}): Fixt
     relocTable,
     strings,
     init16: { offset: 3, size: 4 },
-    jumpPoints: layout.jumpPoints.map((jp) => ({ offset: jp.offset, size: jp.size, role: jp.role, target: bodyRegions.get(jp.role)!.offset })),
+    jumpPoints: layout.jumpPoints.map((jp) => {
+      const body = bodyRegions.get(jp.role);
+      const entry = { offset: jp.offset, size: jp.size, role: jp.role, target: body?.offset ?? jp.offset };
+      if (!options.jumpPointHashes) return entry;
+      const code = bytes.subarray(jp.offset, jp.offset + jp.size);
+      const bodyBytes = body ? bytes.subarray(body.offset, body.offset + body.size) : new Uint8Array(0);
+      return Object.assign(entry, { sha256: sha(code, bodyBytes), ...(body ? { body } : {}) });
+    }),
     calls,
     shared,
   };

@@ -34,3 +34,22 @@ describe.each(["api3", "api13"] as const)("mutation report %s", (api) => {
     expect(slots.data.bytes).toBeGreaterThan(slots.code.bytes);
   });
 });
+
+describe("inline jump points (api3 Init in place)", () => {
+  const layout = layoutNamed("api3");
+
+  it("need the manifest's jump point hash to reach 100 %; with it they do", () => {
+    const plain = buildFixture(layout, { inlineInit: true });
+    const hashed = buildFixture(layout, { inlineInit: true, jumpPointHashes: true });
+    expect(plain.bytes).toEqual(hashed.bytes);
+    const rate = (f: typeof plain): number => {
+      const r = mutationReport(f.bytes, layout, f.manifest, defaultInertOffsets(layout, f.manifest));
+      expect(r.baseline).toEqual([]);
+      return r.regions.find((x) => x.region === "jump point init")!.rate;
+    };
+    // `xor eax, eax` → `xor [edi], edi` is still valid inline code: only a hash of the bytes sees it.
+    expect(rate(plain)).toBeLessThan(1);
+    expect(rate(hashed)).toBe(1);
+  });
+});
+

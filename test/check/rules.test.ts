@@ -210,6 +210,12 @@ const cases: RuleCase[] = [
   { rule: "manifest.license", manifest: true, mutate: (t) => { t.manifest.license.text = "GPL"; } },
   { rule: "manifest.shared", manifest: true, mutate: (t) => { t.manifest.shared[0]!.offset = 0xfffff; } },
   { rule: "manifest.jump-point", manifest: true, mutate: (t) => { t.manifest.jumpPoints[0]!.target += 1; } },
+  {
+    rule: "manifest.jump-point",
+    manifest: true,
+    // A manifest that carries a jump point hash (not in the Manifest type yet) is held to it.
+    mutate: (t) => { Object.assign(t.manifest.jumpPoints[0]!, { sha256: "0".repeat(64) }); },
+  },
   { rule: "manifest.call", manifest: true, mutate: (t) => { t.manifest.calls = t.manifest.calls.filter((c) => c.name !== "CPUID"); } },
   { rule: "manifest.slot", manifest: true, mutate: (t) => { t.call("CPUID").slot.offset += 32; } },
   { rule: "manifest.used", manifest: true, mutate: (t) => { t.call("CLTS").slot.used += 1; } },
