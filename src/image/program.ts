@@ -40,4 +40,10 @@ export interface RomProgram {
    */
   readonly calls: Readonly<Record<string, Body>>;
   readonly shared?: readonly SharedRoutine[];
+  /**
+   * Calls to leave out on one interface although `calls` has a body for the name (absent stub, relocation
+   * NONE), e.g. a timer call whose honest answer on api3 is "not provided". Asked only for calls whose
+   * layout entry allows NONE.
+   */
+  readonly omit?: (call: CallDef, layout: Layout) => boolean;
 }

@@ -1,0 +1,8 @@
+// The backends the CLI can build, by name. A new backend is one line here.
+
+import type { RomProgram } from "../src/image/program.ts";
+import { native } from "./native/index.ts";
+
+export const BACKENDS: Readonly<Record<string, RomProgram>> = {
+  native,
+};

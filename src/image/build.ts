@@ -1,0 +1,252 @@
+// buildImage: a backend's call bodies + an interface layout → a finished option ROM with its manifest,
+// map and listing. The whole ROM is one Assembler program (org() for the fixed offsets, labels
+// everywhere), in this order:
+//   header fields, PCIR, $PnP, jump points, call slots       (fixed offsets, see fixed.ts)
+//   out-of-line call bodies, shared routines, Init, GetRelocationInfo
+//   the 16-bit init routine, the relocation table, the license and $PnP strings
+//   zero padding to a multiple of 512 whose last byte is the checksum
+// Error codes: IMAGE_NONE_NOT_ALLOWED, IMAGE_BODY_TOO_LARGE, IMAGE_EMPTY_BODY, IMAGE_ENTRY_TOO_SMALL,
+// IMAGE_OVERLAP, IMAGE_SLOT_OVERFLOW, IMAGE_TOO_LARGE, IMAGE_SHARED_NAME, IMAGE_LAYOUT, IMAGE_BODY_THREW,
+// and the assembler's ASM_* codes (located at the call whose body caused them).
+
+import { Assembler, type AsmSymbol, type Label } from "../asm/index.ts";
+import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
+import type { Layout } from "../layout/types.ts";
+import type { Manifest, Region } from "../manifest.ts";
+import { paddedSize } from "./checksum.ts";
+import { emitFixedItems, findOverlaps, type FixedItem } from "./fixed.ts";
+import { finishImage } from "./finish.ts";
+import { emitGetRelocationInfo } from "./get-reloc.ts";
+import { emitInit16, headerItems } from "./header.ts";
+import type { LaidOutImage, PlacedEntry } from "./laid-out.ts";
+import { renderListing } from "./listing.ts";
+import { buildManifest } from "./manifest.ts";
+import { renderMap } from "./map.ts";
+import { PCIR_SIZE, PNP_SIZE, pciItem, pnpItem, productString } from "./pci-pnp.ts";
+import { bodyWriter, hex, OUT_OF_LINE_STUB_SIZE, planImage, type PlannedEntry } from "./plan.ts";
+import type { RomProgram } from "./program.ts";
+import { emitRelocTable, relocTableSize, type RelocAnswer } from "./reloc-table.ts";
+import { entryItem, type EntryLabels } from "./slots.ts";
+
+export interface BuiltImage {
+  bytes: Uint8Array;
+  manifest: Manifest;
+  /** objdump-style listing of the whole image (.lst). */
+  listing: string;
+  /** Symbols and the slot table (.map). */
+  map: string;
+  symbols: AsmSymbol[];
+}
+
+/** Out-of-line bodies and shared routines start on this boundary (filler in between). */
+const BODY_ALIGN = 16;
+
+interface Recorded {
+  what: string;
+  call?: string;
+  first: number;
+  end: number;
+  /** An org node that fails only if the item's body outgrew its slot. */
+  padNode?: number;
+  entry?: PlannedEntry;
+}
+
+export function buildImage(program: RomProgram, layout: Layout): Result<BuiltImage> {
+  const roles = [...layout.jumpPoints.map((j) => j.role), ...layout.calls.flatMap((c) => (c.role ? [c.role] : []))];
+  for (const role of ["init", "getRelocationInfo"] as const) {
+    if (roles.filter((r) => r === role).length !== 1) {
+      return fail(diag("IMAGE_LAYOUT", `layout ${layout.name} must have exactly one ${role} entry (a jump point or a call with that role)`, { path: "jumpPoints" }));
+    }
+  }
+
+  const a = new Assembler();
+  const refs = {
+    init16: a.newLabel("init16"),
+    init16End: a.newLabel(),
+    license: a.newLabel("license"),
+    relocTable: a.newLabel("reloc_table"),
+    manufacturer: a.newLabel("pnp_manufacturer"),
+    product: a.newLabel("pnp_product"),
+    pci: a.newLabel("pci_data"),
+    pnp: a.newLabel("pnp_header"),
+    dataEnd: a.newLabel(),
+  };
+  const emitGetReloc = (x: Assembler): void => emitGetRelocationInfo(x, layout, refs.relocTable);
+  const planned = planImage(program, layout, a, emitGetReloc);
+  if (!planned.ok) return planned;
+  const { entries, shared } = planned.value;
+
+  const labels = new Map<PlannedEntry, EntryLabels>();
+  for (const e of entries) {
+    if (e.source.kind !== "absent") labels.set(e, { body: e.outOfLine ? a.newLabel(`body_${e.name}`) : a.newLabel(), bodyEnd: a.newLabel() });
+  }
+  const writers = new Map(entries.map((e) => [e, bodyWriter(e, layout, shared, emitGetReloc)]));
+  const entryItems = new Map<FixedItem, PlannedEntry>();
+  const items: FixedItem[] = [
+    ...headerItems(layout, refs),
+    pciItem(layout, refs.pci),
+    pnpItem(layout, refs.pnp, refs),
+  ];
+  for (const e of entries) {
+    const item = entryItem(layout, e, labels.get(e), writers.get(e));
+    entryItems.set(item, e);
+    items.push(item);
+  }
+  const overlaps = findOverlaps(items);
+  if (overlaps.length) return { ok: false, errors: overlaps };
+
+  // Fixed offsets first.
+  const recorded: Recorded[] = emitFixedItems(a, items).map((n) => {
+    const entry = entryItems.get(n.item);
+    return { what: n.item.what, ...(n.item.call ? { call: n.item.call } : {}), first: n.first, end: n.end, padNode: n.padNode, ...(entry ? { entry } : {}) };
+  });
+  const tableEnd = layout.slots.base + layout.slots.count * layout.slots.size;
+  a.org(Math.max(tableEnd, ...items.map((i) => i.offset + i.size)), 0);
+
+  // Out-of-line code: call bodies, shared routines, Init, GetRelocationInfo.
+  const outOfLine = entries.filter((e) => e.outOfLine && labels.has(e));
+  const isInit = (e: PlannedEntry): boolean => e.context.role === "init";
+  const isGetReloc = (e: PlannedEntry): boolean => e.source.kind === "getRelocationInfo";
+  const recordBody = (e: PlannedEntry): void => {
+    const l = labels.get(e)!;
+    a.align(BODY_ALIGN, layout.filler);
+    const first = a.nodes.length;
+    a.label(l.body);
+    writers.get(e)!(a);
+    a.label(l.bodyEnd);
+    recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodes.length, entry: e });
+  };
+  outOfLine.filter((e) => !isInit(e) && !isGetReloc(e)).forEach(recordBody);
+  const sharedEnds = new Map<string, Label>();
+  for (const routine of program.shared ?? []) {
+    a.align(BODY_ALIGN, layout.filler);
+    const first = a.nodes.length;
+    a.label(shared[routine.name]!);
+    try {
+      routine.emit(a, { layout, api: layout.version.major, shared });
+    } catch (e) {
+      return fail(diag("IMAGE_BODY_THREW", `shared routine ${routine.name} threw: ${e instanceof Error ? e.message : String(e)}`, { label: routine.name }));
+    }
+    const end = a.newLabel();
+    a.label(end);
+    sharedEnds.set(routine.name, end);
+    recorded.push({ what: `shared routine ${routine.name}`, first, end: a.nodes.length });
+  }
+  outOfLine.filter(isInit).forEach(recordBody);
+  outOfLine.filter(isGetReloc).forEach(recordBody);
+
+  // The 16-bit init routine and the data.
+  a.align(BODY_ALIGN, layout.filler);
+  emitInit16(a, refs.init16);
+  a.label(refs.init16End);
+  a.align(4, 0);
+  a.label(refs.relocTable);
+  const answers = new Map<number, RelocAnswer>();
+  for (const e of entries) if (e.call && e.source.kind !== "absent") answers.set(e.call.number, { target: e.offset, type: e.reloc });
+  emitRelocTable(a, layout, answers);
+  const product = productString(layout, program.backend);
+  a.label(refs.license);
+  a.asciz(layout.license);
+  a.label(refs.manufacturer);
+  a.asciz(layout.pnp.manufacturer);
+  a.label(refs.product);
+  a.asciz(product);
+  a.label(refs.dataEnd);
+
+  // First layout: how big is it? Then pad so that the checksum is the last byte of the last block.
+  const first = a.assemble();
+  if (!first.ok) return { ok: false, errors: locate(first.errors, recorded) };
+  const content = first.bytes.length;
+  const size = paddedSize(content);
+  if (size > layout.maxImageSize) return fail(tooLarge(layout, size, content, entries, first.labels, labels));
+  // fill, not org: org is checked against the first relaxation round too (see /work/notes/asm-requests.md).
+  a.fill(size - 1 - content, 0);
+  a.label("checksum");
+  a.db(0);
+  const second = a.assemble();
+  if (!second.ok) return { ok: false, errors: locate(second.errors, recorded) };
+  const bytes = second.bytes;
+  if (bytes.length !== size) return fail(diag("IMAGE_PHASE", `the second layout gave ${bytes.length} bytes, not ${size} (builder bug)`));
+  finishImage(bytes, layout);
+
+  const at = (l: Label): number => second.labels.get(l)!;
+  const region = (start: Label, end: Label): Region => ({ offset: at(start), size: at(end) - at(start) });
+  const placed: PlacedEntry[] = entries.map((e) => {
+    const l = labels.get(e);
+    if (!l) return { ...e, used: 2 };
+    const body = region(l.body, l.bodyEnd);
+    return e.outOfLine ? { ...e, used: OUT_OF_LINE_STUB_SIZE, body, codeOffset: body.offset } : { ...e, used: body.size, codeOffset: e.offset };
+  });
+  const cString = (l: Label, text: string): Region & { text: string } => ({ offset: at(l), size: text.length + 1, text });
+  const image: LaidOutImage = {
+    layout,
+    backend: program.backend,
+    bytes,
+    assembled: second,
+    entries: placed,
+    shared: (program.shared ?? []).map((r) => ({ name: r.name, ...region(shared[r.name]!, sharedEnds.get(r.name)!) })),
+    pci: { offset: layout.pci.offset, size: PCIR_SIZE },
+    pnp: { offset: layout.pnp.offset, size: PNP_SIZE },
+    relocTable: { offset: at(refs.relocTable), size: relocTableSize(layout) },
+    license: cString(refs.license, layout.license),
+    manufacturer: cString(refs.manufacturer, layout.pnp.manufacturer),
+    product: cString(refs.product, product),
+    init16: region(refs.init16, refs.init16End),
+  };
+  return {
+    ok: true,
+    value: {
+      bytes,
+      manifest: buildManifest(image),
+      listing: renderListing(image),
+      map: renderMap(image),
+      symbols: second.symbols,
+    },
+  };
+}
+
+function fail(d: Diagnostic): { ok: false; errors: Diagnostic[] } {
+  return { ok: false, errors: [d] };
+}
+
+/** Ties assembler errors to the call or structure whose nodes caused them. */
+function locate(errors: Diagnostic[], recorded: readonly Recorded[]): Diagnostic[] {
+  return errors.map((d) => {
+    const node = d.location.node;
+    if (node === undefined) return d;
+    const pad = recorded.find((r) => r.padNode === node);
+    if (pad && d.code === "ASM_ORG_BACKWARDS" && pad.entry) {
+      const e = pad.entry;
+      return diag("IMAGE_SLOT_OVERFLOW",
+        `the body of ${pad.what} grew past its ${e.size}-byte area at ${hex(e.offset)} once placed (it measured ${e.measured} bytes on its own; alignment inside a body depends on where it lands)`,
+        { ...d.location, call: e.name, offset: e.offset });
+    }
+    const owner = recorded.find((r) => node >= r.first && node < r.end);
+    if (!owner) return d;
+    return { ...d, message: `in ${owner.what}: ${d.message}`, location: { ...d.location, ...(owner.call ? { call: owner.call } : {}) } };
+  });
+}
+
+function tooLarge(
+  layout: Layout,
+  size: number,
+  content: number,
+  entries: readonly PlannedEntry[],
+  values: ReadonlyMap<Label, number>,
+  labels: ReadonlyMap<PlannedEntry, EntryLabels>,
+): Diagnostic {
+  const bodies = entries
+    .filter((e) => e.outOfLine && labels.has(e))
+    .map((e) => {
+      const l = labels.get(e)!;
+      const offset = values.get(l.body) ?? 0;
+      return { name: e.name, offset, size: (values.get(l.bodyEnd) ?? offset) - offset };
+    })
+    .sort((x, y) => y.size - x.size || x.offset - y.offset)
+    .slice(0, 3);
+  const largest = bodies.map((b) => `${b.name} ${b.size} bytes at ${hex(b.offset)}`).join(", ");
+  return diag("IMAGE_TOO_LARGE",
+    `the image needs ${size} bytes (${content} bytes of content, a checksum byte, padding to 512) but layout ${layout.name} allows at most ${layout.maxImageSize}` +
+      (largest ? `; largest out-of-line bodies: ${largest}` : ""),
+    { offset: layout.maxImageSize, ...(bodies[0] ? { call: bodies[0].name } : {}) });
+}

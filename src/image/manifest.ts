@@ -1,0 +1,71 @@
+// The build manifest (<rom>.json): the builder's account of what it laid out, which the checker's
+// --manifest rule holds the image to. Rendered as JSON with sorted keys so that equal builds give
+// equal files.
+
+import { createHash } from "node:crypto";
+import type { Manifest, ManifestCall } from "../manifest.ts";
+import { readField } from "./finish.ts";
+import type { LaidOutImage } from "./laid-out.ts";
+
+export function sha256Hex(...parts: Uint8Array[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+export function buildManifest(image: LaidOutImage): Manifest {
+  const { layout, bytes } = image;
+  const header: Record<string, number | string> = {};
+  for (const f of layout.header) header[f.name] = readField(bytes, f.offset, f.size, f.source.kind === "ascii");
+  const calls: ManifestCall[] = image.entries
+    .filter((e) => e.call)
+    .map((e) => {
+      const slot = bytes.subarray(e.offset, e.offset + e.size);
+      const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
+      return {
+        number: e.call!.number,
+        name: e.name,
+        slot: { offset: e.offset, size: e.size, used: e.used },
+        placement: e.placement,
+        ...(e.body ? { body: e.body } : {}),
+        reloc: e.reloc,
+        sha256: sha256Hex(slot, body),
+      };
+    });
+  const region = (r: { offset: number; size: number }): { offset: number; size: number } => ({ offset: r.offset, size: r.size });
+  return {
+    tool: "vmirom",
+    backend: image.backend,
+    layout: layout.name,
+    api: { major: layout.version.major, minor: layout.version.minor },
+    size: bytes.length,
+    sha256: sha256Hex(bytes),
+    header,
+    pci: image.pci,
+    pnp: image.pnp,
+    license: image.license,
+    relocTable: image.relocTable,
+    strings: [region(image.license), region(image.manufacturer), region(image.product)],
+    init16: image.init16,
+    jumpPoints: image.entries
+      .filter((e) => e.jumpPoint)
+      .map((e) => ({ role: e.jumpPoint!.role, offset: e.offset, size: e.size, target: e.codeOffset ?? e.offset })),
+    calls,
+    shared: image.shared,
+  };
+}
+
+/** JSON with object keys sorted at every level (arrays keep their order), two-space indent, final newline. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + "\n";
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}

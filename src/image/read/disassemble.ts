@@ -1,0 +1,210 @@
+// `vmirom list`: an objdump-style listing made from an image alone, decoded with iced-x86 (never with
+// vmirom's own assembler, so it can cross-check the builder's .lst). The layout says where the entries are:
+// the 16-bit init entry, each jump point and slot (decoded up to the filler), the out-of-line bodies they
+// jump to and the routines those call, found by following branches.
+
+import { createRequire } from "node:module";
+import type * as IcedModule from "iced-x86";
+import type { Layout } from "../../layout/types.ts";
+import { hexBytes } from "./bytes.ts";
+
+const iced = createRequire(import.meta.url)("iced-x86") as typeof IcedModule;
+
+/** Decoding stops after this many instructions in total (a garbage image could otherwise run long). */
+const MAX_INSTRUCTIONS = 200_000;
+
+interface Line {
+  offset: number;
+  length: number;
+  text: string;
+  flow: IcedModule.FlowControl;
+  /** Near branch or call target. */
+  target?: number;
+}
+
+interface Entry {
+  name: string;
+  offset: number;
+  bits: 16 | 32;
+  /** A fixed area (slot, jump point): decode to its end and show the filler; otherwise explore. */
+  area?: number;
+}
+
+export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
+  const d = new Disassembler(bytes, layout.filler);
+  try {
+    return d.run(layout, name);
+  } finally {
+    d.free();
+  }
+}
+
+class Disassembler {
+  private readonly decoders: Record<16 | 32, IcedModule.Decoder>;
+  private readonly formatter = new iced.Formatter(iced.FormatterSyntax.Gas);
+  private readonly instr = new iced.Instruction();
+  private budget = MAX_INSTRUCTIONS;
+  private readonly entries: Entry[] = [];
+  private readonly entryAt = new Map<number, Entry>();
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly filler: number,
+  ) {
+    this.decoders = {
+      16: new iced.Decoder(16, bytes, iced.DecoderOptions.None),
+      32: new iced.Decoder(32, bytes, iced.DecoderOptions.None),
+    };
+    // objdump's spelling (see shared/real-tools.md).
+    const f = this.formatter;
+    f.uppercaseHex = false;
+    f.spaceAfterOperandSeparator = false;
+    f.branchLeadingZeros = false;
+    f.showBranchSize = false;
+    f.smallHexNumbersInDecimal = false;
+    f.showZeroDisplacements = true;
+    f.firstOperandCharIndex = 7; // objdump pads the mnemonic to 6 columns and a space
+  }
+
+  free(): void {
+    this.instr.free();
+    this.formatter.free();
+    this.decoders[16].free();
+    this.decoders[32].free();
+  }
+
+  run(layout: Layout, name: string): string {
+    const entryField = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "romEntry");
+    if (entryField) this.add({ name: "rom_entry", offset: entryField.offset, bits: 16, area: entryField.size });
+    for (const jp of layout.jumpPoints) this.add({ name: `jump_${jp.role}`, offset: jp.offset, bits: 32, area: jp.size });
+    for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
+      this.add({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size });
+    }
+    const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
+    // Entries found while decoding are appended; print in offset order once all are known.
+    const blocks = new Map<Entry, string[]>();
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      blocks.set(e, e.area !== undefined ? this.area(e) : this.explore(e));
+    }
+    for (const e of [...this.entries].sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))) {
+      out.push("", `${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`, ...blocks.get(e)!);
+    }
+    if (this.budget <= 0) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
+    return out.join("\n") + "\n";
+  }
+
+  private add(e: Entry): Entry {
+    const existing = this.entryAt.get(e.offset);
+    if (existing) return existing;
+    this.entries.push(e);
+    this.entryAt.set(e.offset, e);
+    return e;
+  }
+
+  /** A slot or jump point: instructions until a terminator followed only by filler, then the filler. */
+  private area(e: Entry): string[] {
+    const end = Math.min(this.bytes.length, e.offset + e.area!);
+    const lines: string[] = [];
+    let p = e.offset;
+    while (p < end) {
+      if (this.bytes.subarray(p, end).every((b) => b === this.filler) && p > e.offset) {
+        lines.push(row(p, this.bytes.subarray(p, end), "(filler)"));
+        return lines;
+      }
+      const ins = this.decode(p, e.bits);
+      if (!ins || p + ins.length > end) {
+        lines.push(row(p, this.bytes.subarray(p, end), "(bytes)"));
+        return lines;
+      }
+      lines.push(row(p, this.bytes.subarray(p, p + ins.length), ins.text));
+      this.follow(ins, e, e.offset, end);
+      p += ins.length;
+    }
+    return lines;
+  }
+
+  /** A body or routine: every instruction reachable from its start, in offset order. */
+  private explore(e: Entry): string[] {
+    const seen = new Map<number, Line>();
+    const stack = [e.offset];
+    while (stack.length && this.budget > 0) {
+      const p = stack.pop()!;
+      if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && this.entryAt.has(p))) continue;
+      const ins = this.decode(p, e.bits);
+      if (!ins) {
+        seen.set(p, { offset: p, length: 1, text: "(invalid)", flow: iced.FlowControl.Exception });
+        continue;
+      }
+      seen.set(p, ins);
+      const next = this.follow(ins, e, -1, -1);
+      stack.push(...next);
+    }
+    return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => row(l.offset, this.bytes.subarray(l.offset, l.offset + l.length), l.text));
+  }
+
+  /**
+   * Records where control goes from `ins`: calls and jumps out of the current area become entries;
+   * returns the offsets to keep exploring in the current body.
+   */
+  private follow(ins: Line, e: Entry, areaStart: number, areaEnd: number): number[] {
+    const next = ins.offset + ins.length;
+    const inside = (t: number): boolean => t >= areaStart && t < areaEnd;
+    const target = ins.target;
+    const F = iced.FlowControl;
+    const enter = (t: number, prefix: string): void => {
+      if (t >= 0 && t < this.bytes.length && !inside(t)) this.add({ name: `${prefix}_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
+    };
+    switch (ins.flow) {
+      case F.Call:
+        if (target !== undefined) enter(target, "sub");
+        return [next];
+      case F.UnconditionalBranch:
+        if (target === undefined) return [];
+        if (areaStart >= 0) {
+          if (!inside(target)) this.add({ name: this.jumpTargetName(ins, e, target), offset: target, bits: e.bits });
+          return [];
+        }
+        return [target];
+      case F.ConditionalBranch:
+        if (target !== undefined && areaStart >= 0 && !inside(target)) enter(target, "sub");
+        return target !== undefined && areaStart < 0 ? [target, next] : [next];
+      case F.Return:
+      case F.IndirectBranch:
+      case F.Exception:
+        return [];
+      default:
+        return [next];
+    }
+  }
+
+  /** An out-of-line stub's target is its body (body_<Name>), the init entry's the 16-bit routine, else a routine. */
+  private jumpTargetName(ins: Line, from: Entry, target: number): string {
+    if (from.name === "rom_entry") return "init16";
+    const outOfLine = ins.offset === from.offset && ins.length === 5 && this.bytes[ins.offset + 5] === 0x0f && this.bytes[ins.offset + 6] === 0x0b;
+    if (!outOfLine) return `sub_${target.toString(16).padStart(4, "0")}`;
+    const name = from.name.replace(/^(stub|jump)_/, "");
+    return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  }
+
+  private decode(offset: number, bits: 16 | 32): Line | undefined {
+    if (--this.budget < 0) return undefined;
+    const d = this.decoders[bits];
+    d.position = offset;
+    d.ip = BigInt(offset);
+    d.decodeOut(this.instr);
+    if (this.instr.isInvalid) return undefined;
+    const target = this.instr.isJmpShortOrNear || this.instr.isJccShortOrNear || this.instr.isCallNear ? Number(this.instr.nearBranchTarget) : undefined;
+    return { offset, length: this.instr.length, text: this.formatter.format(this.instr), flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
+  }
+}
+
+/** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */
+function row(offset: number, bytes: Uint8Array, text: string): string {
+  const addr = (o: number): string => o.toString(16).padStart(8, " ");
+  const first = hexBytes(bytes, 0, Math.min(7, bytes.length)).padEnd(21);
+  if (text.startsWith("(")) return `${addr(offset)}:\t${first}\t${bytes.length > 7 ? `${text.slice(0, -1)}, ${bytes.length} bytes)` : text}`;
+  const lines = [`${addr(offset)}:\t${first}\t${text}`];
+  for (let i = 7; i < bytes.length; i += 7) lines.push(`${addr(offset + i)}:\t${hexBytes(bytes, i, Math.min(7, bytes.length - i))}`);
+  return lines.join("\n");
+}
