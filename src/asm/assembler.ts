@@ -6,8 +6,8 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { encode, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Prefixes } from "./encoder.ts";
-import type { InsInfo, Node } from "./nodes.ts";
+import { ByteSink, encode, encodeInto, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
   isExpr,
@@ -182,13 +182,31 @@ const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
 
 let nextLabelId = 1;
 
+// Encodings of label-relative branches depend only on the row and the code size: computed once.
+const FORMS = new Map<string, BranchForm>();
+function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixes: Prefixes | undefined): BranchForm {
+  const key = `${mnemonic} ${tok} ${bits}`;
+  const cached = prefixes ? undefined : FORMS.get(key);
+  if (cached) return cached;
+  const row = rowsFor(mnemonic)!.find((r) => r.toks[0] === tok)!;
+  const e = encode(row, [0], bits, prefixes);
+  const f = e.fixups[0]!;
+  const form: BranchForm = { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
+  if (!prefixes) FORMS.set(key, form);
+  return form;
+}
+const NO_SOURCE: { src?: string } = Object.freeze({});
+type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
+
 export class Assembler {
   readonly nodes: Node[] = [];
+  /** Bytes of every fixed-size node, in recording order (nodes point into it). */
+  readonly code = new ByteSink();
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
   private mode: Bits;
-  private pending: Prefixes & { text: string } = { text: "" };
+  private pending: (Prefixes & { text: string }) | undefined;
   private scope = "";
   private readonly bound = new Set<Label>();
   private readonly named = new Map<string, Label>();
@@ -243,23 +261,27 @@ export class Assembler {
   // --- prefixes (apply to the next instruction)
 
   lock(): this {
-    this.pending.lock = true;
-    this.pending.text += "lock ";
+    const p = (this.pending ??= { text: "" });
+    p.lock = true;
+    p.text += "lock ";
     return this;
   }
   rep(): this {
-    this.pending.rep = 0xf3;
-    this.pending.text += "rep ";
+    const p = (this.pending ??= { text: "" });
+    p.rep = 0xf3;
+    p.text += "rep ";
     return this;
   }
   repe(): this {
-    this.pending.rep = 0xf3;
-    this.pending.text += "repz ";
+    const p = (this.pending ??= { text: "" });
+    p.rep = 0xf3;
+    p.text += "repz ";
     return this;
   }
   repne(): this {
-    this.pending.rep = 0xf2;
-    this.pending.text += "repnz ";
+    const p = (this.pending ??= { text: "" });
+    p.rep = 0xf2;
+    p.text += "repnz ";
     return this;
   }
 
@@ -281,7 +303,7 @@ export class Assembler {
     const bytes = new Uint8Array(8 * values.length);
     const view = new DataView(bytes.buffer);
     values.forEach((v, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, BigInt(v)), true));
-    this.nodes.push({ k: "fixed", bytes, fixups: [], data: { unit: 8, values: values.map(Number) }, ...this.src() });
+    this.raw(bytes, undefined, { unit: 8, values: values.map(Number) });
   }
   /** Raw bytes (no NUL added). */
   ascii(text: string): void {
@@ -292,12 +314,12 @@ export class Assembler {
     this.text(text, true);
   }
   bytes(b: Uint8Array | readonly number[]): void {
-    this.nodes.push({ k: "fixed", bytes: Uint8Array.from(b), fixups: [], data: { unit: 1, values: [...b] }, ...this.src() });
+    this.raw(Uint8Array.from(b), undefined, { unit: 1, values: [...b] });
   }
   /** `count` copies of `byte`. */
   fill(count: number, byte = 0): void {
     if (!Number.isInteger(count) || count < 0) return this.error("ASM_BAD_DIRECTIVE", `fill count ${count} is not a non-negative integer`);
-    this.nodes.push({ k: "fixed", bytes: new Uint8Array(count).fill(byte), fixups: [], data: { unit: 1, values: [] }, ...this.src() });
+    this.raw(new Uint8Array(count).fill(byte), undefined, { unit: 1, values: [] });
   }
   /** Repeats what `body` records `count` times. */
   times(count: number, body: (i: number) => void): void {
@@ -318,35 +340,39 @@ export class Assembler {
   /** Records one instruction by mnemonic; the typed methods below all come here. */
   ins(mnemonic: string, ops: readonly AnyOperand[], size?: BranchSize): void {
     const prefixes = this.pending;
-    this.pending = { text: "" };
-    const src = this.src();
+    this.pending = undefined;
+    const prefixText = prefixes ? prefixes.text : "";
+    const src = this.captureSource ? this.src() : NO_SOURCE;
     if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
     if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
     if ((mnemonic === "ret" || mnemonic === "retf") && ops.length === 1 && ops[0] === undefined) ops = [];
     if (mnemonic === "nop" && ops.length === 1 && ops[0] === undefined) ops = [];
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
     if (JUMPS.has(mnemonic) && ops.length === 1 && isExpr(ops[0])) {
-      const s = match(mnemonic, ops, (r) => r.toks[0] === "rel8");
-      const l = match(mnemonic, ops, (r) => r.toks[0] === "rel32");
-      if (!s.ok || !l.ok) return this.error("ASM_INVALID_OPERANDS", `${mnemonic}: no relative form`);
-      const shortEnc = encode(s.row, ops, this.mode, prefixes);
-      const longEnc = encode(l.row, ops, this.mode, prefixes);
-      const info = (row: typeof s.row): InsInfo => ({ row, ops, bits: this.mode, prefixText: prefixes.text });
-      const mk = (e: typeof shortEnc) => ({ bytes: Uint8Array.from(e.bytes), fixups: e.fixups });
+      const shortForm = branchForm(mnemonic, "rel8", this.mode, prefixes);
+      const longForm = branchForm(mnemonic, "rel32", this.mode, prefixes);
+      const target = ops[0] as Expr;
       if (size === "short" || size === "long") {
-        const e = size === "short" ? shortEnc : longEnc;
-        this.nodes.push({ k: "fixed", ...mk(e), ins: info(size === "short" ? s.row : l.row), ...src });
+        const f = size === "short" ? shortForm : longForm;
+        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: target, rel: true }], undefined, { row: f.row, ops, bits: this.mode, prefixText }, src);
       } else {
-        this.nodes.push({ k: "branch", short: mk(shortEnc), long: mk(longEnc), shortIns: info(s.row), longIns: info(l.row), target: expr(ops[0] as Expr), ...src });
+        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target, ops, bits: this.mode, prefixText };
+        if (src.src) (node as { src?: string }).src = src.src;
+        this.nodes.push(node);
       }
       return;
     }
     const m = match(mnemonic, ops);
     if (!m.ok) return this.error(m.code, m.message);
+    const start = this.code.len;
     try {
-      const e = encode(m.row, ops, this.mode, prefixes);
-      this.nodes.push({ k: "fixed", bytes: Uint8Array.from(e.bytes), fixups: e.fixups, ins: { row: m.row, ops, bits: this.mode, prefixText: prefixes.text }, ...src });
+      const fixups = encodeInto(this.code, m.row, ops, this.mode, prefixes);
+      const node: FixedNode = { k: "fixed", start, size: this.code.len - start, row: m.row, ops, bits: this.mode, prefixText };
+      if (fixups) (node as { fixups?: readonly Fixup[] }).fixups = fixups;
+      if (src.src) (node as { src?: string }).src = src.src;
+      this.nodes.push(node);
     } catch (err) {
+      this.code.len = start;
       const code = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
       this.error(code, `${mnemonic}: ${(err as Error).message}`);
     }
@@ -359,9 +385,16 @@ export class Assembler {
 
   // --- internals
 
+  /** Appends a fixed node with these bytes. */
+  private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
+    const start = this.code.len;
+    this.code.bytes(bytes);
+    this.nodes.push({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
+  }
+
   private data(unit: 1 | 2 | 4, values: readonly Expr[]): void {
     const bytes = new Uint8Array(unit * values.length);
-    const fixups: { at: number; size: 1 | 2 | 4; value: ReturnType<typeof expr>; rel: boolean }[] = [];
+    const fixups: Fixup[] = [];
     values.forEach((v, i) => {
       if (typeof v === "number") {
         const lim = 2 ** (8 * unit);
@@ -372,7 +405,7 @@ export class Assembler {
         for (let b = 0; b < unit; b++) bytes[i * unit + b] = (v >>> (8 * b)) & 0xff;
       } else fixups.push({ at: i * unit, size: unit, value: expr(v), rel: false });
     });
-    this.nodes.push({ k: "fixed", bytes, fixups, data: { unit, values }, ...this.src() });
+    this.raw(bytes, fixups, { unit, values });
   }
 
   private text(t: string, zero: boolean): void {
@@ -382,7 +415,7 @@ export class Assembler {
       if (c > 0xff) return this.error("ASM_BAD_DIRECTIVE", `string ${JSON.stringify(t)} has a character above 0xFF`);
       bytes[i] = c;
     }
-    this.nodes.push({ k: "fixed", bytes, fixups: [], data: { text: t, zero }, ...this.src() });
+    this.raw(bytes, undefined, { text: t, zero });
   }
 
   private error(code: string, message: string, label?: string): void {
@@ -392,7 +425,7 @@ export class Assembler {
 
   /** The first stack frame outside src/asm: the line of the program that called the DSL. */
   private src(): { src?: string } {
-    if (!this.captureSource) return {};
+    if (!this.captureSource) return NO_SOURCE;
     const stack = new Error().stack ?? "";
     for (const line of stack.split("\n").slice(1)) {
       if (line.includes("/src/asm/") || line.includes("node:internal")) continue;

@@ -3,13 +3,11 @@
 
 import {
   constantOf,
-  expr,
   isExpr,
   isMem,
   isReg,
   type Expr,
   type Gpr,
-  type LabelExpr,
   type MemAny,
   type Operand,
   type Register,
@@ -54,6 +52,16 @@ export interface Row {
   /** Listed with operands in the disassembler's canonical order (xchg/test reg, mem). */
   readonly rev: boolean;
   readonly relative: boolean;
+  // Operand roles, precomputed so the encoder does no searching per instruction:
+  /** Operand in the ModRM reg field (/r rows): the special register, else the plain register; -1 for none. */
+  readonly regIdx: number;
+  /** Operand in the ModRM r/m field; -1 for none. */
+  readonly rmIdx: number;
+  /** Register added to the last opcode byte (+rb/+rw/+rd); -1 for none. */
+  readonly plusIdx: number;
+  readonly moffsIdx: number;
+  /** Operand index of each immediate in `imms`. */
+  readonly immIdx: readonly number[];
 }
 
 const TOKENS: Record<string, Tok> = {
@@ -95,7 +103,20 @@ function compileRow(spec: RowSpec, index: number): Row {
     const t = toks.find((x) => SIZE16.has(x) || SIZE32.has(x));
     if (t) opsize = SIZE16.has(t) ? 16 : 32;
   }
+  const isGprTok = (t: Tok) => t === "r8" || t === "r16" || t === "r32";
+  let regIdx = -1, rmIdx = -1;
+  if (modrm === "r") {
+    regIdx = toks.findIndex((t) => t === "sreg" || t === "creg" || t === "dreg");
+    if (regIdx < 0) regIdx = toks.findIndex(isGprTok);
+    rmIdx = toks.findIndex((t, i) => i !== regIdx && (t.startsWith("rm") || t.startsWith("m") || isGprTok(t)));
+  } else if (modrm !== -1) {
+    rmIdx = toks.findIndex((t) => t.startsWith("rm") || t.startsWith("m") || isGprTok(t));
+  }
+  if ((modrm !== -1 && rmIdx < 0) || (modrm === "r" && regIdx < 0)) throw new Error(`opcode table row ${index} (${mnemonic}): ModRM operands missing`);
+  const immIdx = toks.flatMap((t, i) => (t === "imm8" || t === "imm16" || t === "imm32" || t === "rel8" || t === "rel32" || t === "ptr" ? [i] : []));
+  if (immIdx.length !== imms.length) throw new Error(`opcode table row ${index} (${mnemonic}): ${imms.length} immediates for ${immIdx.length} operands`);
   return {
+    regIdx, rmIdx, plusIdx: plusReg ? toks.findIndex(isGprTok) : -1, moffsIdx: toks.findIndex((t) => t.startsWith("moffs")), immIdx,
     index, mnemonic, att: att ?? mnemonic, spec, toks, opcode: bytes, modrm, plusReg, imms, opsize,
     sx: fl.has("sx"), rev: fl.has("rev"), relative: toks.includes("rel8") || toks.includes("rel32"),
   };
@@ -228,7 +249,7 @@ export interface Fixup {
   /** Byte position inside the instruction. */
   at: number;
   size: 1 | 2 | 4;
-  value: LabelExpr;
+  value: Expr;
   /** PC-relative: value - (address of the instruction end). */
   rel: boolean;
 }
@@ -238,13 +259,34 @@ export interface Encoded {
   fixups: Fixup[];
 }
 
+/** A growable byte buffer the encoder writes into (one per program: no allocation per instruction). */
+export class ByteSink {
+  buf = new Uint8Array(1 << 12);
+  len = 0;
+  byte(v: number): void {
+    if (this.len === this.buf.length) this.grow(1);
+    this.buf[this.len++] = v;
+  }
+  le(v: number, size: number): void {
+    if (this.len + size > this.buf.length) this.grow(size);
+    for (let i = 0; i < size; i++) this.buf[this.len++] = (v >>> (8 * i)) & 0xff;
+  }
+  bytes(b: Uint8Array): void {
+    if (this.len + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  private grow(n: number): void {
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+}
+
 const SEG_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 // 16-bit ModRM r/m numbers for base/index pairs, keyed by "base,index" register codes.
 const RM16: Record<string, number> = { "3,6": 0, "3,7": 1, "5,6": 2, "5,7": 3, "6,": 4, "7,": 5, "5,": 6, "3,": 7 };
 
-function pushLE(out: number[], v: number, size: number): void {
-  for (let i = 0; i < size; i++) out.push((v >>> (8 * i)) & 0xff);
-}
 
 export class EncodeError extends Error {
   constructor(readonly code: string, message: string) {
@@ -270,19 +312,19 @@ function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
 }
 
 /** ModRM (+SIB, displacement) for a memory operand; `reg` is the ModRM reg field. */
-function encodeMem(out: number[], fixups: Fixup[], reg: number, m: MemAny, bits: Bits): void {
+function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m: MemAny, bits: Bits): void {
   const asize = addrSizeOf(m, bits);
   const dc = constantOf(m.disp);
-  const dispExpr = dc === undefined ? expr(m.disp) : undefined;
+  const dispExpr = dc === undefined ? m.disp : undefined;
   const disp = dc ?? 0;
   const fixDisp = (size: 1 | 2 | 4) => {
-    if (dispExpr) fixups.push({ at: out.length, size, value: dispExpr, rel: false });
-    pushLE(out, dispExpr ? 0 : disp, size);
+    if (dispExpr) fixups.push({ at: out.len - start, size, value: dispExpr, rel: false });
+    out.le(dispExpr ? 0 : disp, size);
   };
   if (asize === 16) {
     if (m.scale !== 1 && m.index) throw new EncodeError("ASM_INVALID_ADDRESS", "16-bit addressing has no scale");
     if (!m.base && !m.index) {
-      out.push((reg << 3) | 6);
+      out.byte((reg << 3) | 6);
       fixDisp(2);
       return;
     }
@@ -292,7 +334,7 @@ function encodeMem(out: number[], fixups: Fixup[], reg: number, m: MemAny, bits:
     const rm = RM16[`${b},${x ?? ""}`];
     if (rm === undefined || m.base?.size === 32) throw new EncodeError("ASM_INVALID_ADDRESS", "invalid 16-bit addressing form (use bx/bp with si/di)");
     const modv = dispExpr ? 2 : disp === 0 && rm !== 6 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
-    out.push((modv << 6) | (reg << 3) | rm);
+    out.byte((modv << 6) | (reg << 3) | rm);
     if (modv === 1) fixDisp(1);
     else if (modv === 2) fixDisp(2);
     return;
@@ -301,22 +343,24 @@ function encodeMem(out: number[], fixups: Fixup[], reg: number, m: MemAny, bits:
   if (index && index.code === 4) throw new EncodeError("ASM_INVALID_ADDRESS", "esp cannot be an index register");
   if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
   if (!base && !index) {
-    out.push((reg << 3) | 5);
+    out.byte((reg << 3) | 5);
     fixDisp(4);
     return;
   }
   // Without an index the scale means nothing; GNU as writes 0 there.
   const ss = !index || m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
   if (!base) {
-    out.push((reg << 3) | 4, (ss << 6) | (index!.code << 3) | 5);
+    out.byte((reg << 3) | 4);
+    out.byte((ss << 6) | (index!.code << 3) | 5);
     fixDisp(4);
     return;
   }
   const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
   if (index || base.code === 4) {
-    out.push((modv << 6) | (reg << 3) | 4, (ss << 6) | ((index ? index.code : 4) << 3) | base.code);
+    out.byte((modv << 6) | (reg << 3) | 4);
+    out.byte((ss << 6) | ((index ? index.code : 4) << 3) | base.code);
   } else {
-    out.push((modv << 6) | (reg << 3) | base.code);
+    out.byte((modv << 6) | (reg << 3) | base.code);
   }
   if (modv === 1) fixDisp(1);
   else if (modv === 2) fixDisp(4);
@@ -327,77 +371,78 @@ export interface Prefixes {
   rep?: 0xf2 | 0xf3;
 }
 
-/** Bytes and fixups of one instruction. Relative operands are emitted with fixups (value = target). */
-export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {
-  const out: number[] = [];
-  const fixups: Fixup[] = [];
+/**
+ * Writes one instruction into `out` and returns its fixups (positions relative to the instruction start),
+ * or undefined when every value was known. Relative operands always get fixups (value = target).
+ */
+export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
+  const start = out.len;
+  let fixups: Fixup[] | undefined;
+  const fix = (f: Fixup) => (fixups ??= []).push(f);
   let memOp: MemAny | undefined;
-  for (const o of ops) if (isMem(o)) memOp = o;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    if (typeof o === "object" && (o as MemAny).kind === "mem") memOp = o as MemAny;
+  }
   // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
-  const segOverride = memOp && overrideOf(memOp);
-  if (segOverride) out.push(SEG_PREFIX[segOverride.code]!);
-  if (memOp && addrSizeOf(memOp, bits) !== bits) out.push(0x67);
-  if (row.opsize !== 0 && row.opsize !== bits) out.push(0x66);
-  if (prefixes?.rep) out.push(prefixes.rep);
-  if (prefixes?.lock) out.push(0xf0);
-
-  // Operand roles: the ModRM reg field takes the special register, else the plain register operand.
-  let regField = typeof row.modrm === "number" ? row.modrm : 0;
-  let rmOp: AnyOperand | undefined;
-  let plusCode = 0;
-  if (row.plusReg) {
-    const i = row.toks.findIndex((t) => t === "r8" || t === "r16" || t === "r32");
-    plusCode = (ops[i] as Gpr).code;
+  if (memOp) {
+    const segOverride = overrideOf(memOp);
+    if (segOverride) out.byte(SEG_PREFIX[segOverride.code]!);
+    if (addrSizeOf(memOp, bits) !== bits) out.byte(0x67);
   }
-  if (row.modrm === "r") {
-    const special = row.toks.findIndex((t) => t === "sreg" || t === "creg" || t === "dreg");
-    let regIdx = special;
-    if (regIdx < 0) regIdx = row.toks.findIndex((t) => t === "r8" || t === "r16" || t === "r32");
-    regField = (ops[regIdx] as Register).code;
-    const rmIdx = row.toks.findIndex((t, i) => i !== regIdx && (t.startsWith("rm") || t.startsWith("m") || t.startsWith("r")));
-    rmOp = ops[rmIdx];
-  } else if (row.modrm !== -1) {
-    const rmIdx = row.toks.findIndex((t) => t.startsWith("rm") || t.startsWith("m") || t === "r16" || t === "r32" || t === "r8");
-    rmOp = ops[rmIdx];
+  if (row.opsize !== 0 && row.opsize !== bits) out.byte(0x66);
+  if (prefixes) {
+    if (prefixes.rep) out.byte(prefixes.rep);
+    if (prefixes.lock) out.byte(0xf0);
   }
-  for (let i = 0; i < row.opcode.length; i++) {
-    const last = i === row.opcode.length - 1;
-    out.push(last && row.plusReg ? row.opcode[i]! + plusCode : row.opcode[i]!);
-  }
+  const regIdx = row.regIdx, rmIdx = row.rmIdx;
+  const regField = regIdx >= 0 ? (ops[regIdx] as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
+  const last = row.opcode.length - 1;
+  for (let i = 0; i < last; i++) out.byte(row.opcode[i]!);
+  out.byte(row.plusReg ? row.opcode[last]! + (ops[row.plusIdx] as Gpr).code : row.opcode[last]!);
   if (row.modrm !== -1) {
-    if (isMem(rmOp!)) encodeMem(out, fixups, regField, rmOp, bits);
-    else out.push(0xc0 | (regField << 3) | (rmOp as Register).code);
+    const rmOp = ops[rmIdx]!;
+    if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") {
+      const mfix: Fixup[] = [];
+      encodeMem(out, start, mfix, regField, rmOp as MemAny, bits);
+      for (const f of mfix) fix(f);
+    } else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
   }
   // moffs operands carry their address as an immediate-like displacement.
-  const moffsIdx = row.toks.findIndex((t) => t.startsWith("moffs"));
-  if (moffsIdx >= 0) {
-    const m = ops[moffsIdx] as MemAny;
+  if (row.moffsIdx >= 0) {
+    const m = ops[row.moffsIdx] as MemAny;
     const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
     const c = constantOf(m.disp);
-    if (c === undefined) fixups.push({ at: out.length, size, value: expr(m.disp), rel: false });
-    pushLE(out, c ?? 0, size);
+    if (c === undefined) fix({ at: out.len - start, size, value: m.disp, rel: false });
+    out.le(c ?? 0, size);
   }
   // Immediates, in operand order.
-  const immOps = ops.filter((o, i) => {
-    const t = row.toks[i]!;
-    return t === "imm8" || t === "imm16" || t === "imm32" || t === "rel8" || t === "rel32" || t === "ptr";
-  });
-  row.imms.forEach((kind, j) => {
-    const o = immOps[j]!;
+  const immIdx = row.immIdx;
+  for (let j = 0; j < row.imms.length; j++) {
+    const kind = row.imms[j]!;
+    const o = ops[immIdx[j]!]!;
     if (kind === "cp") {
       const f = o as FarPtr;
       const size = bits === 16 ? 2 : 4;
       const c = constantOf(f.offset);
-      if (c === undefined) fixups.push({ at: out.length, size, value: expr(f.offset), rel: false });
-      pushLE(out, c ?? 0, size);
-      pushLE(out, f.selector, 2);
-      return;
+      if (c === undefined) fix({ at: out.len - start, size, value: f.offset, rel: false });
+      out.le(c ?? 0, size);
+      out.le(f.selector, 2);
+      continue;
     }
     const size: 1 | 2 | 4 = kind === "ib" || kind === "cb" ? 1 : kind === "iw" ? 2 : kind === "cd" ? (bits === 16 ? 2 : 4) : 4;
     const rel = kind === "cb" || kind === "cd";
-    const c = rel ? undefined : constantOf(o as Expr);
-    if (c === undefined) fixups.push({ at: out.length, size, value: expr(o as Expr), rel });
-    pushLE(out, c ?? 0, size);
-  });
-  return { bytes: out, fixups };
+    const c = rel ? undefined : typeof o === "number" ? o : constantOf(o as Expr);
+    if (c === undefined) fix({ at: out.len - start, size, value: o as Expr, rel });
+    out.le(c ?? 0, size);
+  }
+  return fixups;
+}
+
+const scratch = new ByteSink();
+/** Bytes and fixups of one instruction (allocating; the Assembler uses encodeInto). */
+export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {
+  scratch.len = 0;
+  const fixups = encodeInto(scratch, row, ops, bits, prefixes) ?? [];
+  return { bytes: Array.from(scratch.buf.subarray(0, scratch.len)), fixups };
 }

@@ -5,8 +5,8 @@
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
 import type { Fixup } from "./encoder.ts";
-import type { InsInfo, Node } from "./nodes.ts";
-import type { Label, LabelExpr } from "./operands.ts";
+import { insOf, type InsInfo, type Node } from "./nodes.ts";
+import { Label, labelsOf, type Expr } from "./operands.ts";
 
 export interface AssembleOptions {
   /**
@@ -64,63 +64,81 @@ export function nopPadding(n: number, bits: 16 | 32): number[] {
   return out;
 }
 
-interface State {
-  offsets: Int32Array;
-  sizes: Int32Array;
-  values: Map<Label, number>;
-}
-
 export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
   const nodes = a.nodes;
+  const code = a.code.buf;
   const errors: Diagnostic[] = [...a.errors];
   const origin = a.origin;
   const n = nodes.length;
-  const short = new Uint8Array(n); // branch nodes currently in their short form
-  const pinned = new Uint8Array(n); // branches that must stay long (shrinking them broke another branch)
-  const st: State = { offsets: new Int32Array(n + 1), sizes: new Int32Array(n), values: new Map() };
+  // Only labels, branches, align and org change position during relaxation ("specials"); the fixed-size
+  // nodes between two specials move as one block. Relaxation rounds therefore visit the specials only.
+  const specials: number[] = [];
+  const gapList: number[] = [];
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    const nd = nodes[i]!;
+    if (nd.k === "fixed") run += nd.size;
+    else {
+      specials.push(i);
+      gapList.push(run);
+      run = 0;
+    }
+  }
+  const tail = run;
+  const m = specials.length;
+  const gap = Int32Array.from(gapList);
+  const soff = new Int32Array(m); // offset of each special
+  const ssize = new Int32Array(m); // size of each special
+  const short = new Uint8Array(m); // branch specials currently in their short form
+  const pinned = new Uint8Array(m); // branches that must stay long (shrinking them broke another branch)
+  const values = new Map<Label, number>();
   const orgErrors = new Set<number>();
+  let total = 0;
 
   const place = (): void => {
     let cur = 0;
-    st.values.clear();
-    for (let i = 0; i < n; i++) {
-      const node = nodes[i]!;
-      st.offsets[i] = cur;
+    values.clear();
+    for (let j = 0; j < m; j++) {
+      cur += gap[j]!;
+      const node = nodes[specials[j]!]!;
+      soff[j] = cur;
       let size = 0;
       switch (node.k) {
-        case "fixed": size = node.bytes.length; break;
-        case "branch": size = short[i] ? node.short.bytes.length : node.long.bytes.length; break;
-        case "label": st.values.set(node.label, origin + cur); break;
+        case "branch": size = short[j] ? node.short.bytes.length : node.long.bytes.length; break;
+        case "label": values.set(node.label, origin + cur); break;
         case "align": size = (node.n - ((origin + cur) % node.n)) % node.n; break;
         case "org":
-          if (node.offset < cur) orgErrors.add(i);
+          if (node.offset < cur) orgErrors.add(specials[j]!);
           else size = node.offset - cur;
           break;
+        default: break;
       }
-      st.sizes[i] = size;
+      ssize[j] = size;
       cur += size;
     }
-    st.offsets[n] = cur;
+    total = cur + tail;
   };
-  const evaluate = (e: LabelExpr): number | undefined => {
+  const evaluate = (e: Expr): number | undefined => {
+    if (typeof e === "number") return e;
+    if (e instanceof Label) return values.get(e);
     let v = e.constant;
     for (const l of e.plus) {
-      const x = st.values.get(l);
+      const x = values.get(l);
       if (x === undefined) return undefined;
       v += x;
     }
     for (const l of e.minus) {
-      const x = st.values.get(l);
+      const x = values.get(l);
       if (x === undefined) return undefined;
       v -= x;
     }
     return v;
   };
-  const shortFits = (i: number): boolean => {
-    const node = nodes[i] as Extract<Node, { k: "branch" }>;
+  const shortFits = (j: number): boolean => {
+    const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
     const t = evaluate(node.target);
     if (t === undefined) return false;
-    const d = t - (origin + st.offsets[i]! + node.short.bytes.length);
+    const d = t - (origin + soff[j]! + node.short.bytes.length);
     return d >= -128 && d <= 127;
   };
 
@@ -131,53 +149,69 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   //    that do not fit. This ends at the same least fixed point GNU as reaches;
   // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
   const branches: number[] = [];
-  for (let i = 0; i < n; i++) if (nodes[i]!.k === "branch") branches.push(i);
+  for (let j = 0; j < m; j++) if (nodes[specials[j]!]!.k === "branch") branches.push(j);
   for (let round = 0; round < 4 * branches.length + 10; round++) {
     for (let changed = true; changed; ) {
       place();
       changed = false;
-      for (const i of branches) {
-        if (!short[i] && !pinned[i] && shortFits(i)) {
-          short[i] = 1;
+      for (const j of branches) {
+        if (!short[j] && !pinned[j] && shortFits(j)) {
+          short[j] = 1;
           changed = true;
         }
       }
     }
-    const tentative = branches.filter((i) => !short[i] && !pinned[i]);
-    for (const i of tentative) short[i] = 1;
+    const tentative = branches.filter((j) => !short[j] && !pinned[j]);
+    for (const j of tentative) short[j] = 1;
     for (let grew = tentative.length > 0; grew; ) {
       place();
       grew = false;
-      for (const i of tentative) {
-        if (short[i] && !shortFits(i)) {
-          short[i] = 0;
+      for (const j of tentative) {
+        if (short[j] && !shortFits(j)) {
+          short[j] = 0;
           grew = true;
         }
       }
     }
     place();
     let pinnedAny = false;
-    for (const i of branches) {
-      if (short[i] && !shortFits(i)) {
-        short[i] = 0;
-        pinned[i] = 1;
+    for (const j of branches) {
+      if (short[j] && !shortFits(j)) {
+        short[j] = 0;
+        pinned[j] = 1;
         pinnedAny = true;
       }
     }
     if (!pinnedAny) break;
   }
+  orgErrors.clear();
   place();
   for (const i of orgErrors) {
     const node = nodes[i] as Extract<Node, { k: "org" }>;
-    errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${st.offsets[i]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
+    const j = specials.indexOf(i);
+    errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
   }
 
-  // Encode.
-  const total = st.offsets[n]!;
+  // Final offsets of every node, then the bytes.
+  const offsets = new Int32Array(n + 1);
+  const shortAt = new Uint8Array(n);
+  {
+    let cur = 0, j = 0;
+    for (let i = 0; i < n; i++) {
+      offsets[i] = cur;
+      const nd = nodes[i]!;
+      if (nd.k === "fixed") cur += nd.size;
+      else {
+        shortAt[i] = short[j]!;
+        cur += ssize[j++]!;
+      }
+    }
+    offsets[n] = cur;
+  }
   const out = new Uint8Array(total);
-  const placed: Placed[] = [];
+  const writeFixupsLater: number[] = [];
   const undefinedRefs = new Map<Label, number>();
-  const labelName = (e: LabelExpr): string => e.plus.concat(e.minus).map((l) => l.name).join(", ") || String(e.constant);
+  const labelName = (e: Expr): string => labelsOf(e).map((l) => l.name).join(", ") || String(e);
   const nearestLabel = (i: number): string | undefined => {
     for (let j = i; j >= 0; j--) {
       const nd = nodes[j]!;
@@ -189,7 +223,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     for (const f of fixups) {
       let v = evaluate(f.value);
       if (v === undefined) {
-        for (const l of [...f.value.plus, ...f.value.minus]) if (!st.values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
+        for (const l of labelsOf(f.value)) if (!values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
         v = 0;
         if (f.rel) continue;
       }
@@ -209,47 +243,67 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       for (let b = 0; b < f.size; b++) out[at + f.at + b] = (v >>> (8 * b)) & 0xff;
     }
   };
+  // Fixed nodes recorded one after another are contiguous in the code buffer: copy them in runs.
+  let runStart = -1, runCode = 0, runLen = 0;
+  const flush = () => {
+    if (runLen) out.set(code.subarray(runCode, runCode + runLen), runStart);
+    runLen = 0;
+  };
   for (let i = 0; i < n; i++) {
     const node = nodes[i]!;
-    const at = st.offsets[i]!;
+    const at = offsets[i]!;
+    const size = offsets[i + 1]! - at;
+    if (node.k === "fixed") {
+      if (runLen && runCode + runLen === node.start && runStart + runLen === at) runLen += node.size;
+      else {
+        flush();
+        runStart = at;
+        runCode = node.start;
+        runLen = node.size;
+      }
+      if (node.fixups) writeFixupsLater.push(i);
+      continue;
+    }
+    flush();
     let written = 0;
-    let ins: InsInfo | undefined;
     switch (node.k) {
-      case "fixed":
-        out.set(node.bytes, at);
-        written = node.bytes.length;
-        ins = node.ins;
-        writeFixups(i, at, written, node.fixups, node.src, ins ? ins.row.mnemonic : "data");
-        break;
       case "branch": {
-        const form = short[i] ? node.short : node.long;
-        ins = short[i] ? node.shortIns : node.longIns;
+        const form = shortAt[i] ? node.short : node.long;
         out.set(form.bytes, at);
         written = form.bytes.length;
-        writeFixups(i, at, written, form.fixups, node.src, ins.row.mnemonic);
+        writeFixupsLater.push(i);
         break;
       }
       case "label": break;
       case "align": {
-        const pad = node.fill === "nop" ? nopPadding(st.sizes[i]!, node.bits) : new Array<number>(st.sizes[i]!).fill(node.fill);
+        const pad = node.fill === "nop" ? nopPadding(size, node.bits) : new Array<number>(size).fill(node.fill);
         out.set(pad, at);
         written = pad.length;
         break;
       }
       case "org":
-        out.fill(node.fill, at, at + st.sizes[i]!);
-        written = st.sizes[i]!;
+        out.fill(node.fill, at, at + size);
+        written = size;
         break;
     }
-    if (written !== st.sizes[i]) {
-      errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${st.sizes[i]} (assembler bug)`, { node: i }));
+    if (written !== size) errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
+  }
+  flush();
+  for (const i of writeFixupsLater) {
+    const node = nodes[i]!;
+    const at = offsets[i]!;
+    if (node.k === "fixed") {
+      if (offsets[i + 1]! - at !== node.size) errors.push(diag("ASM_PHASE", `node ${i} has ${node.size} bytes but layout reserved ${offsets[i + 1]! - at} (assembler bug)`, { node: i }));
+      writeFixups(i, at, node.size, node.fixups!, node.src, node.row ? node.row.mnemonic : "data");
+    } else if (node.k === "branch") {
+      const form = shortAt[i] ? node.short : node.long;
+      writeFixups(i, at, form.bytes.length, [{ at: form.relAt, size: form.relSize, value: node.target, rel: true }], node.src, form.row.mnemonic);
     }
-    placed.push({ index: i, node, offset: at, size: written, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
   }
   // Branches whose target is unknown were never shrunk; report the labels they use.
-  for (let i = 0; i < n; i++) {
-    const node = nodes[i]!;
-    if (node.k === "branch") for (const l of [...node.target.plus, ...node.target.minus]) if (!st.values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
+  for (const j of branches) {
+    const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
+    for (const l of labelsOf(node.target)) if (!values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, specials[j]!);
   }
   if (!options.allowUndefined) {
     for (const [l, i] of undefinedRefs) {
@@ -259,12 +313,26 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   }
   if (errors.length) return { ok: false, errors };
 
-  const globals = nodes
-    .map((nd, i) => (nd.k === "label" && !nd.label.local ? { name: nd.label.name, offset: st.offsets[i]! } : undefined))
+  const globals = specials
+    .map((i, j) => {
+      const nd = nodes[i]!;
+      return nd.k === "label" && !nd.label.local ? { name: nd.label.name, offset: soff[j]! } : undefined;
+    })
     .filter((s): s is { name: string; offset: number } => s !== undefined);
-  const symbols: AsmSymbol[] = globals.map((s, j) => {
-    const end = j + 1 < globals.length ? globals[j + 1]!.offset : total;
+  const symbols: AsmSymbol[] = globals.map((s, k) => {
+    const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
-  return { ok: true, bytes: out, origin, symbols, placed, labels: new Map(st.values) };
+  const result = { ok: true as const, bytes: out, origin, symbols, labels: new Map(values) } as unknown as Extract<AssembleResult, { ok: true }>;
+  // One object per node is only needed by listings and reports: build it on first use.
+  let placed: Placed[] | undefined;
+  Object.defineProperty(result, "placed", {
+    enumerable: true,
+    get: () =>
+      (placed ??= nodes.map((node, i) => {
+        const ins = node.k === "fixed" ? insOf(node) : node.k === "branch" ? { row: (shortAt[i] ? node.short : node.long).row, ops: node.ops, bits: node.bits, prefixText: node.prefixText } : undefined;
+        return { index: i, node, offset: offsets[i]!, size: offsets[i + 1]! - offsets[i]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) };
+      })),
+  });
+  return result;
 }

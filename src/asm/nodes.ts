@@ -2,27 +2,43 @@
 // positions; layout decides those.
 
 import type { AnyOperand, Bits, Fixup, Row } from "./encoder.ts";
-import type { Expr, Label, LabelExpr } from "./operands.ts";
+import type { Expr, Label } from "./operands.ts";
 
-/** An instruction (or data) whose size is fixed at record time: bytes with fixups for label values. */
+/**
+ * An instruction (or data) whose size is fixed at record time: its bytes sit in the program's code buffer
+ * at [start, start + size), with fixups (positions relative to start) for label values.
+ */
 export interface FixedNode {
   readonly k: "fixed";
-  readonly bytes: Uint8Array;
-  readonly fixups: readonly Fixup[];
-  /** Present for instructions; absent for data directives. */
-  readonly ins?: InsInfo;
+  readonly start: number;
+  readonly size: number;
+  readonly fixups?: readonly Fixup[];
+  // Instructions carry their InsInfo fields on the node itself (one object per instruction, not two).
+  readonly row?: Row;
+  readonly ops?: readonly AnyOperand[];
+  readonly bits?: Bits;
+  readonly prefixText?: string;
   readonly data?: { unit: 1 | 2 | 4 | 8; values: readonly Expr[] } | { text: string; zero: boolean };
   readonly src?: string;
+}
+
+/** One encoding of a label-relative branch: opcode bytes with a zero displacement at relAt. Shared. */
+export interface BranchForm {
+  readonly row: Row;
+  readonly bytes: Uint8Array;
+  readonly relAt: number;
+  readonly relSize: 1 | 2 | 4;
 }
 
 /** A label-relative jmp/jcc with a short and a long form; layout picks, starting long. */
 export interface BranchNode {
   readonly k: "branch";
-  readonly short: { bytes: Uint8Array; fixups: readonly Fixup[] };
-  readonly long: { bytes: Uint8Array; fixups: readonly Fixup[] };
-  readonly shortIns: InsInfo;
-  readonly longIns: InsInfo;
-  readonly target: LabelExpr;
+  readonly short: BranchForm;
+  readonly long: BranchForm;
+  readonly target: Expr;
+  readonly ops: readonly AnyOperand[];
+  readonly bits: Bits;
+  readonly prefixText: string;
   readonly src?: string;
 }
 
@@ -54,6 +70,11 @@ export interface InsInfo {
   readonly ops: readonly AnyOperand[];
   readonly bits: Bits;
   readonly prefixText: string;
+}
+
+/** The instruction a fixed node holds, if it is one. */
+export function insOf(node: FixedNode): InsInfo | undefined {
+  return node.row ? (node as InsInfo) : undefined;
 }
 
 export type Node = FixedNode | BranchNode | LabelNode | AlignNode | OrgNode;

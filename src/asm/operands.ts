@@ -108,6 +108,12 @@ export function diff(a: Expr, b: Expr): LabelExpr {
 export function isExpr(v: unknown): v is Expr {
   return typeof v === "number" || v instanceof Label || (typeof v === "object" && v !== null && (v as LabelExpr).kind === "expr");
 }
+/** Labels an expression refers to. */
+export function labelsOf(e: Expr): readonly Label[] {
+  if (typeof e === "number") return [];
+  if (e instanceof Label) return [e];
+  return e.minus.length ? [...e.plus, ...e.minus] : e.plus;
+}
 /** True when the value is known before layout (a plain number, or an expression without labels). */
 export function constantOf(e: Expr): number | undefined {
   if (typeof e === "number") return e;
@@ -148,18 +154,18 @@ export interface MemSpec {
 type MemArgs = [spec: MemSpec] | [base: Reg32 | Reg16, disp?: Expr] | [address: Expr];
 
 function makeMem<S extends MemSize>(size: S, args: MemArgs): Mem<S> {
-  const [a, b] = args;
-  let spec: MemSpec;
-  if (isExpr(a)) spec = { disp: a };
-  else if (typeof a === "object" && a !== null && (a as Gpr).kind === "gpr") spec = { base: a as Reg32 | Reg16, disp: b ?? 0 };
-  else spec = a as MemSpec;
-  const m: Mem<S> = { kind: "mem", size, scale: spec.scale ?? 1, disp: spec.disp ?? 0 } as Mem<S>;
-  return Object.freeze({
-    ...m,
-    ...(spec.base ? { base: spec.base } : {}),
-    ...(spec.index ? { index: spec.index } : {}),
-    ...(spec.seg ? { seg: spec.seg } : {}),
-  }) as Mem<S>;
+  const a = args[0];
+  // Hot path (every memory operand a program writes): build the object directly, no spreads.
+  if (typeof a === "object" && a !== null && (a as Gpr).kind === "gpr") {
+    return { kind: "mem", size, base: a as Reg32 | Reg16, scale: 1, disp: args[1] ?? 0 } as Mem<S>;
+  }
+  if (isExpr(a)) return { kind: "mem", size, scale: 1, disp: a } as Mem<S>;
+  const spec = a as MemSpec;
+  const m: { -readonly [K in keyof Mem<S>]: Mem<S>[K] } = { kind: "mem", size, scale: spec.scale ?? 1, disp: spec.disp ?? 0 };
+  if (spec.base) m.base = spec.base;
+  if (spec.index) m.index = spec.index;
+  if (spec.seg) m.seg = spec.seg;
+  return m;
 }
 
 /** `byte(esp, 0xc)`, `byte({ base: eax, index: ecx, scale: 4, disp: 8, seg: fs })`, `byte(0x1000)`. */
@@ -173,7 +179,7 @@ export const fword = (...args: MemArgs): MemFar => makeMem(48, args);
 export const mem = (...args: MemArgs): Mem<0> => makeMem(0, args);
 /** Adds a segment override to a memory operand. */
 export function seg<M extends MemAny>(s: SegReg, m: M): M {
-  return Object.freeze({ ...m, seg: s });
+  return { ...m, seg: s };
 }
 
 // ---------------------------------------------------------------------------------------------
