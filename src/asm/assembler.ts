@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeInto, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeInto, findRow, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -175,10 +175,18 @@ export interface AssemblerOptions {
   origin?: number;
   /** Record the TypeScript source line of every node for listings and errors (default true). */
   captureSource?: boolean;
+  /**
+   * Keep every instruction's operands so that listings can show it (default true). Off, instructions whose
+   * bytes are complete at record time are kept as a number only: much less memory and garbage for very large
+   * generated programs; the listing then shows their bytes without text.
+   */
+  keepOperands?: boolean;
 }
 
 const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
 const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
+// Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r; ret(); nop()).
+const SPECIAL_FORMS = new Set(["imul", "ret", "retf", "nop", ...SHIFTS]);
 
 let nextLabelId = 1;
 
@@ -199,12 +207,17 @@ const NO_SOURCE: { src?: string } = Object.freeze({});
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
-  readonly nodes: Node[] = [];
+  /**
+   * The recorded program. A plain number is a compact fixed instruction (its start in `code`), recorded
+   * when keepOperands is off; everything else is a Node.
+   */
+  readonly nodes: (Node | number)[] = [];
   /** Bytes of every fixed-size node, in recording order (nodes point into it). */
   readonly code = new ByteSink();
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
+  readonly keepOperands: boolean;
   private mode: Bits;
   private pending: (Prefixes & { text: string }) | undefined;
   private scope = "";
@@ -215,6 +228,7 @@ export class Assembler {
     this.mode = options.bits ?? 32;
     this.origin = options.origin ?? 0;
     this.captureSource = options.captureSource ?? true;
+    this.keepOperands = options.keepOperands ?? true;
   }
 
   get currentBits(): Bits {
@@ -343,12 +357,13 @@ export class Assembler {
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
     const src = this.captureSource ? this.src() : NO_SOURCE;
-    if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
-    if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
-    if ((mnemonic === "ret" || mnemonic === "retf") && ops.length === 1 && ops[0] === undefined) ops = [];
-    if (mnemonic === "nop" && ops.length === 1 && ops[0] === undefined) ops = [];
+    if (ops.length < 3 && SPECIAL_FORMS.has(mnemonic)) {
+      if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
+      if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
+      if ((mnemonic === "ret" || mnemonic === "retf" || mnemonic === "nop") && ops.length === 1 && ops[0] === undefined) ops = [];
+    }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
-    if (JUMPS.has(mnemonic) && ops.length === 1 && isExpr(ops[0])) {
+    if (ops.length === 1 && typeof ops[0] !== "number" && JUMPS.has(mnemonic) && isExpr(ops[0])) {
       const shortForm = branchForm(mnemonic, "rel8", this.mode, prefixes);
       const longForm = branchForm(mnemonic, "rel32", this.mode, prefixes);
       const target = ops[0] as Expr;
@@ -362,14 +377,21 @@ export class Assembler {
       }
       return;
     }
-    const m = match(mnemonic, ops);
-    if (!m.ok) return this.error(m.code, m.message);
+    const rows = rowsFor(mnemonic);
+    const row = rows && findRow(rows, ops);
+    if (!row) {
+      const m = match(mnemonic, ops);
+      return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);
+    }
     const start = this.code.len;
     try {
-      const fixups = encodeInto(this.code, m.row, ops, this.mode, prefixes);
-      const node: FixedNode = { k: "fixed", start, size: this.code.len - start, row: m.row, ops, bits: this.mode, prefixText };
-      if (fixups) (node as { fixups?: readonly Fixup[] }).fixups = fixups;
-      if (src.src) (node as { src?: string }).src = src.src;
+      const fixups = encodeInto(this.code, row, ops, this.mode, prefixes);
+      if (!this.keepOperands && !fixups && !src.src) {
+        this.nodes.push(start);
+        return;
+      }
+      // One object shape for every instruction node (all fields present) keeps property access monomorphic.
+      const node: FixedNode = { k: "fixed", start, size: this.code.len - start, fixups, row, ops, bits: this.mode, prefixText, src: src.src };
       this.nodes.push(node);
     } catch (err) {
       this.code.len = start;
@@ -462,11 +484,15 @@ function installMnemonics(): void {
   ]) names.add(m);
   for (const name of names) {
     if (!rowsFor(name)) throw new Error(`DSL method ${name} has no row in the opcode table`);
-    proto[name] = function (this: Assembler, ...args: unknown[]) {
-      const last = args[args.length - 1];
-      if (JUMPS.has(name) && (last === "short" || last === "long")) return this.ins(name, args.slice(0, -1) as AnyOperand[], last);
-      return this.ins(name, args as AnyOperand[]);
-    };
+    proto[name] = JUMPS.has(name)
+      ? function (this: Assembler, ...args: unknown[]) {
+          const last = args[args.length - 1];
+          if (last === "short" || last === "long") return this.ins(name, args.slice(0, -1) as AnyOperand[], last);
+          return this.ins(name, args as AnyOperand[]);
+        }
+      : function (this: Assembler, ...args: unknown[]) {
+          return this.ins(name, args as AnyOperand[]);
+        };
   }
 }
 installMnemonics();

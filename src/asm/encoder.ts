@@ -213,6 +213,20 @@ export function describeOperand(o: AnyOperand): string {
 }
 
 /** First row of `rows` whose operand tokens accept `ops` (optionally restricted by a predicate). */
+/** The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free. */
+export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
+  const n = ops.length;
+  outer: for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const toks = row.toks;
+    if (toks.length !== n) continue;
+    for (let i = 0; i < n; i++) if (fits(toks[i]!, ops[i]!, row) !== true) continue outer;
+    return row;
+  }
+  return undefined;
+}
+
+/** Like findRow, but says why nothing matched (for diagnostics). */
 export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r: Row) => boolean): MatchResult {
   const rows = BY_MNEMONIC.get(mnemonic);
   if (!rows) return { ok: false, code: "ASM_UNKNOWN_MNEMONIC", message: `unknown instruction '${mnemonic}'` };
@@ -378,7 +392,6 @@ export interface Prefixes {
 export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
   const start = out.len;
   let fixups: Fixup[] | undefined;
-  const fix = (f: Fixup) => (fixups ??= []).push(f);
   let memOp: MemAny | undefined;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
@@ -403,9 +416,8 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
   if (row.modrm !== -1) {
     const rmOp = ops[rmIdx]!;
     if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") {
-      const mfix: Fixup[] = [];
-      encodeMem(out, start, mfix, regField, rmOp as MemAny, bits);
-      for (const f of mfix) fix(f);
+      if (constantOf((rmOp as MemAny).disp) === undefined) encodeMem(out, start, (fixups ??= []), regField, rmOp as MemAny, bits);
+      else encodeMem(out, start, NO_FIXUPS, regField, rmOp as MemAny, bits);
     } else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
   }
   // moffs operands carry their address as an immediate-like displacement.
@@ -413,7 +425,7 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
     const m = ops[row.moffsIdx] as MemAny;
     const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
     const c = constantOf(m.disp);
-    if (c === undefined) fix({ at: out.len - start, size, value: m.disp, rel: false });
+    if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: m.disp, rel: false });
     out.le(c ?? 0, size);
   }
   // Immediates, in operand order.
@@ -425,7 +437,7 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
       const f = o as FarPtr;
       const size = bits === 16 ? 2 : 4;
       const c = constantOf(f.offset);
-      if (c === undefined) fix({ at: out.len - start, size, value: f.offset, rel: false });
+      if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: f.offset, rel: false });
       out.le(c ?? 0, size);
       out.le(f.selector, 2);
       continue;
@@ -433,12 +445,14 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
     const size: 1 | 2 | 4 = kind === "ib" || kind === "cb" ? 1 : kind === "iw" ? 2 : kind === "cd" ? (bits === 16 ? 2 : 4) : 4;
     const rel = kind === "cb" || kind === "cd";
     const c = rel ? undefined : typeof o === "number" ? o : constantOf(o as Expr);
-    if (c === undefined) fix({ at: out.len - start, size, value: o as Expr, rel });
+    if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: o as Expr, rel });
     out.le(c ?? 0, size);
   }
   return fixups;
 }
 
+/** Never written: encodeMem only pushes when a displacement is not constant. */
+const NO_FIXUPS: Fixup[] = [];
 const scratch = new ByteSink();
 /** Bytes and fixups of one instruction (allocating; the Assembler uses encodeInto). */
 export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {

@@ -70,6 +70,16 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const errors: Diagnostic[] = [...a.errors];
   const origin = a.origin;
   const n = nodes.length;
+  // Compact nodes (plain numbers: a fixed instruction's start in the code buffer, see AssemblerOptions
+  // keepOperands) end where the next fixed node's code starts.
+  const csize = new Int32Array(n);
+  for (let i = n - 1, next = a.code.len; i >= 0; i--) {
+    const nd = nodes[i]!;
+    if (typeof nd === "number") {
+      csize[i] = next - nd;
+      next = nd;
+    } else if (nd.k === "fixed") next = nd.start;
+  }
   // Only labels, branches, align and org change position during relaxation ("specials"); the fixed-size
   // nodes between two specials move as one block. Relaxation rounds therefore visit the specials only.
   const specials: number[] = [];
@@ -77,7 +87,8 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   let run = 0;
   for (let i = 0; i < n; i++) {
     const nd = nodes[i]!;
-    if (nd.k === "fixed") run += nd.size;
+    if (typeof nd === "number") run += csize[i]!;
+    else if (nd.k === "fixed") run += nd.size;
     else {
       specials.push(i);
       gapList.push(run);
@@ -100,7 +111,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     values.clear();
     for (let j = 0; j < m; j++) {
       cur += gap[j]!;
-      const node = nodes[specials[j]!]!;
+      const node = nodes[specials[j]!] as Node;
       soff[j] = cur;
       let size = 0;
       switch (node.k) {
@@ -149,7 +160,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   //    that do not fit. This ends at the same least fixed point GNU as reaches;
   // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
   const branches: number[] = [];
-  for (let j = 0; j < m; j++) if (nodes[specials[j]!]!.k === "branch") branches.push(j);
+  for (let j = 0; j < m; j++) if ((nodes[specials[j]!] as Node).k === "branch") branches.push(j);
   for (let round = 0; round < 4 * branches.length + 10; round++) {
     for (let changed = true; changed; ) {
       place();
@@ -200,7 +211,8 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     for (let i = 0; i < n; i++) {
       offsets[i] = cur;
       const nd = nodes[i]!;
-      if (nd.k === "fixed") cur += nd.size;
+      if (typeof nd === "number") cur += csize[i]!;
+      else if (nd.k === "fixed") cur += nd.size;
       else {
         shortAt[i] = short[j]!;
         cur += ssize[j++]!;
@@ -215,7 +227,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const nearestLabel = (i: number): string | undefined => {
     for (let j = i; j >= 0; j--) {
       const nd = nodes[j]!;
-      if (nd.k === "label" && !nd.label.local) return nd.label.name;
+      if (typeof nd !== "number" && nd.k === "label" && !nd.label.local) return nd.label.name;
     }
     return undefined;
   };
@@ -253,6 +265,16 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     const node = nodes[i]!;
     const at = offsets[i]!;
     const size = offsets[i + 1]! - at;
+    if (typeof node === "number") {
+      if (runLen && runCode + runLen === node && runStart + runLen === at) runLen += size;
+      else {
+        flush();
+        runStart = at;
+        runCode = node;
+        runLen = size;
+      }
+      continue;
+    }
     if (node.k === "fixed") {
       if (runLen && runCode + runLen === node.start && runStart + runLen === at) runLen += node.size;
       else {
@@ -290,7 +312,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   }
   flush();
   for (const i of writeFixupsLater) {
-    const node = nodes[i]!;
+    const node = nodes[i] as Node;
     const at = offsets[i]!;
     if (node.k === "fixed") {
       if (offsets[i + 1]! - at !== node.size) errors.push(diag("ASM_PHASE", `node ${i} has ${node.size} bytes but layout reserved ${offsets[i + 1]! - at} (assembler bug)`, { node: i }));
@@ -307,7 +329,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   }
   if (!options.allowUndefined) {
     for (const [l, i] of undefinedRefs) {
-      const src = nodes[i]!.src;
+      const src = (nodes[i] as Node).src;
       errors.push(diag("ASM_UNDEFINED_LABEL", `label '${l.name}' is used but never defined`, { node: i, label: l.name, ...(src ? { source: src } : {}) }));
     }
   }
@@ -315,7 +337,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
 
   const globals = specials
     .map((i, j) => {
-      const nd = nodes[i]!;
+      const nd = nodes[i] as Node;
       return nd.k === "label" && !nd.label.local ? { name: nd.label.name, offset: soff[j]! } : undefined;
     })
     .filter((s): s is { name: string; offset: number } => s !== undefined);
@@ -329,7 +351,8 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   Object.defineProperty(result, "placed", {
     enumerable: true,
     get: () =>
-      (placed ??= nodes.map((node, i) => {
+      (placed ??= nodes.map((slot, i) => {
+        const node: Node = typeof slot === "number" ? { k: "fixed", start: slot, size: csize[i]! } : slot;
         const ins = node.k === "fixed" ? insOf(node) : node.k === "branch" ? { row: (shortAt[i] ? node.short : node.long).row, ops: node.ops, bits: node.bits, prefixText: node.prefixText } : undefined;
         return { index: i, node, offset: offsets[i]!, size: offsets[i + 1]! - offsets[i]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) };
       })),

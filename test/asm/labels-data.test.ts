@@ -116,3 +116,28 @@ describe("labels, data and directives", () => {
     expect(text).toMatch(/^00000080 <at80>:\n {6}80:\tea 20 00 00 00 08 00 \tljmp {3}\$0x8,\$0x20/m);
   });
 });
+
+describe("compact recording (keepOperands: false)", () => {
+  it("gives the same bytes and symbols as full recording, with fewer node objects", () => {
+    const build = (keepOperands: boolean) => {
+      const a = new Assembler({ keepOperands, captureSource: false });
+      const top = a.label("top");
+      for (let i = 0; i < 300; i++) {
+        a.mov(eax, dword(ebx, i * 4));
+        a.add(eax, i);
+        if (i % 7 === 0) a.jne(top);
+        if (i % 11 === 0) a.call(top);
+      }
+      a.ret();
+      return a;
+    };
+    const full = build(true), compact = build(false);
+    const rf = full.assemble(), rc = compact.assemble();
+    expect(rf.ok && rc.ok).toBe(true);
+    if (!rf.ok || !rc.ok) return;
+    expect(hex(rc.bytes)).toBe(hex(rf.bytes));
+    expect(rc.symbols).toEqual(rf.symbols);
+    expect(compact.nodes.filter((n) => typeof n === "number").length).toBeGreaterThan(500);
+    expect(rc.placed.map((p) => p.size)).toEqual(rf.placed.map((p) => p.size));
+  });
+});
