@@ -124,6 +124,16 @@ describe("branch sizes", () => {
     expect(!r.ok && r.errors.map((e) => e.code)).toEqual(["ASM_SHORT_BRANCH_RANGE"]);
   });
 
+  it("org is checked against the final layout, not the all-long first round", () => {
+    const a = new Assembler();
+    const l = a.newLabel();
+    a.jmp(l); // first round: e9 rel32 (5 bytes); final: eb 00
+    a.label(l);
+    a.org(3, 0x90);
+    const r = a.assemble();
+    expect(r.ok && hex(r.bytes)).toBe("eb0090");
+  });
+
   it("16-bit code uses rel16 near branches", () => {
     const a = new Assembler({ bits: 16 });
     const l = a.newLabel("x");
