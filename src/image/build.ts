@@ -211,7 +211,7 @@ function fail(d: Diagnostic): { ok: false; errors: Diagnostic[] } {
 
 /** Ties assembler errors to the call or structure whose nodes caused them. */
 function locate(errors: Diagnostic[], recorded: readonly Recorded[]): Diagnostic[] {
-  return errors.map((d) => {
+  const located = errors.map((d) => {
     const node = d.location.node;
     if (node === undefined) return d;
     const pad = recorded.find((r) => r.padNode === node);
@@ -225,6 +225,8 @@ function locate(errors: Diagnostic[], recorded: readonly Recorded[]): Diagnostic
     if (!owner) return d;
     return { ...d, message: `in ${owner.what}: ${d.message}`, location: { ...d.location, ...(owner.call ? { call: owner.call } : {}) } };
   });
+  // An overflowing body pushes every later fixed offset back too: report the cause, not each org after it.
+  return located.some((d) => d.code === "IMAGE_SLOT_OVERFLOW") ? located.filter((d) => d.code !== "ASM_ORG_BACKWARDS") : located;
 }
 
 function tooLarge(

@@ -47,12 +47,33 @@ export function buildManifest(image: LaidOutImage): Manifest {
     relocTable: image.relocTable,
     strings: [region(image.license), region(image.manufacturer), region(image.product)],
     init16: image.init16,
-    jumpPoints: image.entries
-      .filter((e) => e.jumpPoint)
-      .map((e) => ({ role: e.jumpPoint!.role, offset: e.offset, size: e.size, target: e.codeOffset ?? e.offset })),
+    jumpPoints: jumpPoints(image),
     calls,
     shared: image.shared,
   };
+}
+
+/**
+ * Jump points, with the hash of their bytes (then their out-of-line body's) like the calls have, so that
+ * the checker also holds inline jump point code to what was built. The Manifest type does not list
+ * `sha256` and `body` for jump points; the checker reads them when present.
+ */
+function jumpPoints(image: LaidOutImage): Manifest["jumpPoints"] {
+  const { bytes } = image;
+  return image.entries
+    .filter((e) => e.jumpPoint)
+    .map((e) => {
+      const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
+      const entry = {
+        role: e.jumpPoint!.role,
+        offset: e.offset,
+        size: e.size,
+        target: e.codeOffset ?? e.offset,
+        ...(e.body ? { body: e.body } : {}),
+        sha256: sha256Hex(bytes.subarray(e.offset, e.offset + e.size), body),
+      };
+      return entry;
+    });
 }
 
 /** JSON with object keys sorted at every level (arrays keep their order), two-space indent, final newline. */

@@ -195,8 +195,28 @@ class Disassembler {
     d.decodeOut(this.instr);
     if (this.instr.isInvalid) return undefined;
     const target = this.instr.isJmpShortOrNear || this.instr.isJccShortOrNear || this.instr.isCallNear ? Number(this.instr.nearBranchTarget) : undefined;
-    return { offset, length: this.instr.length, text: this.formatter.format(this.instr), flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
+    const text = objdumpSpelling(this.formatter.format(this.instr), bits);
+    return { offset, length: this.instr.length, text, flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
   }
+}
+
+// Where iced-x86's GAS text differs from objdump's on code vmirom emits (the builder's listing follows
+// objdump): debug registers, the port operand, string-I/O implicit operands, descriptor-table suffixes.
+const SPELLING: Array<[RegExp, string]> = [
+  [/%dr([0-7])/g, "%db$1"],
+  [/^((?:rep )?in\s+)%dx,/, "$1(%dx),"],
+  [/^((?:rep )?out\s+%(?:e?ax|al)),%dx$/, "$1,(%dx)"],
+  [/^((?:rep )?ins[bwl]\s+)%dx,\(%edi\)$/, "$1(%dx),%es:(%edi)"],
+  [/^((?:rep )?outs[bwl]\s+)\(%esi\),%dx$/, "$1%ds:(%esi),(%dx)"],
+];
+const DT_SUFFIX = /^([ls][gi]dt)(\s+)/;
+
+function objdumpSpelling(text: string, bits: 16 | 32): string {
+  let t = text;
+  for (const [re, to] of SPELLING) t = t.replace(re, to);
+  // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
+  if (bits === 32) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
+  return t;
 }
 
 /** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */

@@ -21,7 +21,7 @@ export function describeImage(bytes: Uint8Array, layout: Layout, name = "image")
   for (const f of layout.header) lines.push(`  ${hexN(f.offset, 4)}  ${f.name.padEnd(30)}${String(f.size).padStart(2)}  ${fieldText(bytes, layout, f)}`);
   for (const jp of layout.jumpPoints) lines.push(`  ${hexN(jp.offset, 4)}  ${`jump point ${jp.role}`.padEnd(30)}${String(jp.size).padStart(2)}  ${hexBytes(bytes, jp.offset, jp.size)}`);
   lines.push("", pcirText(bytes, layout), pnpText(bytes, layout));
-  lines.push(relocText(bytes, layout));
+  lines.push(licenseText(bytes, layout), relocText(bytes, layout));
   const c = countSlots(bytes, layout);
   const calls = layout.calls.length;
   lines.push(`slots: base ${hexN(layout.slots.base, 4)}, ${calls} calls: ${c.inline} inline, ${c.outOfLine} out of line, ${c.absent} absent` + (c.broken ? `, ${c.broken} malformed` : ""));
@@ -77,6 +77,22 @@ function pnpText(bytes: Uint8Array, layout: Layout): string {
   return `$PnP at ${hexN(at, 4)}: ${JSON.stringify(latin1(bytes, at, 4))}, revision ${u8(bytes, at + 4)}, length ${u8(bytes, at + 5)} × 16, ` +
     `next ${hexN(r16(6), 4)}, checksum ${byteSum(bytes, at, at + PNP_SIZE) === 0 ? "ok" : "BAD"}, device id ${hexN(uint(bytes, at + 0x0a, 4), 8)}, ` +
     `type ${hexBytes(bytes, at + 0x12, 3)}, indicators ${hexN(u8(bytes, at + 0x15), 2)}, manufacturer ${str(0x0e)}, product ${str(0x10)}`;
+}
+
+/** Through the header's license pointer when the layout has one; otherwise wherever the string is stored. */
+function licenseText(bytes: Uint8Array, layout: Layout): string {
+  const field = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "licenseOffset");
+  if (field) {
+    const at = uint(bytes, field.offset, field.size);
+    return `license: ${JSON.stringify(at === undefined ? "(outside the image)" : cString(bytes, at) ?? "(no string)")} at ${hexN(at, 4)}`;
+  }
+  const wanted = [...layout.license, "\0"].map((c) => c.charCodeAt(0));
+  for (let at = 0; at + wanted.length <= bytes.length; at++) {
+    if (wanted.every((c, i) => bytes[at + i] === c) && (at === 0 || bytes[at - 1] === 0)) {
+      return `license: ${JSON.stringify(layout.license)} at ${hexN(at, 4)} (no header field points to it in ${layout.name})`;
+    }
+  }
+  return `license: not found (${layout.name} has no license pointer; expected ${JSON.stringify(layout.license)})`;
 }
 
 function relocText(bytes: Uint8Array, layout: Layout): string {
