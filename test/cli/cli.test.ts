@@ -1,0 +1,261 @@
+// The bundled CLI (node dist/vmirom.mjs), spawned like a user would: each command's success and error
+// exits, one clear message on bad input, no partial or temporary file left behind, --help everywhere.
+
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { native } from "../../roms/native/index.ts";
+import { buildImage } from "../../src/image/index.ts";
+import { layoutNamed } from "../image/helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "dist", "vmirom.mjs");
+const LAYOUTS = join(ROOT, "layouts");
+let tmp = "";
+let out = "";
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function vmirom(args: string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: "utf8", env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Files in a directory, temporary ones included (they must not survive). */
+const listDir = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
+
+beforeAll(() => {
+  const bundle = spawnSync(process.execPath, [join(ROOT, "scripts", "bundle.mjs")], { encoding: "utf8" });
+  if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
+  tmp = mkdtempSync(join(tmpdir(), "vmirom-cli-"));
+  out = join(tmp, "roms");
+  const r = vmirom(["build", "--all", "--out", out]);
+  if (r.status !== 0) throw new Error(`vmirom build failed: ${r.stderr}`);
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const EXPECTED_FILES = [
+  "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom",
+  "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom",
+  "vmi-api13.h", "vmi-api3.h",
+];
+
+describe("vmirom build", () => {
+  it("writes every backend × interface with its listing, map, manifest and C header, and nothing else", () => {
+    expect(listDir(out)).toEqual(EXPECTED_FILES);
+  });
+
+  it("writes the same ROM bytes the image machinery builds in-process, and a manifest that describes them", () => {
+    for (const name of ["api3", "api13"] as const) {
+      const built = buildImage(native, layoutNamed(name));
+      if (!built.ok) throw new Error("build failed");
+      const major = name === "api3" ? 3 : 13;
+      const rom = readFileSync(join(out, `native-api${major}.rom`));
+      expect(Buffer.from(built.value.bytes).equals(rom)).toBe(true);
+      const manifest = JSON.parse(readFileSync(join(out, `native-api${major}.json`), "utf8"));
+      expect(manifest.sha256).toBe(built.value.manifest.sha256);
+      expect(readFileSync(join(out, `vmi-api${major}.h`), "utf8")).toContain(`#define VMI_API${major}_`);
+    }
+  });
+
+  it("prints one ok line per image from the checker", () => {
+    const again = join(tmp, "again");
+    const r = vmirom(["build", "--backend", "native", "--api", "3", "--out", again]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok: native-api3\.rom \d+ bytes, 74 slots \(\d+ inline, \d+ out of line, 5 absent\), 0 violations$/m);
+    expect(listDir(again)).toEqual(["native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
+  });
+
+  it("is reproducible: building again gives byte-identical files", () => {
+    const again = join(tmp, "repro");
+    expect(vmirom(["build", "--all", "--out", again]).status).toBe(0);
+    for (const f of EXPECTED_FILES) expect(readFileSync(join(again, f)).equals(readFileSync(join(out, f))), f).toBe(true);
+  });
+
+  it("refuses an unknown backend with one message and writes nothing", () => {
+    const dir = join(tmp, "unknown-backend");
+    const r = vmirom(["build", "--backend", "nope", "--out", dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toEqual(['vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: native, all']);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("refuses a bad layout file naming the file and the path inside it", () => {
+    const bad = JSON.parse(readFileSync(join(LAYOUTS, "api3.json"), "utf8"));
+    bad.calls[5].number = 4; // duplicate call number
+    const file = join(tmp, "bad-layout.json");
+    writeFileSync(file, JSON.stringify(bad, null, 2));
+    const dir = join(tmp, "bad-layout-out");
+    const r = vmirom(["build", "--layout", file, "--out", dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("LAYOUT_DUPLICATE_CALL");
+    expect(r.stderr).toContain(`${file}:calls[5].number`);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("refuses a layouts directory holding a broken layout", () => {
+    const dir = join(tmp, "layouts-broken");
+    mkdirSync(dir);
+    copyFileSync(join(LAYOUTS, "api13.json"), join(dir, "api13.json"));
+    writeFileSync(join(dir, "api3.json"), "{ not json");
+    const r = vmirom(["build", "--out", join(tmp, "broken-out")], { VMIROM_LAYOUTS: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("LAYOUT_JSON_SYNTAX");
+    expect(r.stderr).toContain(join(dir, "api3.json"));
+    expect(existsSync(join(tmp, "broken-out"))).toBe(false);
+  });
+
+  it("fails a build error (image too large for the layout) with the call and sizes, leaving no file", () => {
+    const small = JSON.parse(readFileSync(join(LAYOUTS, "api3.json"), "utf8"));
+    small.maxImageSize = 5 * 512;
+    const file = join(tmp, "small-api3.json");
+    writeFileSync(file, JSON.stringify(small));
+    const dir = join(tmp, "too-large");
+    mkdirSync(dir);
+    const r = vmirom(["build", "--layout", file, "--out", dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/vmirom: native-api3: IMAGE_TOO_LARGE: the image needs 3072 bytes .* at most 2560; largest out-of-line bodies: \w+ \d+ bytes at 0x[0-9a-f]+/);
+    expect(r.stderr).toContain("no files were written");
+    expect(listDir(dir)).toEqual([]);
+  });
+
+  it("reports an output directory it cannot create", () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "x");
+    const r = vmirom(["build", "--out", join(file, "sub")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/CLI_OUT_DIR: cannot create the output directory/);
+  });
+
+  it("rejects an unknown option and an unknown --api", () => {
+    const r1 = vmirom(["build", "--frobnicate"]);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toContain("Unknown argument: frobnicate");
+    const r2 = vmirom(["build", "--api", "7"]);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toContain("Invalid values");
+  });
+});
+
+describe("vmirom info / list", () => {
+  it("info decodes the header, PCIR, $PnP, license and slots", () => {
+    const r = vmirom(["info", join(out, "native-api3.rom")]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^native-api3\.rom: \d+ bytes \(\d+ blocks of 512\), checksum ok/);
+    expect(r.stdout).toContain("api_version_maj");
+    expect(r.stdout).toContain('license: "GPL v2"');
+    expect(r.stdout).toContain('product "VMI native ROM"');
+    expect(r.stdout).toMatch(/slots: base 0x00a0, 74 calls: \d+ inline, \d+ out of line, 5 absent/);
+  });
+
+  it("list disassembles slot by slot from the image alone", () => {
+    const r = vmirom(["list", join(out, "native-api13.rom")]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("000005e0 <stub_SwapPxE>:");
+    expect(r.stdout).toMatch(/ {5}5e0:\t87 10 {16}\txchg {3}%edx,\(%eax\)/);
+    expect(r.stdout).toContain("<body_GetRelocationInfo>:");
+  });
+
+  it("refuses a missing file, a file that is not a ROM, and an image of an unknown API", () => {
+    const missing = vmirom(["info", join(tmp, "missing.rom")]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^vmirom: CLI_READ_FAILED: cannot read the ROM image: ENOENT.*\(.*missing\.rom\)\n$/);
+    const text = join(tmp, "text.rom");
+    writeFileSync(text, "hello");
+    const notRom = vmirom(["list", text]);
+    expect(notRom.status).toBe(2);
+    expect(notRom.stderr.trim()).toBe(`vmirom: CLI_NOT_A_ROM: not an option ROM: the file does not start with 55 AA (${text}, offset 0x0)`);
+    const odd = readFileSync(join(out, "native-api3.rom"));
+    odd[0x0d] = 7;
+    const oddFile = join(tmp, "odd.rom");
+    writeFileSync(oddFile, odd);
+    const unknown = vmirom(["info", oddFile]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("byte 0x0D (API major version) is 7");
+    expect(vmirom(["info", oddFile, "--api", "3"]).status).toBe(0);
+  });
+});
+
+describe("vmirom check", () => {
+  it("passes a built image with its manifest: exit 0 and a one-line summary", () => {
+    const r = vmirom(["check", join(out, "native-api13.rom"), "--manifest", join(out, "native-api13.json")]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok: native-api13\.rom 3584 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
+  });
+
+  it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {
+    const rom = readFileSync(join(out, "native-api3.rom"));
+    rom[0x21] ^= 0x01; // inside "PCIR"
+    const file = join(tmp, "modified.rom");
+    writeFileSync(file, rom);
+    const r = vmirom(["check", file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("pcir.signature");
+    expect(r.stdout).toContain("image.checksum");
+    expect(r.stdout).toMatch(/^FAIL: modified\.rom/m);
+    const j = vmirom(["check", file, "--json"]);
+    expect(j.status).toBe(1);
+    const violations = JSON.parse(j.stdout) as Array<{ rule: string }>;
+    expect(violations.map((v) => v.rule)).toContain("pcir.signature");
+    expect(j.stderr).toMatch(/^FAIL: modified\.rom/);
+  });
+
+  it("holds an image to its manifest: a valid image built differently fails", () => {
+    const r = vmirom(["check", join(out, "native-api3.rom"), "--manifest", join(out, "native-api13.json"), "--api", "3"]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("manifest.layout");
+  });
+
+  it("refuses a manifest that is not one", () => {
+    const file = join(tmp, "bad-manifest.json");
+    writeFileSync(file, JSON.stringify({ tool: "vmirom", backend: 3 }));
+    const r = vmirom(["check", join(out, "native-api3.rom"), "--manifest", file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/CLI_MANIFEST_SHAPE: not a vmirom manifest: .* \(.*bad-manifest\.json:backend\)/);
+  });
+});
+
+describe("--help and usage", () => {
+  for (const cmd of [[], ["build"], ["info"], ["list"], ["check"]]) {
+    it(`vmirom ${cmd.join(" ")} --help`, () => {
+      const r = vmirom([...cmd, "--help"]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("--help");
+      if (cmd[0] === "build") expect(r.stdout).toContain("--backend");
+      if (cmd[0] === "check") expect(r.stdout).toContain("--manifest");
+    });
+  }
+
+  it("without a command: exit 2 and a hint", () => {
+    const r = vmirom([]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("name a command");
+  });
+});
+
+describe("no partial files", () => {
+  it("a file that cannot be written is never left half-written or as a temporary file", () => {
+    const dir = join(tmp, "blocked");
+    mkdirSync(join(dir, "native-api3.lst"), { recursive: true }); // a directory where a file must go
+    const r = vmirom(["build", "--api", "3", "--out", dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/CLI_WRITE_FAILED: cannot write the file: .*\(.*native-api3\.lst\)/);
+    const files = listDir(dir);
+    expect(files.filter((f) => f.startsWith(".") || f.endsWith(".tmp"))).toEqual([]);
+    // What was written before the failure is complete.
+    if (files.includes("native-api3.rom")) expect(readFileSync(join(dir, "native-api3.rom")).length % 512).toBe(0);
+  });
+
+  it("leaves no temporary files in the output directory", () => {
+    expect(listDir(out).filter((f) => f.startsWith(".") || f.endsWith(".tmp"))).toEqual([]);
+  });
+});
