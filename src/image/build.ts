@@ -159,8 +159,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const content = first.bytes.length;
   const size = paddedSize(content);
   if (size > layout.maxImageSize) return fail(tooLarge(layout, size, content, entries, first.labels, labels));
-  // fill, not org: org is checked against the first relaxation round too (see /work/notes/asm-requests.md).
-  a.fill(size - 1 - content, 0);
+  a.org(size - 1, 0);
   a.label("checksum");
   a.db(0);
   const second = a.assemble();
