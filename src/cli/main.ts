@@ -8,11 +8,9 @@ import { runCheck } from "./commands/check.ts";
 import { runInfo, runList } from "./commands/inspect.ts";
 import { EXIT_BAD_INPUT } from "./report.ts";
 
-const API_CHOICES = ["3", "13", "all"];
-
 function main(argv: string[]): void {
   const romOptions = {
-    api: { type: "string", describe: "API major version of the image's layout (default: byte 0x0D)", choices: ["3", "13"] },
+    api: { type: "string", describe: "API major version of the image's layout, e.g. 3 or 13 (default: byte 0x0D)" },
     layout: { type: "string", describe: "a layout JSON file to use instead of layouts/", normalize: true },
   } as const;
   yargs(argv)
@@ -24,7 +22,7 @@ function main(argv: string[]): void {
       (y) =>
         y
           .option("backend", { type: "string", default: "all", describe: "backend to build (see roms/index.ts), or all" })
-          .option("api", { type: "string", default: "all", choices: API_CHOICES, describe: "interface to build for" })
+          .option("api", { type: "string", default: "all", describe: "interface to build for: an API major version of a layout in layouts/ (3, 13), or all" })
           .option("out", { type: "string", default: "build/roms", describe: "output directory", normalize: true })
           .option("all", { type: "boolean", default: false, describe: "every backend and every interface" })
           .option("layout", romOptions.layout),

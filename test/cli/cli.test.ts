@@ -140,9 +140,11 @@ describe("vmirom build", () => {
     const r1 = vmirom(["build", "--frobnicate"]);
     expect(r1.status).toBe(2);
     expect(r1.stderr).toContain("Unknown argument: frobnicate");
-    const r2 = vmirom(["build", "--api", "7"]);
+    const dir = join(tmp, "api7");
+    const r2 = vmirom(["build", "--api", "7", "--out", dir]);
     expect(r2.status).toBe(2);
-    expect(r2.stderr).toContain("Invalid values");
+    expect(r2.stderr.trim()).toBe('vmirom: CLI_UNKNOWN_API: no layout has API major version "7"; available: api3 (major 3), api13 (major 13)');
+    expect(existsSync(dir)).toBe(false);
   });
 });
 
