@@ -1,0 +1,8 @@
+// Expectations by backend name (the manifest's `backend`). A new backend registers its file here.
+
+import { nativeExpectations } from "./native.ts";
+import type { BackendExpectations } from "./types.ts";
+
+export const EXPECTATIONS: Readonly<Record<string, BackendExpectations>> = {
+  native: nativeExpectations,
+};
