@@ -1,13 +1,16 @@
-// Bundles the CLI (src/cli/main.ts) into dist/vmirom.mjs, the `vmirom` bin: one ESM file for Node, with
-// iced-x86 left external (a WebAssembly package loaded from node_modules at run time). The file is written
-// under a temporary name and renamed, so a concurrent run of the bin never reads a half-written bundle.
+// Bundles the CLI (src/cli/main.ts) into dist/vmirom-cli.mjs (one ESM file for Node, with iced-x86 left
+// external: a WebAssembly package loaded from node_modules at run time) and writes dist/vmirom.mjs, the
+// `vmirom` bin, which turns on source maps before loading the bundle: listings name the TypeScript line that
+// emitted each instruction (roms/native/cpu.ts:12), not a line of the bundle. Files are written under a
+// temporary name and renamed, so a concurrent run of the bin never reads a half-written bundle.
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outfile = join(root, "dist", "vmirom.mjs");
+const outfile = join(root, "dist", "vmirom-cli.mjs");
+const binfile = join(root, "dist", "vmirom.mjs");
 
 const result = await build({
   entryPoints: [join(root, "src", "cli", "main.ts")],
@@ -18,12 +21,21 @@ const result = await build({
   format: "esm",
   target: "node20",
   external: ["iced-x86"],
-  banner: { js: "#!/usr/bin/env node" },
+  sourcemap: "inline",
+  sourcesContent: false,
   logLevel: "warning",
   legalComments: "none",
 });
-const tmp = `${outfile}.${process.pid}.tmp`;
+function writeAtomically(file, contents, mode) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
 mkdirSync(dirname(outfile), { recursive: true });
-writeFileSync(tmp, result.outputFiles[0].contents);
-chmodSync(tmp, 0o755);
-renameSync(tmp, outfile);
+writeAtomically(outfile, result.outputFiles[0].contents, 0o644);
+writeAtomically(
+  binfile,
+  '#!/usr/bin/env node\n// The vmirom bin: source maps first (they apply only to code loaded afterwards), then the CLI.\nprocess.setSourceMapsEnabled(true);\nawait import("./vmirom-cli.mjs");\n',
+  0o755,
+);

@@ -42,7 +42,11 @@ export interface Manifest {
   relocTable: Region;
   strings: Region[];
   init16: Region;
-  jumpPoints: Array<Region & { role: string; target: number }>;
+  /**
+   * Jump points (api3 0x80/0x88). `target` is the entry's own offset when the body is inline; sha256 covers the
+   * jump point's bytes followed by its out-of-line body, if any.
+   */
+  jumpPoints: Array<Region & { role: string; target: number; sha256?: string; body?: Region }>;
   calls: ManifestCall[];
   shared: Array<Region & { name: string }>;
 }
