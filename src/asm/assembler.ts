@@ -275,27 +275,21 @@ export class Assembler {
   // --- prefixes (apply to the next instruction)
 
   lock(): this {
-    const p = (this.pending ??= { text: "" });
-    p.lock = true;
-    p.text += "lock ";
-    return this;
+    return this.prefix("lock ", (p) => (p.lock = true));
   }
   rep(): this {
-    const p = (this.pending ??= { text: "" });
-    p.rep = 0xf3;
-    p.text += "rep ";
-    return this;
+    return this.prefix("rep ", (p) => (p.rep = 0xf3));
   }
   repe(): this {
-    const p = (this.pending ??= { text: "" });
-    p.rep = 0xf3;
-    p.text += "repz ";
-    return this;
+    return this.prefix("repz ", (p) => (p.rep = 0xf3));
   }
   repne(): this {
+    return this.prefix("repnz ", (p) => (p.rep = 0xf2));
+  }
+  private prefix(text: string, set: (p: Prefixes) => void): this {
     const p = (this.pending ??= { text: "" });
-    p.rep = 0xf2;
-    p.text += "repnz ";
+    set(p);
+    p.text += text;
     return this;
   }
 
