@@ -31,14 +31,15 @@ export interface Runtime {
 }
 
 export class GuestAsm {
-  readonly a = new Assembler({ origin: LOAD_ADDR });
+  readonly a: Assembler;
   readonly rt: Runtime;
   private readonly strings = new Map<string, Label>();
   private readonly vars = new Map<string, { label: Label; init: number }>();
   private readonly buffers: Buffer[] = [];
 
-  constructor() {
-    const a = this.a;
+  /** `sourceLines`: record the TypeScript line of every instruction for the listing (slow: a stack trace each). */
+  constructor(sourceLines = false) {
+    const a = (this.a = new Assembler({ origin: LOAD_ADDR, captureSource: sourceLines }));
     this.rt = { printStr: a.newLabel("rt_print_str"), printHex: a.newLabel("rt_print_hex"), printDec: a.newLabel("rt_print_dec"), exit: a.newLabel("rt_exit") };
   }
 

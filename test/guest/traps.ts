@@ -135,8 +135,31 @@ export function emitTraps(g: GuestAsm, model: HypervisorModel | undefined): Trap
   a.cmp(g.v("counting"), 0);
   a.je(dbFatal);
   a.push(eax);
+  const counted = a.newLabel(), shadow = a.newLabel();
   a.mov(eax, g.v("prev_eip"));
-  countIfInRom(g);
+  a.sub(eax, g.v("rom_lo"));
+  a.cmp(eax, g.v("rom_size"));
+  a.jae(counted);
+  a.inc(g.v("count"));
+  // sti, mov ss and pop ss hold off the trap after the next instruction (the interrupt shadow), and
+  // qemu's software CPU skips the trap after pause (it leaves the translated block without it): the
+  // instruction that followed ran unseen, so it counts here too.
+  a.mov(eax, g.v("prev_eip"));
+  a.cmp(byte(eax, 0), 0xfb);
+  a.je(shadow);
+  a.cmp(word(eax, 0), 0x90f3);
+  a.je(shadow);
+  a.cmp(byte(eax, 0), 0x17);
+  a.je(shadow);
+  a.cmp(byte(eax, 0), 0x8e);
+  a.jne(counted);
+  a.movzx(eax, byte(eax, 1));
+  a.and(eax, 0x38);
+  a.cmp(eax, 0x10);
+  a.jne(counted);
+  a.label(shadow);
+  a.inc(g.v("count"));
+  a.label(counted);
   a.mov(eax, dword(esp, 4));
   a.mov(g.v("prev_eip"), eax);
   a.pop(eax);
