@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeInto, findRow, match, rowsFor, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeInto, findRow, match, MNEMONICS, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -188,6 +188,18 @@ const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
 // Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r; ret(); nop()).
 const SPECIAL_FORMS = new Set(["imul", "ret", "retf", "nop", ...SHIFTS]);
 
+/** What recording needs to know about a mnemonic, computed once. */
+interface MnemonicInfo {
+  readonly name: string;
+  readonly rows: readonly Row[];
+  /** Label-relative jmp/jcc: recorded with both forms for relaxation. */
+  readonly jump: boolean;
+  readonly special: boolean;
+}
+const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name) }]),
+);
+
 let nextLabelId = 1;
 
 // Encodings of label-relative branches depend only on the row and the code size: computed once.
@@ -214,6 +226,14 @@ export class Assembler {
   readonly nodes: (Node | number)[] = [];
   /** Bytes of every fixed-size node, in recording order (nodes point into it). */
   readonly code = new ByteSink();
+  /**
+   * Nodes whose position can change during layout (labels, branches, align, org), with the code-buffer
+   * length when each was recorded: the fixed nodes between two of them are one contiguous run of code.
+   */
+  readonly specials: number[] = [];
+  readonly specialCodeAt: number[] = [];
+  /** Fixed nodes with fixups (their values are resolved after layout). */
+  readonly fixupNodes: number[] = [];
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
@@ -264,7 +284,7 @@ export class Assembler {
     }
     this.bound.add(lab);
     if (!lab.local) this.scope = lab.name;
-    this.nodes.push({ k: "label", label: lab, ...this.src() });
+    this.special({ k: "label", label: lab, ...this.src() });
     return lab;
   }
 
@@ -336,28 +356,39 @@ export class Assembler {
   /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
   align(n: number, fill: number | "nop" = 0): void {
     if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
-    this.nodes.push({ k: "align", n, fill, bits: this.mode, ...this.src() });
+    this.special({ k: "align", n, fill, bits: this.mode, ...this.src() });
   }
   /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
   org(offset: number, fill = 0): void {
-    this.nodes.push({ k: "org", offset, fill, ...this.src() });
+    this.special({ k: "org", offset, fill, ...this.src() });
   }
 
   // --- instructions
 
   /** Records one instruction by mnemonic; the typed methods below all come here. */
   ins(mnemonic: string, ops: readonly AnyOperand[], size?: BranchSize): void {
+    const info = MNEMONIC_INFO.get(mnemonic);
+    if (!info) {
+      this.pending = undefined;
+      return this.error("ASM_UNKNOWN_MNEMONIC", `unknown instruction '${mnemonic}'`);
+    }
+    this.record(info, ops, size);
+  }
+
+  /** The typed methods come here directly with their mnemonic's precomputed facts. */
+  private record(info: MnemonicInfo, ops: readonly AnyOperand[], size?: BranchSize): void {
+    const mnemonic = info.name;
     const prefixes = this.pending;
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
     const src = this.captureSource ? this.src() : NO_SOURCE;
-    if (ops.length < 3 && SPECIAL_FORMS.has(mnemonic)) {
+    if (info.special && ops.length < 3) {
       if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
       if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
       if ((mnemonic === "ret" || mnemonic === "retf" || mnemonic === "nop") && ops.length === 1 && ops[0] === undefined) ops = [];
     }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
-    if (ops.length === 1 && typeof ops[0] !== "number" && JUMPS.has(mnemonic) && isExpr(ops[0])) {
+    if (info.jump && ops.length === 1 && isExpr(ops[0])) {
       const shortForm = branchForm(mnemonic, "rel8", this.mode, prefixes);
       const longForm = branchForm(mnemonic, "rel32", this.mode, prefixes);
       const target = ops[0] as Expr;
@@ -367,12 +398,11 @@ export class Assembler {
       } else {
         const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target, ops, bits: this.mode, prefixText };
         if (src.src) (node as { src?: string }).src = src.src;
-        this.nodes.push(node);
+        this.special(node);
       }
       return;
     }
-    const rows = rowsFor(mnemonic);
-    const row = rows && findRow(rows, ops);
+    const row = findRow(info.rows, ops);
     if (!row) {
       const m = match(mnemonic, ops);
       return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);
@@ -386,6 +416,7 @@ export class Assembler {
       }
       // One object shape for every instruction node (all fields present) keeps property access monomorphic.
       const node: FixedNode = { k: "fixed", start, size: this.code.len - start, fixups, row, ops, bits: this.mode, prefixText, src: src.src };
+      if (fixups) this.fixupNodes.push(this.nodes.length);
       this.nodes.push(node);
     } catch (err) {
       this.code.len = start;
@@ -401,10 +432,17 @@ export class Assembler {
 
   // --- internals
 
+  private special(node: Node): void {
+    this.specials.push(this.nodes.length);
+    this.specialCodeAt.push(this.code.len);
+    this.nodes.push(node);
+  }
+
   /** Appends a fixed node with these bytes. */
   private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
     const start = this.code.len;
     this.code.bytes(bytes);
+    if (fixups && fixups.length) this.fixupNodes.push(this.nodes.length);
     this.nodes.push({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
   }
 
@@ -476,16 +514,18 @@ function installMnemonics(): void {
     "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
     "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
   ]) names.add(m);
+  type Recorder = { record(info: MnemonicInfo, ops: readonly AnyOperand[], size?: BranchSize): void };
   for (const name of names) {
-    if (!rowsFor(name)) throw new Error(`DSL method ${name} has no row in the opcode table`);
-    proto[name] = JUMPS.has(name)
-      ? function (this: Assembler, ...args: unknown[]) {
+    const info = MNEMONIC_INFO.get(name);
+    if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
+    proto[name] = info.jump
+      ? function (this: Recorder, ...args: unknown[]) {
           const last = args[args.length - 1];
-          if (last === "short" || last === "long") return this.ins(name, args.slice(0, -1) as AnyOperand[], last);
-          return this.ins(name, args as AnyOperand[]);
+          if (last === "short" || last === "long") return this.record(info, args.slice(0, -1) as AnyOperand[], last);
+          return this.record(info, args as AnyOperand[]);
         }
-      : function (this: Assembler, ...args: unknown[]) {
-          return this.ins(name, args as AnyOperand[]);
+      : function (this: Recorder, ...args: unknown[]) {
+          return this.record(info, args as AnyOperand[]);
         };
   }
 }

@@ -213,8 +213,68 @@ export function describeOperand(o: AnyOperand): string {
 }
 
 /** First row of `rows` whose operand tokens accept `ops` (optionally restricted by a predicate). */
+/**
+ * Operand class: every property `fits` looks at, as a small integer, so that the row chosen for a
+ * combination of classes can be cached. Registers: kind, size and number; memory: size and whether it can be
+ * a moffs; immediates: the value ranges the imm tokens distinguish; -1 when an operand has no class (e.g. a
+ * non-integer), which disables the cache for that instruction.
+ */
+function operandClass(o: AnyOperand): number {
+  if (typeof o === "number") {
+    if (!Number.isInteger(o)) return -1;
+    if (o === 1) return 1;
+    if (o === 3) return 2;
+    if (o >= -0x80 && o <= 0x7f) return 3;
+    if (o >= 0x80 && o <= 0xff) return 4;
+    if (o >= -0x8000 && o < -0x80) return 5;
+    if (o >= 0xff80 && o <= 0xffff) return 6;
+    if (o > 0xff && o < 0xff80) return 7;
+    if (o >= -0x80000000 && o < -0x8000) return 8;
+    if (o >= 0xffffff80 && o <= 0xffffffff) return 9;
+    if (o > 0xffff && o < 0xffffff80) return 10;
+    return -1;
+  }
+  switch ((o as { kind: string }).kind) {
+    case "gpr": {
+      const g = o as Gpr;
+      return 16 + (g.size === 8 ? 0 : g.size === 16 ? 8 : 16) + g.code; // 16..39
+    }
+    case "mem": {
+      const m = o as MemAny;
+      const sizes = [0, 8, 16, 32, 48, 64];
+      return 40 + sizes.indexOf(m.size) * 2 + (m.base || m.index ? 0 : 1); // 40..51
+    }
+    case "sreg": return 52 + (o as Register).code; // 52..57
+    case "creg": return 58;
+    case "dreg": return 59;
+    case "far": return 60;
+    case "label": return 11;
+    case "expr": return constantOf(o as Expr) === undefined ? 11 : -1;
+    default: return -1;
+  }
+}
+
+const ROW_CACHE = new WeakMap<readonly Row[], Map<number, Row | null>>();
+
 /** The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free. */
 export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
+  // Rows depend only on the operands' classes: look the combination up before matching.
+  let sig = ops.length;
+  for (let i = 0; i < ops.length; i++) {
+    const c = operandClass(ops[i]!);
+    if (c < 0) return matchRows(rows, ops);
+    sig = sig * 64 + c;
+  }
+  let cache = ROW_CACHE.get(rows);
+  if (!cache) ROW_CACHE.set(rows, (cache = new Map()));
+  const hit = cache.get(sig);
+  if (hit !== undefined) return hit ?? undefined;
+  const row = matchRows(rows, ops);
+  cache.set(sig, row ?? null);
+  return row;
+}
+
+function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
   const n = ops.length;
   outer: for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;

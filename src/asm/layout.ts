@@ -67,37 +67,20 @@ export function nopPadding(n: number, bits: 16 | 32): number[] {
 export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
   const nodes = a.nodes;
   const code = a.code.buf;
+  const codeLen = a.code.len;
   const errors: Diagnostic[] = [...a.errors];
   const origin = a.origin;
-  const n = nodes.length;
-  // Compact nodes (plain numbers: a fixed instruction's start in the code buffer, see AssemblerOptions
-  // keepOperands) end where the next fixed node's code starts.
-  const csize = new Int32Array(n);
-  for (let i = n - 1, next = a.code.len; i >= 0; i--) {
-    const nd = nodes[i]!;
-    if (typeof nd === "number") {
-      csize[i] = next - nd;
-      next = nd;
-    } else if (nd.k === "fixed") next = nd.start;
-  }
-  // Only labels, branches, align and org change position during relaxation ("specials"); the fixed-size
-  // nodes between two specials move as one block. Relaxation rounds therefore visit the specials only.
-  const specials: number[] = [];
-  const gapList: number[] = [];
-  let run = 0;
-  for (let i = 0; i < n; i++) {
-    const nd = nodes[i]!;
-    if (typeof nd === "number") run += csize[i]!;
-    else if (nd.k === "fixed") run += nd.size;
-    else {
-      specials.push(i);
-      gapList.push(run);
-      run = 0;
-    }
-  }
-  const tail = run;
+  // Only labels, branches, align and org ("specials", listed by the assembler as it records) change position
+  // during relaxation. The fixed nodes between two specials are one contiguous run of the code buffer and move
+  // as one block, so layout never visits them one by one.
+  const specials = a.specials;
   const m = specials.length;
-  const gap = Int32Array.from(gapList);
+  const gap = new Int32Array(m + 1); // code bytes before special j (since the previous one); gap[m] = the tail
+  for (let j = 0, prev = 0; j <= m; j++) {
+    const at = j < m ? a.specialCodeAt[j]! : codeLen;
+    gap[j] = at - prev;
+    prev = at;
+  }
   const soff = new Int32Array(m); // offset of each special
   const ssize = new Int32Array(m); // size of each special
   const short = new Uint8Array(m); // branch specials currently in their short form
@@ -127,7 +110,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       ssize[j] = size;
       cur += size;
     }
-    total = cur + tail;
+    total = cur + gap[m]!;
   };
   const evaluate = (e: Expr): number | undefined => {
     if (typeof e === "number") return e;
@@ -203,25 +186,8 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
   }
 
-  // Final offsets of every node, then the bytes.
-  const offsets = new Int32Array(n + 1);
-  const shortAt = new Uint8Array(n);
-  {
-    let cur = 0, j = 0;
-    for (let i = 0; i < n; i++) {
-      offsets[i] = cur;
-      const nd = nodes[i]!;
-      if (typeof nd === "number") cur += csize[i]!;
-      else if (nd.k === "fixed") cur += nd.size;
-      else {
-        shortAt[i] = short[j]!;
-        cur += ssize[j++]!;
-      }
-    }
-    offsets[n] = cur;
-  }
+  // Write: each run of fixed code in one copy, then each special.
   const out = new Uint8Array(total);
-  const writeFixupsLater: number[] = [];
   const undefinedRefs = new Map<Label, number>();
   const labelName = (e: Expr): string => labelsOf(e).map((l) => l.name).join(", ") || String(e);
   const nearestLabel = (i: number): string | undefined => {
@@ -255,45 +221,24 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       for (let b = 0; b < f.size; b++) out[at + f.at + b] = (v >>> (8 * b)) & 0xff;
     }
   };
-  // Fixed nodes recorded one after another are contiguous in the code buffer: copy them in runs.
-  let runStart = -1, runCode = 0, runLen = 0;
-  const flush = () => {
-    if (runLen) out.set(code.subarray(runCode, runCode + runLen), runStart);
-    runLen = 0;
-  };
-  for (let i = 0; i < n; i++) {
-    const node = nodes[i]!;
-    const at = offsets[i]!;
-    const size = offsets[i + 1]! - at;
-    if (typeof node === "number") {
-      if (runLen && runCode + runLen === node && runStart + runLen === at) runLen += size;
-      else {
-        flush();
-        runStart = at;
-        runCode = node;
-        runLen = size;
-      }
-      continue;
-    }
-    if (node.k === "fixed") {
-      if (runLen && runCode + runLen === node.start && runStart + runLen === at) runLen += node.size;
-      else {
-        flush();
-        runStart = at;
-        runCode = node.start;
-        runLen = node.size;
-      }
-      if (node.fixups) writeFixupsLater.push(i);
-      continue;
-    }
-    flush();
+  // segStart[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])).
+  const segOut = new Int32Array(m + 1);
+  for (let j = 0, codePos = 0; j <= m; j++) {
+    const outAt = j < m ? soff[j]! - gap[j]! : total - gap[m]!;
+    segOut[j] = outAt;
+    if (gap[j]) out.set(code.subarray(codePos, codePos + gap[j]!), outAt);
+    codePos += gap[j]!;
+    if (j === m) break;
+    const i = specials[j]!;
+    const node = nodes[i] as Node;
+    const at = soff[j]!, size = ssize[j]!;
     let written = 0;
     switch (node.k) {
       case "branch": {
-        const form = shortAt[i] ? node.short : node.long;
+        const form = short[j] ? node.short : node.long;
         out.set(form.bytes, at);
         written = form.bytes.length;
-        writeFixupsLater.push(i);
+        writeFixups(i, at, written, [{ at: form.relAt, size: form.relSize, value: node.target, rel: true }], node.src, form.row.mnemonic);
         break;
       }
       case "label": break;
@@ -307,20 +252,23 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
         out.fill(node.fill, at, at + size);
         written = size;
         break;
+      default: break;
     }
     if (written !== size) errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
   }
-  flush();
-  for (const i of writeFixupsLater) {
-    const node = nodes[i] as Node;
-    const at = offsets[i]!;
-    if (node.k === "fixed") {
-      if (offsets[i + 1]! - at !== node.size) errors.push(diag("ASM_PHASE", `node ${i} has ${node.size} bytes but layout reserved ${offsets[i + 1]! - at} (assembler bug)`, { node: i }));
-      writeFixups(i, at, node.size, node.fixups!, node.src, node.row ? node.row.mnemonic : "data");
-    } else if (node.k === "branch") {
-      const form = shortAt[i] ? node.short : node.long;
-      writeFixups(i, at, form.bytes.length, [{ at: form.relAt, size: form.relSize, value: node.target, rel: true }], node.src, form.row.mnemonic);
+  // Fixed nodes with fixups: their offset is their run's output offset plus their place in the run.
+  const codeAt = a.specialCodeAt;
+  for (const i of a.fixupNodes) {
+    const node = nodes[i] as Extract<Node, { k: "fixed" }>;
+    let lo = 0, hi = m; // first special recorded after node i
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (specials[mid]! < i) lo = mid + 1;
+      else hi = mid;
     }
+    const runCodeStart = lo === 0 ? 0 : codeAt[lo - 1]!;
+    const at = segOut[lo]! + (node.start - runCodeStart);
+    writeFixups(i, at, node.size, node.fixups!, node.src, node.row ? node.row.mnemonic : "data");
   }
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (const j of branches) {
@@ -335,12 +283,11 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   }
   if (errors.length) return { ok: false, errors };
 
-  const globals = specials
-    .map((i, j) => {
-      const nd = nodes[i] as Node;
-      return nd.k === "label" && !nd.label.local ? { name: nd.label.name, offset: soff[j]! } : undefined;
-    })
-    .filter((s): s is { name: string; offset: number } => s !== undefined);
+  const globals: { name: string; offset: number }[] = [];
+  for (let j = 0; j < m; j++) {
+    const nd = nodes[specials[j]!] as Node;
+    if (nd.k === "label" && !nd.label.local) globals.push({ name: nd.label.name, offset: soff[j]! });
+  }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
     const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
@@ -350,12 +297,43 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   let placed: Placed[] | undefined;
   Object.defineProperty(result, "placed", {
     enumerable: true,
-    get: () =>
-      (placed ??= nodes.map((slot, i) => {
-        const node: Node = typeof slot === "number" ? { k: "fixed", start: slot, size: csize[i]! } : slot;
-        const ins = node.k === "fixed" ? insOf(node) : node.k === "branch" ? { row: (shortAt[i] ? node.short : node.long).row, ops: node.ops, bits: node.bits, prefixText: node.prefixText } : undefined;
-        return { index: i, node, offset: offsets[i]!, size: offsets[i + 1]! - offsets[i]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) };
-      })),
+    get: () => (placed ??= placeAll(nodes, codeLen, specials, soff, ssize, short, segOut)),
   });
   return result;
+}
+
+/** Every node with its offset and size (for listings and reports). */
+function placeAll(
+  nodes: readonly (Node | number)[], codeLen: number, specials: readonly number[], soff: Int32Array, ssize: Int32Array,
+  short: Uint8Array, segOut: Int32Array,
+): Placed[] {
+  const n = nodes.length;
+  // Compact nodes end where the next fixed node's code starts.
+  const csize = new Int32Array(n);
+  for (let i = n - 1, next = codeLen; i >= 0; i--) {
+    const nd = nodes[i]!;
+    if (typeof nd === "number") {
+      csize[i] = next - nd;
+      next = nd;
+    } else if (nd.k === "fixed") next = nd.start;
+  }
+  const out: Placed[] = [];
+  let j = 0, cur = segOut[0]!;
+  for (let i = 0; i < n; i++) {
+    const slot = nodes[i]!;
+    if (j < specials.length && specials[j] === i) {
+      const node = slot as Node;
+      const b = node.k === "branch" ? (short[j] ? node.short : node.long) : undefined;
+      const ins = b && node.k === "branch" ? { row: b.row, ops: node.ops, bits: node.bits, prefixText: node.prefixText } : undefined;
+      out.push({ index: i, node, offset: soff[j]!, size: ssize[j]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
+      j++;
+      cur = segOut[j]!;
+      continue;
+    }
+    const node: Extract<Node, { k: "fixed" }> = typeof slot === "number" ? { k: "fixed", start: slot, size: csize[i]! } : (slot as Extract<Node, { k: "fixed" }>);
+    const ins = insOf(node);
+    out.push({ index: i, node, offset: cur, size: node.size, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
+    cur += node.size;
+  }
+  return out;
 }
