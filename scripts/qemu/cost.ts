@@ -13,6 +13,8 @@ export interface CostRow {
   /** False: the call cleared TF itself (iret, sysexit), so counting stopped where control left it. */
   tfKept: boolean;
   slotUsed: number | null;
+  /** Bytes of the slot (32), or of the header jump point (8) the guest calls for Init/GetRelocationInfo on api3. */
+  slotSize: number | null;
   placement: string | null;
   bodySize: number | null;
 }
@@ -24,6 +26,9 @@ export interface CostTable {
   method: string;
   rows: CostRow[];
 }
+
+/** api3 reaches these through header jump points instead of slots. */
+const JUMP_ROLES: Readonly<Record<string, string>> = { Init: "init", GetRelocationInfo: "getRelocationInfo" };
 
 export const MAP_SECTION_START = "Instruction counts (test guest under qemu, single-step #DB):";
 const MAP_SECTION_END = "(end of instruction counts)";
@@ -37,14 +42,17 @@ export function costTable(rom: string, manifest: Manifest, counts: readonly Coun
     if (seen.has(key)) continue;
     seen.add(key);
     const m = manifest.calls.find((x) => x.name === c.call);
+    const jump = m ? undefined : manifest.jumpPoints.find((j) => j.role === JUMP_ROLES[c.call]);
     rows.push({
       call: c.call,
       path: c.path,
       instructions: c.instructions,
       hypercalls: c.hypercalls,
       tfKept: c.tfKept,
+      // The manifest does not say how much of a jump point the code uses: only its size is known.
       slotUsed: m ? m.slot.used : null,
-      placement: m ? m.placement : null,
+      slotSize: m ? m.slot.size : (jump?.size ?? null),
+      placement: m ? m.placement : jump ? "jump point" : null,
       bodySize: m?.body ? m.body.size : null,
     });
   }
@@ -64,7 +72,7 @@ export function formatCostTable(t: CostTable): string {
     r.path,
     `${r.instructions}${r.tfKept ? "" : "*"}`,
     String(r.hypercalls),
-    r.slotUsed === null ? "-" : `${r.slotUsed}/32${r.bodySize !== null ? ` +${r.bodySize}` : ""}`,
+    r.slotUsed === null ? (r.slotSize === null ? "-" : `?/${r.slotSize}`) : `${r.slotUsed}/${r.slotSize}${r.bodySize !== null ? ` +${r.bodySize}` : ""}`,
     r.placement ?? "-",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

@@ -18,7 +18,7 @@ import {
   pteOperationTests,
   returnTests,
   returnsTest,
-} from "./effects.ts";
+} from "./effects/index.ts";
 import type { BackendExpectations, CallTest } from "./types.ts";
 
 /** Calls whose native body answers a constant: "unknown" or "nothing happened". */
