@@ -61,6 +61,9 @@ export interface CheckRuntime {
 }
 
 export class TestCtx {
+  /** Calls the test reached through a site without a native fallback (a NONE answer must skip it). */
+  readonly callsWithoutNative = new Set<string>();
+
   constructor(
     readonly g: GuestAsm,
     readonly layout: Layout,
@@ -116,7 +119,7 @@ export class TestCtx {
     const stack = opts.stack ?? [];
     for (let i = stack.length - 1; i >= 0; i--) this.g.pushValue(stack[i]!);
     if (opts.count !== false) emitCountStart(this.g);
-    this.sites.emit(this.num(name), opts.native);
+    this.emitSite(name, opts.native);
     if (opts.count !== false) emitCountEnd(this.g, name, path, this.slotText(name));
     if (stack.length) a.lea(esp, mem(esp, 4 * stack.length));
     for (const r of preserves) {
@@ -137,7 +140,7 @@ export class TestCtx {
     this.enter(name, path);
     const count = opts.count !== false;
     if (count) emitCountStart(this.g);
-    this.sites.emit(this.num(name), opts.native);
+    this.emitSite(name, opts.native);
     this.fail(`${name} returned to its call site`);
     return { label: landing, call: name, path, count };
   }
@@ -145,6 +148,11 @@ export class TestCtx {
   land(l: Landing): void {
     this.a.label(l.label);
     if (l.count) emitCountEnd(this.g, l.call, l.path, this.slotText(l.call));
+  }
+
+  private emitSite(name: string, native: ((a: Assembler) => void) | undefined): void {
+    if (!native) this.callsWithoutNative.add(name);
+    this.sites.emit(this.num(name), native);
   }
 
   private enter(name: string, path: string): void {

@@ -163,6 +163,45 @@ describe.skipIf(!haveQemu)("wrong relocation answers are caught before anything 
   });
 });
 
+describe.skipIf(!haveQemu)("NONE and NOP answers are honoured the way Linux honours them", () => {
+  /** The ROM's relocation table and its manifest both changed, as a build answering `type` would have it. */
+  const answer = (name: string, type: "NONE" | "NOP") => {
+    const rom = mutatedCopy(
+      api3!,
+      dir,
+      `${name}-${type}`,
+      (b, m) => relocType(callOf(m, name).number, type === "NONE" ? 0 : 3)(b, m),
+      (m) => (callOf(m, name).reloc = type),
+    );
+    const r = runGuest({ rom, writeCost: false });
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
+    return r.value;
+  };
+  const base = () => {
+    const r = runGuest({ rom: api3!, guest: guestFor(api3!), writeCost: false });
+    if (!r.ok) throw new Error("base run");
+    return r.value.parsed.patch!;
+  };
+
+  it("NONE for CPUID: the native cpuid stays at its sites, and the test still passes through it", () => {
+    const v = answer("CPUID", "NONE");
+    expect(v.problems).toEqual([]);
+    expect(v.parsed.passed).toContain("cpuid");
+    // Nothing of the ROM ran for those calls.
+    expect(v.parsed.counts.filter((c) => c.call === "CPUID").map((c) => c.instructions)).toEqual([0, 0]);
+    const b = base();
+    expect(Number(v.parsed.patch!.none)).toBe(Number(b.none) + 2);
+    expect(Number(v.parsed.patch!.call_rel)).toBe(Number(b.call_rel) - 2);
+  });
+
+  it("NOP for WBINVD: its site becomes nops and the test is skipped (nothing left to check)", () => {
+    const v = answer("WBINVD", "NOP");
+    expect(v.problems).toEqual([]);
+    expect(v.parsed.patch!.nop).toBe("1");
+    expect(v.parsed.skipped).toContainEqual({ test: "returns-WBINVD", call: "WBINVD", reason: "nop" });
+  });
+});
+
 describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", () => {
   it("api3: GetInterruptMask answering 0", () => {
     const v = runCopy(api3!, "getmask-broken", breakBody("GetInterruptMask", asm((a) => { a.xor(eax, eax); a.ret(); })));

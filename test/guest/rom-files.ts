@@ -49,14 +49,27 @@ export function fixChecksum(bytes: Uint8Array): void {
   bytes[bytes.length - 1] = (256 - (sum & 0xff)) & 0xff;
 }
 
-/** Copies `rom` and its manifest into `dir` as `<name>.rom/.json`, applying `mutate` to the bytes. */
-export function mutatedCopy(rom: string, dir: string, name: string, mutate: (bytes: Uint8Array, m: Manifest) => void): string {
+/**
+ * Copies `rom` and its manifest into `dir` as `<name>.rom/.json`, applying `mutate` to the bytes (and
+ * `mutateManifest` to the manifest, for a build that would say the same as the modified bytes).
+ */
+export function mutatedCopy(
+  rom: string,
+  dir: string,
+  name: string,
+  mutate: (bytes: Uint8Array, m: Manifest) => void,
+  mutateManifest?: (m: Manifest) => void,
+): string {
   const bytes = new Uint8Array(readFileSync(rom));
-  mutate(bytes, readManifestOf(rom));
+  const manifest = readManifestOf(rom);
+  mutate(bytes, manifest);
   fixChecksum(bytes);
   const out = join(dir, `${name}.rom`);
   writeFileSync(out, bytes);
-  copyFileSync(rom.replace(/\.rom$/, ".json"), join(dir, `${name}.json`));
+  if (mutateManifest) {
+    mutateManifest(manifest);
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(manifest, null, 2));
+  } else copyFileSync(rom.replace(/\.rom$/, ".json"), join(dir, `${name}.json`));
   return out;
 }
 
