@@ -284,6 +284,8 @@ export class Assembler {
     }
     this.bound.add(lab);
     if (!lab.local) this.scope = lab.name;
+    lab.boundIn = this;
+    lab.special = this.specials.length;
     this.special({ k: "label", label: lab, ...this.src() });
     return lab;
   }

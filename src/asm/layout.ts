@@ -91,7 +91,6 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
 
   const place = (): void => {
     let cur = 0;
-    values.clear();
     for (let j = 0; j < m; j++) {
       cur += gap[j]!;
       const node = nodes[specials[j]!] as Node;
@@ -99,7 +98,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       let size = 0;
       switch (node.k) {
         case "branch": size = short[j] ? node.short.bytes.length : node.long.bytes.length; break;
-        case "label": values.set(node.label, origin + cur); break;
+        case "label": break;
         case "align": size = (node.n - ((origin + cur) % node.n)) % node.n; break;
         case "org":
           if (node.offset < cur) orgErrors.add(specials[j]!);
@@ -112,17 +111,19 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     }
     total = cur + gap[m]!;
   };
+  // A label's value is its special's current offset, when this program bound it.
+  const labelValue = (l: Label): number | undefined => (l.boundIn === a ? origin + soff[l.special]! : undefined);
   const evaluate = (e: Expr): number | undefined => {
     if (typeof e === "number") return e;
-    if (e instanceof Label) return values.get(e);
+    if (e instanceof Label) return labelValue(e);
     let v = e.constant;
     for (const l of e.plus) {
-      const x = values.get(l);
+      const x = labelValue(l);
       if (x === undefined) return undefined;
       v += x;
     }
     for (const l of e.minus) {
-      const x = values.get(l);
+      const x = labelValue(l);
       if (x === undefined) return undefined;
       v -= x;
     }
@@ -144,9 +145,9 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
   const branches: number[] = [];
   for (let j = 0; j < m; j++) if ((nodes[specials[j]!] as Node).k === "branch") branches.push(j);
+  place();
   for (let round = 0; round < 4 * branches.length + 10; round++) {
     for (let changed = true; changed; ) {
-      place();
       changed = false;
       for (const j of branches) {
         if (!short[j] && !pinned[j] && shortFits(j)) {
@@ -154,6 +155,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
           changed = true;
         }
       }
+      if (changed) place();
     }
     const tentative = branches.filter((j) => !short[j] && !pinned[j]);
     for (const j of tentative) short[j] = 1;
@@ -167,7 +169,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
         }
       }
     }
-    place();
+    if (tentative.length) place();
     let pinnedAny = false;
     for (const j of branches) {
       if (short[j] && !shortFits(j)) {
@@ -177,9 +179,13 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       }
     }
     if (!pinnedAny) break;
+    place();
   }
-  orgErrors.clear();
-  place();
+  // Report only what the final layout breaks.
+  if (orgErrors.size) {
+    orgErrors.clear();
+    place();
+  }
   for (const i of orgErrors) {
     const node = nodes[i] as Extract<Node, { k: "org" }>;
     const j = specials.indexOf(i);
@@ -201,7 +207,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     for (const f of fixups) {
       let v = evaluate(f.value);
       if (v === undefined) {
-        for (const l of labelsOf(f.value)) if (!values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
+        for (const l of labelsOf(f.value)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
         v = 0;
         if (f.rel) continue;
       }
@@ -273,7 +279,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (const j of branches) {
     const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
-    for (const l of labelsOf(node.target)) if (!values.has(l) && !undefinedRefs.has(l)) undefinedRefs.set(l, specials[j]!);
+    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, specials[j]!);
   }
   if (!options.allowUndefined) {
     for (const [l, i] of undefinedRefs) {
@@ -286,7 +292,9 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const globals: { name: string; offset: number }[] = [];
   for (let j = 0; j < m; j++) {
     const nd = nodes[specials[j]!] as Node;
-    if (nd.k === "label" && !nd.label.local) globals.push({ name: nd.label.name, offset: soff[j]! });
+    if (nd.k !== "label") continue;
+    values.set(nd.label, origin + soff[j]!);
+    if (!nd.label.local) globals.push({ name: nd.label.name, offset: soff[j]! });
   }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
     const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;

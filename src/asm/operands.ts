@@ -74,6 +74,12 @@ export class Label {
     /** Local labels (".name", scoped to the last global label) and anonymous ones are not symbols. */
     readonly local: boolean = false,
   ) {}
+  /**
+   * Where the label is bound: the program that bound it and the index of its node among that program's
+   * specials. Set by Assembler.label(); lets layout read a label's offset without a map lookup.
+   */
+  boundIn: object | undefined = undefined;
+  special = -1;
   toString(): string {
     return this.name;
   }
