@@ -75,6 +75,12 @@ describe("vmirom build", () => {
     expect(listDir(again)).toEqual(["native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
   });
 
+  it("the listing names the TypeScript line that emitted each instruction (through the bundle's source map)", () => {
+    const lst = readFileSync(join(out, "native-api3.lst"), "utf8");
+    expect(lst).toMatch(/^000000a0 <stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# roms\/native\/[a-z-]+\.ts:\d+$/m);
+    expect(lst).not.toMatch(/dist\//);
+  });
+
   it("is reproducible: building again gives byte-identical files", () => {
     const again = join(tmp, "repro");
     expect(vmirom(["build", "--all", "--out", again]).status).toBe(0);
