@@ -218,6 +218,22 @@ describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", 
     expect(new Set(v.parsed.failed.map((f) => f.call))).toEqual(new Set(["GetCR0"]));
   });
 
+  // A bare `ret` in place of the body, for calls with an effect the guest can see, one per kind of test.
+  const retOnly = Uint8Array.of(0xc3);
+  for (const [base, name] of [
+    ["api3", "IRET"], ["api3", "SetCR3"], ["api3", "InvalPage"], ["api3", "WriteIDTEntry"], ["api3", "OUTSW"], ["api3", "SetLDT"],
+    ["api13", "SwapPxE"], ["api13", "GetCR4"], ["api13", "SYSEXIT"], ["api13", "UpdateKernelStack"],
+  ] as const) {
+    it(`${base}: ${name} that only returns is reported by name`, () => {
+      const rom = base === "api3" ? api3! : api13!;
+      const v = runCopy(rom, `${base}-${name}-ret`, breakBody(name, retOnly));
+      expect(v.outcome).not.toBe("pass");
+      const blamed = [...v.parsed.failed.map((f) => f.call), ...(v.parsed.fatal ? [v.parsed.fatal.call] : [])];
+      expect(blamed.length).toBeGreaterThan(0);
+      expect(new Set(blamed)).toEqual(new Set([name]));
+    });
+  }
+
   it("api3: RDTSC faulting is a fatal exception naming the call", () => {
     const v = runCopy(api3!, "rdtsc-ud2", breakBody("RDTSC", asm((a) => a.ud2())));
     expect(v.outcome).toBe("fatal");

@@ -2,7 +2,7 @@
 // effect tests apply as they are, and nothing may ever talk to a hypervisor (no hypercall transport is
 // caught: a vmcall would be a fatal #UD) or touch the shared area.
 
-import { al, eax, edx } from "../../../src/asm/index.ts";
+import { al, eax, ecx, edx } from "../../../src/asm/index.ts";
 import type { Layout } from "../../../src/layout/types.ts";
 import { SEL } from "../memory.ts";
 import {
@@ -45,9 +45,12 @@ function zeroAnswers(): CallTest[] {
       name: "zero-SetAlarm",
       calls: ["SetAlarm"],
       emit(t) {
-        t.a.xor(eax, eax);
+        // EAX = flags (1: periodic, as a test vector), EDX:ECX = expiry, period on the stack.
+        t.a.mov(eax, 1);
         t.a.xor(edx, edx);
+        t.a.xor(ecx, ecx);
         t.call("SetAlarm", { stack: [0, 0] });
+        t.expectEq(eax, 0, "SetAlarm answers 0 natively");
       },
     },
     {

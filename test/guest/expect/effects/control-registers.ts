@@ -34,6 +34,7 @@ export function controlRegisterTests(): CallTest[] {
         t.call(`SetCR${n}`, { path: "toggled", native: (x) => x.mov(reg, eax) });
         a.mov(eax, reg);
         t.expectEq(eax, t.v(`cr${n}_want`), `CR${n} after SetCR${n} (bare read)`);
+        a.mov(eax, 0x5a5a5a5a); // not the value: a Get that does nothing must not pass
         t.call(`GetCR${n}`, { path: "toggled", native: (x) => x.mov(eax, reg) });
         t.expectEq(eax, t.v(`cr${n}_want`), `GetCR${n}`);
         a.mov(eax, t.v(`cr${n}_orig`));
