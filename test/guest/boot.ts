@@ -141,8 +141,7 @@ export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], virtual
   const a = g.a;
   a.cli();
   a.cld();
-  // The GDT pointer is built here because its base is a label (dd inside the pointer would do too, but
-  // lgdt needs the 6-byte form at a known place and the copies made by tests reuse this code).
+  // The descriptor-table pointers (limit, base) are filled in here; tests load them again to restore.
   a.mov(word(t.gdtPtr), GDT_ENTRIES * 8 - 1);
   a.mov(dword(plus(t.gdtPtr, 2)), t.gdt);
   a.lgdt(mem(t.gdtPtr));
