@@ -337,8 +337,11 @@ export interface Encoded {
 export class ByteSink {
   buf = new Uint8Array(1 << 12);
   len = 0;
+  /** Makes room for `n` more bytes; `byte` relies on it (an instruction is at most 15 bytes). */
+  reserve(n: number): void {
+    if (this.len + n > this.buf.length) this.grow(n);
+  }
   byte(v: number): void {
-    if (this.len === this.buf.length) this.grow(1);
     this.buf[this.len++] = v;
   }
   le(v: number, size: number): void {
@@ -386,20 +389,21 @@ function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
 }
 
 /** ModRM (+SIB, displacement) for a memory operand; `reg` is the ModRM reg field. */
+function putDisp(out: ByteSink, start: number, fixups: Fixup[], dispExpr: Expr | undefined, disp: number, size: 1 | 2 | 4): void {
+  if (dispExpr !== undefined) fixups.push({ at: out.len - start, size, value: dispExpr, rel: false });
+  out.le(dispExpr !== undefined ? 0 : disp, size);
+}
+
 function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m: MemAny, bits: Bits): void {
   const asize = addrSizeOf(m, bits);
   const dc = constantOf(m.disp);
   const dispExpr = dc === undefined ? m.disp : undefined;
   const disp = dc ?? 0;
-  const fixDisp = (size: 1 | 2 | 4) => {
-    if (dispExpr) fixups.push({ at: out.len - start, size, value: dispExpr, rel: false });
-    out.le(dispExpr ? 0 : disp, size);
-  };
   if (asize === 16) {
     if (m.scale !== 1 && m.index) throw new EncodeError("ASM_INVALID_ADDRESS", "16-bit addressing has no scale");
     if (!m.base && !m.index) {
       out.byte((reg << 3) | 6);
-      fixDisp(2);
+      putDisp(out, start, fixups, dispExpr, disp, 2);
       return;
     }
     let b = m.base?.code, x = m.index?.code;
@@ -409,8 +413,8 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
     if (rm === undefined || m.base?.size === 32) throw new EncodeError("ASM_INVALID_ADDRESS", "invalid 16-bit addressing form (use bx/bp with si/di)");
     const modv = dispExpr ? 2 : disp === 0 && rm !== 6 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
     out.byte((modv << 6) | (reg << 3) | rm);
-    if (modv === 1) fixDisp(1);
-    else if (modv === 2) fixDisp(2);
+    if (modv === 1) putDisp(out, start, fixups, dispExpr, disp, 1);
+    else if (modv === 2) putDisp(out, start, fixups, dispExpr, disp, 2);
     return;
   }
   const base = m.base, index = m.index;
@@ -418,7 +422,7 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
   if (!base && !index) {
     out.byte((reg << 3) | 5);
-    fixDisp(4);
+    putDisp(out, start, fixups, dispExpr, disp, 4);
     return;
   }
   // Without an index the scale means nothing; GNU as writes 0 there.
@@ -426,7 +430,7 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   if (!base) {
     out.byte((reg << 3) | 4);
     out.byte((ss << 6) | (index!.code << 3) | 5);
-    fixDisp(4);
+    putDisp(out, start, fixups, dispExpr, disp, 4);
     return;
   }
   const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
@@ -436,8 +440,8 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   } else {
     out.byte((modv << 6) | (reg << 3) | base.code);
   }
-  if (modv === 1) fixDisp(1);
-  else if (modv === 2) fixDisp(4);
+  if (modv === 1) putDisp(out, start, fixups, dispExpr, disp, 1);
+  else if (modv === 2) putDisp(out, start, fixups, dispExpr, disp, 4);
 }
 
 export interface Prefixes {
@@ -450,6 +454,7 @@ export interface Prefixes {
  * or undefined when every value was known. Relative operands always get fixups (value = target).
  */
 export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
+  out.reserve(16);
   const start = out.len;
   let fixups: Fixup[] | undefined;
   let memOp: MemAny | undefined;
