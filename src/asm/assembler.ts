@@ -195,9 +195,11 @@ interface MnemonicInfo {
   /** Label-relative jmp/jcc: recorded with both forms for relaxation. */
   readonly jump: boolean;
   readonly special: boolean;
+  /** Rows chosen so far, by operand-class signature. */
+  readonly cache: Map<number, Row | null>;
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name) }]),
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new Map() }]),
 );
 
 let nextLabelId = 1;
@@ -404,7 +406,7 @@ export class Assembler {
       }
       return;
     }
-    const row = findRow(info.rows, ops);
+    const row = findRow(info.rows, ops, info.cache);
     if (!row) {
       const m = match(mnemonic, ops);
       return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);

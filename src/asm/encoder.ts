@@ -234,19 +234,15 @@ function operandClass(o: AnyOperand): number {
     if (o > 0xffff && o < 0xffffff80) return 10;
     return -1;
   }
+  const cls = (o as { cls?: number }).cls;
+  if (cls !== undefined) return cls; // registers carry theirs: gpr 16..39, sreg 52..57, creg 58, dreg 59
   switch ((o as { kind: string }).kind) {
-    case "gpr": {
-      const g = o as Gpr;
-      return 16 + (g.size === 8 ? 0 : g.size === 16 ? 8 : 16) + g.code; // 16..39
-    }
     case "mem": {
       const m = o as MemAny;
-      const sizes = [0, 8, 16, 32, 48, 64];
-      return 40 + sizes.indexOf(m.size) * 2 + (m.base || m.index ? 0 : 1); // 40..51
+      const z = m.size;
+      const k = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : 5;
+      return 40 + k * 2 + (m.base || m.index ? 0 : 1); // 40..51
     }
-    case "sreg": return 52 + (o as Register).code; // 52..57
-    case "creg": return 58;
-    case "dreg": return 59;
     case "far": return 60;
     case "label": return 11;
     case "expr": return constantOf(o as Expr) === undefined ? 11 : -1;
@@ -256,8 +252,11 @@ function operandClass(o: AnyOperand): number {
 
 const ROW_CACHE = new WeakMap<readonly Row[], Map<number, Row | null>>();
 
-/** The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free. */
-export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
+/**
+ * The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free.
+ * `cache` maps operand-class signatures to rows for these rows (one per mnemonic).
+ */
+export function findRow(rows: readonly Row[], ops: readonly AnyOperand[], cache?: Map<number, Row | null>): Row | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
   let sig = ops.length;
   for (let i = 0; i < ops.length; i++) {
@@ -265,8 +264,10 @@ export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row |
     if (c < 0) return matchRows(rows, ops);
     sig = sig * 64 + c;
   }
-  let cache = ROW_CACHE.get(rows);
-  if (!cache) ROW_CACHE.set(rows, (cache = new Map()));
+  if (!cache) {
+    cache = ROW_CACHE.get(rows);
+    if (!cache) ROW_CACHE.set(rows, (cache = new Map()));
+  }
   const hit = cache.get(sig);
   if (hit !== undefined) return hit ?? undefined;
   const row = matchRows(rows, ops);

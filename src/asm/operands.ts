@@ -10,6 +10,8 @@ export interface Gpr<S extends GprSize = GprSize> {
   /** Register number in ModRM/opcode encodings (0-7). */
   readonly code: number;
   readonly name: string;
+  /** Operand class for the encoder's row cache (kind, size and number in one small integer). */
+  readonly cls: number;
 }
 export type Reg8 = Gpr<8>;
 export type Reg16 = Gpr<16>;
@@ -19,24 +21,30 @@ export interface SegReg {
   readonly kind: "sreg";
   readonly code: number;
   readonly name: string;
+  /** Operand class for the encoder's row cache. */
+  readonly cls: number;
   readonly size: 16;
 }
 export interface CtrlReg {
   readonly kind: "creg";
   readonly code: number;
   readonly name: string;
+  /** Operand class for the encoder's row cache. */
+  readonly cls: number;
   readonly size: 32;
 }
 export interface DbgReg {
   readonly kind: "dreg";
   readonly code: number;
   readonly name: string;
+  /** Operand class for the encoder's row cache. */
+  readonly cls: number;
   readonly size: 32;
 }
 export type Register = Gpr | SegReg | CtrlReg | DbgReg;
 
 const gpr = <S extends GprSize>(size: S, code: number, name: string): Gpr<S> =>
-  Object.freeze({ kind: "gpr", size, code, name }) as Gpr<S>;
+  Object.freeze({ kind: "gpr", size, code, name, cls: 16 + (size === 8 ? 0 : size === 16 ? 8 : 16) + code }) as Gpr<S>;
 
 export const eax = gpr(32, 0, "eax"), ecx = gpr(32, 1, "ecx"), edx = gpr(32, 2, "edx"), ebx = gpr(32, 3, "ebx");
 export const esp = gpr(32, 4, "esp"), ebp = gpr(32, 5, "ebp"), esi = gpr(32, 6, "esi"), edi = gpr(32, 7, "edi");
@@ -45,13 +53,13 @@ export const sp = gpr(16, 4, "sp"), bp = gpr(16, 5, "bp"), si = gpr(16, 6, "si")
 export const al = gpr(8, 0, "al"), cl = gpr(8, 1, "cl"), dl = gpr(8, 2, "dl"), bl = gpr(8, 3, "bl");
 export const ah = gpr(8, 4, "ah"), ch = gpr(8, 5, "ch"), dh = gpr(8, 6, "dh"), bh = gpr(8, 7, "bh");
 
-const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", code, name, size: 16 });
+const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", code, name, size: 16, cls: 52 + code });
 export const es = sreg(0, "es"), cs = sreg(1, "cs"), ss = sreg(2, "ss"), ds = sreg(3, "ds");
 export const fs = sreg(4, "fs"), gs = sreg(5, "gs");
 
-const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", code, name: `cr${code}`, size: 32 });
+const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", code, name: `cr${code}`, size: 32, cls: 58 });
 export const cr0 = creg(0), cr2 = creg(2), cr3 = creg(3), cr4 = creg(4);
-const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", code, name: `db${code}`, size: 32 });
+const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", code, name: `db${code}`, size: 32, cls: 59 });
 export const dr0 = dreg(0), dr1 = dreg(1), dr2 = dreg(2), dr3 = dreg(3);
 export const dr6 = dreg(6), dr7 = dreg(7);
 
