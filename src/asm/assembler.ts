@@ -197,27 +197,25 @@ interface MnemonicInfo {
   readonly special: boolean;
   /** Rows chosen so far, by operand-class signature. */
   readonly cache: Map<number, Row | null>;
+  /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
+  readonly forms: (BranchForm | undefined)[];
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new Map() }]),
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new Map(), forms: [] }]),
 );
 
 let nextLabelId = 1;
 
-// Encodings of label-relative branches depend only on the row and the code size: computed once.
-const FORMS = new Map<string, BranchForm>();
+// Encodings of label-relative branches depend only on the row, the code size and prefixes (cached per
+// mnemonic in MnemonicInfo.forms when there are none).
 function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixes: Prefixes | undefined): BranchForm {
-  const key = `${mnemonic} ${tok} ${bits}`;
-  const cached = prefixes ? undefined : FORMS.get(key);
-  if (cached) return cached;
   const row = rowsFor(mnemonic)!.find((r) => r.toks[0] === tok)!;
   const e = encode(row, [0], bits, prefixes);
   const f = e.fixups[0]!;
-  const form: BranchForm = { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
-  if (!prefixes) FORMS.set(key, form);
-  return form;
+  return { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
 }
 const NO_SOURCE: { src?: string } = Object.freeze({});
+const NO_OPS: readonly AnyOperand[] = Object.freeze([]);
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
@@ -234,8 +232,12 @@ export class Assembler {
    */
   readonly specials: number[] = [];
   readonly specialCodeAt: number[] = [];
-  /** Fixed nodes with fixups (their values are resolved after layout). */
-  readonly fixupNodes: number[] = [];
+  /**
+   * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
+   * the instruction's start and length in the code buffer, the field's place in it, its size, whether it is
+   * PC-relative, and the value.
+   */
+  readonly fixups = { node: [] as number[], start: [] as number[], len: [] as number[], at: [] as number[], size: [] as number[], rel: [] as boolean[], value: [] as Expr[] };
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
@@ -393,14 +395,15 @@ export class Assembler {
     }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
     if (info.jump && ops.length === 1 && isExpr(ops[0])) {
-      const shortForm = branchForm(mnemonic, "rel8", this.mode, prefixes);
-      const longForm = branchForm(mnemonic, "rel32", this.mode, prefixes);
+      const slot = this.mode === 16 ? 0 : 2;
+      const shortForm = prefixes ? branchForm(mnemonic, "rel8", this.mode, prefixes) : (info.forms[slot] ??= branchForm(mnemonic, "rel8", this.mode, undefined));
+      const longForm = prefixes ? branchForm(mnemonic, "rel32", this.mode, prefixes) : (info.forms[slot + 1] ??= branchForm(mnemonic, "rel32", this.mode, undefined));
       const target = ops[0] as Expr;
       if (size === "short" || size === "long") {
         const f = size === "short" ? shortForm : longForm;
         this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: target, rel: true }], undefined, { row: f.row, ops, bits: this.mode, prefixText }, src);
       } else {
-        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target, ops, bits: this.mode, prefixText };
+        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target, ops: this.keepOperands ? ops : NO_OPS, bits: this.mode, prefixText };
         if (src.src) (node as { src?: string }).src = src.src;
         this.special(node);
       }
@@ -414,13 +417,13 @@ export class Assembler {
     const start = this.code.len;
     try {
       const fixups = encodeInto(this.code, row, ops, this.mode, prefixes);
-      if (!this.keepOperands && !fixups && !src.src) {
+      if (fixups) this.addFixups(start, this.code.len - start, fixups);
+      if (!this.keepOperands && !src.src) {
         this.nodes.push(start);
         return;
       }
       // One object shape for every instruction node (all fields present) keeps property access monomorphic.
       const node: FixedNode = { k: "fixed", start, size: this.code.len - start, fixups, row, ops, bits: this.mode, prefixText, src: src.src };
-      if (fixups) this.fixupNodes.push(this.nodes.length);
       this.nodes.push(node);
     } catch (err) {
       this.code.len = start;
@@ -436,6 +439,20 @@ export class Assembler {
 
   // --- internals
 
+  /** Files the fixups of the node about to be pushed. */
+  private addFixups(start: number, len: number, list: readonly Fixup[]): void {
+    const f = this.fixups;
+    for (const x of list) {
+      f.node.push(this.nodes.length);
+      f.start.push(start);
+      f.len.push(len);
+      f.at.push(x.at);
+      f.size.push(x.size);
+      f.rel.push(x.rel);
+      f.value.push(x.value);
+    }
+  }
+
   private special(node: Node): void {
     this.specials.push(this.nodes.length);
     this.specialCodeAt.push(this.code.len);
@@ -446,7 +463,7 @@ export class Assembler {
   private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
     const start = this.code.len;
     this.code.bytes(bytes);
-    if (fixups && fixups.length) this.fixupNodes.push(this.nodes.length);
+    if (fixups && fixups.length) this.addFixups(start, bytes.length, fixups);
     this.nodes.push({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
   }
 

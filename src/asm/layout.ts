@@ -4,7 +4,6 @@
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
-import type { Fixup } from "./encoder.ts";
 import { insOf, type InsInfo, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 
@@ -203,29 +202,40 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     }
     return undefined;
   };
-  const writeFixups = (i: number, at: number, len: number, fixups: readonly Fixup[], src: string | undefined, what: string): void => {
-    for (const f of fixups) {
-      let v = evaluate(f.value);
-      if (v === undefined) {
-        for (const l of labelsOf(f.value)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
-        v = 0;
-        if (f.rel) continue;
-      }
-      if (f.rel) v -= origin + at + len;
-      const [lo, hi] = f.rel
-        ? f.size === 1 ? [-128, 127] : f.size === 2 ? [-32768, 32767] : [-(2 ** 31), 2 ** 31 - 1]
-        : f.size === 1 ? [-128, 255] : f.size === 2 ? [-32768, 65535] : [-(2 ** 31), 2 ** 32 - 1];
-      if (v < lo || v > hi) {
-        const code = f.rel && f.size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
-        const near = nearestLabel(i);
-        const message = f.rel
-          ? `${what} at 0x${(origin + at).toString(16)} to ${labelName(f.value)} at 0x${(v + origin + at + len).toString(16)}: distance ${v} does not fit rel${f.size * 8} (${lo}..${hi})`
-          : `${what} at 0x${(origin + at).toString(16)}: value ${v} of ${labelName(f.value)} does not fit ${f.size * 8} bits`;
-        errors.push(diag(code, message, { node: i, offset: at, ...(near ? { label: near } : {}), ...(src ? { source: src } : {}) }));
-        continue;
-      }
-      for (let b = 0; b < f.size; b++) out[at + f.at + b] = (v >>> (8 * b)) & 0xff;
+  const describe = (i: number): { src?: string; what: string } => {
+    const nd = nodes[i]!;
+    if (typeof nd === "number") return { what: "instruction" };
+    const what = nd.k === "fixed" ? (nd.row ? nd.row.mnemonic : "data") : nd.k === "branch" ? nd.long.row.mnemonic : nd.k;
+    return nd.src ? { src: nd.src, what } : { what };
+  };
+  /** Resolves one field of the instruction at `insAt` (`len` bytes) in node i. */
+  const writeFixup = (i: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void => {
+    let v = evaluate(value);
+    if (v === undefined) {
+      for (const l of labelsOf(value)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
+      if (rel) return;
+      v = 0;
     }
+    if (rel) v -= origin + insAt + len;
+    let lo: number, hi: number;
+    if (rel) {
+      lo = size === 1 ? -128 : size === 2 ? -32768 : -(2 ** 31);
+      hi = size === 1 ? 127 : size === 2 ? 32767 : 2 ** 31 - 1;
+    } else {
+      lo = size === 1 ? -128 : size === 2 ? -32768 : -(2 ** 31);
+      hi = size === 1 ? 255 : size === 2 ? 65535 : 2 ** 32 - 1;
+    }
+    if (v < lo || v > hi) {
+      const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
+      const near = nearestLabel(i);
+      const { src, what } = describe(i);
+      const message = rel
+        ? `${what} at 0x${(origin + insAt).toString(16)} to ${labelName(value)} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
+        : `${what} at 0x${(origin + insAt).toString(16)}: value ${v} of ${labelName(value)} does not fit ${size * 8} bits`;
+      errors.push(diag(code, message, { node: i, offset: insAt, ...(near ? { label: near } : {}), ...(src ? { source: src } : {}) }));
+      return;
+    }
+    for (let b = 0; b < size; b++) out[insAt + at + b] = (v >>> (8 * b)) & 0xff;
   };
   // segStart[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])).
   const segOut = new Int32Array(m + 1);
@@ -244,7 +254,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
         const form = short[j] ? node.short : node.long;
         out.set(form.bytes, at);
         written = form.bytes.length;
-        writeFixups(i, at, written, [{ at: form.relAt, size: form.relSize, value: node.target, rel: true }], node.src, form.row.mnemonic);
+        writeFixup(i, at, written, form.relAt, form.relSize, true, node.target);
         break;
       }
       case "label": break;
@@ -262,19 +272,19 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     }
     if (written !== size) errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
   }
-  // Fixed nodes with fixups: their offset is their run's output offset plus their place in the run.
+  // Fixups of fixed nodes: an instruction's offset is its run's output offset plus its place in the run.
   const codeAt = a.specialCodeAt;
-  for (const i of a.fixupNodes) {
-    const node = nodes[i] as Extract<Node, { k: "fixed" }>;
-    let lo = 0, hi = m; // first special recorded after node i
+  const fx = a.fixups;
+  for (let k = 0; k < fx.node.length; k++) {
+    const start = fx.start[k]!;
+    let lo = 0, hi = m; // the run holding code position `start`: first special recorded after it
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (specials[mid]! < i) lo = mid + 1;
+      if (codeAt[mid]! <= start) lo = mid + 1;
       else hi = mid;
     }
     const runCodeStart = lo === 0 ? 0 : codeAt[lo - 1]!;
-    const at = segOut[lo]! + (node.start - runCodeStart);
-    writeFixups(i, at, node.size, node.fixups!, node.src, node.row ? node.row.mnemonic : "data");
+    writeFixup(fx.node[k]!, segOut[lo]! + (start - runCodeStart), fx.len[k]!, fx.at[k]!, fx.size[k]!, fx.rel[k]!, fx.value[k]!);
   }
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (const j of branches) {
