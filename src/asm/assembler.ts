@@ -539,16 +539,22 @@ function installMnemonics(): void {
   for (const name of names) {
     const info = MNEMONIC_INFO.get(name);
     if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
+    // Fixed arity (at most three operands): no rest-parameter array per call.
     proto[name] = info.jump
-      ? function (this: Recorder, ...args: unknown[]) {
-          const last = args[args.length - 1];
-          if (last === "short" || last === "long") return this.record(info, args.slice(0, -1) as AnyOperand[], last);
-          return this.record(info, args as AnyOperand[]);
+      ? function (this: Recorder, x?: unknown, y?: unknown, z?: unknown) {
+          if (y === "short" || y === "long") return this.record(info, [x] as AnyOperand[], y);
+          return this.record(info, opsOf(x, y, z));
         }
-      : function (this: Recorder, ...args: unknown[]) {
-          return this.record(info, args as AnyOperand[]);
+      : function (this: Recorder, x?: unknown, y?: unknown, z?: unknown) {
+          return this.record(info, opsOf(x, y, z));
         };
   }
+}
+function opsOf(x: unknown, y: unknown, z: unknown): AnyOperand[] {
+  if (z !== undefined) return [x, y, z] as AnyOperand[];
+  if (y !== undefined) return [x, y] as AnyOperand[];
+  if (x !== undefined) return [x] as AnyOperand[];
+  return [];
 }
 installMnemonics();
 

@@ -275,16 +275,13 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   // Fixups of fixed nodes: an instruction's offset is its run's output offset plus its place in the run.
   const codeAt = a.specialCodeAt;
   const fx = a.fixups;
-  for (let k = 0; k < fx.node.length; k++) {
+  // Fixups were filed in recording order, so the run holding each (the number of specials recorded at or
+  // before its code position) only moves forward.
+  for (let k = 0, run = 0; k < fx.node.length; k++) {
     const start = fx.start[k]!;
-    let lo = 0, hi = m; // the run holding code position `start`: first special recorded after it
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (codeAt[mid]! <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    const runCodeStart = lo === 0 ? 0 : codeAt[lo - 1]!;
-    writeFixup(fx.node[k]!, segOut[lo]! + (start - runCodeStart), fx.len[k]!, fx.at[k]!, fx.size[k]!, fx.rel[k]!, fx.value[k]!);
+    while (run < m && codeAt[run]! <= start) run++;
+    const runCodeStart = run === 0 ? 0 : codeAt[run - 1]!;
+    writeFixup(fx.node[k]!, segOut[run]! + (start - runCodeStart), fx.len[k]!, fx.at[k]!, fx.size[k]!, fx.rel[k]!, fx.value[k]!);
   }
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (const j of branches) {
@@ -310,7 +307,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
-  const result = { ok: true as const, bytes: out, origin, symbols, labels: new Map(values) } as unknown as Extract<AssembleResult, { ok: true }>;
+  const result = { ok: true as const, bytes: out, origin, symbols, labels: values } as unknown as Extract<AssembleResult, { ok: true }>;
   // One object per node is only needed by listings and reports: build it on first use.
   let placed: Placed[] | undefined;
   Object.defineProperty(result, "placed", {
