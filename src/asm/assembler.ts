@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeInto, findRow, match, MNEMONICS, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, takeFixups, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -383,52 +383,77 @@ export class Assembler {
 
   /** The typed methods come here directly with their mnemonic's precomputed facts. */
   private record(info: MnemonicInfo, ops: readonly AnyOperand[], size?: BranchSize): void {
+    let n = ops.length;
+    while (n > 0 && ops[n - 1] === undefined) n--; // ret(undefined) is ret()
+    if (n > 3) return this.error("ASM_INVALID_OPERANDS", `${info.name}: ${n} operands (at most 3)`);
+    this.recordOps(info, n, ops[0], ops[1], ops[2], size);
+  }
+
+  /**
+   * Records one instruction with n operands passed one by one: in compact mode (keepOperands off) recording
+   * allocates nothing per instruction.
+   */
+  private recordOps(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
     const mnemonic = info.name;
     const prefixes = this.pending;
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
     const src = this.captureSource ? this.src() : NO_SOURCE;
-    if (info.special && ops.length < 3) {
-      if (mnemonic === "imul" && ops.length === 2 && isExpr(ops[1])) ops = [ops[0]!, ops[0]!, ops[1]!];
-      if (SHIFTS.has(mnemonic) && ops.length === 1) ops = [ops[0]!, 1];
-      if ((mnemonic === "ret" || mnemonic === "retf" || mnemonic === "nop") && ops.length === 1 && ops[0] === undefined) ops = [];
+    if (info.special && n < 3) {
+      // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
+      if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
+      else if (n === 1 && SHIFTS.has(mnemonic)) [n, y] = [2, 1];
     }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
-    if (info.jump && ops.length === 1 && isExpr(ops[0])) {
+    if (info.jump && n === 1 && isExpr(x)) {
       const slot = this.mode === 16 ? 0 : 2;
       const shortForm = prefixes ? branchForm(mnemonic, "rel8", this.mode, prefixes) : (info.forms[slot] ??= branchForm(mnemonic, "rel8", this.mode, undefined));
       const longForm = prefixes ? branchForm(mnemonic, "rel32", this.mode, prefixes) : (info.forms[slot + 1] ??= branchForm(mnemonic, "rel32", this.mode, undefined));
-      const target = ops[0] as Expr;
       if (size === "short" || size === "long") {
         const f = size === "short" ? shortForm : longForm;
-        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: target, rel: true }], undefined, { row: f.row, ops, bits: this.mode, prefixText }, src);
+        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, src);
       } else {
-        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target, ops: this.keepOperands ? ops : NO_OPS, bits: this.mode, prefixText };
+        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, ops: this.keepOperands ? [x] : NO_OPS, bits: this.mode, prefixText };
         if (src.src) (node as { src?: string }).src = src.src;
         this.special(node);
       }
       return;
     }
-    const row = findRow(info.rows, ops, info.cache);
+    const row = findRowOps(info.rows, n, x, y, z, info.cache);
     if (!row) {
-      const m = match(mnemonic, ops);
+      const m = match(mnemonic, opsList(n, x, y, z));
       return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);
     }
     const start = this.code.len;
     try {
-      const fixups = encodeInto(this.code, row, ops, this.mode, prefixes);
-      if (fixups) this.addFixups(start, this.code.len - start, fixups);
+      encodeOps(this.code, row, n, x, y, z, this.mode, prefixes);
+      const len = this.code.len - start;
+      if (lastFixups.count) this.fileLastFixups(start, len);
       if (!this.keepOperands && !src.src) {
         this.nodes.push(start);
         return;
       }
       // One object shape for every instruction node (all fields present) keeps property access monomorphic.
-      const node: FixedNode = { k: "fixed", start, size: this.code.len - start, fixups, row, ops, bits: this.mode, prefixText, src: src.src };
+      const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: src.src };
       this.nodes.push(node);
     } catch (err) {
       this.code.len = start;
       const code = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
       this.error(code, `${mnemonic}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
+  private fileLastFixups(start: number, len: number): void {
+    const f = this.fixups, l = lastFixups;
+    for (let k = 0; k < l.count; k++) {
+      f.node.push(this.nodes.length);
+      f.start.push(start);
+      f.len.push(len);
+      f.at.push(l.at[k]!);
+      f.size.push(l.size[k]!);
+      f.rel.push(l.rel[k]!);
+      f.value.push(l.value[k]!);
     }
   }
 
@@ -535,26 +560,23 @@ function installMnemonics(): void {
     "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
     "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
   ]) names.add(m);
-  type Recorder = { record(info: MnemonicInfo, ops: readonly AnyOperand[], size?: BranchSize): void };
+  type Recorder = { recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
   for (const name of names) {
     const info = MNEMONIC_INFO.get(name);
     if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
     // Fixed arity (at most three operands): no rest-parameter array per call.
     proto[name] = info.jump
-      ? function (this: Recorder, x?: unknown, y?: unknown, z?: unknown) {
-          if (y === "short" || y === "long") return this.record(info, [x] as AnyOperand[], y);
-          return this.record(info, opsOf(x, y, z));
+      ? function (this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {
+          if (y === "short" || y === "long") return this.recordOps(info, 1, x, undefined, undefined, y);
+          return this.recordOps(info, z !== undefined ? 3 : y !== undefined ? 2 : x !== undefined ? 1 : 0, x, y, z);
         }
-      : function (this: Recorder, x?: unknown, y?: unknown, z?: unknown) {
-          return this.record(info, opsOf(x, y, z));
+      : function (this: Recorder, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand) {
+          return this.recordOps(info, z !== undefined ? 3 : y !== undefined ? 2 : x !== undefined ? 1 : 0, x, y, z);
         };
   }
 }
-function opsOf(x: unknown, y: unknown, z: unknown): AnyOperand[] {
-  if (z !== undefined) return [x, y, z] as AnyOperand[];
-  if (y !== undefined) return [x, y] as AnyOperand[];
-  if (x !== undefined) return [x] as AnyOperand[];
-  return [];
+function opsList(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
+  return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }
 installMnemonics();
 

@@ -257,11 +257,26 @@ const ROW_CACHE = new WeakMap<readonly Row[], Map<number, Row | null>>();
  * `cache` maps operand-class signatures to rows for these rows (one per mnemonic).
  */
 export function findRow(rows: readonly Row[], ops: readonly AnyOperand[], cache?: Map<number, Row | null>): Row | undefined {
+  return findRowOps(rows, ops.length, ops[0], ops[1], ops[2], cache);
+}
+
+/** findRow for operands passed one by one (no array). */
+export function findRowOps(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache?: Map<number, Row | null>): Row | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
-  let sig = ops.length;
-  for (let i = 0; i < ops.length; i++) {
-    const c = operandClass(ops[i]!);
-    if (c < 0) return matchRows(rows, ops);
+  let sig = n;
+  if (n > 0) {
+    const c = operandClass(x!);
+    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
+    sig = sig * 64 + c;
+  }
+  if (n > 1) {
+    const c = operandClass(y!);
+    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
+    sig = sig * 64 + c;
+  }
+  if (n > 2) {
+    const c = operandClass(z!);
+    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
     sig = sig * 64 + c;
   }
   if (!cache) {
@@ -270,9 +285,13 @@ export function findRow(rows: readonly Row[], ops: readonly AnyOperand[], cache?
   }
   const hit = cache.get(sig);
   if (hit !== undefined) return hit ?? undefined;
-  const row = matchRows(rows, ops);
+  const row = matchRows(rows, opsArray(n, x, y, z));
   cache.set(sig, row ?? null);
   return row;
+}
+
+function opsArray(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
+  return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }
 
 function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
@@ -390,12 +409,12 @@ function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
 }
 
 /** ModRM (+SIB, displacement) for a memory operand; `reg` is the ModRM reg field. */
-function putDisp(out: ByteSink, start: number, fixups: Fixup[], dispExpr: Expr | undefined, disp: number, size: 1 | 2 | 4): void {
-  if (dispExpr !== undefined) fixups.push({ at: out.len - start, size, value: dispExpr, rel: false });
+function putDisp(out: ByteSink, start: number, dispExpr: Expr | undefined, disp: number, size: 1 | 2 | 4): void {
+  if (dispExpr !== undefined) addFixup(out.len - start, size, dispExpr, false);
   out.le(dispExpr !== undefined ? 0 : disp, size);
 }
 
-function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m: MemAny, bits: Bits): void {
+function encodeMem(out: ByteSink, start: number, reg: number, m: MemAny, bits: Bits): void {
   const asize = addrSizeOf(m, bits);
   const dc = constantOf(m.disp);
   const dispExpr = dc === undefined ? m.disp : undefined;
@@ -404,7 +423,7 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
     if (m.scale !== 1 && m.index) throw new EncodeError("ASM_INVALID_ADDRESS", "16-bit addressing has no scale");
     if (!m.base && !m.index) {
       out.byte((reg << 3) | 6);
-      putDisp(out, start, fixups, dispExpr, disp, 2);
+      putDisp(out, start, dispExpr, disp, 2);
       return;
     }
     let b = m.base?.code, x = m.index?.code;
@@ -414,8 +433,8 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
     if (rm === undefined || m.base?.size === 32) throw new EncodeError("ASM_INVALID_ADDRESS", "invalid 16-bit addressing form (use bx/bp with si/di)");
     const modv = dispExpr ? 2 : disp === 0 && rm !== 6 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
     out.byte((modv << 6) | (reg << 3) | rm);
-    if (modv === 1) putDisp(out, start, fixups, dispExpr, disp, 1);
-    else if (modv === 2) putDisp(out, start, fixups, dispExpr, disp, 2);
+    if (modv === 1) putDisp(out, start, dispExpr, disp, 1);
+    else if (modv === 2) putDisp(out, start, dispExpr, disp, 2);
     return;
   }
   const base = m.base, index = m.index;
@@ -423,7 +442,7 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
   if (!base && !index) {
     out.byte((reg << 3) | 5);
-    putDisp(out, start, fixups, dispExpr, disp, 4);
+    putDisp(out, start, dispExpr, disp, 4);
     return;
   }
   // Without an index the scale means nothing; GNU as writes 0 there.
@@ -431,7 +450,7 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   if (!base) {
     out.byte((reg << 3) | 4);
     out.byte((ss << 6) | (index!.code << 3) | 5);
-    putDisp(out, start, fixups, dispExpr, disp, 4);
+    putDisp(out, start, dispExpr, disp, 4);
     return;
   }
   const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
@@ -441,8 +460,8 @@ function encodeMem(out: ByteSink, start: number, fixups: Fixup[], reg: number, m
   } else {
     out.byte((modv << 6) | (reg << 3) | base.code);
   }
-  if (modv === 1) putDisp(out, start, fixups, dispExpr, disp, 1);
-  else if (modv === 2) putDisp(out, start, fixups, dispExpr, disp, 4);
+  if (modv === 1) putDisp(out, start, dispExpr, disp, 1);
+  else if (modv === 2) putDisp(out, start, dispExpr, disp, 4);
 }
 
 export interface Prefixes {
@@ -451,18 +470,33 @@ export interface Prefixes {
 }
 
 /**
- * Writes one instruction into `out` and returns its fixups (positions relative to the instruction start),
- * or undefined when every value was known. Relative operands always get fixups (value = target).
+ * Fixups of the instruction last encoded by encodeOps (positions relative to its start): a reusable scratch
+ * area, so that encoding allocates nothing. Read it before encoding the next instruction.
  */
-export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
+export const lastFixups = { count: 0, at: [0, 0, 0], size: [1, 1, 1] as (1 | 2 | 4)[], rel: [false, false, false], value: [0, 0, 0] as Expr[] };
+
+function addFixup(at: number, size: 1 | 2 | 4, value: Expr, rel: boolean): void {
+  const f = lastFixups;
+  const k = f.count++;
+  f.at[k] = at;
+  f.size[k] = size;
+  f.value[k] = value;
+  f.rel[k] = rel;
+}
+
+/**
+ * Writes one instruction (n operands x, y, z) into `out`; its fixups are left in `lastFixups`.
+ * Operands are passed one by one so that recording an instruction allocates no array.
+ */
+export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, bits: Bits, prefixes?: Prefixes): void {
   out.reserve(16);
+  lastFixups.count = 0;
   const start = out.len;
-  let fixups: Fixup[] | undefined;
+  const op = (i: number): AnyOperand => (i === 0 ? x : i === 1 ? y : z)!;
   let memOp: MemAny | undefined;
-  for (let i = 0; i < ops.length; i++) {
-    const o = ops[i]!;
-    if (typeof o === "object" && (o as MemAny).kind === "mem") memOp = o as MemAny;
-  }
+  if (n > 0 && typeof x === "object" && (x as MemAny).kind === "mem") memOp = x as MemAny;
+  else if (n > 1 && typeof y === "object" && (y as MemAny).kind === "mem") memOp = y as MemAny;
+  else if (n > 2 && typeof z === "object" && (z as MemAny).kind === "mem") memOp = z as MemAny;
   // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
   if (memOp) {
     const segOverride = overrideOf(memOp);
@@ -474,36 +508,35 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
     if (prefixes.rep) out.byte(prefixes.rep);
     if (prefixes.lock) out.byte(0xf0);
   }
-  const regIdx = row.regIdx, rmIdx = row.rmIdx;
-  const regField = regIdx >= 0 ? (ops[regIdx] as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
-  const last = row.opcode.length - 1;
-  for (let i = 0; i < last; i++) out.byte(row.opcode[i]!);
-  out.byte(row.plusReg ? row.opcode[last]! + (ops[row.plusIdx] as Gpr).code : row.opcode[last]!);
+  const regIdx = row.regIdx;
+  const regField = regIdx >= 0 ? (op(regIdx) as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
+  const opcode = row.opcode;
+  const last = opcode.length - 1;
+  for (let i = 0; i < last; i++) out.byte(opcode[i]!);
+  out.byte(row.plusReg ? opcode[last]! + (op(row.plusIdx) as Gpr).code : opcode[last]!);
   if (row.modrm !== -1) {
-    const rmOp = ops[rmIdx]!;
-    if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") {
-      if (constantOf((rmOp as MemAny).disp) === undefined) encodeMem(out, start, (fixups ??= []), regField, rmOp as MemAny, bits);
-      else encodeMem(out, start, NO_FIXUPS, regField, rmOp as MemAny, bits);
-    } else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
+    const rmOp = op(row.rmIdx);
+    if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") encodeMem(out, start, regField, rmOp as MemAny, bits);
+    else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
   }
   // moffs operands carry their address as an immediate-like displacement.
   if (row.moffsIdx >= 0) {
-    const m = ops[row.moffsIdx] as MemAny;
+    const m = op(row.moffsIdx) as MemAny;
     const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
     const c = constantOf(m.disp);
-    if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: m.disp, rel: false });
+    if (c === undefined) addFixup(out.len - start, size, m.disp, false);
     out.le(c ?? 0, size);
   }
   // Immediates, in operand order.
-  const immIdx = row.immIdx;
-  for (let j = 0; j < row.imms.length; j++) {
-    const kind = row.imms[j]!;
-    const o = ops[immIdx[j]!]!;
+  const immIdx = row.immIdx, imms = row.imms;
+  for (let j = 0; j < imms.length; j++) {
+    const kind = imms[j]!;
+    const o = op(immIdx[j]!);
     if (kind === "cp") {
       const f = o as FarPtr;
       const size = bits === 16 ? 2 : 4;
       const c = constantOf(f.offset);
-      if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: f.offset, rel: false });
+      if (c === undefined) addFixup(out.len - start, size, f.offset, false);
       out.le(c ?? 0, size);
       out.le(f.selector, 2);
       continue;
@@ -511,14 +544,26 @@ export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], 
     const size: 1 | 2 | 4 = kind === "ib" || kind === "cb" ? 1 : kind === "iw" ? 2 : kind === "cd" ? (bits === 16 ? 2 : 4) : 4;
     const rel = kind === "cb" || kind === "cd";
     const c = rel ? undefined : typeof o === "number" ? o : constantOf(o as Expr);
-    if (c === undefined) (fixups ??= []).push({ at: out.len - start, size, value: o as Expr, rel });
+    if (c === undefined) addFixup(out.len - start, size, o as Expr, rel);
     out.le(c ?? 0, size);
   }
-  return fixups;
 }
 
-/** Never written: encodeMem only pushes when a displacement is not constant. */
-const NO_FIXUPS: Fixup[] = [];
+/** The fixups encodeOps left in lastFixups, as objects (or undefined when there are none). */
+export function takeFixups(): Fixup[] | undefined {
+  const f = lastFixups;
+  if (f.count === 0) return undefined;
+  const list: Fixup[] = [];
+  for (let k = 0; k < f.count; k++) list.push({ at: f.at[k]!, size: f.size[k]!, value: f.value[k]!, rel: f.rel[k]! });
+  return list;
+}
+
+/** Writes one instruction into `out` and returns its fixups (positions relative to the instruction start). */
+export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
+  encodeOps(out, row, ops.length, ops[0], ops[1], ops[2], bits, prefixes);
+  return takeFixups();
+}
+
 const scratch = new ByteSink();
 /** Bytes and fixups of one instruction (allocating; the Assembler uses encodeInto). */
 export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {
