@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, takeFixups, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, RowCache, takeFixups, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -196,12 +196,12 @@ interface MnemonicInfo {
   readonly jump: boolean;
   readonly special: boolean;
   /** Rows chosen so far, by operand-class signature. */
-  readonly cache: Map<number, Row | null>;
+  readonly cache: RowCache;
   /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
   readonly forms: (BranchForm | undefined)[];
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new Map(), forms: [] }]),
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new RowCache(), forms: [] }]),
 );
 
 let nextLabelId = 1;

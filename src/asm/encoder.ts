@@ -250,43 +250,55 @@ function operandClass(o: AnyOperand): number {
   }
 }
 
-const ROW_CACHE = new WeakMap<readonly Row[], Map<number, Row | null>>();
+const ROW_CACHE = new WeakMap<readonly Row[], RowCache>();
 
 /**
  * The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free.
  * `cache` maps operand-class signatures to rows for these rows (one per mnemonic).
  */
-export function findRow(rows: readonly Row[], ops: readonly AnyOperand[], cache?: Map<number, Row | null>): Row | undefined {
+export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
+  let cache = ROW_CACHE.get(rows);
+  if (!cache) ROW_CACHE.set(rows, (cache = new RowCache()));
   return findRowOps(rows, ops.length, ops[0], ops[1], ops[2], cache);
 }
 
+/**
+ * Rows chosen so far for one mnemonic, by operand-class signature: a flat table for up to two operands
+ * (64 classes each), a map for three.
+ */
+export class RowCache {
+  readonly small = new Int16Array(1 + 64 + 64 * 64).fill(-1); // -1 unknown, 0 no row, k+1 = rows[k]
+  readonly large = new Map<number, Row | null>();
+}
+
 /** findRow for operands passed one by one (no array). */
-export function findRowOps(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache?: Map<number, Row | null>): Row | undefined {
+export function findRowOps(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: RowCache): Row | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
-  let sig = n;
+  let sig = 0;
   if (n > 0) {
     const c = operandClass(x!);
     if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    sig = sig * 64 + c;
+    sig = 1 + c;
   }
   if (n > 1) {
     const c = operandClass(y!);
     if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    sig = sig * 64 + c;
+    sig = 65 + (sig - 1) * 64 + c;
   }
   if (n > 2) {
     const c = operandClass(z!);
     if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    sig = sig * 64 + c;
+    const key = sig * 64 + c;
+    const hit = cache.large.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = matchRows(rows, opsArray(n, x, y, z));
+    cache.large.set(key, row ?? null);
+    return row;
   }
-  if (!cache) {
-    cache = ROW_CACHE.get(rows);
-    if (!cache) ROW_CACHE.set(rows, (cache = new Map()));
-  }
-  const hit = cache.get(sig);
-  if (hit !== undefined) return hit ?? undefined;
+  const k = cache.small[sig]!;
+  if (k >= 0) return k === 0 ? undefined : rows[k - 1];
   const row = matchRows(rows, opsArray(n, x, y, z));
-  cache.set(sig, row ?? null);
+  cache.small[sig] = row ? rows.indexOf(row) + 1 : 0;
   return row;
 }
 
