@@ -504,7 +504,6 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
   out.reserve(16);
   lastFixups.count = 0;
   const start = out.len;
-  const op = (i: number): AnyOperand => (i === 0 ? x : i === 1 ? y : z)!;
   let memOp: MemAny | undefined;
   if (n > 0 && typeof x === "object" && (x as MemAny).kind === "mem") memOp = x as MemAny;
   else if (n > 1 && typeof y === "object" && (y as MemAny).kind === "mem") memOp = y as MemAny;
@@ -521,19 +520,19 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
     if (prefixes.lock) out.byte(0xf0);
   }
   const regIdx = row.regIdx;
-  const regField = regIdx >= 0 ? (op(regIdx) as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
+  const regField = regIdx >= 0 ? (pick(regIdx, x, y, z) as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
   const opcode = row.opcode;
   const last = opcode.length - 1;
   for (let i = 0; i < last; i++) out.byte(opcode[i]!);
-  out.byte(row.plusReg ? opcode[last]! + (op(row.plusIdx) as Gpr).code : opcode[last]!);
+  out.byte(row.plusReg ? opcode[last]! + (pick(row.plusIdx, x, y, z) as Gpr).code : opcode[last]!);
   if (row.modrm !== -1) {
-    const rmOp = op(row.rmIdx);
+    const rmOp = pick(row.rmIdx, x, y, z);
     if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") encodeMem(out, start, regField, rmOp as MemAny, bits);
     else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
   }
   // moffs operands carry their address as an immediate-like displacement.
   if (row.moffsIdx >= 0) {
-    const m = op(row.moffsIdx) as MemAny;
+    const m = pick(row.moffsIdx, x, y, z) as MemAny;
     const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
     const c = constantOf(m.disp);
     if (c === undefined) addFixup(out.len - start, size, m.disp, false);
@@ -543,7 +542,7 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
   const immIdx = row.immIdx, imms = row.imms;
   for (let j = 0; j < imms.length; j++) {
     const kind = imms[j]!;
-    const o = op(immIdx[j]!);
+    const o = pick(immIdx[j]!, x, y, z);
     if (kind === "cp") {
       const f = o as FarPtr;
       const size = bits === 16 ? 2 : 4;
@@ -559,6 +558,10 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
     if (c === undefined) addFixup(out.len - start, size, o as Expr, rel);
     out.le(c ?? 0, size);
   }
+}
+
+function pick(i: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand {
+  return (i === 0 ? x : i === 1 ? y : z)!;
 }
 
 /** The fixups encodeOps left in lastFixups, as objects (or undefined when there are none). */
