@@ -250,18 +250,6 @@ function operandClass(o: AnyOperand): number {
   }
 }
 
-const ROW_CACHE = new WeakMap<readonly Row[], RowCache>();
-
-/**
- * The row the encoder uses for these operands (the first that accepts them), or undefined. Allocation-free.
- * `cache` maps operand-class signatures to rows for these rows (one per mnemonic).
- */
-export function findRow(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
-  let cache = ROW_CACHE.get(rows);
-  if (!cache) ROW_CACHE.set(rows, (cache = new RowCache()));
-  return findRowOps(rows, ops.length, ops[0], ops[1], ops[2], cache);
-}
-
 /**
  * Rows chosen so far for one mnemonic, by operand-class signature: a flat table for up to two operands
  * (64 classes each), a map for three.
@@ -271,7 +259,7 @@ export class RowCache {
   readonly large = new Map<number, Row | null>();
 }
 
-/** findRow for operands passed one by one (no array). */
+/** The row the encoder uses for n operands passed one by one (the first row that accepts them), or undefined. */
 export function findRowOps(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: RowCache): Row | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
   let sig = 0;
@@ -306,6 +294,7 @@ function opsArray(n: number, x: AnyOperand | undefined, y: AnyOperand | undefine
   return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }
 
+/** The first row whose operand tokens accept ops (the uncached search behind findRowOps). */
 function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
   const n = ops.length;
   outer: for (let r = 0; r < rows.length; r++) {
@@ -318,7 +307,7 @@ function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | unde
   return undefined;
 }
 
-/** Like findRow, but says why nothing matched (for diagnostics). */
+/** Like findRowOps, but says why nothing matched (for diagnostics). */
 export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r: Row) => boolean): MatchResult {
   const rows = BY_MNEMONIC.get(mnemonic);
   if (!rows) return { ok: false, code: "ASM_UNKNOWN_MNEMONIC", message: `unknown instruction '${mnemonic}'` };
@@ -573,16 +562,11 @@ export function takeFixups(): Fixup[] | undefined {
   return list;
 }
 
-/** Writes one instruction into `out` and returns its fixups (positions relative to the instruction start). */
-export function encodeInto(out: ByteSink, row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Fixup[] | undefined {
-  encodeOps(out, row, ops.length, ops[0], ops[1], ops[2], bits, prefixes);
-  return takeFixups();
-}
-
 const scratch = new ByteSink();
-/** Bytes and fixups of one instruction (allocating; the Assembler uses encodeInto). */
+/** Bytes and fixups of one instruction (allocating; the Assembler records with encodeOps). */
 export function encode(row: Row, ops: readonly AnyOperand[], bits: Bits, prefixes?: Prefixes): Encoded {
   scratch.len = 0;
-  const fixups = encodeInto(scratch, row, ops, bits, prefixes) ?? [];
+  encodeOps(scratch, row, ops.length, ops[0], ops[1], ops[2], bits, prefixes);
+  const fixups = takeFixups() ?? [];
   return { bytes: Array.from(scratch.buf.subarray(0, scratch.len)), fixups };
 }
