@@ -43,10 +43,10 @@ export interface Manifest {
   strings: Region[];
   init16: Region;
   /**
-   * Jump points (api3 0x80/0x88). `target` is the entry's own offset when the body is inline; sha256 covers the
-   * jump point's bytes followed by its out-of-line body, if any.
+   * Jump points (api3 0x80/0x88). `used`: bytes of code in it; `target` is the entry's own offset when the
+   * body is inline; sha256 covers the jump point's bytes followed by its out-of-line body, if any.
    */
-  jumpPoints: Array<Region & { role: string; target: number; sha256?: string; body?: Region }>;
+  jumpPoints: Array<Region & { role: string; target: number; used?: number; sha256?: string; body?: Region }>;
   calls: ManifestCall[];
   shared: Array<Region & { name: string }>;
 }

@@ -49,8 +49,7 @@ export function costTable(rom: string, manifest: Manifest, counts: readonly Coun
       instructions: c.instructions,
       hypercalls: c.hypercalls,
       tfKept: c.tfKept,
-      // The manifest does not say how much of a jump point the code uses: only its size is known.
-      slotUsed: m ? m.slot.used : null,
+      slotUsed: m ? m.slot.used : (jump?.used ?? null),
       slotSize: m ? m.slot.size : (jump?.size ?? null),
       placement: m ? m.placement : jump ? "jump point" : null,
       bodySize: m?.body ? m.body.size : null,

@@ -54,9 +54,8 @@ export function buildManifest(image: LaidOutImage): Manifest {
 }
 
 /**
- * Jump points, with the hash of their bytes (then their out-of-line body's) like the calls have, so that
- * the checker also holds inline jump point code to what was built. The Manifest type does not list
- * `sha256` and `body` for jump points; the checker reads them when present.
+ * Jump points, with the bytes their code uses and the hash of their bytes (then their out-of-line body's)
+ * like the calls have, so that the checker also holds inline jump point code to what was built.
  */
 function jumpPoints(image: LaidOutImage): Manifest["jumpPoints"] {
   const { bytes } = image;
@@ -68,6 +67,7 @@ function jumpPoints(image: LaidOutImage): Manifest["jumpPoints"] {
         role: e.jumpPoint!.role,
         offset: e.offset,
         size: e.size,
+        used: e.used,
         target: e.codeOffset ?? e.offset,
         ...(e.body ? { body: e.body } : {}),
         sha256: sha256Hex(bytes.subarray(e.offset, e.offset + e.size), body),
