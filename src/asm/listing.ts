@@ -83,6 +83,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   } else if (memOp && !gprSized && !NO_SUFFIX.has(row.att) && !ops.some((o) => isReg(o) && o.kind === "sreg") && memOp.size !== 0 && memOp.size !== 48) {
     suffix = memOp.size === 8 ? "b" : memOp.size === 16 ? "w" : "l";
   }
+  let notrack = false;
   const text = (o: AnyOperand, i: number): string => {
     const tok = row.toks[i]!;
     if (isReg(o)) {
@@ -94,6 +95,11 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
     }
     if (isMem(o)) {
       const d = dispOf(bytes, o, value);
+      if ((row.att === "call" || row.att === "jmp") && overrideOf(o)?.name === "ds") {
+        // A 3e prefix on an indirect branch is CET's "notrack" hint to objdump, not a segment.
+        notrack = true;
+        return `*${memText({ ...o, seg: undefined } as MemAny, d.disp, d.explicit)}`;
+      }
       const t = memText(o, d.disp, d.explicit);
       return m === "call" || m === "jmp" ? `*${t}` : t;
     }
@@ -122,7 +128,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   if (m === "xchg" && bytes.length === 1 && bytes[0] === 0x90) return `${ins.prefixText}nop`;
   if (!row.rev) shown.reverse();
   const operands = shown.join(",");
-  const pre = ins.prefixText;
+  const pre = (notrack ? "notrack " : "") + ins.prefixText;
   return operands ? `${pre}${mnemonic.padEnd(6)} ${operands}` : `${pre}${mnemonic}`;
 }
 

@@ -2,28 +2,8 @@
 // text must agree with the DSL's own listing text.
 import { describe, expect, it } from "vitest";
 import { emitAll, tableCorpus } from "./corpus.ts";
-import { icedDecode } from "../support/iced.ts";
+import { icedDecode, icedSpelling } from "../support/iced.ts";
 import { normalizeText, objdumpDecode, requireTools, type Decoded } from "../support/tools.ts";
-
-/**
- * iced's GAS formatter differs from objdump in spelling only (real-tools.md): it omits a scale of 1, implicit
- * %ds:/%es: on string operands, the parentheses of (%dx), spells debug registers %drN, objdump's lgdtl suffix, the
- * destination of imul $i,%r,%r a (useless) segment override on lea,
- * it shows the count of D0/D1 shifts by one, and
- * suffixes push/pop/call/jmp of a 32-bit memory operand. Fold those.
- */
-export function icedSpelling(t: string): string {
-  return normalizeText(t)
-    .replace(/,1\)/g, ")")
-    .replace(/%(ds|es):\(/g, "(")
-    .replace(/\(%dx\)/g, "%dx")
-    .replace(/%dr([0-7])/g, "%db$1")
-    .replace(/^(lgdt|sgdt|lidt|sidt)l /, "$1 ")
-    .replace(/^imul (\$[^,]+),(%\w+),\2$/, "imul $1,$2")
-    .replace(/^lea %[a-z]s:/, "lea ")
-    .replace(/^(rol|ror|rcl|rcr|shl|sar|shr)([bwl]?) \$0x1,/, "$1$2 ")
-    .replace(/^(push|pop|call|jmp)l /, "$1 ");
-}
 
 function compare(name: string, ours: { offset: number; bytes: Uint8Array; text: string; call: string }[], theirs: Decoded[], fold: (t: string) => string): string[] {
   const at = new Map(theirs.map((d) => [d.offset, d]));

@@ -1,12 +1,14 @@
 // Property test: random valid instructions (any non-branch row of the table, random registers, addressing
-// forms, displacements and immediates) assembled by the DSL and by GNU as must give identical bytes.
+// forms, displacements and immediates) assembled by the DSL and by GNU as must give identical bytes, and
+// objdump and iced-x86 must decode them to our listing's lengths and text.
 // 100,000 instructions per run; VMIROM_PROPERTY_INSTRUCTIONS=1000000 for a long run.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROWS, type AnyOperand, type Row } from "../../src/asm/encoder.ts";
 import { CREGS, DREGS, GPR16, GPR32, GPR8, SREGS, far, mem, type MemSize } from "../../src/asm/index.ts";
 import { emitAll } from "./corpus.ts";
-import { gasAssemble, requireTools } from "../support/tools.ts";
+import { gasAssemble, normalizeText, objdumpDecode, requireTools } from "../support/tools.ts";
+import { icedDecode, icedSpelling } from "../support/iced.ts";
 
 const TOTAL = Number(process.env.VMIROM_PROPERTY_INSTRUCTIONS ?? 100_000);
 const BATCH = 2_000;
@@ -64,7 +66,7 @@ const instruction = fc.constantFrom(...rows).chain((row) =>
   fc.tuple(...row.toks.map((t) => operandArb(t, row))).map((ops) => ({ mnemonic: row.mnemonic, ops: ops as AnyOperand[] })),
 );
 
-describe.runIf(requireTools("as", "objcopy"))("random instructions equal GNU as", () => {
+describe.runIf(requireTools("as", "objcopy", "objdump"))("random instructions equal GNU as and decode back", () => {
   it(`${TOTAL} instructions`, () => {
     let checked = 0;
     fc.assert(
@@ -77,10 +79,22 @@ describe.runIf(requireTools("as", "objcopy"))("random instructions equal GNU as"
           if (ours !== g) throw new Error(`${e.call} '${e.text}': ours ${ours}, as ${Buffer.from(gasAssemble(e.text)).toString("hex")}`);
         }
         expect(gas.length).toBe(emitted.reduce((n, e) => n + e.bytes.length, 0));
+        // Decode-back: objdump and iced-x86 see the same instructions, lengths and text as our listing.
+        const decoded = { objdump: objdumpDecode(gas), iced: icedDecode(gas) };
+        for (const [name, list] of Object.entries(decoded)) {
+          const fold = name === "iced" ? icedSpelling : normalizeText;
+          const at = new Map(list.map((d) => [d.offset, d]));
+          for (const e of emitted) {
+            const d = at.get(e.offset);
+            if (!d || d.length !== e.bytes.length || fold(d.text) !== fold(e.text)) {
+              throw new Error(`${name} decodes ${e.call} as '${d?.text}' (${d?.length} bytes), our listing says '${e.text}' (${e.bytes.length})`);
+            }
+          }
+        }
         checked += batch.length;
       }),
       // A failing batch is shrunk by fast-check; the assertion message names the first differing instruction.
-      { numRuns: Math.ceil(TOTAL / BATCH), endOnFailure: true, includeErrorInReport: true, reporter: (d) => { if (d.failed) throw new Error(`seed ${d.seed}: ${String(d.errorInstance).split("\n").slice(0, 6).join("\n")}`); } },
+      { numRuns: Math.ceil(TOTAL / BATCH), endOnFailure: true, includeErrorInReport: true, reporter: (d) => { if (d.failed) throw new Error(`seed ${d.seed}: ${String(d.errorInstance).split("\n").slice(0, 12).join("\n")}`); } },
     );
     expect(checked).toBeGreaterThanOrEqual(TOTAL);
   });
