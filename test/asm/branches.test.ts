@@ -1,12 +1,12 @@
 // Branch relaxation: every label-relative jmp/jcc starts long and shrinks while it fits. Checked against
 // GNU as at the exact rel8 boundaries, on chains of dependent branches, and across align/org.
 import { describe, expect, it } from "vitest";
-import { Assembler, eax, type Label } from "../../src/asm/index.ts";
-import { gasAssemble, requireTools } from "../support/tools.ts";
+import { Assembler, eax, formatInstruction, type Expr, type Label } from "../../src/asm/index.ts";
+import { gasAssemble, normalizeText, objdumpDecode, requireTools } from "../support/tools.ts";
 
 type Item = { k: "jmp" | "je" | "jne" | "call" | "loop" | "jecxz"; to: number } | { k: "fill"; n: number } | { k: "label"; id: number } | { k: "align"; n: number };
 
-function build(items: Item[]): { ours: Uint8Array; gas: string } {
+function build(items: Item[]): { ours: Uint8Array; gas: string; listed: { offset: number; length: number; text: string }[] } {
   const a = new Assembler({ captureSource: false });
   const labels = new Map<number, Label>();
   const lab = (id: number) => labels.get(id) ?? (labels.set(id, a.newLabel(`L${id}`)), labels.get(id)!);
@@ -28,11 +28,13 @@ function build(items: Item[]): { ours: Uint8Array; gas: string } {
   }
   const r = a.assemble();
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
-  return { ours: r.bytes, gas: gas.join("\n") };
+  const value = (e: Expr) => (typeof e === "number" ? e : r.labels.get(e as Label) ?? 0);
+  const listed = r.placed.filter((p) => p.ins).map((p) => ({ offset: p.offset, length: p.size, text: formatInstruction(p.ins!, r.bytes.subarray(p.offset, p.offset + p.size), p.offset, value) }));
+  return { ours: r.bytes, gas: gas.join("\n"), listed };
 }
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-describe.runIf(requireTools("as", "objcopy"))("branch relaxation equals GNU as", () => {
+describe.runIf(requireTools("as", "objcopy", "objdump"))("branch relaxation equals GNU as", () => {
   it("forward distances 127 and 128, backward -128 and -129", () => {
     for (const n of [0, 1, 126, 127, 128, 129, 300]) {
       for (const k of ["jmp", "je"] as const) {
@@ -81,6 +83,12 @@ describe.runIf(requireTools("as", "objcopy"))("branch relaxation equals GNU as",
       for (let l = 0; l < nl; l++) items.splice(rnd(items.length + 1), 0, { k: "label", id: l });
       const b = build(items);
       expect(hex(b.ours), `round ${round}`).toBe(hex(gasAssemble(b.gas)));
+      // Decode-back: objdump finds each branch at our offset, with our length and our text (target address).
+      const at = new Map(objdumpDecode(b.ours).map((d) => [d.offset, d]));
+      for (const l of b.listed) {
+        const d = at.get(l.offset);
+        expect({ length: d?.length, text: d && normalizeText(d.text) }, `round ${round} at 0x${l.offset.toString(16)}`).toEqual({ length: l.length, text: normalizeText(l.text) });
+      }
     }
   });
 });
