@@ -185,8 +185,8 @@ export interface AssemblerOptions {
 
 const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
 const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
-// Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r; ret(); nop()).
-const SPECIAL_FORMS = new Set(["imul", "ret", "retf", "nop", ...SHIFTS]);
+// Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r).
+const SPECIAL_FORMS = new Set(["imul", ...SHIFTS]);
 
 /** What recording needs to know about a mnemonic, computed once. */
 interface MnemonicInfo {
