@@ -53,13 +53,14 @@ export const sp = gpr(16, 4, "sp"), bp = gpr(16, 5, "bp"), si = gpr(16, 6, "si")
 export const al = gpr(8, 0, "al"), cl = gpr(8, 1, "cl"), dl = gpr(8, 2, "dl"), bl = gpr(8, 3, "bl");
 export const ah = gpr(8, 4, "ah"), ch = gpr(8, 5, "ch"), dh = gpr(8, 6, "dh"), bh = gpr(8, 7, "bh");
 
-const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", code, name, size: 16, cls: 52 + code });
+// Every register object has the same fields in the same order (one hidden class for the encoder's loads).
+const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", size: 16, code, name, cls: 52 + code });
 export const es = sreg(0, "es"), cs = sreg(1, "cs"), ss = sreg(2, "ss"), ds = sreg(3, "ds");
 export const fs = sreg(4, "fs"), gs = sreg(5, "gs");
 
-const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", code, name: `cr${code}`, size: 32, cls: 58 });
+const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", size: 32, code, name: `cr${code}`, cls: 58 });
 export const cr0 = creg(0), cr2 = creg(2), cr3 = creg(3), cr4 = creg(4);
-const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", code, name: `db${code}`, size: 32, cls: 59 });
+const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", size: 32, code, name: `db${code}`, cls: 59 });
 export const dr0 = dreg(0), dr1 = dreg(1), dr2 = dreg(2), dr3 = dreg(3);
 export const dr6 = dreg(6), dr7 = dreg(7);
 
@@ -165,32 +166,36 @@ export interface MemSpec {
   seg?: SegReg;
 }
 
-type MemArgs = [spec: MemSpec] | [base: Reg32 | Reg16, disp?: Expr] | [address: Expr];
-
-function makeMem<S extends MemSize>(size: S, args: MemArgs): Mem<S> {
-  const a = args[0];
-  // Hot path (every memory operand a program writes): build the object directly, no spreads.
-  if (typeof a === "object" && a !== null && (a as Gpr).kind === "gpr") {
-    return { kind: "mem", size, base: a as Reg32 | Reg16, scale: 1, disp: args[1] ?? 0 } as Mem<S>;
-  }
-  if (isExpr(a)) return { kind: "mem", size, scale: 1, disp: a } as Mem<S>;
-  const spec = a as MemSpec;
-  const m: { -readonly [K in keyof Mem<S>]: Mem<S>[K] } = { kind: "mem", size, scale: spec.scale ?? 1, disp: spec.disp ?? 0 };
-  if (spec.base) m.base = spec.base;
-  if (spec.index) m.index = spec.index;
-  if (spec.seg) m.seg = spec.seg;
-  return m;
+/** The ways to write a memory operand: a spec, a base register and displacement, or an absolute address. */
+export interface MemConstructor<S extends MemSize> {
+  (spec: MemSpec): Mem<S>;
+  (base: Reg32 | Reg16, disp?: Expr): Mem<S>;
+  (address: Expr): Mem<S>;
 }
 
+// Every memory operand gets the same fields in the same order (absent ones undefined): one hidden class
+// for all of them keeps the encoder's property loads monomorphic.
+function makeMem<S extends MemSize>(size: S, a: MemSpec | Reg32 | Reg16 | Expr, b?: Expr): Mem<S> {
+  if (typeof a === "object" && a !== null && (a as Gpr).kind === "gpr") {
+    return { kind: "mem", size, base: a as Reg32 | Reg16, index: undefined, scale: 1, disp: b ?? 0, seg: undefined } as Mem<S>;
+  }
+  if (isExpr(a)) return { kind: "mem", size, base: undefined, index: undefined, scale: 1, disp: a, seg: undefined } as Mem<S>;
+  const spec = a as MemSpec;
+  return { kind: "mem", size, base: spec.base, index: spec.index, scale: spec.scale ?? 1, disp: spec.disp ?? 0, seg: spec.seg } as Mem<S>;
+}
+
+const memOf = <S extends MemSize>(size: S): MemConstructor<S> =>
+  ((a: MemSpec | Reg32 | Reg16 | Expr, b?: Expr) => makeMem(size, a, b)) as MemConstructor<S>;
+
 /** `byte(esp, 0xc)`, `byte({ base: eax, index: ecx, scale: 4, disp: 8, seg: fs })`, `byte(0x1000)`. */
-export const byte = (...args: MemArgs): Mem8 => makeMem(8, args);
-export const word = (...args: MemArgs): Mem16 => makeMem(16, args);
-export const dword = (...args: MemArgs): Mem32 => makeMem(32, args);
-export const qword = (...args: MemArgs): Mem64 => makeMem(64, args);
+export const byte: MemConstructor<8> = memOf(8);
+export const word: MemConstructor<16> = memOf(16);
+export const dword: MemConstructor<32> = memOf(32);
+export const qword: MemConstructor<64> = memOf(64);
 /** A far pointer m16:32 (ljmp/lcall indirect). */
-export const fword = (...args: MemArgs): MemFar => makeMem(48, args);
+export const fword: MemConstructor<48> = memOf(48);
 /** An unsized memory reference: lea, invlpg, lgdt/sgdt, cmpxchg8b... */
-export const mem = (...args: MemArgs): Mem<0> => makeMem(0, args);
+export const mem: MemConstructor<0> = memOf(0);
 /** Adds a segment override to a memory operand. */
 export function seg<M extends MemAny>(s: SegReg, m: M): M {
   return { ...m, seg: s };
