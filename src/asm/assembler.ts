@@ -28,6 +28,7 @@ import {
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
+import { IntList } from "./int-list.ts";
 
 type RM8 = Reg8 | Mem8;
 type RM16 = Reg16 | Mem16;
@@ -230,14 +231,14 @@ export class Assembler {
    * Nodes whose position can change during layout (labels, branches, align, org), with the code-buffer
    * length when each was recorded: the fixed nodes between two of them are one contiguous run of code.
    */
-  readonly specials: number[] = [];
-  readonly specialCodeAt: number[] = [];
+  readonly specials = new IntList();
+  readonly specialCodeAt = new IntList();
   /**
    * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
    * the instruction's start and length in the code buffer, the field's place in it, its size, whether it is
-   * PC-relative, and the value.
+   * PC-relative (six integers each, see FIXUP_STRIDE), and the value.
    */
-  readonly fixups = { node: [] as number[], start: [] as number[], len: [] as number[], at: [] as number[], size: [] as number[], rel: [] as boolean[], value: [] as Expr[] };
+  readonly fixups = { ints: new IntList(), value: [] as Expr[] };
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
@@ -398,7 +399,7 @@ export class Assembler {
     const prefixes = this.pending;
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
-    const src = this.captureSource ? this.src() : NO_SOURCE;
+    const source = this.captureSource ? this.src().src : undefined;
     if (info.special && n < 3) {
       // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
       if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
@@ -411,10 +412,10 @@ export class Assembler {
       const longForm = prefixes ? branchForm(mnemonic, "rel32", this.mode, prefixes) : (info.forms[slot + 1] ??= branchForm(mnemonic, "rel32", this.mode, undefined));
       if (size === "short" || size === "long") {
         const f = size === "short" ? shortForm : longForm;
-        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, src);
+        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, source === undefined ? NO_SOURCE : { src: source });
       } else {
         const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, ops: this.keepOperands ? [x] : NO_OPS, bits: this.mode, prefixText };
-        if (src.src) (node as { src?: string }).src = src.src;
+        if (source !== undefined) (node as { src?: string }).src = source;
         this.special(node);
       }
       return;
@@ -429,12 +430,12 @@ export class Assembler {
       encodeOps(this.code, row, n, x, y, z, this.mode, prefixes);
       const len = this.code.len - start;
       if (lastFixups.count) this.fileLastFixups(start, len);
-      if (!this.keepOperands && !src.src) {
+      if (source === undefined && !this.keepOperands) {
         this.nodes.push(start);
         return;
       }
       // One object shape for every instruction node (all fields present) keeps property access monomorphic.
-      const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: src.src };
+      const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: source };
       this.nodes.push(node);
     } catch (err) {
       this.code.len = start;
@@ -446,15 +447,7 @@ export class Assembler {
   /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
   private fileLastFixups(start: number, len: number): void {
     const f = this.fixups, l = lastFixups;
-    for (let k = 0; k < l.count; k++) {
-      f.node.push(this.nodes.length);
-      f.start.push(start);
-      f.len.push(len);
-      f.at.push(l.at[k]!);
-      f.size.push(l.size[k]!);
-      f.rel.push(l.rel[k]!);
-      f.value.push(l.value[k]!);
-    }
+    for (let k = 0; k < l.count; k++) fileFixup(f, this.nodes.length, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
   }
 
   /** Lays out and encodes the program (see layout.ts). */
@@ -466,16 +459,7 @@ export class Assembler {
 
   /** Files the fixups of the node about to be pushed. */
   private addFixups(start: number, len: number, list: readonly Fixup[]): void {
-    const f = this.fixups;
-    for (const x of list) {
-      f.node.push(this.nodes.length);
-      f.start.push(start);
-      f.len.push(len);
-      f.at.push(x.at);
-      f.size.push(x.size);
-      f.rel.push(x.rel);
-      f.value.push(x.value);
-    }
+    for (const x of list) fileFixup(this.fixups, this.nodes.length, start, len, x.at, x.size, x.rel, x.value);
   }
 
   private special(node: Node): void {
@@ -575,6 +559,17 @@ function installMnemonics(): void {
         };
   }
 }
+function fileFixup(f: Assembler["fixups"], node: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
+  const ints = f.ints;
+  ints.push(node);
+  ints.push(start);
+  ints.push(len);
+  ints.push(at);
+  ints.push(size);
+  ints.push(rel ? 1 : 0);
+  f.value.push(value);
+}
+
 function opsList(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
   return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }

@@ -4,6 +4,7 @@
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
+import { FIXUP_STRIDE } from "./int-list.ts";
 import { insOf, type InsInfo, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 
@@ -72,11 +73,11 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   // Only labels, branches, align and org ("specials", listed by the assembler as it records) change position
   // during relaxation. The fixed nodes between two specials are one contiguous run of the code buffer and move
   // as one block, so layout never visits them one by one.
-  const specials = a.specials;
-  const m = specials.length;
+  const specials = a.specials.data;
+  const m = a.specials.length;
   const gap = new Int32Array(m + 1); // code bytes before special j (since the previous one); gap[m] = the tail
   for (let j = 0, prev = 0; j <= m; j++) {
-    const at = j < m ? a.specialCodeAt[j]! : codeLen;
+    const at = j < m ? a.specialCodeAt.data[j]! : codeLen;
     gap[j] = at - prev;
     prev = at;
   }
@@ -84,26 +85,38 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const ssize = new Int32Array(m); // size of each special
   const short = new Uint8Array(m); // branch specials currently in their short form
   const pinned = new Uint8Array(m); // branches that must stay long (shrinking them broke another branch)
-  const values = new Map<Label, number>();
   const orgErrors = new Set<number>();
   let total = 0;
+  // What placement needs of each special, in flat arrays: kind (0 label, 1 branch, 2 align, 3 org), the
+  // branch's short and long sizes, the alignment or the org offset.
+  const kind = new Uint8Array(m), shortLen = new Uint8Array(m), longLen = new Uint8Array(m), param = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const node = nodes[specials[j]!] as Node;
+    if (node.k === "branch") {
+      kind[j] = 1;
+      shortLen[j] = node.short.bytes.length;
+      longLen[j] = node.long.bytes.length;
+    } else if (node.k === "align") {
+      kind[j] = 2;
+      param[j] = node.n;
+    } else if (node.k === "org") {
+      kind[j] = 3;
+      param[j] = node.offset;
+    }
+  }
 
   const place = (): void => {
     let cur = 0;
     for (let j = 0; j < m; j++) {
       cur += gap[j]!;
-      const node = nodes[specials[j]!] as Node;
       soff[j] = cur;
+      const k = kind[j]!;
       let size = 0;
-      switch (node.k) {
-        case "branch": size = short[j] ? node.short.bytes.length : node.long.bytes.length; break;
-        case "label": break;
-        case "align": size = (node.n - ((origin + cur) % node.n)) % node.n; break;
-        case "org":
-          if (node.offset < cur) orgErrors.add(specials[j]!);
-          else size = node.offset - cur;
-          break;
-        default: break;
+      if (k === 1) size = short[j] ? shortLen[j]! : longLen[j]!;
+      else if (k === 2) size = (param[j]! - ((origin + cur) % param[j]!)) % param[j]!;
+      else if (k === 3) {
+        if (param[j]! < cur) orgErrors.add(specials[j]!);
+        else size = param[j]! - cur;
       }
       ssize[j] = size;
       cur += size;
@@ -132,7 +145,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
     const t = evaluate(node.target);
     if (t === undefined) return false;
-    const d = t - (origin + soff[j]! + node.short.bytes.length);
+    const d = t - (origin + soff[j]! + shortLen[j]!);
     return d >= -128 && d <= 127;
   };
 
@@ -143,7 +156,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   //    that do not fit. This ends at the same least fixed point GNU as reaches;
   // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
   const branches: number[] = [];
-  for (let j = 0; j < m; j++) if ((nodes[specials[j]!] as Node).k === "branch") branches.push(j);
+  for (let j = 0; j < m; j++) if (kind[j] === 1) branches.push(j);
   place();
   for (let round = 0; round < 4 * branches.length + 10; round++) {
     for (let changed = true; changed; ) {
@@ -187,7 +200,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   }
   for (const i of orgErrors) {
     const node = nodes[i] as Extract<Node, { k: "org" }>;
-    const j = specials.indexOf(i);
+    const j = a.specials.indexOf(i);
     errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
   }
 
@@ -239,12 +252,24 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   };
   // segStart[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])).
   const segOut = new Int32Array(m + 1);
+  // Runs of code separated only by labels (size 0) are contiguous in the output too: copy them together.
+  let pendingCode = 0, pendingOut = 0, pendingLen = 0;
   for (let j = 0, codePos = 0; j <= m; j++) {
     const outAt = j < m ? soff[j]! - gap[j]! : total - gap[m]!;
     segOut[j] = outAt;
-    if (gap[j]) out.set(code.subarray(codePos, codePos + gap[j]!), outAt);
-    codePos += gap[j]!;
+    const g = gap[j]!;
+    if (g) {
+      if (pendingLen && pendingCode + pendingLen === codePos && pendingOut + pendingLen === outAt) pendingLen += g;
+      else {
+        if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
+        pendingCode = codePos;
+        pendingOut = outAt;
+        pendingLen = g;
+      }
+    }
+    codePos += g;
     if (j === m) break;
+    if (kind[j] === 0) continue; // a label writes nothing
     const i = specials[j]!;
     const node = nodes[i] as Node;
     const at = soff[j]!, size = ssize[j]!;
@@ -272,16 +297,18 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     }
     if (written !== size) errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
   }
+  if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
   // Fixups of fixed nodes: an instruction's offset is its run's output offset plus its place in the run.
-  const codeAt = a.specialCodeAt;
-  const fx = a.fixups;
   // Fixups were filed in recording order, so the run holding each (the number of specials recorded at or
   // before its code position) only moves forward.
-  for (let k = 0, run = 0; k < fx.node.length; k++) {
-    const start = fx.start[k]!;
+  const codeAt = a.specialCodeAt.data;
+  const fx = a.fixups.ints.data, fxValue = a.fixups.value;
+  for (let k = 0, run = 0; k < fxValue.length; k++) {
+    const o = k * FIXUP_STRIDE; // node, start, len, at, size, rel
+    const start = fx[o + 1]!;
     while (run < m && codeAt[run]! <= start) run++;
     const runCodeStart = run === 0 ? 0 : codeAt[run - 1]!;
-    writeFixup(fx.node[k]!, segOut[run]! + (start - runCodeStart), fx.len[k]!, fx.at[k]!, fx.size[k]!, fx.rel[k]!, fx.value[k]!);
+    writeFixup(fx[o]!, segOut[run]! + (start - runCodeStart), fx[o + 2]!, fx[o + 3]!, fx[o + 4]!, fx[o + 5] === 1, fxValue[k]!);
   }
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (const j of branches) {
@@ -298,28 +325,38 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
 
   const globals: { name: string; offset: number }[] = [];
   for (let j = 0; j < m; j++) {
-    const nd = nodes[specials[j]!] as Node;
-    if (nd.k !== "label") continue;
-    values.set(nd.label, origin + soff[j]!);
-    if (!nd.label.local) globals.push({ name: nd.label.name, offset: soff[j]! });
+    if (kind[j] !== 0) continue;
+    const label = (nodes[specials[j]!] as Extract<Node, { k: "label" }>).label;
+    if (!label.local) globals.push({ name: label.name, offset: soff[j]! });
   }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
     const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
-  const result = { ok: true as const, bytes: out, origin, symbols, labels: values } as unknown as Extract<AssembleResult, { ok: true }>;
-  // One object per node is only needed by listings and reports: build it on first use.
+  const result = { ok: true as const, bytes: out, origin, symbols } as unknown as Extract<AssembleResult, { ok: true }>;
+  // Label values and one object per node are only needed by listings and reports: built on first use.
+  let values: Map<Label, number> | undefined;
+  Object.defineProperty(result, "labels", {
+    enumerable: true,
+    get: () => {
+      if (!values) {
+        values = new Map();
+        for (let j = 0; j < m; j++) if (kind[j] === 0) values.set((nodes[specials[j]!] as Extract<Node, { k: "label" }>).label, origin + soff[j]!);
+      }
+      return values;
+    },
+  });
   let placed: Placed[] | undefined;
   Object.defineProperty(result, "placed", {
     enumerable: true,
-    get: () => (placed ??= placeAll(nodes, codeLen, specials, soff, ssize, short, segOut)),
+    get: () => (placed ??= placeAll(nodes, codeLen, specials.subarray(0, m), soff, ssize, short, segOut)),
   });
   return result;
 }
 
 /** Every node with its offset and size (for listings and reports). */
 function placeAll(
-  nodes: readonly (Node | number)[], codeLen: number, specials: readonly number[], soff: Int32Array, ssize: Int32Array,
+  nodes: readonly (Node | number)[], codeLen: number, specials: Int32Array, soff: Int32Array, ssize: Int32Array,
   short: Uint8Array, segOut: Int32Array,
 ): Placed[] {
   const n = nodes.length;
