@@ -246,7 +246,6 @@ export class Assembler {
   private mode: Bits;
   private pending: (Prefixes & { text: string }) | undefined;
   private scope = "";
-  private readonly bound = new Set<Label>();
   private readonly named = new Map<string, Label>();
 
   constructor(options: AssemblerOptions = {}) {
@@ -283,11 +282,10 @@ export class Assembler {
   /** Binds a label here (creating it from a name if needed) and returns it. */
   label(l: Label | string): Label {
     const lab = typeof l === "string" ? this.newLabel(l) : l;
-    if (this.bound.has(lab)) {
+    if (lab.boundIn === this) {
       this.error("ASM_DUPLICATE_LABEL", `label '${lab.name}' is defined twice`, lab.name);
       return lab;
     }
-    this.bound.add(lab);
     if (!lab.local) this.scope = lab.name;
     lab.boundIn = this;
     lab.special = this.specials.length;
@@ -296,7 +294,7 @@ export class Assembler {
   }
 
   isBound(l: Label): boolean {
-    return this.bound.has(l);
+    return l.boundIn === this;
   }
 
   // --- prefixes (apply to the next instruction)
