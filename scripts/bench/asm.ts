@@ -1,6 +1,7 @@
 // npm run bench:asm — the same stream of mixed instructions encoded by the DSL in-process and, in the same
 // run, written as GAS text and assembled by `as --32`. Each side runs RUNS times; the table shows the first
-// (cold: for the DSL that includes JIT warm-up) and the median run, instructions/s, the ratio and peak memory.
+// run (for the DSL: JIT-cold) and the median run (each DSL run starts from a collected heap, as each `as` run
+// is a fresh process), instructions/s, the ratios and peak memory.
 // Target: the DSL at >= 3x GNU as. Usage: tsx scripts/bench/asm.ts [count] [runs]
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -45,6 +46,9 @@ function timeDsl(keepOperands: boolean): { seconds: number[]; result: ReturnType
   const seconds: number[] = [];
   let result: ReturnType<Assembler["assemble"]> | undefined;
   for (let k = 0; k < RUNS; k++) {
+    // Each `as` run is a fresh process; give each DSL run a clean heap too (outside the timed region), so no
+    // run pays for collecting the previous one's garbage. The runner starts node with --expose-gc.
+    (globalThis as { gc?: () => void }).gc?.();
     const t0 = process.hrtime.bigint();
     const a = new Assembler({ captureSource: false, keepOperands });
     record(a, COUNT);

@@ -20,7 +20,7 @@ try {
     const out = join(dir, `${name}.mjs`);
     await build({ entryPoints: [join(here, BENCHES[name])], bundle: true, platform: "node", format: "esm", outfile: out, logLevel: "warning", external: ["iced-x86"] });
     console.log(`== bench: ${name}`);
-    const r = spawnSync(process.execPath, [out, ...args], { stdio: "inherit", cwd: join(here, "..", "..") });
+    const r = spawnSync(process.execPath, ["--expose-gc", out, ...args], { stdio: "inherit", cwd: join(here, "..", "..") });
     if (r.status !== 0) status = r.status ?? 1;
   }
 } finally {
