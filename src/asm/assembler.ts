@@ -221,10 +221,14 @@ type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
   /**
-   * The recorded program. A plain number is a compact fixed instruction (its start in `code`), recorded
-   * when keepOperands is off; everything else is a Node.
+   * The recorded program. A plain number is a run of compact instructions (recorded when keepOperands is off):
+   * the start in `code` of its first one; `insStarts` lists where each of them starts. Everything else is a Node.
    */
   readonly nodes: (Node | number)[] = [];
+  /** Code-buffer starts of compact instructions, in order. */
+  readonly insStarts = new IntList();
+  /** The last node is a run of compact instructions that the next compact instruction joins. */
+  private compactRun = false;
   /** Bytes of every fixed-size node, in recording order (nodes point into it). */
   readonly code = new ByteSink();
   /**
@@ -389,10 +393,19 @@ export class Assembler {
   }
 
   /**
-   * Records one instruction with n operands passed one by one: in compact mode (keepOperands off) recording
-   * allocates nothing per instruction.
+   * Records one instruction with n operands passed one by one. The common case (no prefix, no source line,
+   * not a branch or short spelling, a cached row) goes straight to the encoder; in compact mode
+   * (keepOperands off) it allocates nothing per instruction.
    */
   private recordOps(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
+    if (info.jump || info.special || this.pending !== undefined || this.captureSource) return this.recordGeneral(info, n, x, y, z, size);
+    const row = findRowOps(info.rows, n, x, y, z, info.cache);
+    if (row === undefined) return this.recordGeneral(info, n, x, y, z, size);
+    this.emit(info, row, n, x, y, z, undefined, "", undefined);
+  }
+
+  /** Every other instruction: prefixes, short spellings, label-relative branches, source lines, errors. */
+  private recordGeneral(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
     const mnemonic = info.name;
     const prefixes = this.pending;
     this.pending = undefined;
@@ -423,29 +436,42 @@ export class Assembler {
       const m = match(mnemonic, opsList(n, x, y, z));
       return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);
     }
-    const start = this.code.len;
+    this.emit(info, row, n, x, y, z, prefixes, prefixText, source);
+  }
+
+  /** Encodes one instruction into the code buffer and records its node (or, compact, only its start). */
+  private emit(info: MnemonicInfo, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
+    const code = this.code;
+    const start = code.len;
     try {
-      encodeOps(this.code, row, n, x, y, z, this.mode, prefixes);
-      const len = this.code.len - start;
-      if (lastFixups.count) this.fileLastFixups(start, len);
-      if (source === undefined && !this.keepOperands) {
-        this.nodes.push(start);
-        return;
-      }
-      // One object shape for every instruction node (all fields present) keeps property access monomorphic.
-      const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: source };
-      this.nodes.push(node);
+      encodeOps(code, row, n, x, y, z, this.mode, prefixes);
     } catch (err) {
-      this.code.len = start;
-      const code = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
-      this.error(code, `${mnemonic}: ${(err as Error).message}`);
+      code.len = start;
+      const c = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
+      return this.error(c, `${info.name}: ${(err as Error).message}`);
     }
+    const len = code.len - start;
+    if (source === undefined && !this.keepOperands) {
+      // Consecutive compact instructions share one node (a run of the code buffer); their starts are listed
+      // in insStarts.
+      if (!this.compactRun) {
+        this.nodes.push(start);
+        this.compactRun = true;
+      }
+      this.insStarts.push(start);
+      if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, start, len);
+      return;
+    }
+    if (lastFixups.count) this.fileLastFixups(this.nodes.length, start, len);
+    // One object shape for every instruction node (all fields present) keeps property access monomorphic.
+    const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: source };
+    this.pushNode(node);
   }
 
   /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
-  private fileLastFixups(start: number, len: number): void {
+  private fileLastFixups(node: number, start: number, len: number): void {
     const f = this.fixups, l = lastFixups;
-    for (let k = 0; k < l.count; k++) fileFixup(f, this.nodes.length, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
+    for (let k = 0; k < l.count; k++) fileFixup(f, node, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
   }
 
   /** Lays out and encodes the program (see layout.ts). */
@@ -463,7 +489,13 @@ export class Assembler {
   private special(node: Node): void {
     this.specials.push(this.nodes.length);
     this.specialCodeAt.push(this.code.len);
+    this.pushNode(node);
+  }
+
+  /** Appends a node object; it ends any run of compact instructions. */
+  private pushNode(node: Node): void {
     this.nodes.push(node);
+    this.compactRun = false;
   }
 
   /** Appends a fixed node with these bytes. */
@@ -471,7 +503,7 @@ export class Assembler {
     const start = this.code.len;
     this.code.bytes(bytes);
     if (fixups && fixups.length) this.addFixups(start, bytes.length, fixups);
-    this.nodes.push({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
+    this.pushNode({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
   }
 
   private data(unit: 1 | 2 | 4, values: readonly Expr[]): void {

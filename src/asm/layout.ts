@@ -5,7 +5,7 @@
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
 import { FIXUP_STRIDE } from "./int-list.ts";
-import { insOf, type InsInfo, type Node } from "./nodes.ts";
+import { insOf, type BranchNode, type FixedNode, type InsInfo, type LabelNode, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 
 export interface AssembleOptions {
@@ -64,49 +64,91 @@ export function nopPadding(n: number, bits: 16 | 32): number[] {
   return out;
 }
 
-export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
-  const nodes = a.nodes;
-  const code = a.code.buf;
-  const codeLen = a.code.len;
-  const errors: Diagnostic[] = [...a.errors];
-  const origin = a.origin;
-  // Only labels, branches, align and org ("specials", listed by the assembler as it records) change position
-  // during relaxation. The fixed nodes between two specials are one contiguous run of the code buffer and move
-  // as one block, so layout never visits them one by one.
-  const specials = a.specials.data;
-  const m = a.specials.length;
-  const gap = new Int32Array(m + 1); // code bytes before special j (since the previous one); gap[m] = the tail
-  for (let j = 0, prev = 0; j <= m; j++) {
-    const at = j < m ? a.specialCodeAt.data[j]! : codeLen;
-    gap[j] = at - prev;
-    prev = at;
-  }
-  const soff = new Int32Array(m); // offset of each special
-  const ssize = new Int32Array(m); // size of each special
-  const short = new Uint8Array(m); // branch specials currently in their short form
-  const pinned = new Uint8Array(m); // branches that must stay long (shrinking them broke another branch)
-  const orgErrors = new Set<number>();
-  let total = 0;
-  // What placement needs of each special, in flat arrays: kind (0 label, 1 branch, 2 align, 3 org), the
-  // branch's short and long sizes, the alignment or the org offset.
-  const kind = new Uint8Array(m), shortLen = new Uint8Array(m), longLen = new Uint8Array(m), param = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const node = nodes[specials[j]!] as Node;
-    if (node.k === "branch") {
-      kind[j] = 1;
-      shortLen[j] = node.short.bytes.length;
-      longLen[j] = node.long.bytes.length;
-    } else if (node.k === "align") {
-      kind[j] = 2;
-      param[j] = node.n;
-    } else if (node.k === "org") {
-      kind[j] = 3;
-      param[j] = node.offset;
+/**
+ * Placement state: only labels, branches, align and org ("specials", listed by the assembler as it records)
+ * change position during relaxation. The fixed nodes between two specials are one contiguous run of the code
+ * buffer and move as one block, so layout never visits them one by one. Everything is kept in flat arrays
+ * indexed by special number.
+ */
+class Placement {
+  readonly m: number;
+  readonly origin: number;
+  /** Node index of each special. */
+  readonly node: Int32Array;
+  /** Code bytes before special j (since the previous one); gap[m] = the tail. */
+  readonly gap: Int32Array;
+  /** 0 label, 1 branch, 2 align, 3 org. */
+  readonly kind: Uint8Array;
+  readonly shortLen: Uint8Array;
+  readonly longLen: Uint8Array;
+  /** Alignment (align) or offset (org). */
+  readonly param: Int32Array;
+  /** Branch target: the special number of a label bound here, -1 for an expression, -2 for a foreign label. */
+  readonly tgt: Int32Array;
+  /** Branch targets that are expressions, by special number. */
+  readonly exprTargets = new Map<number, Expr>();
+  readonly soff: Int32Array;
+  readonly ssize: Int32Array;
+  /** Branches currently in their short form. */
+  readonly short: Uint8Array;
+  /** Branches that must stay long (shrinking them broke another branch). */
+  readonly pinned: Uint8Array;
+  /** Orgs that move backwards in the current placement. */
+  readonly orgBad: Uint8Array;
+  orgErrors = 0;
+  total = 0;
+  readonly branches: Int32Array;
+
+  constructor(readonly a: Assembler) {
+    const nodes = a.nodes;
+    const m = (this.m = a.specials.length);
+    this.origin = a.origin;
+    this.node = a.specials.data.subarray(0, m);
+    const codeAt = a.specialCodeAt.data;
+    const gap = (this.gap = new Int32Array(m + 1));
+    for (let j = 0, prev = 0; j <= m; j++) {
+      const at = j < m ? codeAt[j]! : a.code.len;
+      gap[j] = at - prev;
+      prev = at;
     }
+    this.soff = new Int32Array(m);
+    this.ssize = new Int32Array(m);
+    this.short = new Uint8Array(m);
+    this.pinned = new Uint8Array(m);
+    this.orgBad = new Uint8Array(m);
+    const kind = (this.kind = new Uint8Array(m));
+    const shortLen = (this.shortLen = new Uint8Array(m)), longLen = (this.longLen = new Uint8Array(m));
+    const param = (this.param = new Int32Array(m)), tgt = (this.tgt = new Int32Array(m));
+    let nb = 0;
+    for (let j = 0; j < m; j++) {
+      const node = nodes[this.node[j]!] as Node;
+      if (node.k === "branch") {
+        kind[j] = 1;
+        nb++;
+        shortLen[j] = node.short.bytes.length;
+        longLen[j] = node.long.bytes.length;
+        const t = node.target;
+        if (t instanceof Label) tgt[j] = t.boundIn === a ? t.special : -2;
+        else {
+          tgt[j] = -1;
+          this.exprTargets.set(j, t);
+        }
+      } else if (node.k === "align") {
+        kind[j] = 2;
+        param[j] = node.n;
+      } else if (node.k === "org") {
+        kind[j] = 3;
+        param[j] = node.offset;
+      }
+    }
+    const branches = (this.branches = new Int32Array(nb));
+    for (let j = 0, k = 0; j < m; j++) if (kind[j] === 1) branches[k++] = j;
   }
 
-  const place = (): void => {
-    let cur = 0;
+  /** Offsets and sizes of every special for the current branch forms. */
+  place(): void {
+    const { m, gap, kind, short, shortLen, longLen, param, soff, ssize, orgBad, origin } = this;
+    let cur = 0, orgErrors = 0;
     for (let j = 0; j < m; j++) {
       cur += gap[j]!;
       soff[j] = cur;
@@ -115,225 +157,296 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       if (k === 1) size = short[j] ? shortLen[j]! : longLen[j]!;
       else if (k === 2) size = (param[j]! - ((origin + cur) % param[j]!)) % param[j]!;
       else if (k === 3) {
-        if (param[j]! < cur) orgErrors.add(specials[j]!);
+        orgBad[j] = param[j]! < cur ? 1 : 0;
+        if (orgBad[j]) orgErrors++;
         else size = param[j]! - cur;
       }
       ssize[j] = size;
       cur += size;
     }
-    total = cur + gap[m]!;
-  };
-  // A label's value is its special's current offset, when this program bound it.
-  const labelValue = (l: Label): number | undefined => (l.boundIn === a ? origin + soff[l.special]! : undefined);
-  const evaluate = (e: Expr): number | undefined => {
-    if (typeof e === "number") return e;
-    if (e instanceof Label) return labelValue(e);
-    let v = e.constant;
-    for (const l of e.plus) {
-      const x = labelValue(l);
-      if (x === undefined) return undefined;
-      v += x;
-    }
-    for (const l of e.minus) {
-      const x = labelValue(l);
-      if (x === undefined) return undefined;
-      v -= x;
-    }
-    return v;
-  };
-  const shortFits = (j: number): boolean => {
-    const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
-    const t = evaluate(node.target);
-    if (t === undefined) return false;
-    const d = t - (origin + soff[j]! + shortLen[j]!);
+    this.orgErrors = orgErrors;
+    this.total = cur + gap[m]!;
+  }
+
+  /** Whether branch j's short form reaches its target with the current offsets. */
+  shortFits(j: number): boolean {
+    const t = this.tgt[j]!;
+    let target: number;
+    if (t >= 0) target = this.origin + this.soff[t]!;
+    else if (t === -1) {
+      const v = evaluateAt(this.a, this.soff, this.exprTargets.get(j)!);
+      if (v === undefined) return false;
+      target = v;
+    } else return false;
+    const d = target - (this.origin + this.soff[j]! + this.shortLen[j]!);
     return d >= -128 && d <= 127;
-  };
+  }
 
-  // Relaxation, in three steps repeated until stable:
-  // 1. shrink every branch that fits with the current (upper-bound) offsets, until nothing changes;
-  // 2. branches that fit only if another one shrinks too (a forward jump over a backward jump across it)
-  //    are shrunk together: tentatively shrink all remaining long ones, then grow back, round by round, those
-  //    that do not fit. This ends at the same least fixed point GNU as reaches;
-  // 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
-  const branches: number[] = [];
-  for (let j = 0; j < m; j++) if (kind[j] === 1) branches.push(j);
-  place();
-  for (let round = 0; round < 4 * branches.length + 10; round++) {
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const j of branches) {
-        if (!short[j] && !pinned[j] && shortFits(j)) {
+  /**
+   * Relaxation, in three steps repeated until stable:
+   * 1. shrink every branch that fits with the current (upper-bound) offsets, until nothing changes;
+   * 2. branches that fit only if another one shrinks too (a forward jump over a backward jump across it)
+   *    are shrunk together: tentatively shrink all remaining long ones, then grow back, round by round,
+   *    those that do not fit. This ends at the same least fixed point GNU as reaches;
+   * 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
+   */
+  relax(): void {
+    const { branches, short, pinned } = this;
+    const nb = branches.length;
+    const tentative = new Int32Array(nb);
+    this.place();
+    for (let round = 0; round < 4 * nb + 10; round++) {
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (let k = 0; k < nb; k++) {
+          const j = branches[k]!;
+          if (!short[j] && !pinned[j] && this.shortFits(j)) {
+            short[j] = 1;
+            changed = true;
+          }
+        }
+        if (changed) this.place();
+      }
+      let nt = 0;
+      for (let k = 0; k < nb; k++) {
+        const j = branches[k]!;
+        if (!short[j] && !pinned[j]) {
+          tentative[nt++] = j;
           short[j] = 1;
-          changed = true;
         }
       }
-      if (changed) place();
-    }
-    const tentative = branches.filter((j) => !short[j] && !pinned[j]);
-    for (const j of tentative) short[j] = 1;
-    for (let grew = tentative.length > 0; grew; ) {
-      place();
-      grew = false;
-      for (const j of tentative) {
-        if (short[j] && !shortFits(j)) {
+      for (let grew = nt > 0; grew; ) {
+        this.place();
+        grew = false;
+        for (let k = 0; k < nt; k++) {
+          const j = tentative[k]!;
+          if (short[j] && !this.shortFits(j)) {
+            short[j] = 0;
+            grew = true;
+          }
+        }
+      }
+      if (nt) this.place();
+      let pinnedAny = false;
+      for (let k = 0; k < nb; k++) {
+        const j = branches[k]!;
+        if (short[j] && !this.shortFits(j)) {
           short[j] = 0;
-          grew = true;
+          pinned[j] = 1;
+          pinnedAny = true;
         }
       }
+      if (!pinnedAny) break;
+      this.place();
     }
-    if (tentative.length) place();
-    let pinnedAny = false;
-    for (const j of branches) {
-      if (short[j] && !shortFits(j)) {
-        short[j] = 0;
-        pinned[j] = 1;
-        pinnedAny = true;
-      }
-    }
-    if (!pinnedAny) break;
-    place();
   }
-  // Report only what the final layout breaks.
-  if (orgErrors.size) {
-    orgErrors.clear();
-    place();
+}
+
+/** An expression's value with the given special offsets, or undefined when it uses a label not bound here. */
+function evaluateAt(a: Assembler, soff: Int32Array, e: Expr): number | undefined {
+  if (typeof e === "number") return e;
+  if (e instanceof Label) return e.boundIn === a ? a.origin + soff[e.special]! : undefined;
+  let v = e.constant;
+  for (const l of e.plus) {
+    if (l.boundIn !== a) return undefined;
+    v += a.origin + soff[l.special]!;
   }
-  for (const i of orgErrors) {
-    const node = nodes[i] as Extract<Node, { k: "org" }>;
-    const j = a.specials.indexOf(i);
-    errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
+  for (const l of e.minus) {
+    if (l.boundIn !== a) return undefined;
+    v -= a.origin + soff[l.special]!;
+  }
+  return v;
+}
+
+/** Writes the output and resolves fixups, collecting range errors and labels used but never bound. */
+class Writer {
+  readonly out: Uint8Array;
+  readonly undefinedRefs = new Map<Label, number>();
+  /** segOut[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])). */
+  readonly segOut: Int32Array;
+
+  constructor(readonly a: Assembler, readonly p: Placement, readonly errors: Diagnostic[]) {
+    this.out = new Uint8Array(p.total);
+    this.segOut = new Int32Array(p.m + 1);
   }
 
-  // Write: each run of fixed code in one copy, then each special.
-  const out = new Uint8Array(total);
-  const undefinedRefs = new Map<Label, number>();
-  const labelName = (e: Expr): string => labelsOf(e).map((l) => l.name).join(", ") || String(e);
-  const nearestLabel = (i: number): string | undefined => {
+  /** Each run of fixed code in one copy (runs separated only by labels together), then each special. */
+  writeCode(): void {
+    const { a, p, out, segOut } = this;
+    const { m, gap, soff, ssize, kind, short, node: specialNode } = p;
+    const code = a.code.buf, nodes = a.nodes;
+    let pendingCode = 0, pendingOut = 0, pendingLen = 0;
+    for (let j = 0, codePos = 0; j <= m; j++) {
+      const outAt = j < m ? soff[j]! - gap[j]! : p.total - gap[m]!;
+      segOut[j] = outAt;
+      const g = gap[j]!;
+      if (g) {
+        if (pendingLen && pendingCode + pendingLen === codePos && pendingOut + pendingLen === outAt) pendingLen += g;
+        else {
+          if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
+          pendingCode = codePos;
+          pendingOut = outAt;
+          pendingLen = g;
+        }
+      }
+      codePos += g;
+      if (j === m) break;
+      const k = kind[j]!;
+      if (k === 0) continue; // a label writes nothing
+      const i = specialNode[j]!;
+      const at = soff[j]!, size = ssize[j]!;
+      let written = 0;
+      if (k === 1) {
+        const node = nodes[i] as BranchNode;
+        const form = short[j] ? node.short : node.long;
+        const b = form.bytes;
+        for (let q = 0; q < b.length; q++) out[at + q] = b[q]!;
+        written = b.length;
+        const t = p.tgt[j]!;
+        if (t >= 0) {
+          // The common case: a label bound here, in range by construction unless the program is over 2 GiB.
+          const d = soff[t]! - (at + written);
+          if (form.relSize === 4 || (d >= -128 && d <= 127)) {
+            for (let q = 0; q < form.relSize; q++) out[at + form.relAt + q] = (d >>> (8 * q)) & 0xff;
+          } else this.fixup(i, at, written, form.relAt, form.relSize, true, node.target);
+        } else this.fixup(i, at, written, form.relAt, form.relSize, true, node.target);
+      } else {
+        const node = nodes[i] as Node;
+        if (node.k === "align") {
+          const pad = node.fill === "nop" ? nopPadding(size, node.bits) : new Array<number>(size).fill(node.fill);
+          out.set(pad, at);
+          written = pad.length;
+        } else if (node.k === "org") {
+          out.fill(node.fill, at, at + size);
+          written = size;
+        }
+      }
+      if (written !== size) this.errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
+    }
+    if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
+  }
+
+  /**
+   * Fixups of fixed nodes: an instruction's offset is its run's output offset plus its place in the run.
+   * Fixups were filed in recording order, so the run holding each (the number of specials recorded at or
+   * before its code position) only moves forward.
+   */
+  writeFixups(): void {
+    const { a, p, out, segOut } = this;
+    const m = p.m, soff = p.soff, origin = a.origin;
+    const codeAt = a.specialCodeAt.data;
+    const fx = a.fixups.ints.data, fxValue = a.fixups.value;
+    for (let k = 0, run = 0; k < fxValue.length; k++) {
+      const o = k * FIXUP_STRIDE; // node, start, len, at, size, rel
+      const start = fx[o + 1]!;
+      while (run < m && codeAt[run]! <= start) run++;
+      const insAt = segOut[run]! + (start - (run === 0 ? 0 : codeAt[run - 1]!));
+      const value = fxValue[k]!;
+      const len = fx[o + 2]!, at = fx[o + 3]!, size = fx[o + 4]!, rel = fx[o + 5] === 1;
+      const v = value instanceof Label && value.boundIn === a && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
+      if (v >= -0x80000000 && v <= (rel ? 0x7fffffff : 0xffffffff)) {
+        // The common case: a 32-bit field holding a label bound here.
+        const w = insAt + at;
+        out[w] = v & 0xff;
+        out[w + 1] = (v >>> 8) & 0xff;
+        out[w + 2] = (v >>> 16) & 0xff;
+        out[w + 3] = (v >>> 24) & 0xff;
+      } else this.fixup(fx[o]!, insAt, len, at, size, rel, value);
+    }
+  }
+
+  /** Resolves one field of the instruction at `insAt` (`len` bytes) in node i, or reports why it cannot. */
+  fixup(i: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
+    const { a, out } = this;
+    const origin = a.origin;
+    let v = evaluateAt(a, this.p.soff, value);
+    if (v === undefined) {
+      for (const l of labelsOf(value)) if (l.boundIn !== a && !this.undefinedRefs.has(l)) this.undefinedRefs.set(l, i);
+      if (rel) return;
+      v = 0;
+    }
+    if (rel) v -= origin + insAt + len;
+    const lo = size === 1 ? -128 : size === 2 ? -32768 : -(2 ** 31);
+    const hi = rel ? (size === 1 ? 127 : size === 2 ? 32767 : 2 ** 31 - 1) : size === 1 ? 255 : size === 2 ? 65535 : 2 ** 32 - 1;
+    if (v < lo || v > hi) {
+      const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
+      const near = this.nearestLabel(i);
+      const { src, what } = this.describe(i);
+      const names = labelsOf(value).map((l) => l.name).join(", ") || String(value);
+      const message = rel
+        ? `${what} at 0x${(origin + insAt).toString(16)} to ${names} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
+        : `${what} at 0x${(origin + insAt).toString(16)}: value ${v} of ${names} does not fit ${size * 8} bits`;
+      this.errors.push(diag(code, message, { node: i, offset: insAt, ...(near ? { label: near } : {}), ...(src ? { source: src } : {}) }));
+      return;
+    }
+    for (let b = 0; b < size; b++) out[insAt + at + b] = (v >>> (8 * b)) & 0xff;
+  }
+
+  private nearestLabel(i: number): string | undefined {
+    const nodes = this.a.nodes;
     for (let j = i; j >= 0; j--) {
       const nd = nodes[j]!;
       if (typeof nd !== "number" && nd.k === "label" && !nd.label.local) return nd.label.name;
     }
     return undefined;
-  };
-  const describe = (i: number): { src?: string; what: string } => {
-    const nd = nodes[i]!;
+  }
+
+  private describe(i: number): { src?: string; what: string } {
+    const nd = this.a.nodes[i]!;
     if (typeof nd === "number") return { what: "instruction" };
     const what = nd.k === "fixed" ? (nd.row ? nd.row.mnemonic : "data") : nd.k === "branch" ? nd.long.row.mnemonic : nd.k;
     return nd.src ? { src: nd.src, what } : { what };
-  };
-  /** Resolves one field of the instruction at `insAt` (`len` bytes) in node i. */
-  const writeFixup = (i: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void => {
-    let v = evaluate(value);
-    if (v === undefined) {
-      for (const l of labelsOf(value)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, i);
-      if (rel) return;
-      v = 0;
-    }
-    if (rel) v -= origin + insAt + len;
-    let lo: number, hi: number;
-    if (rel) {
-      lo = size === 1 ? -128 : size === 2 ? -32768 : -(2 ** 31);
-      hi = size === 1 ? 127 : size === 2 ? 32767 : 2 ** 31 - 1;
-    } else {
-      lo = size === 1 ? -128 : size === 2 ? -32768 : -(2 ** 31);
-      hi = size === 1 ? 255 : size === 2 ? 65535 : 2 ** 32 - 1;
-    }
-    if (v < lo || v > hi) {
-      const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
-      const near = nearestLabel(i);
-      const { src, what } = describe(i);
-      const message = rel
-        ? `${what} at 0x${(origin + insAt).toString(16)} to ${labelName(value)} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
-        : `${what} at 0x${(origin + insAt).toString(16)}: value ${v} of ${labelName(value)} does not fit ${size * 8} bits`;
-      errors.push(diag(code, message, { node: i, offset: insAt, ...(near ? { label: near } : {}), ...(src ? { source: src } : {}) }));
-      return;
-    }
-    for (let b = 0; b < size; b++) out[insAt + at + b] = (v >>> (8 * b)) & 0xff;
-  };
-  // segStart[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])).
-  const segOut = new Int32Array(m + 1);
-  // Runs of code separated only by labels (size 0) are contiguous in the output too: copy them together.
-  let pendingCode = 0, pendingOut = 0, pendingLen = 0;
-  for (let j = 0, codePos = 0; j <= m; j++) {
-    const outAt = j < m ? soff[j]! - gap[j]! : total - gap[m]!;
-    segOut[j] = outAt;
-    const g = gap[j]!;
-    if (g) {
-      if (pendingLen && pendingCode + pendingLen === codePos && pendingOut + pendingLen === outAt) pendingLen += g;
-      else {
-        if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
-        pendingCode = codePos;
-        pendingOut = outAt;
-        pendingLen = g;
-      }
-    }
-    codePos += g;
-    if (j === m) break;
-    if (kind[j] === 0) continue; // a label writes nothing
-    const i = specials[j]!;
-    const node = nodes[i] as Node;
-    const at = soff[j]!, size = ssize[j]!;
-    let written = 0;
-    switch (node.k) {
-      case "branch": {
-        const form = short[j] ? node.short : node.long;
-        out.set(form.bytes, at);
-        written = form.bytes.length;
-        writeFixup(i, at, written, form.relAt, form.relSize, true, node.target);
-        break;
-      }
-      case "label": break;
-      case "align": {
-        const pad = node.fill === "nop" ? nopPadding(size, node.bits) : new Array<number>(size).fill(node.fill);
-        out.set(pad, at);
-        written = pad.length;
-        break;
-      }
-      case "org":
-        out.fill(node.fill, at, at + size);
-        written = size;
-        break;
-      default: break;
-    }
-    if (written !== size) errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
   }
-  if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
-  // Fixups of fixed nodes: an instruction's offset is its run's output offset plus its place in the run.
-  // Fixups were filed in recording order, so the run holding each (the number of specials recorded at or
-  // before its code position) only moves forward.
-  const codeAt = a.specialCodeAt.data;
-  const fx = a.fixups.ints.data, fxValue = a.fixups.value;
-  for (let k = 0, run = 0; k < fxValue.length; k++) {
-    const o = k * FIXUP_STRIDE; // node, start, len, at, size, rel
-    const start = fx[o + 1]!;
-    while (run < m && codeAt[run]! <= start) run++;
-    const runCodeStart = run === 0 ? 0 : codeAt[run - 1]!;
-    writeFixup(fx[o]!, segOut[run]! + (start - runCodeStart), fx[o + 2]!, fx[o + 3]!, fx[o + 4]!, fx[o + 5] === 1, fxValue[k]!);
+}
+
+export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
+  const nodes = a.nodes;
+  const errors: Diagnostic[] = [...a.errors];
+  const origin = a.origin;
+  const p = new Placement(a);
+  p.relax();
+  // Report only what the final layout breaks.
+  if (p.orgErrors) {
+    p.place();
+    for (let j = 0; j < p.m; j++) {
+      if (!p.orgBad[j]) continue;
+      const i = p.node[j]!;
+      const node = nodes[i] as Extract<Node, { k: "org" }>;
+      errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${p.soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
+    }
   }
+  const w = new Writer(a, p, errors);
+  w.writeCode();
+  w.writeFixups();
   // Branches whose target is unknown were never shrunk; report the labels they use.
-  for (const j of branches) {
-    const node = nodes[specials[j]!] as Extract<Node, { k: "branch" }>;
-    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !undefinedRefs.has(l)) undefinedRefs.set(l, specials[j]!);
+  for (let k = 0; k < p.branches.length; k++) {
+    const j = p.branches[k]!;
+    if (p.tgt[j]! >= 0) continue;
+    const node = nodes[p.node[j]!] as BranchNode;
+    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, p.node[j]!);
   }
   if (!options.allowUndefined) {
-    for (const [l, i] of undefinedRefs) {
-      const src = (nodes[i] as Node).src;
+    for (const [l, i] of w.undefinedRefs) {
+      const nd = nodes[i]!;
+      const src = typeof nd === "number" ? undefined : nd.src;
       errors.push(diag("ASM_UNDEFINED_LABEL", `label '${l.name}' is used but never defined`, { node: i, label: l.name, ...(src ? { source: src } : {}) }));
     }
   }
   if (errors.length) return { ok: false, errors };
 
+  const { m, kind, soff } = p;
+  const total = p.total;
   const globals: { name: string; offset: number }[] = [];
   for (let j = 0; j < m; j++) {
     if (kind[j] !== 0) continue;
-    const label = (nodes[specials[j]!] as Extract<Node, { k: "label" }>).label;
+    const label = (nodes[p.node[j]!] as LabelNode).label;
     if (!label.local) globals.push({ name: label.name, offset: soff[j]! });
   }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
     const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
-  const result = { ok: true as const, bytes: out, origin, symbols } as unknown as Extract<AssembleResult, { ok: true }>;
+  const result = { ok: true as const, bytes: w.out, origin, symbols } as unknown as Extract<AssembleResult, { ok: true }>;
   // Label values and one object per node are only needed by listings and reports: built on first use.
   let values: Map<Label, number> | undefined;
   Object.defineProperty(result, "labels", {
@@ -341,7 +454,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     get: () => {
       if (!values) {
         values = new Map();
-        for (let j = 0; j < m; j++) if (kind[j] === 0) values.set((nodes[specials[j]!] as Extract<Node, { k: "label" }>).label, origin + soff[j]!);
+        for (let j = 0; j < m; j++) if (kind[j] === 0) values.set((nodes[p.node[j]!] as LabelNode).label, origin + soff[j]!);
       }
       return values;
     },
@@ -349,28 +462,19 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   let placed: Placed[] | undefined;
   Object.defineProperty(result, "placed", {
     enumerable: true,
-    get: () => (placed ??= placeAll(nodes, codeLen, specials.subarray(0, m), soff, ssize, short, segOut)),
+    get: () => (placed ??= placeAll(a, p, w.segOut)),
   });
   return result;
 }
 
-/** Every node with its offset and size (for listings and reports). */
-function placeAll(
-  nodes: readonly (Node | number)[], codeLen: number, specials: Int32Array, soff: Int32Array, ssize: Int32Array,
-  short: Uint8Array, segOut: Int32Array,
-): Placed[] {
+/** Every node with its offset and size (for listings and reports); a run of compact instructions gives one each. */
+function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
+  const nodes = a.nodes;
   const n = nodes.length;
-  // Compact nodes end where the next fixed node's code starts.
-  const csize = new Int32Array(n);
-  for (let i = n - 1, next = codeLen; i >= 0; i--) {
-    const nd = nodes[i]!;
-    if (typeof nd === "number") {
-      csize[i] = next - nd;
-      next = nd;
-    } else if (nd.k === "fixed") next = nd.start;
-  }
+  const { node: specials, soff, ssize, short } = p;
+  const starts = a.insStarts.data, nStarts = a.insStarts.length;
   const out: Placed[] = [];
-  let j = 0, cur = segOut[0]!;
+  let j = 0, cur = segOut[0]!, q = 0;
   for (let i = 0; i < n; i++) {
     const slot = nodes[i]!;
     if (j < specials.length && specials[j] === i) {
@@ -382,10 +486,29 @@ function placeAll(
       cur = segOut[j]!;
       continue;
     }
-    const node: Extract<Node, { k: "fixed" }> = typeof slot === "number" ? { k: "fixed", start: slot, size: csize[i]! } : (slot as Extract<Node, { k: "fixed" }>);
+    if (typeof slot === "number") {
+      // The run ends where the next node's code starts (or the code ends).
+      const next = i + 1 < n ? codeStartOf(a, i + 1, j) : a.code.len;
+      for (; q < nStarts && starts[q]! < next; q++) {
+        const start = starts[q]!;
+        const end = q + 1 < nStarts && starts[q + 1]! < next ? starts[q + 1]! : next;
+        out.push({ index: i, node: { k: "fixed", start, size: end - start }, offset: cur, size: end - start });
+        cur += end - start;
+      }
+      continue;
+    }
+    const node = slot as FixedNode;
     const ins = insOf(node);
     out.push({ index: i, node, offset: cur, size: node.size, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
     cur += node.size;
   }
   return out;
+}
+
+/** Where node i's bytes start in the code buffer; j is the number of specials before it. */
+function codeStartOf(a: Assembler, i: number, j: number): number {
+  const nd = a.nodes[i]!;
+  if (typeof nd === "number") return nd;
+  if (nd.k === "fixed") return nd.start;
+  return a.specialCodeAt.data[j]!;
 }
