@@ -62,6 +62,8 @@ export interface Row {
   readonly moffsIdx: number;
   /** Operand index of each immediate in `imms`. */
   readonly immIdx: readonly number[];
+  /** Byte size of each immediate in `imms`: 1, 2, 4; 0 = the code size (cd); -1 = a far pointer (cp). */
+  readonly immSize: readonly number[];
 }
 
 const TOKENS: Record<string, Tok> = {
@@ -116,6 +118,7 @@ function compileRow(spec: RowSpec, index: number): Row {
   const immIdx = toks.flatMap((t, i) => (t === "imm8" || t === "imm16" || t === "imm32" || t === "rel8" || t === "rel32" || t === "ptr" ? [i] : []));
   if (immIdx.length !== imms.length) throw new Error(`opcode table row ${index} (${mnemonic}): ${imms.length} immediates for ${immIdx.length} operands`);
   return {
+    immSize: imms.map((k) => (k === "ib" || k === "cb" ? 1 : k === "iw" ? 2 : k === "id" ? 4 : k === "cd" ? 0 : -1)),
     regIdx, rmIdx, plusIdx: plusReg ? toks.findIndex(isGprTok) : -1, moffsIdx: toks.findIndex((t) => t.startsWith("moffs")), immIdx,
     index, mnemonic, att: att ?? mnemonic, spec, toks, opcode: bytes, modrm, plusReg, imms, opsize,
     sx: fl.has("sx"), rev: fl.has("rev"), relative: toks.includes("rel8") || toks.includes("rel32"),
@@ -409,23 +412,43 @@ function addrSizeOf(m: MemAny, bits: Bits): 16 | 32 {
   return bits;
 }
 
-/** ModRM (+SIB, displacement) for a memory operand; `reg` is the ModRM reg field. */
-function putDisp(out: ByteSink, start: number, dispExpr: Expr | undefined, disp: number, size: 1 | 2 | 4): void {
-  if (dispExpr !== undefined) addFixup(out.len - start, size, dispExpr, false);
-  out.le(dispExpr !== undefined ? 0 : disp, size);
+/** Writes `size` bytes of v little-endian at buf[p]; returns the position after them. */
+function putLe(buf: Uint8Array, p: number, v: number, size: number): number {
+  buf[p] = v & 0xff;
+  if (size > 1) {
+    buf[p + 1] = (v >>> 8) & 0xff;
+    if (size > 2) {
+      buf[p + 2] = (v >>> 16) & 0xff;
+      buf[p + 3] = (v >>> 24) & 0xff;
+    }
+  }
+  return p + size;
 }
 
-function encodeMem(out: ByteSink, start: number, reg: number, m: MemAny, bits: Bits): void {
+/** A displacement field: the constant, or zero and a fixup when it refers to labels. */
+function putDisp(buf: Uint8Array, p: number, start: number, dispExpr: Expr | undefined, disp: number, size: 1 | 2 | 4): number {
+  if (dispExpr !== undefined) {
+    addFixup(p - start, size, dispExpr, false);
+    return putLe(buf, p, 0, size);
+  }
+  return putLe(buf, p, disp, size);
+}
+
+/**
+ * ModRM (+SIB, displacement) for a memory operand at buf[p]; `reg` is the ModRM reg field and `start` the
+ * instruction's first byte (fixup positions are relative to it). Returns the position after it.
+ */
+function encodeMem(buf: Uint8Array, p: number, start: number, reg: number, m: MemAny, bits: Bits): number {
   const asize = addrSizeOf(m, bits);
-  const dc = constantOf(m.disp);
-  const dispExpr = dc === undefined ? m.disp : undefined;
+  const d = m.disp;
+  const dc = typeof d === "number" ? d : constantOf(d);
+  const dispExpr = dc === undefined ? d : undefined;
   const disp = dc ?? 0;
   if (asize === 16) {
     if (m.scale !== 1 && m.index) throw new EncodeError("ASM_INVALID_ADDRESS", "16-bit addressing has no scale");
     if (!m.base && !m.index) {
-      out.byte((reg << 3) | 6);
-      putDisp(out, start, dispExpr, disp, 2);
-      return;
+      buf[p++] = (reg << 3) | 6;
+      return putDisp(buf, p, start, dispExpr, disp, 2);
     }
     let b = m.base?.code, x = m.index?.code;
     if (b !== undefined && x !== undefined && (b === 6 || b === 7)) [b, x] = [x, b]; // [si+bx] = [bx+si]
@@ -433,36 +456,35 @@ function encodeMem(out: ByteSink, start: number, reg: number, m: MemAny, bits: B
     const rm = RM16[`${b},${x ?? ""}`];
     if (rm === undefined || m.base?.size === 32) throw new EncodeError("ASM_INVALID_ADDRESS", "invalid 16-bit addressing form (use bx/bp with si/di)");
     const modv = dispExpr ? 2 : disp === 0 && rm !== 6 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
-    out.byte((modv << 6) | (reg << 3) | rm);
-    if (modv === 1) putDisp(out, start, dispExpr, disp, 1);
-    else if (modv === 2) putDisp(out, start, dispExpr, disp, 2);
-    return;
+    buf[p++] = (modv << 6) | (reg << 3) | rm;
+    if (modv === 1) return putDisp(buf, p, start, dispExpr, disp, 1);
+    if (modv === 2) return putDisp(buf, p, start, dispExpr, disp, 2);
+    return p;
   }
   const base = m.base, index = m.index;
   if (index && index.code === 4) throw new EncodeError("ASM_INVALID_ADDRESS", "esp cannot be an index register");
   if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
   if (!base && !index) {
-    out.byte((reg << 3) | 5);
-    putDisp(out, start, dispExpr, disp, 4);
-    return;
+    buf[p++] = (reg << 3) | 5;
+    return putDisp(buf, p, start, dispExpr, disp, 4);
   }
   // Without an index the scale means nothing; GNU as writes 0 there.
   const ss = !index || m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
   if (!base) {
-    out.byte((reg << 3) | 4);
-    out.byte((ss << 6) | (index!.code << 3) | 5);
-    putDisp(out, start, dispExpr, disp, 4);
-    return;
+    buf[p++] = (reg << 3) | 4;
+    buf[p++] = (ss << 6) | (index!.code << 3) | 5;
+    return putDisp(buf, p, start, dispExpr, disp, 4);
   }
   const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
   if (index || base.code === 4) {
-    out.byte((modv << 6) | (reg << 3) | 4);
-    out.byte((ss << 6) | ((index ? index.code : 4) << 3) | base.code);
+    buf[p++] = (modv << 6) | (reg << 3) | 4;
+    buf[p++] = (ss << 6) | ((index ? index.code : 4) << 3) | base.code;
   } else {
-    out.byte((modv << 6) | (reg << 3) | base.code);
+    buf[p++] = (modv << 6) | (reg << 3) | base.code;
   }
-  if (modv === 1) putDisp(out, start, dispExpr, disp, 1);
-  else if (modv === 2) putDisp(out, start, dispExpr, disp, 4);
+  if (modv === 1) return putDisp(buf, p, start, dispExpr, disp, 1);
+  if (modv === 2) return putDisp(buf, p, start, dispExpr, disp, 4);
+  return p;
 }
 
 export interface Prefixes {
@@ -492,61 +514,71 @@ function addFixup(at: number, size: 1 | 2 | 4, value: Expr, rel: boolean): void 
 export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, bits: Bits, prefixes?: Prefixes): void {
   out.reserve(16);
   lastFixups.count = 0;
+  // Bytes go straight into the buffer through a local position (stored back once at the end).
+  const buf = out.buf;
   const start = out.len;
+  let p = start;
   let memOp: MemAny | undefined;
   if (n > 0 && typeof x === "object" && (x as MemAny).kind === "mem") memOp = x as MemAny;
   else if (n > 1 && typeof y === "object" && (y as MemAny).kind === "mem") memOp = y as MemAny;
   else if (n > 2 && typeof z === "object" && (z as MemAny).kind === "mem") memOp = z as MemAny;
   // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
   if (memOp) {
-    const segOverride = overrideOf(memOp);
-    if (segOverride) out.byte(SEG_PREFIX[segOverride.code]!);
-    if (addrSizeOf(memOp, bits) !== bits) out.byte(0x67);
+    if (memOp.seg) {
+      const segOverride = overrideOf(memOp);
+      if (segOverride) buf[p++] = SEG_PREFIX[segOverride.code]!;
+    }
+    if (addrSizeOf(memOp, bits) !== bits) buf[p++] = 0x67;
   }
-  if (row.opsize !== 0 && row.opsize !== bits) out.byte(0x66);
+  if (row.opsize !== 0 && row.opsize !== bits) buf[p++] = 0x66;
   if (prefixes) {
-    if (prefixes.rep) out.byte(prefixes.rep);
-    if (prefixes.lock) out.byte(0xf0);
+    if (prefixes.rep) buf[p++] = prefixes.rep;
+    if (prefixes.lock) buf[p++] = 0xf0;
   }
-  const regIdx = row.regIdx;
-  const regField = regIdx >= 0 ? (pick(regIdx, x, y, z) as Register).code : typeof row.modrm === "number" ? row.modrm : 0;
   const opcode = row.opcode;
   const last = opcode.length - 1;
-  for (let i = 0; i < last; i++) out.byte(opcode[i]!);
-  out.byte(row.plusReg ? opcode[last]! + (pick(row.plusIdx, x, y, z) as Gpr).code : opcode[last]!);
-  if (row.modrm !== -1) {
+  for (let i = 0; i < last; i++) buf[p++] = opcode[i]!;
+  buf[p++] = row.plusIdx >= 0 ? opcode[last]! + (pick(row.plusIdx, x, y, z) as Gpr).code : opcode[last]!;
+  if (row.rmIdx >= 0) {
+    const regIdx = row.regIdx;
+    const regField = regIdx >= 0 ? (pick(regIdx, x, y, z) as Register).code : (row.modrm as number);
     const rmOp = pick(row.rmIdx, x, y, z);
-    if (typeof rmOp === "object" && (rmOp as MemAny).kind === "mem") encodeMem(out, start, regField, rmOp as MemAny, bits);
-    else out.byte(0xc0 | (regField << 3) | (rmOp as Register).code);
+    if (rmOp === memOp) p = encodeMem(buf, p, start, regField, memOp, bits);
+    else buf[p++] = 0xc0 | (regField << 3) | (rmOp as Register).code;
   }
   // moffs operands carry their address as an immediate-like displacement.
   if (row.moffsIdx >= 0) {
     const m = pick(row.moffsIdx, x, y, z) as MemAny;
     const size = addrSizeOf(m, bits) === 16 ? 2 : 4;
     const c = constantOf(m.disp);
-    if (c === undefined) addFixup(out.len - start, size, m.disp, false);
-    out.le(c ?? 0, size);
+    if (c === undefined) addFixup(p - start, size, m.disp, false);
+    p = putLe(buf, p, c ?? 0, size);
   }
-  // Immediates, in operand order.
-  const immIdx = row.immIdx, imms = row.imms;
-  for (let j = 0; j < imms.length; j++) {
-    const kind = imms[j]!;
+  // Immediates, in operand order: size 1/2/4, 0 for a code-size field (cd), -1 for a far pointer (cp).
+  const immIdx = row.immIdx, immSize = row.immSize;
+  for (let j = 0; j < immSize.length; j++) {
     const o = pick(immIdx[j]!, x, y, z);
-    if (kind === "cp") {
+    let size = immSize[j]!;
+    if (size < 0) {
       const f = o as FarPtr;
-      const size = bits === 16 ? 2 : 4;
+      const fsize = bits === 16 ? 2 : 4;
       const c = constantOf(f.offset);
-      if (c === undefined) addFixup(out.len - start, size, f.offset, false);
-      out.le(c ?? 0, size);
-      out.le(f.selector, 2);
+      if (c === undefined) addFixup(p - start, fsize, f.offset, false);
+      p = putLe(buf, p, c ?? 0, fsize);
+      p = putLe(buf, p, f.selector, 2);
       continue;
     }
-    const size: 1 | 2 | 4 = kind === "ib" || kind === "cb" ? 1 : kind === "iw" ? 2 : kind === "cd" ? (bits === 16 ? 2 : 4) : 4;
-    const rel = kind === "cb" || kind === "cd";
-    const c = rel ? undefined : typeof o === "number" ? o : constantOf(o as Expr);
-    if (c === undefined) addFixup(out.len - start, size, o as Expr, rel);
-    out.le(c ?? 0, size);
+    if (size === 0) size = bits === 16 ? 2 : 4;
+    if (row.relative) {
+      addFixup(p - start, size as 1 | 2 | 4, o as Expr, true);
+      p = putLe(buf, p, 0, size);
+      continue;
+    }
+    const c = typeof o === "number" ? o : constantOf(o as Expr);
+    if (c === undefined) addFixup(p - start, size as 1 | 2 | 4, o as Expr, false);
+    p = putLe(buf, p, c ?? 0, size);
   }
+  out.len = p;
 }
 
 function pick(i: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand {

@@ -258,6 +258,12 @@ function evaluateAt(a: Assembler, soff: Int32Array, e: Expr): number | undefined
   return v;
 }
 
+/** Copies len bytes of code to out; short runs byte by byte (a subarray view per run costs more than that). */
+function copyRun(code: Uint8Array, from: number, out: Uint8Array, to: number, len: number): void {
+  if (len > 64) out.set(code.subarray(from, from + len), to);
+  else for (let q = 0; q < len; q++) out[to + q] = code[from + q]!;
+}
+
 /** Writes the output and resolves fixups, collecting range errors and labels used but never bound. */
 class Writer {
   readonly out: Uint8Array;
@@ -283,7 +289,7 @@ class Writer {
       if (g) {
         if (pendingLen && pendingCode + pendingLen === codePos && pendingOut + pendingLen === outAt) pendingLen += g;
         else {
-          if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
+          if (pendingLen) copyRun(code, pendingCode, out, pendingOut, pendingLen);
           pendingCode = codePos;
           pendingOut = outAt;
           pendingLen = g;
@@ -323,7 +329,7 @@ class Writer {
       }
       if (written !== size) this.errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
     }
-    if (pendingLen) out.set(code.subarray(pendingCode, pendingCode + pendingLen), pendingOut);
+    if (pendingLen) copyRun(code, pendingCode, out, pendingOut, pendingLen);
   }
 
   /**
