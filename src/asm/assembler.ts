@@ -6,8 +6,8 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, RowCache, takeFixups, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
-import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
+import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, RowCache, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
   isExpr,
@@ -28,7 +28,8 @@ import {
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { IntList } from "./int-list.ts";
+import { IntList, objectArray } from "./int-list.ts";
+import { InstructionStore } from "./instruction-store.ts";
 
 type RM8 = Reg8 | Mem8;
 type RM16 = Reg16 | Mem16;
@@ -176,12 +177,6 @@ export interface AssemblerOptions {
   origin?: number;
   /** Record the TypeScript source line of every node for listings and errors (default true). */
   captureSource?: boolean;
-  /**
-   * Keep every instruction's operands so that listings can show it (default true). Off, instructions whose
-   * bytes are complete at record time are kept as a number only: much less memory and garbage for very large
-   * generated programs; the listing then shows their bytes without text.
-   */
-  keepOperands?: boolean;
 }
 
 const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
@@ -216,19 +211,18 @@ function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixe
   return { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
 }
 const NO_SOURCE: { src?: string } = Object.freeze({});
-const NO_OPS: readonly AnyOperand[] = Object.freeze([]);
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
   /**
-   * The recorded program. A plain number is a run of compact instructions (recorded when keepOperands is off):
-   * the start in `code` of its first one; `insStarts` lists where each of them starts. Everything else is a Node.
+   * The recorded program. A plain number is a run of consecutive instructions (the start in `code` of its first
+   * one); the instructions themselves are kept flat, in `instructions`. Everything else is a Node.
    */
-  readonly nodes: (Node | number)[] = [];
-  /** Code-buffer starts of compact instructions, in order. */
-  readonly insStarts = new IntList();
-  /** The last node is a run of compact instructions that the next compact instruction joins. */
-  private compactRun = false;
+  readonly nodes: (Node | number)[] = objectArray();
+  /** Every instruction recorded in a run, in recording order, without an object per instruction. */
+  readonly instructions = new InstructionStore();
+  /** The last node is a run of instructions that the next instruction joins. */
+  private insRun = false;
   /** Bytes of every fixed-size node, in recording order (nodes point into it). */
   readonly code = new ByteSink();
   /**
@@ -239,14 +233,14 @@ export class Assembler {
   readonly specialCodeAt = new IntList();
   /**
    * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
-   * the instruction's start and length in the code buffer, the field's place in it, its size, whether it is
-   * PC-relative (six integers each, see FIXUP_STRIDE), and the value.
+   * the instruction's number in `instructions` (-1 for other nodes), its start and length in the code buffer, the
+   * field's place in it, its size, whether it is PC-relative (seven integers each, see FIXUP_STRIDE), and the
+   * value.
    */
-  readonly fixups = { ints: new IntList(), value: [] as Expr[] };
+  readonly fixups = { ints: new IntList(), value: objectArray<Expr>() };
   readonly errors: Diagnostic[] = [];
   readonly origin: number;
   readonly captureSource: boolean;
-  readonly keepOperands: boolean;
   private mode: Bits;
   private pending: (Prefixes & { text: string }) | undefined;
   private scope = "";
@@ -256,7 +250,6 @@ export class Assembler {
     this.mode = options.bits ?? 32;
     this.origin = options.origin ?? 0;
     this.captureSource = options.captureSource ?? true;
-    this.keepOperands = options.keepOperands ?? true;
   }
 
   get currentBits(): Bits {
@@ -425,7 +418,7 @@ export class Assembler {
         const f = size === "short" ? shortForm : longForm;
         this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, source === undefined ? NO_SOURCE : { src: source });
       } else {
-        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, ops: this.keepOperands ? [x] : NO_OPS, bits: this.mode, prefixText };
+        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, bits: this.mode, prefixText };
         if (source !== undefined) (node as { src?: string }).src = source;
         this.special(node);
       }
@@ -451,27 +444,21 @@ export class Assembler {
       return this.error(c, `${info.name}: ${(err as Error).message}`);
     }
     const len = code.len - start;
-    if (source === undefined && !this.keepOperands) {
-      // Consecutive compact instructions share one node (a run of the code buffer); their starts are listed
-      // in insStarts.
-      if (!this.compactRun) {
-        this.nodes.push(start);
-        this.compactRun = true;
-      }
-      this.insStarts.push(start);
-      if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, start, len);
-      return;
+    const ins = this.instructions;
+    // Consecutive instructions share one node (a run of the code buffer).
+    if (!this.insRun) {
+      this.nodes.push(start);
+      this.insRun = true;
     }
-    if (lastFixups.count) this.fileLastFixups(this.nodes.length, start, len);
-    // One object shape for every instruction node (all fields present) keeps property access monomorphic.
-    const node: FixedNode = { k: "fixed", start, size: len, fixups: takeFixups(), row, ops: opsList(n, x, y, z), bits: this.mode, prefixText, src: source };
-    this.pushNode(node);
+    if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, ins.count, start, len);
+    if (this.captureSource) ins.src[ins.count] = source;
+    ins.add(row, this.mode, len, prefixText, n, x, y, z);
   }
 
   /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
-  private fileLastFixups(node: number, start: number, len: number): void {
+  private fileLastFixups(node: number, insIndex: number, start: number, len: number): void {
     const f = this.fixups, l = lastFixups;
-    for (let k = 0; k < l.count; k++) fileFixup(f, node, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
+    for (let k = 0; k < l.count; k++) fileFixup(f, node, insIndex, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
   }
 
   /** Lays out and encodes the program (see layout.ts). */
@@ -483,7 +470,7 @@ export class Assembler {
 
   /** Files the fixups of the node about to be pushed. */
   private addFixups(start: number, len: number, list: readonly Fixup[]): void {
-    for (const x of list) fileFixup(this.fixups, this.nodes.length, start, len, x.at, x.size, x.rel, x.value);
+    for (const x of list) fileFixup(this.fixups, this.nodes.length, -1, start, len, x.at, x.size, x.rel, x.value);
   }
 
   private special(node: Node): void {
@@ -492,10 +479,10 @@ export class Assembler {
     this.pushNode(node);
   }
 
-  /** Appends a node object; it ends any run of compact instructions. */
+  /** Appends a node object; it ends any run of instructions. */
   private pushNode(node: Node): void {
     this.nodes.push(node);
-    this.compactRun = false;
+    this.insRun = false;
   }
 
   /** Appends a fixed node with these bytes. */
@@ -589,9 +576,10 @@ function installMnemonics(): void {
         };
   }
 }
-function fileFixup(f: Assembler["fixups"], node: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
+function fileFixup(f: Assembler["fixups"], node: number, insIndex: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
   const ints = f.ints;
   ints.push(node);
+  ints.push(insIndex);
   ints.push(start);
   ints.push(len);
   ints.push(at);

@@ -1,15 +1,24 @@
-// A growable list of 32-bit integers: the assembler's per-program bookkeeping (special nodes, fixups) without
-// a boxed JS array element per entry.
+// A growable list of 32-bit integers: the assembler's per-program bookkeeping (special nodes, fixups,
+// instructions and their operands) without a boxed JS array element per entry. And the arrays that hold objects.
 export class IntList {
   data = new Int32Array(256);
   length = 0;
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow(1);
     this.data[this.length++] = v;
+  }
+  /** Makes room for n more entries (then write data[length..] directly and advance length). */
+  reserve(n: number): void {
+    if (this.length + n > this.data.length) this.grow(n);
+  }
+  /** Appends two integers (one capacity check). */
+  push2(v: number, w: number): void {
+    const n = this.length;
+    if (n + 2 > this.data.length) this.grow(2);
+    const d = this.data;
+    d[n] = v;
+    d[n + 1] = w;
+    this.length = n + 2;
   }
   at(i: number): number {
     return this.data[i]!;
@@ -18,7 +27,28 @@ export class IntList {
     for (let i = 0; i < this.length; i++) if (this.data[i] === v) return i;
     return -1;
   }
+  private grow(n: number): void {
+    // Four times larger: big programs fill millions of entries, and each step copies and touches new memory.
+    const next = new Int32Array(Math.max(this.data.length * 4, this.length + n));
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
 }
 
-/** A program's fixup k occupies ints[6k .. 6k+5] = node, start, len, at, size, rel (0/1); value[k] is its value. */
-export const FIXUP_STRIDE = 6;
+/**
+ * A program's fixup k occupies ints[7k .. 7k+6] = node, instruction number (-1 for a node that is not in a run),
+ * start, len, at, size, rel (0/1); value[k] is its value.
+ */
+export const FIXUP_STRIDE = 7;
+
+
+/**
+ * An empty array already in V8's generic elements kind. Arrays that will hold objects start out as small-integer
+ * arrays and change their map on the first object pushed; code optimized while recording one program would then
+ * be thrown away (deoptimized) at the start of the next. Starting generic keeps it valid.
+ */
+export function objectArray<T>(): T[] {
+  const a: unknown[] = [null];
+  a.pop();
+  return a as T[];
+}

@@ -267,7 +267,8 @@ function copyRun(code: Uint8Array, from: number, out: Uint8Array, to: number, le
 /** Writes the output and resolves fixups, collecting range errors and labels used but never bound. */
 class Writer {
   readonly out: Uint8Array;
-  readonly undefinedRefs = new Map<Label, number>();
+  /** Labels used but never bound: where they were first used (node, and instruction number or -1). */
+  readonly undefinedRefs = new Map<Label, { node: number; ins: number }>();
   /** segOut[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])). */
   readonly segOut: Int32Array;
 
@@ -314,8 +315,8 @@ class Writer {
           const d = soff[t]! - (at + written);
           if (form.relSize === 4 || (d >= -128 && d <= 127)) {
             for (let q = 0; q < form.relSize; q++) out[at + form.relAt + q] = (d >>> (8 * q)) & 0xff;
-          } else this.fixup(i, at, written, form.relAt, form.relSize, true, node.target);
-        } else this.fixup(i, at, written, form.relAt, form.relSize, true, node.target);
+          } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, node.target);
+        } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, node.target);
       } else {
         const node = nodes[i] as Node;
         if (node.k === "align") {
@@ -343,12 +344,12 @@ class Writer {
     const codeAt = a.specialCodeAt.data;
     const fx = a.fixups.ints.data, fxValue = a.fixups.value;
     for (let k = 0, run = 0; k < fxValue.length; k++) {
-      const o = k * FIXUP_STRIDE; // node, start, len, at, size, rel
-      const start = fx[o + 1]!;
+      const o = k * FIXUP_STRIDE; // node, instruction, start, len, at, size, rel
+      const start = fx[o + 2]!;
       while (run < m && codeAt[run]! <= start) run++;
       const insAt = segOut[run]! + (start - (run === 0 ? 0 : codeAt[run - 1]!));
       const value = fxValue[k]!;
-      const len = fx[o + 2]!, at = fx[o + 3]!, size = fx[o + 4]!, rel = fx[o + 5] === 1;
+      const len = fx[o + 3]!, at = fx[o + 4]!, size = fx[o + 5]!, rel = fx[o + 6] === 1;
       const v = value instanceof Label && value.boundIn === a && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
       if (v >= -0x80000000 && v <= (rel ? 0x7fffffff : 0xffffffff)) {
         // The common case: a 32-bit field holding a label bound here.
@@ -357,17 +358,20 @@ class Writer {
         out[w + 1] = (v >>> 8) & 0xff;
         out[w + 2] = (v >>> 16) & 0xff;
         out[w + 3] = (v >>> 24) & 0xff;
-      } else this.fixup(fx[o]!, insAt, len, at, size, rel, value);
+      } else this.fixup(fx[o]!, fx[o + 1]!, insAt, len, at, size, rel, value);
     }
   }
 
-  /** Resolves one field of the instruction at `insAt` (`len` bytes) in node i, or reports why it cannot. */
-  fixup(i: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
+  /**
+   * Resolves one field of the instruction at `insAt` (`len` bytes) in node i (instruction number ins of a run,
+   * or -1), or reports why it cannot.
+   */
+  fixup(i: number, ins: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
     const { a, out } = this;
     const origin = a.origin;
     let v = evaluateAt(a, this.p.soff, value);
     if (v === undefined) {
-      for (const l of labelsOf(value)) if (l.boundIn !== a && !this.undefinedRefs.has(l)) this.undefinedRefs.set(l, i);
+      for (const l of labelsOf(value)) if (l.boundIn !== a && !this.undefinedRefs.has(l)) this.undefinedRefs.set(l, { node: i, ins });
       if (rel) return;
       v = 0;
     }
@@ -377,7 +381,7 @@ class Writer {
     if (v < lo || v > hi) {
       const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
       const near = this.nearestLabel(i);
-      const { src, what } = this.describe(i);
+      const { src, what } = describeNode(a, i, ins);
       const names = labelsOf(value).map((l) => l.name).join(", ") || String(value);
       const message = rel
         ? `${what} at 0x${(origin + insAt).toString(16)} to ${names} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
@@ -397,12 +401,18 @@ class Writer {
     return undefined;
   }
 
-  private describe(i: number): { src?: string; what: string } {
-    const nd = this.a.nodes[i]!;
-    if (typeof nd === "number") return { what: "instruction" };
-    const what = nd.k === "fixed" ? (nd.row ? nd.row.mnemonic : "data") : nd.k === "branch" ? nd.long.row.mnemonic : nd.k;
-    return nd.src ? { src: nd.src, what } : { what };
+}
+
+/** What node i (instruction ins of a run, or -1) is, and where it was recorded, for messages. */
+function describeNode(a: Assembler, i: number, ins: number): { src?: string; what: string } {
+  if (ins >= 0) {
+    const { src, row } = a.instructions.nth(ins);
+    return src ? { src, what: row.mnemonic } : { what: row.mnemonic };
   }
+  const nd = a.nodes[i]!;
+  if (typeof nd === "number") return { what: "instruction" };
+  const what = nd.k === "fixed" ? (nd.row ? nd.row.mnemonic : "data") : nd.k === "branch" ? nd.long.row.mnemonic : nd.k;
+  return nd.src ? { src: nd.src, what } : { what };
 }
 
 export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
@@ -429,12 +439,11 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     const j = p.branches[k]!;
     if (p.tgt[j]! >= 0) continue;
     const node = nodes[p.node[j]!] as BranchNode;
-    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, p.node[j]!);
+    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, { node: p.node[j]!, ins: -1 });
   }
   if (!options.allowUndefined) {
-    for (const [l, i] of w.undefinedRefs) {
-      const nd = nodes[i]!;
-      const src = typeof nd === "number" ? undefined : nd.src;
+    for (const [l, { node: i, ins }] of w.undefinedRefs) {
+      const { src } = describeNode(a, i, ins);
       errors.push(diag("ASM_UNDEFINED_LABEL", `label '${l.name}' is used but never defined`, { node: i, label: l.name, ...(src ? { source: src } : {}) }));
     }
   }
@@ -473,33 +482,35 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   return result;
 }
 
-/** Every node with its offset and size (for listings and reports); a run of compact instructions gives one each. */
+/** Every node with its offset and size (for listings and reports); a run of instructions gives one each. */
 function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
   const nodes = a.nodes;
   const n = nodes.length;
   const { node: specials, soff, ssize, short } = p;
-  const starts = a.insStarts.data, nStarts = a.insStarts.length;
+  const recorded = a.instructions;
   const out: Placed[] = [];
+  const next = { at: 0 };
   let j = 0, cur = segOut[0]!, q = 0;
   for (let i = 0; i < n; i++) {
     const slot = nodes[i]!;
     if (j < specials.length && specials[j] === i) {
       const node = slot as Node;
       const b = node.k === "branch" ? (short[j] ? node.short : node.long) : undefined;
-      const ins = b && node.k === "branch" ? { row: b.row, ops: node.ops, bits: node.bits, prefixText: node.prefixText } : undefined;
+      const ins = b && node.k === "branch" ? { row: b.row, ops: [node.target], bits: node.bits, prefixText: node.prefixText } : undefined;
       out.push({ index: i, node, offset: soff[j]!, size: ssize[j]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
       j++;
       cur = segOut[j]!;
       continue;
     }
     if (typeof slot === "number") {
-      // The run ends where the next node's code starts (or the code ends).
-      const next = i + 1 < n ? codeStartOf(a, i + 1, j) : a.code.len;
-      for (; q < nStarts && starts[q]! < next; q++) {
-        const start = starts[q]!;
-        const end = q + 1 < nStarts && starts[q + 1]! < next ? starts[q + 1]! : next;
-        out.push({ index: i, node: { k: "fixed", start, size: end - start }, offset: cur, size: end - start });
-        cur += end - start;
+      // The run's instructions follow one another up to where the next node's code starts (or the code ends).
+      const end = i + 1 < n ? codeStartOf(a, i + 1, j) : a.code.len;
+      for (let start = slot; start < end && q < recorded.count; q++) {
+        const { row, ops, bits, prefixText, length: size, src } = recorded.read(next.at, q, next);
+        const ins: InsInfo = { row, ops, bits, prefixText };
+        out.push({ index: i, node: { k: "fixed", start, size }, offset: cur, size, ins, ...(src ? { src } : {}) });
+        cur += size;
+        start += size;
       }
       continue;
     }

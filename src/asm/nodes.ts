@@ -5,8 +5,10 @@ import type { AnyOperand, Bits, Fixup, Row } from "./encoder.ts";
 import type { Expr, Label } from "./operands.ts";
 
 /**
- * An instruction (or data) whose size is fixed at record time: its bytes sit in the program's code buffer
- * at [start, start + size), with fixups (positions relative to start) for label values.
+ * Data, or an instruction recorded outside a run (an explicitly sized branch), whose size is fixed at record
+ * time: its bytes sit in the program's code buffer at [start, start + size), with fixups (positions relative
+ * to start) for label values. Ordinary instructions are not nodes of their own: they are kept flat in runs
+ * (see Assembler.instructions).
  */
 export interface FixedNode {
   readonly k: "fixed";
@@ -36,7 +38,6 @@ export interface BranchNode {
   readonly short: BranchForm;
   readonly long: BranchForm;
   readonly target: Expr;
-  readonly ops: readonly AnyOperand[];
   readonly bits: Bits;
   readonly prefixText: string;
   readonly src?: string;

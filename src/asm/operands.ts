@@ -12,6 +12,8 @@ export interface Gpr<S extends GprSize = GprSize> {
   readonly name: string;
   /** Operand class for the encoder's row cache (kind, size and number in one small integer). */
   readonly cls: number;
+  /** Index in REGISTERS (how recorded programs store register operands). */
+  readonly id: number;
 }
 export type Reg8 = Gpr<8>;
 export type Reg16 = Gpr<16>;
@@ -23,6 +25,8 @@ export interface SegReg {
   readonly name: string;
   /** Operand class for the encoder's row cache. */
   readonly cls: number;
+  /** Index in REGISTERS (how recorded programs store register operands). */
+  readonly id: number;
   readonly size: 16;
 }
 export interface CtrlReg {
@@ -31,6 +35,8 @@ export interface CtrlReg {
   readonly name: string;
   /** Operand class for the encoder's row cache. */
   readonly cls: number;
+  /** Index in REGISTERS (how recorded programs store register operands). */
+  readonly id: number;
   readonly size: 32;
 }
 export interface DbgReg {
@@ -39,12 +45,20 @@ export interface DbgReg {
   readonly name: string;
   /** Operand class for the encoder's row cache. */
   readonly cls: number;
+  /** Index in REGISTERS (how recorded programs store register operands). */
+  readonly id: number;
   readonly size: 32;
 }
 export type Register = Gpr | SegReg | CtrlReg | DbgReg;
 
+const registers: Register[] = [];
+function register<R extends Register>(r: Omit<R, "id">): R {
+  const frozen = Object.freeze({ ...r, id: registers.length }) as unknown as R;
+  registers.push(frozen);
+  return frozen;
+}
 const gpr = <S extends GprSize>(size: S, code: number, name: string): Gpr<S> =>
-  Object.freeze({ kind: "gpr", size, code, name, cls: 16 + (size === 8 ? 0 : size === 16 ? 8 : 16) + code }) as Gpr<S>;
+  register<Gpr<S>>({ kind: "gpr", size, code, name, cls: 16 + (size === 8 ? 0 : size === 16 ? 8 : 16) + code });
 
 export const eax = gpr(32, 0, "eax"), ecx = gpr(32, 1, "ecx"), edx = gpr(32, 2, "edx"), ebx = gpr(32, 3, "ebx");
 export const esp = gpr(32, 4, "esp"), ebp = gpr(32, 5, "ebp"), esi = gpr(32, 6, "esi"), edi = gpr(32, 7, "edi");
@@ -54,16 +68,18 @@ export const al = gpr(8, 0, "al"), cl = gpr(8, 1, "cl"), dl = gpr(8, 2, "dl"), b
 export const ah = gpr(8, 4, "ah"), ch = gpr(8, 5, "ch"), dh = gpr(8, 6, "dh"), bh = gpr(8, 7, "bh");
 
 // Every register object has the same fields in the same order (one hidden class for the encoder's loads).
-const sreg = (code: number, name: string): SegReg => Object.freeze({ kind: "sreg", size: 16, code, name, cls: 52 + code });
+const sreg = (code: number, name: string): SegReg => register<SegReg>({ kind: "sreg", size: 16, code, name, cls: 52 + code });
 export const es = sreg(0, "es"), cs = sreg(1, "cs"), ss = sreg(2, "ss"), ds = sreg(3, "ds");
 export const fs = sreg(4, "fs"), gs = sreg(5, "gs");
 
-const creg = (code: number): CtrlReg => Object.freeze({ kind: "creg", size: 32, code, name: `cr${code}`, cls: 58 });
+const creg = (code: number): CtrlReg => register<CtrlReg>({ kind: "creg", size: 32, code, name: `cr${code}`, cls: 58 });
 export const cr0 = creg(0), cr2 = creg(2), cr3 = creg(3), cr4 = creg(4);
-const dreg = (code: number): DbgReg => Object.freeze({ kind: "dreg", size: 32, code, name: `db${code}`, cls: 59 });
+const dreg = (code: number): DbgReg => register<DbgReg>({ kind: "dreg", size: 32, code, name: `db${code}`, cls: 59 });
 export const dr0 = dreg(0), dr1 = dreg(1), dr2 = dreg(2), dr3 = dreg(3);
 export const dr6 = dreg(6), dr7 = dreg(7);
 
+/** Every register, by id. */
+export const REGISTERS: readonly Register[] = registers;
 export const GPR32: readonly Reg32[] = [eax, ecx, edx, ebx, esp, ebp, esi, edi];
 export const GPR16: readonly Reg16[] = [ax, cx, dx, bx, sp, bp, si, di];
 export const GPR8: readonly Reg8[] = [al, cl, dl, bl, ah, ch, dh, bh];

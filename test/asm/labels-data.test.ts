@@ -1,7 +1,7 @@
 // Labels as immediates, displacements and data; label differences; local labels; directives; symbols;
 // a mixed 16/32-bit program cross-checked with GNU as; the listing's shape.
 import { describe, expect, it } from "vitest";
-import { Assembler, diff, dword, eax, ebx, ax, plus, formatListing, far, cs, ds } from "../../src/asm/index.ts";
+import { Assembler, diff, dword, eax, ebx, ecx, ax, plus, formatListing, far, cs, ds, fs } from "../../src/asm/index.ts";
 import { gasAssemble, requireTools } from "../support/tools.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -117,30 +117,39 @@ describe("labels, data and directives", () => {
   });
 });
 
-describe("compact recording (keepOperands: false)", () => {
-  it("gives the same bytes and symbols as full recording, with fewer node objects", () => {
-    const build = (keepOperands: boolean) => {
-      const a = new Assembler({ keepOperands, captureSource: false });
-      const top = a.label("top");
-      for (let i = 0; i < 300; i++) {
-        a.mov(eax, dword(ebx, i * 4));
-        a.add(eax, i);
-        if (i % 7 === 0) a.jne(top);
-        if (i % 11 === 0) a.call(top);
+describe("recording keeps no object per instruction", () => {
+  it("consecutive instructions share one run node and still list one line each, with their operands", () => {
+    const a = new Assembler({ captureSource: false });
+    const top = a.label("top");
+    let count = 0;
+    for (let i = 0; i < 300; i++) {
+      a.mov(eax, dword({ base: ebx, index: ecx, scale: 4, disp: i * 4 - 600, seg: fs }));
+      a.add(eax, i);
+      a.mov(dword(0xfffffff0), 0x80000000 + i);
+      count += 3;
+      if (i % 7 === 0) a.jne(top);
+      if (i % 11 === 0) {
+        a.call(top);
+        count++;
       }
-      a.ret();
-      return a;
-    };
-    const full = build(true), compact = build(false);
-    const rf = full.assemble(), rc = compact.assemble();
-    expect(rf.ok && rc.ok).toBe(true);
-    if (!rf.ok || !rc.ok) return;
-    expect(hex(rc.bytes)).toBe(hex(rf.bytes));
-    expect(rc.symbols).toEqual(rf.symbols);
-    // Consecutive compact instructions share one node; insStarts still knows each of them.
-    const fixedIns = full.nodes.filter((n) => typeof n !== "number" && n.k === "fixed").length;
-    expect(compact.insStarts.length).toBe(fixedIns);
-    expect(compact.nodes.length).toBeLessThan(full.nodes.length / 2);
-    expect(rc.placed.map((p) => [p.offset, p.size])).toEqual(rf.placed.map((p) => [p.offset, p.size]));
+    }
+    a.ret();
+    count++;
+    const r = a.assemble();
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(a.instructions.count).toBe(count);
+    expect(a.nodes.length).toBeLessThan(count / 2);
+    const ins = r.placed.filter((p) => p.node.k === "fixed" && p.ins);
+    expect(ins.length).toBe(count);
+    // Operands come back from their packed form exactly as recorded.
+    const first = ins[0]!.ins!;
+    expect(first.ops).toEqual([eax, dword({ base: ebx, index: ecx, scale: 4, disp: -600, seg: fs })]);
+    expect(ins[2]!.ins!.ops).toEqual([dword(0xfffffff0), 0x80000000]);
+    expect(ins.find((p) => p.ins!.row.mnemonic === "call")!.ins!.ops[0]).toBe(top);
+    const text = formatListing(r);
+    expect(text).toMatch(/\tmov    %fs:-0x258\(%ebx,%ecx,4\),%eax/);
+    expect(text).toMatch(/\tmovl   \$0x8000012b,0xfffffff0/);
+    expect(text).toMatch(/\tcall   0x0/);
   });
 });

@@ -1,0 +1,157 @@
+// The instructions of a program's runs, kept flat in one integer stream. The listing shows every instruction
+// with its operands, so they are kept; but a JS object per instruction, alive for the whole program, costs more
+// than encoding it. Per instruction: an info word (row, code size, length, prefix text), then its operands —
+// one word for a register or a small immediate, two for a memory operand with a constant displacement or a
+// 32-bit immediate; anything else (labels, label expressions, far pointers, a label displacement) is kept as
+// the object itself, by index.
+
+import { IntList, objectArray } from "./int-list.ts";
+import { ROWS, type AnyOperand, type Bits, type Row } from "./encoder.ts";
+import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.ts";
+
+// Info word: row index in bits 0-9, 16-bit code in bit 10, the length in bits 11-14, the prefix text's number above.
+const ROW_MASK = 0x3ff, BITS16 = 1 << 10, LEN_SHIFT = 11, PREFIX_SHIFT = 15;
+if (ROWS.length > ROW_MASK + 1) throw new Error(`instruction store: ${ROWS.length} rows do not fit ${ROW_MASK + 1}`);
+
+// Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL and REG take one word; the others two.
+const REG = 1, SMALL = 2, INT = 3, UINT = 4, MEM = 5, OBJ = 6;
+// Memory sizes and scales by their code.
+const SIZES: readonly MemSize[] = [0, 8, 16, 32, 48, 64];
+const SCALES = [1, 2, 4, 8] as const;
+
+/** One instruction read back from the store. */
+export interface StoredInstruction {
+  readonly row: Row;
+  readonly ops: AnyOperand[];
+  readonly bits: Bits;
+  readonly prefixText: string;
+  readonly length: number;
+  readonly src: string | undefined;
+}
+
+export class InstructionStore {
+  /** The stream: per instruction, its info word and operand words. */
+  readonly list = new IntList();
+  /** Operands that do not pack, referred to by index. */
+  readonly objects: AnyOperand[] = objectArray();
+  /** Source line of each instruction (only when the program captures them). */
+  readonly src: (string | undefined)[] = objectArray();
+  /** Prefix texts ("lock ", "rep "...) by number; 0 is none. */
+  readonly prefixTexts: string[] = [""];
+  count = 0;
+
+  /** Appends an instruction of `length` bytes with its n operands. */
+  add(row: Row, bits: Bits, length: number, prefixText: string, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): void {
+    const list = this.list;
+    list.reserve(7);
+    const d = list.data;
+    let k = list.length;
+    d[k++] = row.index | (bits === 16 ? BITS16 : 0) | (length << LEN_SHIFT) | (prefixText === "" ? 0 : this.prefixNumber(prefixText) << PREFIX_SHIFT);
+    if (n > 0) k = this.put(d, k, x!);
+    if (n > 1) k = this.put(d, k, y!);
+    if (n > 2) k = this.put(d, k, z!);
+    list.length = k;
+    this.count++;
+  }
+
+  private prefixNumber(text: string): number {
+    const k = this.prefixTexts.indexOf(text);
+    return k >= 0 ? k : this.prefixTexts.push(text) - 1;
+  }
+
+  /** Writes one operand at d[k]; returns the position after it. */
+  private put(d: Int32Array, k: number, o: AnyOperand): number {
+    if (typeof o === "number") {
+      if (o >= -0x10000000 && o < 0x10000000 && o === (o | 0)) {
+        d[k] = SMALL | (o << 3);
+        return k + 1;
+      }
+      if (o === (o | 0)) {
+        d[k] = INT;
+        d[k + 1] = o;
+        return k + 2;
+      }
+      if (Number.isInteger(o) && o > 0 && o <= 0xffffffff) {
+        d[k] = UINT;
+        d[k + 1] = o | 0;
+        return k + 2;
+      }
+    } else {
+      const kind = (o as { kind: string }).kind;
+      if (kind === "gpr" || kind === "sreg" || kind === "creg" || kind === "dreg") {
+        const r = o as Register;
+        if (REGISTERS[r.id] === r) {
+          d[k] = REG | (r.id << 3);
+          return k + 1;
+        }
+      } else if (kind === "mem") {
+        const m = o as MemAny;
+        const disp = m.disp, z = m.size, sc = m.scale;
+        const sizeCode = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : z === 64 ? 5 : -1;
+        const scaleCode = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : sc === 8 ? 3 : -1;
+        if (typeof disp === "number" && (disp === (disp | 0) || (Number.isInteger(disp) && disp > 0 && disp <= 0xffffffff)) && sizeCode >= 0 && scaleCode >= 0) {
+          const b = regCode(m.base), x = regCode(m.index), s = regCode(m.seg);
+          if (b >= 0 && x >= 0 && s >= 0) {
+            d[k] = MEM | (sizeCode << 3) | (b << 6) | (x << 12) | (scaleCode << 18) | (s << 20) | (disp > 0x7fffffff ? 1 << 26 : 0);
+            d[k + 1] = disp | 0;
+            return k + 2;
+          }
+        }
+      }
+    }
+    d[k] = OBJ;
+    d[k + 1] = this.objects.length;
+    this.objects.push(o);
+    return k + 2;
+  }
+
+  /** Reads the instruction whose info word is at position k; `next` receives the position after it. */
+  read(k: number, index: number, next: { at: number }): StoredInstruction {
+    const d = this.list.data;
+    const info = d[k++]!;
+    const row = ROWS[info & ROW_MASK]!;
+    const ops: AnyOperand[] = [];
+    for (let i = 0; i < row.toks.length; i++) {
+      const w0 = d[k]!, w1 = d[k + 1]!;
+      switch (w0 & 7) {
+        case REG:
+          ops.push(REGISTERS[w0 >>> 3]!);
+          k += 1;
+          continue;
+        case SMALL:
+          ops.push(w0 >> 3);
+          k += 1;
+          continue;
+        case INT: ops.push(w1); break;
+        case UINT: ops.push(w1 >>> 0); break;
+        case MEM:
+          // The same fields in the same order as the DSL's memory constructors.
+          ops.push({
+            kind: "mem", size: SIZES[(w0 >>> 3) & 7]!, base: regOf((w0 >>> 6) & 63), index: regOf((w0 >>> 12) & 63),
+            scale: SCALES[(w0 >>> 18) & 3]!, disp: w0 & (1 << 26) ? w1 >>> 0 : w1, seg: regOf((w0 >>> 20) & 63),
+          } as MemAny);
+          break;
+        default: ops.push(this.objects[w1]!);
+      }
+      k += 2;
+    }
+    next.at = k;
+    return { row, ops, bits: info & BITS16 ? 16 : 32, prefixText: this.prefixTexts[info >>> PREFIX_SHIFT]!, length: (info >>> LEN_SHIFT) & 15, src: this.src[index] };
+  }
+
+  /** Instruction number `index` (for messages: walks the stream). */
+  nth(index: number): StoredInstruction {
+    const next = { at: 0 };
+    for (let i = 0; i < index; i++) this.read(next.at, i, next);
+    return this.read(next.at, index, next);
+  }
+}
+
+/** 1 + the register's id, 0 for none (a memory operand's base, index or segment), -1 for an unknown object. */
+function regCode(r: Register | undefined): number {
+  if (r === undefined) return 0;
+  return REGISTERS[r.id] === r ? r.id + 1 : -1;
+}
+function regOf<R extends Register>(k: number): R | undefined {
+  return k === 0 ? undefined : (REGISTERS[k - 1] as R);
+}
