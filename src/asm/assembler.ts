@@ -28,7 +28,7 @@ import {
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { IntList, objectArray } from "./int-list.ts";
+import { IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { InstructionStore } from "./instruction-store.ts";
 
 type RM8 = Reg8 | Mem8;
@@ -231,6 +231,10 @@ export class Assembler {
    */
   readonly specials = new IntList();
   readonly specialCodeAt = new IntList();
+  /** What layout needs of each special without reading its node: its kind, and the alignment (align), the
+   * offset (org) or the short and long sizes (branch: short | long << 8). */
+  readonly specialKind = new IntList();
+  readonly specialParam = new IntList();
   /**
    * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
    * the instruction's number in `instructions` (-1 for other nodes), its start and length in the code buffer, the
@@ -286,7 +290,7 @@ export class Assembler {
     if (!lab.local) this.scope = lab.name;
     lab.boundIn = this;
     lab.special = this.specials.length;
-    this.special({ k: "label", label: lab, ...this.src() });
+    this.special(this.captureSource ? { k: "label", label: lab, ...this.src() } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
     return lab;
   }
 
@@ -358,11 +362,11 @@ export class Assembler {
   /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
   align(n: number, fill: number | "nop" = 0): void {
     if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
-    this.special({ k: "align", n, fill, bits: this.mode, ...this.src() });
+    this.special({ k: "align", n, fill, bits: this.mode, ...this.src() }, SPECIAL_ALIGN, n);
   }
   /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
   org(offset: number, fill = 0): void {
-    this.special({ k: "org", offset, fill, ...this.src() });
+    this.special({ k: "org", offset, fill, ...this.src() }, SPECIAL_ORG, offset);
   }
 
   // --- instructions
@@ -420,7 +424,7 @@ export class Assembler {
       } else {
         const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, bits: this.mode, prefixText };
         if (source !== undefined) (node as { src?: string }).src = source;
-        this.special(node);
+        this.special(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8));
       }
       return;
     }
@@ -473,9 +477,11 @@ export class Assembler {
     for (const x of list) fileFixup(this.fixups, this.nodes.length, -1, start, len, x.at, x.size, x.rel, x.value);
   }
 
-  private special(node: Node): void {
+  private special(node: Node, kind: number, param: number): void {
     this.specials.push(this.nodes.length);
     this.specialCodeAt.push(this.code.len);
+    this.specialKind.push(kind);
+    this.specialParam.push(param);
     this.pushNode(node);
   }
 

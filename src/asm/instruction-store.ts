@@ -1,16 +1,18 @@
 // The instructions of a program's runs, kept flat in one integer stream. The listing shows every instruction
 // with its operands, so they are kept; but a JS object per instruction, alive for the whole program, costs more
-// than encoding it. Per instruction: an info word (row, code size, length, prefix text), then its operands —
-// one word for a register or a small immediate, two for a memory operand with a constant displacement or a
-// 32-bit immediate; anything else (labels, label expressions, far pointers, a label displacement) is kept as
+// than encoding it. Per instruction: an info word (row, code size, length, whether it has a prefix, and its first
+// two operands when they are registers), then its other operands — one word for a register or a small immediate,
+// two for a memory operand with a constant displacement or a 32-bit immediate; anything else (labels, label expressions, far pointers, a label displacement) is kept as
 // the object itself, by index.
 
 import { IntList, objectArray } from "./int-list.ts";
 import { ROWS, type AnyOperand, type Bits, type Row } from "./encoder.ts";
 import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.ts";
 
-// Info word: row index in bits 0-9, 16-bit code in bit 10, the length in bits 11-14, the prefix text's number above.
-const ROW_MASK = 0x3ff, BITS16 = 1 << 10, LEN_SHIFT = 11, PREFIX_SHIFT = 15;
+// Info word: row index in bits 0-9, 16-bit code in bit 10, the length in bits 11-14, a prefix text in bit 15 (the
+// text is kept aside: prefixes are rare), and the first two operands when they are registers (1 + the register's
+// id in bits 16-21 and 22-27; 0 when the operand is in the stream).
+const ROW_MASK = 0x3ff, BITS16 = 1 << 10, LEN_SHIFT = 11, HAS_PREFIX = 1 << 15, REG0_SHIFT = 16, REG1_SHIFT = 22;
 if (ROWS.length > ROW_MASK + 1) throw new Error(`instruction store: ${ROWS.length} rows do not fit ${ROW_MASK + 1}`);
 
 // Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL and REG take one word; the others two.
@@ -36,8 +38,8 @@ export class InstructionStore {
   readonly objects: AnyOperand[] = objectArray();
   /** Source line of each instruction (only when the program captures them). */
   readonly src: (string | undefined)[] = objectArray();
-  /** Prefix texts ("lock ", "rep "...) by number; 0 is none. */
-  readonly prefixTexts: string[] = [""];
+  /** Prefix texts ("lock ", "rep "...) of the instructions that have one, by instruction number. */
+  readonly prefixTexts = new Map<number, string>();
   count = 0;
 
   /** Appends an instruction of `length` bytes with its n operands. */
@@ -45,18 +47,27 @@ export class InstructionStore {
     const list = this.list;
     list.reserve(7);
     const d = list.data;
-    let k = list.length;
-    d[k++] = row.index | (bits === 16 ? BITS16 : 0) | (length << LEN_SHIFT) | (prefixText === "" ? 0 : this.prefixNumber(prefixText) << PREFIX_SHIFT);
-    if (n > 0) k = this.put(d, k, x!);
-    if (n > 1) k = this.put(d, k, y!);
+    const at = list.length;
+    let k = at + 1;
+    let info = row.index | (bits === 16 ? BITS16 : 0) | (length << LEN_SHIFT);
+    if (prefixText !== "") {
+      info |= HAS_PREFIX;
+      this.prefixTexts.set(this.count, prefixText);
+    }
+    if (n > 0) {
+      const r = registerCode(x!);
+      if (r > 0) info |= r << REG0_SHIFT;
+      else k = this.put(d, k, x!);
+    }
+    if (n > 1) {
+      const r = registerCode(y!);
+      if (r > 0) info |= r << REG1_SHIFT;
+      else k = this.put(d, k, y!);
+    }
     if (n > 2) k = this.put(d, k, z!);
+    d[at] = info;
     list.length = k;
     this.count++;
-  }
-
-  private prefixNumber(text: string): number {
-    const k = this.prefixTexts.indexOf(text);
-    return k >= 0 ? k : this.prefixTexts.push(text) - 1;
   }
 
   /** Writes one operand at d[k]; returns the position after it. */
@@ -112,6 +123,11 @@ export class InstructionStore {
     const row = ROWS[info & ROW_MASK]!;
     const ops: AnyOperand[] = [];
     for (let i = 0; i < row.toks.length; i++) {
+      const inline = i === 0 ? (info >>> REG0_SHIFT) & 63 : i === 1 ? (info >>> REG1_SHIFT) & 63 : 0;
+      if (inline) {
+        ops.push(REGISTERS[inline - 1]!);
+        continue;
+      }
       const w0 = d[k]!, w1 = d[k + 1]!;
       switch (w0 & 7) {
         case REG:
@@ -136,7 +152,8 @@ export class InstructionStore {
       k += 2;
     }
     next.at = k;
-    return { row, ops, bits: info & BITS16 ? 16 : 32, prefixText: this.prefixTexts[info >>> PREFIX_SHIFT]!, length: (info >>> LEN_SHIFT) & 15, src: this.src[index] };
+    const prefixText = info & HAS_PREFIX ? this.prefixTexts.get(index)! : "";
+    return { row, ops, bits: info & BITS16 ? 16 : 32, prefixText, length: (info >>> LEN_SHIFT) & 15, src: this.src[index] };
   }
 
   /** Instruction number `index` (for messages: walks the stream). */
@@ -145,6 +162,13 @@ export class InstructionStore {
     for (let i = 0; i < index; i++) this.read(next.at, i, next);
     return this.read(next.at, index, next);
   }
+}
+
+/** 1 + the id of a register operand, 0 for any other operand. */
+function registerCode(o: AnyOperand): number {
+  if (typeof o !== "object") return 0;
+  const r = o as Register;
+  return r.cls !== undefined && REGISTERS[r.id] === r ? r.id + 1 : 0;
 }
 
 /** 1 + the register's id, 0 for none (a memory operand's base, index or segment), -1 for an unknown object. */

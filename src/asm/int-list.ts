@@ -42,6 +42,9 @@ export class IntList {
 export const FIXUP_STRIDE = 7;
 
 
+/** Kinds of special nodes (Assembler.specialKind). */
+export const SPECIAL_LABEL = 0, SPECIAL_BRANCH = 1, SPECIAL_ALIGN = 2, SPECIAL_ORG = 3;
+
 /**
  * An empty array already in V8's generic elements kind. Arrays that will hold objects start out as small-integer
  * arrays and change their map on the first object pushed; code optimized while recording one program would then

@@ -4,7 +4,7 @@
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
-import { FIXUP_STRIDE } from "./int-list.ts";
+import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { insOf, type BranchNode, type FixedNode, type InsInfo, type LabelNode, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 
@@ -119,30 +119,28 @@ class Placement {
     const kind = (this.kind = new Uint8Array(m));
     const shortLen = (this.shortLen = new Uint8Array(m)), longLen = (this.longLen = new Uint8Array(m));
     const param = (this.param = new Int32Array(m)), tgt = (this.tgt = new Int32Array(m));
+    const kinds = a.specialKind.data, params = a.specialParam.data;
     let nb = 0;
     for (let j = 0; j < m; j++) {
-      const node = nodes[this.node[j]!] as Node;
-      if (node.k === "branch") {
-        kind[j] = 1;
+      const k = (kind[j] = kinds[j]!);
+      if (k === SPECIAL_BRANCH) {
         nb++;
-        shortLen[j] = node.short.bytes.length;
-        longLen[j] = node.long.bytes.length;
-        const t = node.target;
-        if (t instanceof Label) tgt[j] = t.boundIn === a ? t.special : -2;
-        else {
-          tgt[j] = -1;
-          this.exprTargets.set(j, t);
-        }
-      } else if (node.k === "align") {
-        kind[j] = 2;
-        param[j] = node.n;
-      } else if (node.k === "org") {
-        kind[j] = 3;
-        param[j] = node.offset;
-      }
+        shortLen[j] = params[j]! & 0xff;
+        longLen[j] = params[j]! >>> 8;
+      } else param[j] = params[j]!;
     }
     const branches = (this.branches = new Int32Array(nb));
-    for (let j = 0, k = 0; j < m; j++) if (kind[j] === 1) branches[k++] = j;
+    for (let j = 0, k = 0; j < m; j++) if (kind[j] === SPECIAL_BRANCH) branches[k++] = j;
+    // Branch targets: a label bound here is a special too.
+    for (let k = 0; k < nb; k++) {
+      const j = branches[k]!;
+      const t = (nodes[this.node[j]!] as BranchNode).target;
+      if (t instanceof Label) tgt[j] = t.boundIn === a ? t.special : -2;
+      else {
+        tgt[j] = -1;
+        this.exprTargets.set(j, t);
+      }
+    }
   }
 
   /** Offsets and sizes of every special for the current branch forms. */
@@ -154,9 +152,9 @@ class Placement {
       soff[j] = cur;
       const k = kind[j]!;
       let size = 0;
-      if (k === 1) size = short[j] ? shortLen[j]! : longLen[j]!;
-      else if (k === 2) size = (param[j]! - ((origin + cur) % param[j]!)) % param[j]!;
-      else if (k === 3) {
+      if (k === SPECIAL_BRANCH) size = short[j] ? shortLen[j]! : longLen[j]!;
+      else if (k === SPECIAL_ALIGN) size = (param[j]! - ((origin + cur) % param[j]!)) % param[j]!;
+      else if (k === SPECIAL_ORG) {
         orgBad[j] = param[j]! < cur ? 1 : 0;
         if (orgBad[j]) orgErrors++;
         else size = param[j]! - cur;
@@ -191,54 +189,79 @@ class Placement {
    * 3. make sure no short branch was pushed out of range by alignment or org, pinning any such one long.
    */
   relax(): void {
-    const { branches, short, pinned } = this;
-    const nb = branches.length;
+    const nb = this.branches.length;
     const tentative = new Int32Array(nb);
     this.place();
     for (let round = 0; round < 4 * nb + 10; round++) {
-      for (let changed = true; changed; ) {
-        changed = false;
-        for (let k = 0; k < nb; k++) {
-          const j = branches[k]!;
-          if (!short[j] && !pinned[j] && this.shortFits(j)) {
-            short[j] = 1;
-            changed = true;
-          }
-        }
-        if (changed) this.place();
-      }
-      let nt = 0;
-      for (let k = 0; k < nb; k++) {
-        const j = branches[k]!;
-        if (!short[j] && !pinned[j]) {
-          tentative[nt++] = j;
-          short[j] = 1;
-        }
-      }
+      while (this.shrinkFitting()) this.place();
+      const nt = this.shrinkAllTentatively(tentative);
       for (let grew = nt > 0; grew; ) {
         this.place();
-        grew = false;
-        for (let k = 0; k < nt; k++) {
-          const j = tentative[k]!;
-          if (short[j] && !this.shortFits(j)) {
-            short[j] = 0;
-            grew = true;
-          }
-        }
+        grew = this.growTentative(tentative, nt);
       }
       if (nt) this.place();
-      let pinnedAny = false;
-      for (let k = 0; k < nb; k++) {
-        const j = branches[k]!;
-        if (short[j] && !this.shortFits(j)) {
-          short[j] = 0;
-          pinned[j] = 1;
-          pinnedAny = true;
-        }
-      }
-      if (!pinnedAny) break;
+      if (!this.pinBroken()) break;
       this.place();
     }
+  }
+
+  // The passes of relax, each over the branches (small functions: they are optimized early and stay so).
+
+  /** Shrinks every long, unpinned branch that fits; whether any did. */
+  private shrinkFitting(): boolean {
+    const { branches, short, pinned } = this;
+    let changed = false;
+    for (let k = 0; k < branches.length; k++) {
+      const j = branches[k]!;
+      if (!short[j] && !pinned[j] && this.shortFits(j)) {
+        short[j] = 1;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Makes every long, unpinned branch short, listing them in `into`; how many. */
+  private shrinkAllTentatively(into: Int32Array): number {
+    const { branches, short, pinned } = this;
+    let nt = 0;
+    for (let k = 0; k < branches.length; k++) {
+      const j = branches[k]!;
+      if (!short[j] && !pinned[j]) {
+        into[nt++] = j;
+        short[j] = 1;
+      }
+    }
+    return nt;
+  }
+
+  /** Grows back the tentatively shrunk branches that do not fit; whether any did. */
+  private growTentative(tentative: Int32Array, nt: number): boolean {
+    const short = this.short;
+    let grew = false;
+    for (let k = 0; k < nt; k++) {
+      const j = tentative[k]!;
+      if (short[j] && !this.shortFits(j)) {
+        short[j] = 0;
+        grew = true;
+      }
+    }
+    return grew;
+  }
+
+  /** Pins long every short branch that alignment or org pushed out of range; whether any was. */
+  private pinBroken(): boolean {
+    const { branches, short, pinned } = this;
+    let pinnedAny = false;
+    for (let k = 0; k < branches.length; k++) {
+      const j = branches[k]!;
+      if (short[j] && !this.shortFits(j)) {
+        short[j] = 0;
+        pinned[j] = 1;
+        pinnedAny = true;
+      }
+    }
+    return pinnedAny;
   }
 }
 
@@ -260,7 +283,7 @@ function evaluateAt(a: Assembler, soff: Int32Array, e: Expr): number | undefined
 
 /** Copies len bytes of code to out; short runs byte by byte (a subarray view per run costs more than that). */
 function copyRun(code: Uint8Array, from: number, out: Uint8Array, to: number, len: number): void {
-  if (len > 64) out.set(code.subarray(from, from + len), to);
+  if (len > 16) out.set(code.subarray(from, from + len), to);
   else for (let q = 0; q < len; q++) out[to + q] = code[from + q]!;
 }
 
@@ -299,11 +322,11 @@ class Writer {
       codePos += g;
       if (j === m) break;
       const k = kind[j]!;
-      if (k === 0) continue; // a label writes nothing
+      if (k === SPECIAL_LABEL) continue; // a label writes nothing
       const i = specialNode[j]!;
       const at = soff[j]!, size = ssize[j]!;
       let written = 0;
-      if (k === 1) {
+      if (k === SPECIAL_BRANCH) {
         const node = nodes[i] as BranchNode;
         const form = short[j] ? node.short : node.long;
         const b = form.bytes;
@@ -453,7 +476,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   const total = p.total;
   const globals: { name: string; offset: number }[] = [];
   for (let j = 0; j < m; j++) {
-    if (kind[j] !== 0) continue;
+    if (kind[j] !== SPECIAL_LABEL) continue;
     const label = (nodes[p.node[j]!] as LabelNode).label;
     if (!label.local) globals.push({ name: label.name, offset: soff[j]! });
   }
@@ -469,7 +492,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
     get: () => {
       if (!values) {
         values = new Map();
-        for (let j = 0; j < m; j++) if (kind[j] === 0) values.set((nodes[p.node[j]!] as LabelNode).label, origin + soff[j]!);
+        for (let j = 0; j < m; j++) if (kind[j] === SPECIAL_LABEL) values.set((nodes[p.node[j]!] as LabelNode).label, origin + soff[j]!);
       }
       return values;
     },
