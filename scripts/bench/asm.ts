@@ -1,5 +1,5 @@
 // npm run bench:asm — the same stream of mixed instructions encoded by the DSL in-process and, in the same
-// run, written as GAS text and assembled by `as --32`. Each side runs RUNS times; the table shows the first
+// run, written as GAS text and assembled by `as --32`. Each side runs RUNS (10) times; the table shows the first
 // run (for the DSL: JIT-cold) and the median run (each DSL run starts from a collected heap, as each `as` run
 // is a fresh process), instructions/s, the ratios and peak memory.
 // Target: the DSL at >= 3x GNU as. Usage: tsx scripts/bench/asm.ts [count] [runs]
@@ -12,7 +12,7 @@ import {
 } from "../../src/asm/index.ts";
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
-const RUNS = Math.max(1, Number(process.argv[3] ?? 5));
+const RUNS = Math.max(1, Number(process.argv[3] ?? 10));
 
 /** Records the benchmark stream: 8-instruction groups ending in a jcc or call to a label (or ret). */
 function record(a: Assembler, n: number): void {
