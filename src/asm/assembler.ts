@@ -391,8 +391,8 @@ export class Assembler {
 
   /**
    * Records one instruction with n operands passed one by one. The common case (no prefix, no source line,
-   * not a branch or short spelling, a cached row) goes straight to the encoder; in compact mode
-   * (keepOperands off) it allocates nothing per instruction.
+   * not a branch or short spelling, a cached row) goes straight to the encoder and the instruction store, and
+   * allocates nothing that outlives the call.
    */
   private recordOps(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
     if (info.jump || info.special || this.pending !== undefined || this.captureSource) return this.recordGeneral(info, n, x, y, z, size);
@@ -436,7 +436,7 @@ export class Assembler {
     this.emit(info, row, n, x, y, z, prefixes, prefixText, source);
   }
 
-  /** Encodes one instruction into the code buffer and records its node (or, compact, only its start). */
+  /** Encodes one instruction into the code buffer and records it in the current run (starting one if needed). */
   private emit(info: MnemonicInfo, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
     const code = this.code;
     const start = code.len;
