@@ -195,9 +195,11 @@ interface MnemonicInfo {
   readonly cache: RowCache;
   /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
   readonly forms: (BranchForm | undefined)[];
+  /** Branch nodes without prefix or source line, shared by all such branches: [16-bit, 32-bit]. */
+  readonly branchNodes: (BranchNode | undefined)[];
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new RowCache(), forms: [] }]),
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new RowCache(), forms: [], branchNodes: [] }]),
 );
 
 let nextLabelId = 1;
@@ -235,6 +237,8 @@ export class Assembler {
    * offset (org) or the short and long sizes (branch: short | long << 8). */
   readonly specialKind = new IntList();
   readonly specialParam = new IntList();
+  /** The target of each branch special (undefined for the others). */
+  readonly specialTarget = objectArray<Expr | undefined>();
   /**
    * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
    * the instruction's number in `instructions` (-1 for other nodes), its start and length in the code buffer, the
@@ -422,9 +426,10 @@ export class Assembler {
         const f = size === "short" ? shortForm : longForm;
         this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, source === undefined ? NO_SOURCE : { src: source });
       } else {
-        const node: BranchNode = { k: "branch", short: shortForm, long: longForm, target: x, bits: this.mode, prefixText };
-        if (source !== undefined) (node as { src?: string }).src = source;
-        this.special(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8));
+        const node: BranchNode = prefixes || source !== undefined
+          ? { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText, ...(source !== undefined ? { src: source } : {}) }
+          : (info.branchNodes[slot >> 1] ??= { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText: "" });
+        this.special(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
       }
       return;
     }
@@ -477,7 +482,8 @@ export class Assembler {
     for (const x of list) fileFixup(this.fixups, this.nodes.length, -1, start, len, x.at, x.size, x.rel, x.value);
   }
 
-  private special(node: Node, kind: number, param: number): void {
+  private special(node: Node, kind: number, param: number, target?: Expr): void {
+    this.specialTarget.push(target);
     this.specials.push(this.nodes.length);
     this.specialCodeAt.push(this.code.len);
     this.specialKind.push(kind);

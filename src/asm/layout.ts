@@ -100,7 +100,6 @@ class Placement {
   readonly branches: Int32Array;
 
   constructor(readonly a: Assembler) {
-    const nodes = a.nodes;
     const m = (this.m = a.specials.length);
     this.origin = a.origin;
     this.node = a.specials.data.subarray(0, m);
@@ -134,7 +133,7 @@ class Placement {
     // Branch targets: a label bound here is a special too.
     for (let k = 0; k < nb; k++) {
       const j = branches[k]!;
-      const t = (nodes[this.node[j]!] as BranchNode).target;
+      const t = a.specialTarget[j]!;
       if (t instanceof Label) tgt[j] = t.boundIn === a ? t.special : -2;
       else {
         tgt[j] = -1;
@@ -338,8 +337,8 @@ class Writer {
           const d = soff[t]! - (at + written);
           if (form.relSize === 4 || (d >= -128 && d <= 127)) {
             for (let q = 0; q < form.relSize; q++) out[at + form.relAt + q] = (d >>> (8 * q)) & 0xff;
-          } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, node.target);
-        } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, node.target);
+          } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, a.specialTarget[j]!);
+        } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, a.specialTarget[j]!);
       } else {
         const node = nodes[i] as Node;
         if (node.k === "align") {
@@ -461,8 +460,7 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   for (let k = 0; k < p.branches.length; k++) {
     const j = p.branches[k]!;
     if (p.tgt[j]! >= 0) continue;
-    const node = nodes[p.node[j]!] as BranchNode;
-    for (const l of labelsOf(node.target)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, { node: p.node[j]!, ins: -1 });
+    for (const l of labelsOf(a.specialTarget[j]!)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, { node: p.node[j]!, ins: -1 });
   }
   if (!options.allowUndefined) {
     for (const [l, { node: i, ins }] of w.undefinedRefs) {
@@ -519,7 +517,7 @@ function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
     if (j < specials.length && specials[j] === i) {
       const node = slot as Node;
       const b = node.k === "branch" ? (short[j] ? node.short : node.long) : undefined;
-      const ins = b && node.k === "branch" ? { row: b.row, ops: [node.target], bits: node.bits, prefixText: node.prefixText } : undefined;
+      const ins = b && node.k === "branch" ? { row: b.row, ops: [a.specialTarget[j]!], bits: node.bits, prefixText: node.prefixText } : undefined;
       out.push({ index: i, node, offset: soff[j]!, size: ssize[j]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
       j++;
       cur = segOut[j]!;

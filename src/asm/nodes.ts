@@ -32,12 +32,15 @@ export interface BranchForm {
   readonly relSize: 1 | 2 | 4;
 }
 
-/** A label-relative jmp/jcc with a short and a long form; layout picks, starting long. */
+/**
+ * A label-relative jmp/jcc with a short and a long form; layout picks, starting long. The target is not here but
+ * in Assembler.specialTarget, so that the branches of one mnemonic and code size share one node (unless they
+ * carry a prefix or a source line).
+ */
 export interface BranchNode {
   readonly k: "branch";
   readonly short: BranchForm;
   readonly long: BranchForm;
-  readonly target: Expr;
   readonly bits: Bits;
   readonly prefixText: string;
   readonly src?: string;
