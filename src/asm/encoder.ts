@@ -361,16 +361,9 @@ export interface Encoded {
 export class ByteSink {
   buf = new Uint8Array(1 << 12);
   len = 0;
-  /** Makes room for `n` more bytes; `byte` relies on it (an instruction is at most 15 bytes). */
+  /** Makes room for `n` more bytes, to be written at buf[len..] directly (an instruction is at most 15 bytes). */
   reserve(n: number): void {
     if (this.len + n > this.buf.length) this.grow(n);
-  }
-  byte(v: number): void {
-    this.buf[this.len++] = v;
-  }
-  le(v: number, size: number): void {
-    if (this.len + size > this.buf.length) this.grow(size);
-    for (let i = 0; i < size; i++) this.buf[this.len++] = (v >>> (8 * i)) & 0xff;
   }
   bytes(b: Uint8Array): void {
     if (this.len + b.length > this.buf.length) this.grow(b.length);

@@ -11,22 +11,6 @@ export class IntList {
   reserve(n: number): void {
     if (this.length + n > this.data.length) this.grow(n);
   }
-  /** Appends two integers (one capacity check). */
-  push2(v: number, w: number): void {
-    const n = this.length;
-    if (n + 2 > this.data.length) this.grow(2);
-    const d = this.data;
-    d[n] = v;
-    d[n + 1] = w;
-    this.length = n + 2;
-  }
-  at(i: number): number {
-    return this.data[i]!;
-  }
-  indexOf(v: number): number {
-    for (let i = 0; i < this.length; i++) if (this.data[i] === v) return i;
-    return -1;
-  }
   private grow(n: number): void {
     // Four times larger: big programs fill millions of entries, and each step copies and touches new memory.
     const next = new Int32Array(Math.max(this.data.length * 4, this.length + n));
