@@ -77,7 +77,7 @@ class Placement {
   readonly node: Int32Array;
   /** Code bytes before special j (since the previous one); gap[m] = the tail. */
   readonly gap: Int32Array;
-  /** 0 label, 1 branch, 2 align, 3 org. */
+  /** SPECIAL_LABEL, SPECIAL_BRANCH, SPECIAL_ALIGN or SPECIAL_ORG. */
   readonly kind: Uint8Array;
   readonly shortLen: Uint8Array;
   readonly longLen: Uint8Array;
@@ -85,8 +85,6 @@ class Placement {
   readonly param: Int32Array;
   /** Branch target: the special number of a label bound here, -1 for an expression, -2 for a foreign label. */
   readonly tgt: Int32Array;
-  /** Branch targets that are expressions, by special number. */
-  readonly exprTargets = new Map<number, Expr>();
   readonly soff: Int32Array;
   readonly ssize: Int32Array;
   /** Branches currently in their short form. */
@@ -134,11 +132,7 @@ class Placement {
     for (let k = 0; k < nb; k++) {
       const j = branches[k]!;
       const t = a.specialTarget[j]!;
-      if (t instanceof Label) tgt[j] = t.boundIn === a ? t.special : -2;
-      else {
-        tgt[j] = -1;
-        this.exprTargets.set(j, t);
-      }
+      tgt[j] = t instanceof Label ? (t.boundIn === a ? t.special : -2) : -1;
     }
   }
 
@@ -171,7 +165,7 @@ class Placement {
     let target: number;
     if (t >= 0) target = this.origin + this.soff[t]!;
     else if (t === -1) {
-      const v = evaluateAt(this.a, this.soff, this.exprTargets.get(j)!);
+      const v = evaluateAt(this.a, this.soff, this.a.specialTarget[j]!);
       if (v === undefined) return false;
       target = v;
     } else return false;
