@@ -22,8 +22,10 @@ export interface ManifestCall {
   placement: Placement;
   /** Out-of-line body, when placement is "outOfLine". */
   body?: Region;
+  /** Cold parts: code the body branches to, placed after the bodies (symbols cold_<Name>). */
+  cold?: Region[];
   reloc: RelocType;
-  /** sha256 (hex) of the slot bytes followed by the body bytes, if any. */
+  /** sha256 (hex) of the slot bytes followed by the body bytes, if any, then the cold parts' bytes. */
   sha256: string;
 }
 

@@ -77,7 +77,8 @@ export function renderMap(image: LaidOutImage): string {
 }
 
 function bodyText(e: PlacedEntry): string {
-  return e.body ? `${hex4(e.body.offset)}+${e.body.size}` : "-";
+  const cold = (e.cold ?? []).map((c) => ` cold ${hex4(c.offset)}+${c.size}`).join("");
+  return (e.body ? `${hex4(e.body.offset)}+${e.body.size}` : "-") + cold;
 }
 
 /** Exact sizes of the symbols the builder defines (the assembler only knows the distance to the next one). */
@@ -86,6 +87,7 @@ function knownSizes(image: LaidOutImage): Map<string, number> {
   for (const e of image.entries) {
     m.set(e.jumpPoint ? `jump_${e.jumpPoint.role}` : `stub_${e.name}`, e.size);
     if (e.body) m.set(`body_${e.name}`, e.body.size);
+    (e.cold ?? []).forEach((c, i) => m.set(i ? `cold_${e.name}_${i + 1}` : `cold_${e.name}`, c.size));
   }
   for (const s of image.shared) m.set(s.name, s.size);
   m.set("pci_data", image.pci.size);
