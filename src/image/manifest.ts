@@ -30,6 +30,7 @@ export function buildManifest(image: LaidOutImage): Manifest {
         placement: e.placement,
         ...(e.body ? { body: e.body } : {}),
         ...(e.cold ? { cold: e.cold } : {}),
+        ...(e.source.kind === "absent" && e.source.reason ? { absentReason: e.source.reason } : {}),
         reloc: e.reloc,
         sha256: sha256Hex(slot, body, ...cold),
       };

@@ -54,7 +54,7 @@ export function renderMap(image: LaidOutImage): string {
   lines.push(`  ${"num".padStart(3)}  ${"call".padEnd(26)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}${"body".padEnd(16)}reloc`);
   for (const e of calls) {
     lines.push(`  ${String(e.call!.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
-      `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}`);
+      `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}${absentReason(e)}`);
   }
 
   if (image.shared.length) {
@@ -74,6 +74,10 @@ export function renderMap(image: LaidOutImage): string {
   ];
   for (const [name, r] of data) lines.push(`  ${hex4(r.offset).padEnd(8)}${String(r.size).padStart(6)}  ${name}`);
   return lines.join("\n") + "\n";
+}
+
+function absentReason(e: PlacedEntry): string {
+  return e.source.kind === "absent" && e.source.reason ? `  (${e.source.reason})` : "";
 }
 
 function bodyText(e: PlacedEntry): string {

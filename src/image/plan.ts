@@ -14,7 +14,7 @@ export const MAX_BODY_SIZE = 4096;
 export const OUT_OF_LINE_STUB_SIZE = 7;
 
 /** Who provides an entry's code: the backend, the image machinery (GetRelocationInfo), or nobody. */
-export type CodeSource = { kind: "backend"; body: Body } | { kind: "getRelocationInfo" } | { kind: "absent" };
+export type CodeSource = { kind: "backend"; body: Body } | { kind: "getRelocationInfo" } | { kind: "absent"; reason?: string };
 
 export interface PlannedEntry {
   /** Call name for slots; "Init" / "GetRelocationInfo" for api3's jump points. Symbols: stub_<name>, body_<name>. */
@@ -84,8 +84,10 @@ export function planImage(
     if (call.role === "getRelocationInfo") return { kind: "getRelocationInfo" };
     if (call.role === "init") return { kind: "backend", body: program.init };
     const body = program.calls[call.name];
-    if (!body) return { kind: "absent" };
-    if (call.relocs.includes("NONE") && program.omit?.(call, layout)) return { kind: "absent" };
+    const reason = program.absentReasons?.[call.name];
+    if (!body) return { kind: "absent", ...(reason ? { reason } : {}) };
+    const omitted = call.relocs.includes("NONE") ? program.omit?.(call, layout) : undefined;
+    if (omitted) return { kind: "absent", reason: omitted };
     return { kind: "backend", body };
   };
   for (const jp of layout.jumpPoints) {

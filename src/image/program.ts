@@ -48,8 +48,10 @@ export interface RomProgram {
   readonly shared?: readonly SharedRoutine[];
   /**
    * Calls to leave out on one interface although `calls` has a body for the name (absent stub, relocation
-   * NONE), e.g. a timer call whose honest answer on api3 is "not provided". Asked only for calls whose
-   * layout entry allows NONE.
+   * NONE), e.g. a timer call whose honest answer on api3 is "not provided": returns the reason, which the
+   * manifest records, or undefined to keep the call. Asked only for calls whose layout entry allows NONE.
    */
-  readonly omit?: (call: CallDef, layout: Layout) => boolean;
+  readonly omit?: (call: CallDef, layout: Layout) => string | undefined;
+  /** Why a layout call without a body in `calls` is absent, by call name (recorded in the manifest). */
+  readonly absentReasons?: Readonly<Record<string, string>>;
 }
