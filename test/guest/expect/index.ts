@@ -2,7 +2,9 @@
 
 import { nativeExpectations } from "./native.ts";
 import type { BackendExpectations } from "./types.ts";
+import { xenExpectations } from "./xen.ts";
 
 export const EXPECTATIONS: Readonly<Record<string, BackendExpectations>> = {
   native: nativeExpectations,
+  xen: xenExpectations,
 };
