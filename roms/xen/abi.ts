@@ -64,7 +64,6 @@ export const XENVER_VERSION = 0;
 export const SHARED_INFO = {
   upcallPending: { offset: 0x000, size: 1, doc: "vcpu_info.evtchn_upcall_pending: 1 while an event waits (hypervisor sets, delivery clears)" },
   upcallMask: { offset: 0x001, size: 1, doc: "vcpu_info.evtchn_upcall_mask: 1 = events masked (the guest's interrupt flag is clear; ROM writes)" },
-  timeVersion: { offset: 0x020, size: 4, doc: "vcpu_time_info.version: odd while the hypervisor updates the time fields" },
   tscTimestamp: { offset: 0x028, size: 8, doc: "vcpu_time_info.tsc_timestamp: TSC at the last update" },
   systemTime: { offset: 0x030, size: 8, doc: "vcpu_time_info.system_time: ns since boot at tsc_timestamp" },
   tscToSystemMul: { offset: 0x038, size: 4, doc: "vcpu_time_info.tsc_to_system_mul: ns per TSC tick as a 0.32 fraction, after the shift" },
@@ -99,7 +98,7 @@ export interface HypercallUse {
 /** Every hypercall the ROM makes, with its arguments. */
 export const HYPERCALL_USES: readonly HypercallUse[] = [
   { hypercall: "set_trap_table", calls: ["WriteIDTEntry"], args: ["EBX = trap_info list (one entry, then a zero terminator)"], doc: "installs the gate as the entry's vector, DPL, CS and address" },
-  { hypercall: "mmu_update", calls: ["SetPxE", "SetPxE0", "SetPxELong", "SetPxELong0", "SwapPxE", "SwapPxELongAtomic", "DeactivatePxELongAtomic", "TestAndSetPxEBit", "TestAndClearPxEBit", "TestAndSetPxELongBit", "TestAndClearPxELongBit"], args: ["EBX = request list {u64 ptr = machine address | 0, u64 val}", "ECX = count (1, or 2 for a 64-bit entry: high half first)", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "writes 4 bytes at each request's machine address" },
+  { hypercall: "mmu_update", calls: ["SetPxE", "SetPxE0", "SetPxELong", "SetPxELong0", "SwapPxE", "SwapPxELongAtomic", "DeactivatePxELongAtomic", "TestAndSetPxEBit", "TestAndClearPxEBit", "TestAndSetPxELongBit", "TestAndClearPxELongBit"], args: ["EBX = request list {u64 ptr = machine address (command 0 in the low two bits), u64 val}", "ECX = count (1, or 2 for a 64-bit entry: high half first)", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "writes 4 bytes at each request's machine address" },
   { hypercall: "set_gdt", calls: ["SetGDT"], args: ["EBX = frame list (machine frame of each page the table spans)", "ECX = entries ((limit + 1) / 8)", "EDX = the table's byte offset in its first page (vmirom's addition)"], doc: "loads the GDT" },
   { hypercall: "stack_switch", calls: ["UpdateKernelStack"], args: ["EBX = kernel SS (api3: EAX as given; api13: TSS.ss0)", "ECX = kernel ESP"], doc: "the stack the hypervisor switches to on entry to the kernel" },
   { hypercall: "fpu_taskswitch", calls: ["CLTS"], args: ["EBX = 0 (clear TS)"], doc: "clears CR0.TS" },
@@ -113,3 +112,14 @@ export const HYPERCALL_USES: readonly HypercallUse[] = [
   { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
   { hypercall: "sched_op", calls: ["Halt", "Reboot", "Shutdown"], args: ["EBX = SCHEDOP_block 1 / SCHEDOP_shutdown 2", "ECX = 0 / pointer to {reason: poweroff 0, reboot 1}"], doc: "block clears the event mask and waits for an event" },
 ];
+
+const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, "0")}`;
+
+/** The rows docs/hypervisors.md's xen section must hold, one markdown table row each (test/roms/xen-doc.test.ts). */
+export function xenDocRows(): { hypercalls: string[]; sharedInfo: string[]; mmuext: string[] } {
+  return {
+    hypercalls: HYPERCALL_USES.map((u) => `| ${HYPERCALL[u.hypercall]} | ${u.hypercall} | ${u.calls.join(", ")} | ${u.args.join("; ")} | ${u.doc} |`),
+    sharedInfo: Object.entries(SHARED_INFO).map(([name, f]) => `| ${hex(f.offset, 3)} | ${f.size} | ${name} | ${f.doc} |`),
+    mmuext: Object.entries(MMUEXT).map(([name, v]) => `| ${v} | ${name} |`),
+  };
+}

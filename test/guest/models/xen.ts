@@ -482,7 +482,6 @@ export const xenModel: HypervisorModel = {
     const a = g.a;
     a.mov(byte(infoAddr("upcallPending")), 0);
     a.mov(byte(infoAddr("upcallMask")), 1); // a PV guest starts with events masked
-    a.mov(dword(infoAddr("timeVersion")), 2);
     a.mov(dword(infoAddr("tscTimestamp")), XEN_TIME.tscTimestamp);
     a.mov(dword(infoAddr("tscTimestamp", 4)), 0);
     a.mov(dword(infoAddr("systemTime")), XEN_TIME.systemTime);
