@@ -36,6 +36,8 @@ export interface BuiltImage {
   /** Symbols and the slot table (.map). */
   map: string;
   symbols: AsmSymbol[];
+  /** Where everything went: what the other renderings (GNU as source, ELF) are made from. */
+  laidOut: LaidOutImage;
 }
 
 /** Out-of-line bodies and shared routines start on this boundary (filler in between). */
@@ -200,6 +202,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
       listing: renderListing(image),
       map: renderMap(image),
       symbols: second.symbols,
+      laidOut: image,
     },
   };
 }
