@@ -63,13 +63,13 @@ function dataLine(p: Placed, bytes: Uint8Array, origin: number): string {
   if (node.k === "align") {
     if (node.fill !== "nop" && origin % node.n === 0) return `.balign ${node.n}, ${hex(node.fill)}`;
     // GNU as pads code with NOPs of its own choice: keep the program's bytes.
-    return bytes.length ? `.byte ${[...bytes].map(hex).join(",")}\t# align ${node.n}` : `# align ${node.n}`;
+    return bytes.length ? `.byte ${[...bytes].map(hex).join(",")}\t# align ${node.n}` : "";
   }
   if (node.k === "org") return `.org ${hex(node.offset)}, ${hex(node.fill)}`;
   if (node.k === "fixed" && node.data && "text" in node.data) {
     // The final bytes, in case a caller patched a string.
-    const text = String.fromCharCode(...(node.data.zero ? bytes.subarray(0, bytes.length - 1) : bytes));
-    return node.data.zero && bytes[bytes.length - 1] === 0 ? `.asciz "${quote(text)}"` : `.ascii "${quote(String.fromCharCode(...bytes))}"`;
+    const zero = node.data.zero && bytes[bytes.length - 1] === 0;
+    return `${zero ? ".asciz" : ".ascii"} "${quote(String.fromCharCode(...(zero ? bytes.subarray(0, -1) : bytes)))}"`;
   }
   if (node.k === "fixed" && node.data && "unit" in node.data) {
     const { unit, values } = node.data;
@@ -129,9 +129,10 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
     if (p.node.k === "org") {
       if (p.size === 0 && (p.node.offset === orgAt || p.offset === 0)) continue;
       orgAt = p.node.offset;
-    } else if (p.size === 0) continue;
-    else orgAt = -1;
-    out.push(`\t${dataLine(p, bytes, r.origin)}${src}`);
+    } else if (p.size === 0 && p.node.k !== "align") continue;
+    else if (p.size > 0) orgAt = -1;
+    const line = dataLine(p, bytes, r.origin);
+    if (line) out.push(`\t${line}${src}`);
   }
   for (const [, names] of extra) for (const n of names) out.push(`${gasSymbol(n)}:`);
   return out.join("\n") + "\n";
