@@ -28,23 +28,34 @@ export function gasSymbol(name: string): string {
   return /^[A-Za-z_.$][A-Za-z0-9_.$]*$/.test(name) ? name : `"${name.replace(/[\\"]/g, "\\$&")}"`;
 }
 
-/** Names for the program's labels: global ones as they are, local ones as GNU as locals (.L...). */
-function labelName(l: Label): string {
-  if (!l.local || l.name.startsWith(".L")) return gasSymbol(l.name);
-  return gasSymbol(`.L${l.name.startsWith(".") ? l.name.slice(1) : l.name}`);
-}
-
-/** A label expression in GNU as syntax: `a+b-c+0x4`. */
-export function gasExpr(e: Expr): string {
-  const c = constantOf(e);
-  if (c !== undefined) return hex(c);
-  if (typeof e === "object" && "kind" in e && e.kind === "expr") {
-    let t = e.plus.map(labelName).join("+");
-    for (const l of e.minus) t += `-${labelName(l)}`;
-    if (e.constant) t += e.constant < 0 ? `-${hex(-e.constant)}` : `+${hex(e.constant)}`;
-    return t.startsWith("-") ? `0${t}` : t;
+/**
+ * Names for a program's labels: global ones as they are, named local ones as GNU as locals (.L<name>), anonymous
+ * ones numbered in the order they are bound in this program (their ids count labels made by the whole process,
+ * so they would differ between building one ROM and building all).
+ */
+class LabelNames {
+  private readonly anonymous = new Map<Label, string>();
+  name(l: Label): string {
+    if (!l.local) return gasSymbol(l.name);
+    if (/^\.L\d+$/.test(l.name)) {
+      let n = this.anonymous.get(l);
+      if (n === undefined) this.anonymous.set(l, (n = `.L.${this.anonymous.size}`));
+      return n;
+    }
+    return gasSymbol(`.L${l.name.startsWith(".") ? l.name.slice(1) : l.name}`);
   }
-  return labelName(e as Label);
+  /** A label expression in GNU as syntax: `a+b-c+0x4`. */
+  expr(e: Expr): string {
+    const c = constantOf(e);
+    if (c !== undefined) return hex(c);
+    if (typeof e === "object" && "kind" in e && e.kind === "expr") {
+      let t = e.plus.map((l) => this.name(l)).join("+");
+      for (const l of e.minus) t += `-${this.name(l)}`;
+      if (e.constant) t += e.constant < 0 ? `-${hex(-e.constant)}` : `+${hex(e.constant)}`;
+      return t.startsWith("-") ? `0${t}` : t;
+    }
+    return this.name(e as Label);
+  }
 }
 
 function quote(text: string): string {
@@ -58,7 +69,7 @@ function le(bytes: Uint8Array, at: number, unit: number): number {
 }
 
 /** The directive for a data or padding node (bytes: the node's final bytes). */
-function dataLine(p: Placed, bytes: Uint8Array, origin: number): string {
+function dataLine(p: Placed, bytes: Uint8Array, origin: number, names: LabelNames): string {
   const node = p.node;
   if (node.k === "align") {
     if (node.fill !== "nop" && origin % node.n === 0) return `.balign ${node.n}, ${hex(node.fill)}`;
@@ -75,7 +86,7 @@ function dataLine(p: Placed, bytes: Uint8Array, origin: number): string {
     const { unit, values } = node.data;
     // fill(): no values, one repeated byte.
     if (values.length * unit !== bytes.length) return bytes.every((b) => b === bytes[0]) ? `.fill ${bytes.length}, 1, ${hex(bytes[0] ?? 0)}` : `.byte ${[...bytes].map(hex).join(",")}`;
-    const words = values.map((v, i) => (constantOf(v) === undefined ? gasExpr(v) : hex(le(bytes, i * unit, unit))));
+    const words = values.map((v, i) => (constantOf(v) === undefined ? names.expr(v) : hex(le(bytes, i * unit, unit))));
     return `${unit === 1 ? ".byte" : unit === 2 ? ".word" : unit === 4 ? ".long" : ".quad"} ${words.join(",")}`;
   }
   return `.byte ${[...bytes].map(hex).join(",")}`;
@@ -99,18 +110,22 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
     return v;
   };
   const extra = new Map(options.labels ?? []);
+  const names = new LabelNames();
+  const symbolic = (e: Expr): string => names.expr(e);
+  // Anonymous labels are numbered where they are bound, before any use.
+  for (const p of r.placed) if (p.node.k === "label") names.name(p.node.label);
   const source = options.source !== false;
   // The offset of the last .org written, while no byte has followed it (a second .org there says nothing).
   let orgAt = -1;
   for (const p of r.placed) {
-    const names = extra.get(p.offset);
-    if (names && (p.size > 0 || p.node.k === "label")) {
-      for (const n of names) out.push(`${gasSymbol(n)}:`);
+    const here = extra.get(p.offset);
+    if (here && (p.size > 0 || p.node.k === "label")) {
+      for (const n of here) out.push(`${gasSymbol(n)}:`);
       extra.delete(p.offset);
     }
     const src = source && p.src ? `\t# ${p.src}` : "";
     if (p.node.k === "label") {
-      out.push(`${labelName(p.node.label)}:`);
+      out.push(`${names.name(p.node.label)}:`);
       continue;
     }
     const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
@@ -120,7 +135,7 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
         out.push(`\t.code${bits}`);
       }
       orgAt = -1;
-      let text = formatInstruction(p.ins, bytes, r.origin + p.offset, numeric, gasExpr);
+      let text = formatInstruction(p.ins, bytes, r.origin + p.offset, numeric, symbolic);
       // A branch whose size the program fixed (not relaxed): GNU as must not relax it either.
       if (p.node.k === "fixed" && p.ins.row.relative && p.ins.row.toks[0] === "rel32" && p.ins.row.mnemonic !== "call") text = `{disp${bits}} ${text}`;
       out.push(`\t${text}${src}`);
@@ -131,9 +146,9 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
       orgAt = p.node.offset;
     } else if (p.size === 0 && p.node.k !== "align") continue;
     else if (p.size > 0) orgAt = -1;
-    const line = dataLine(p, bytes, r.origin);
+    const line = dataLine(p, bytes, r.origin, names);
     if (line) out.push(`\t${line}${src}`);
   }
-  for (const [, names] of extra) for (const n of names) out.push(`${gasSymbol(n)}:`);
+  for (const [, rest] of extra) for (const n of rest) out.push(`${gasSymbol(n)}:`);
   return out.join("\n") + "\n";
 }

@@ -87,7 +87,7 @@ describe.runIf(requireTools("as", "ld"))("GNU as export", () => {
     expect(s).toContain("mov    table+0x4,%ebx");
     expect(s).toContain("table-0x8(%ebx,%ecx,4)");
     expect(s).toContain("add    $end-table,%eax");
-    expect(s).toMatch(/\{disp32\} jmp +\.L\d+/);
+    expect(s).toMatch(/\{disp32\} jmp +\.L\.\d+/);
     expect(s).toMatch(/\{disp16\} jmp +end/);
     expect(s).toContain("ljmp   $0x8,$table");
     expect(s).toContain(".long table,end,end-table,end+0x3");

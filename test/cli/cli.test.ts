@@ -75,6 +75,14 @@ describe("vmirom build", () => {
     expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
   });
 
+  it("builds an image alone into the same files as with the others (anonymous labels in the .S numbered per image)", () => {
+    const alone = join(tmp, "alone");
+    expect(vmirom(["build", "--backend", "native", "--api", "13", "--out", alone]).status).toBe(0);
+    for (const f of ["native-api13.S", "native-api13.elf", "native-api13.lst", "native-api13.rom"]) {
+      expect(readFileSync(join(alone, f)).equals(readFileSync(join(out, f))), f).toBe(true);
+    }
+  });
+
   it("the listing names the TypeScript line that emitted each instruction (through the bundle's source map)", () => {
     const lst = readFileSync(join(out, "native-api3.lst"), "utf8");
     expect(lst).toMatch(/^000000a0 <stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# roms\/native\/[a-z-]+\.ts:\d+$/m);
