@@ -311,11 +311,11 @@ function argumentTests(layout: Layout): CallTest[] {
       a.mov(eax, 2);
       a.mov(edx, 0x55550000);
       t.call("SetDR", { path: "args", count: false });
+      expectHypercall(t, 0, "set_debugreg", [["ebx", 2], ["ecx", 0x55550000]], "SetDR");
       a.mov(eax, 2);
       t.call("GetDR", { path: "args", count: false });
-      t.expectEq(eax, 0x55550000, "GetDR(2) after SetDR(2)");
-      expectHypercall(t, 0, "set_debugreg", [["ebx", 2], ["ecx", 0x55550000]], "SetDR");
       expectHypercall(t, 1, "get_debugreg", [["ebx", 2]], "GetDR");
+      t.expectEq(eax, 0x55550000, "GetDR(2) after SetDR(2)");
     }, (t) => {
       t.a.xor(eax, eax);
       t.a.mov(dr2, eax);

@@ -42,8 +42,13 @@ export const infoAddr = (field: SharedInfoField, extra = 0): number => sharedAdd
 
 /** FATAL line naming the hypercall, then the fatal exit. */
 function fatal(g: GuestAsm, what: string): void {
-  g.print("GUEST: FATAL vector=0x00000082 hypercall=");
-  g.printKeyDec("", dword(ebp, FRAME.eax));
+  g.printKeyHex("GUEST: FATAL vector=0x00000082 hypercall=", dword(ebp, FRAME.eax));
+  g.print(" test=");
+  g.printStrAt(g.v("cur_test"));
+  g.print(" call=");
+  g.printStrAt(g.v("cur_call"));
+  g.print(" path=");
+  g.printStrAt(g.v("cur_path"));
   g.print(` what=xen model: ${what}\n`);
   g.a.push(EXIT.fatal);
   g.a.call(g.rt.exit);
@@ -264,6 +269,11 @@ function emitXen(g: GuestAsm): void {
     a.mov(eax, dword(esi, 0));
     a.shl(eax, 12);
     a.sub(eax, MACHINE_OFFSET);
+    const inside = a.newLabel();
+    a.cmp(eax, IDENTITY_BYTES - 0x10000);
+    a.jb(inside);
+    fatal(g, "set_gdt: machine frame outside the guest's memory");
+    a.label(inside);
     a.add(eax, arg("edx"));
     a.mov(g.v("xen_gdt_base"), eax);
     a.mov(dword(plus(dtr, 2)), eax);
