@@ -314,8 +314,9 @@ function argumentTests(layout: Layout): CallTest[] {
       expectHypercall(t, 0, "set_debugreg", [["ebx", 2], ["ecx", 0x55550000]], "SetDR");
       a.mov(eax, 2);
       t.call("GetDR", { path: "args", count: false });
+      a.mov(t.v("xen_dr"), eax); // expectField uses EAX
       expectHypercall(t, 1, "get_debugreg", [["ebx", 2]], "GetDR");
-      t.expectEq(eax, 0x55550000, "GetDR(2) after SetDR(2)");
+      t.expectEq(t.v("xen_dr"), 0x55550000, "GetDR(2) after SetDR(2)");
     }, (t) => {
       t.a.xor(eax, eax);
       t.a.mov(dr2, eax);
