@@ -32,6 +32,9 @@ const manifestSchema = z.object({
       slot: z.object({ ...region, used: z.number().int() }),
       placement: z.enum(["inline", "outOfLine", "absent", "image"]),
       body: z.object(region).optional(),
+      // Kept, not stripped: the checker hashes the cold parts with the slot and body.
+      cold: z.array(z.object(region)).optional(),
+      absentReason: z.string().optional(),
       reloc: relocType,
       sha256: z.string(),
     }),

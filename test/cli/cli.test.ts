@@ -209,6 +209,14 @@ describe("vmirom check", () => {
     expect(r.stdout).toMatch(/^ok: native-api13\.rom 3584 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
   });
 
+  it("passes every built image with its manifest file, cold parts and absent reasons included", () => {
+    for (const rom of listDir(out).filter((f) => f.endsWith(".rom"))) {
+      const r = vmirom(["check", join(out, rom), "--manifest", join(out, rom.replace(/\.rom$/, ".json"))]);
+      expect(r.stdout, rom).toMatch(/ 0 violations\n$/);
+      expect(r.status, rom).toBe(0);
+    }
+  });
+
   it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {
     const rom = readFileSync(join(out, "native-api3.rom"));
     rom[0x21] ^= 0x01; // inside "PCIR"
