@@ -33,7 +33,7 @@ const ENTRY = 3;
 const cases: RuleCase[] = [
   // image
   { rule: "image.signature", mutate: (t) => t.set(1, 0xab) },
-  { rule: "image.size", mutate: (t) => { const b = new Uint8Array(t.bytes.length + 100); b.set(t.bytes); t.bytes = b; } },
+  { rule: "image.size", also: ["coverage.unclaimed"] /* the old checksum byte */, mutate: (t) => { const b = new Uint8Array(t.bytes.length + 100); b.set(t.bytes); t.bytes = b; } },
   { rule: "image.too-large", checkWith: (l) => { l.maxImageSize = 2048; } },
   { rule: "image.length", mutate: (t) => t.set(2, t.bytes[2]! + 1) },
   { rule: "image.truncated", mutate: (t) => { t.bytes = t.bytes.slice(0, 1024); t.set(2, 2); t.u16(PCI + 0x10, 2); }, contains: true },
@@ -41,6 +41,8 @@ const cases: RuleCase[] = [
   {
     rule: "image.checksum-byte",
     keepChecksum: true,
+    // The old table is left behind unclaimed, and GetRelocationInfo still reads it there.
+    also: ["coverage.unclaimed", "jump-point.reloc-read"],
     mutate: (t) => {
       // Move the relocation table to the very end, so its last (zero) byte is the checksum byte,
       // and balance the sum with a padding byte instead.
@@ -62,6 +64,7 @@ const cases: RuleCase[] = [
   { rule: "init16.flow", mutate: (t) => t.set(ENTRY, 0xff, 0xe0, 0, 0) },
   {
     rule: "init16.limit",
+    also: ["coverage.unclaimed"], // the code past the limit, and the old checksum byte
     mutate: (t) => {
       const at = t.bytes.length;
       t.grow(1);
@@ -85,11 +88,11 @@ const cases: RuleCase[] = [
   { rule: "header.pciOffset", mutate: (t) => t.u16(0x18, PCI + 1) },
   { rule: "header.pnpOffset", mutate: (t) => t.u16(0x1a, PNP + 1) },
   { rule: "header.jumpSlots", mutate: (t) => t.set(0x0e, 75) },
-  { rule: "header.licenseOffset", fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0) },
+  { rule: "header.licenseOffset", also: ["coverage.unclaimed"] /* the string nothing points to */, fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0) },
   { rule: "header.unused", mutate: (t) => t.set(0x7f, 1) },
   { rule: "header.unused", api: "api13", mutate: (t) => t.set(0x38, 0x90) },
   // license
-  { rule: "license.bounds", fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0xfff0) },
+  { rule: "license.bounds", also: ["coverage.unclaimed"], fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0xfff0) },
   { rule: "license.text", mutate: (t) => t.set(0x64, 0x56) },
   { rule: "license.gpl", build: (l) => { l.license = "MIT"; } },
   // PCIR
@@ -107,7 +110,7 @@ const cases: RuleCase[] = [
   { rule: "pcir.indicator", mutate: (t) => t.set(PCI + 0x15, 0x00) },
   { rule: "pcir.reserved", mutate: (t) => t.u16(PCI + 0x16, 1) },
   // $PnP
-  { rule: "pnp.bounds", checkWith: (l) => { l.pnp.offset = 0xfff0; }, mutate: (t) => { t.u16(0x1a, 0xfff0); t.bytes.fill(0, PNP, PNP + 0x20); } },
+  { rule: "pnp.bounds", also: ["coverage.unclaimed"] /* its strings */, checkWith: (l) => { l.pnp.offset = 0xfff0; }, mutate: (t) => { t.u16(0x1a, 0xfff0); t.bytes.fill(0, PNP, PNP + 0x20); } },
   { rule: "pnp.signature", mutate: (t) => t.set(PNP + 1, 0x51) },
   { rule: "pnp.revision", mutate: (t) => t.set(PNP + 4, 2) },
   { rule: "pnp.length", mutate: (t) => t.set(PNP + 5, 3) },
@@ -119,12 +122,13 @@ const cases: RuleCase[] = [
   { rule: "pnp.device-type", mutate: (t) => t.set(PNP + 0x12, 0x02) },
   { rule: "pnp.indicators", mutate: (t) => t.set(PNP + 0x15, 0x80) },
   { rule: "pnp.vectors", mutate: (t) => t.u16(PNP + 0x1a, 0x100) },
-  { rule: "pnp.string-bounds", mutate: (t) => t.u16(PNP + 0x0e, 0xffff) },
+  { rule: "pnp.string-bounds", also: ["coverage.unclaimed"], mutate: (t) => t.u16(PNP + 0x0e, 0xffff) },
   { rule: "pnp.manufacturer", mutate: (t) => t.set(t.manifest.strings[1]!.offset, 0x56) },
   { rule: "pnp.product", mutate: (t) => t.set(t.manifest.strings[2]!.offset + 2, 0x58) },
   { rule: "pnp.product", manifest: true, mutate: (t) => { t.manifest.backend = "native"; } },
   {
     rule: "string.overlap",
+    also: ["coverage.unclaimed"], // the real manufacturer string
     // The manufacturer string points into the PCIR ("PCIR", vendor, device, then VPD = 0 ends it).
     checkWith: (l) => { l.pnp.manufacturer = "PCIR\xad\x15\x01\x08"; },
     mutate: (t) => t.u16(PNP + 0x0e, PCI),
@@ -135,25 +139,26 @@ const cases: RuleCase[] = [
   { rule: "slot.filler", mutate: (t) => t.set(t.slot("SetPxE") + 7, 0x90) },
   { rule: "slot.filler", mutate: (t) => t.set(t.slot("SetCallbacks") + 31, 0x00) },
   { rule: "jump-point.filler", mutate: (t) => t.set(0x87, 0xc3) },
-  { rule: "slot.decode", mutate: (t) => t.set(t.slot("CPUID"), 0x0f, 0x04) },
+  { rule: "slot.decode", also: ["coverage.unclaimed"] /* the body it jumped to */, mutate: (t) => t.set(t.slot("CPUID"), 0x0f, 0x04) },
   { rule: "slot.crosses-end", mutate: (t) => t.set(t.slot("CLTS") + 31, 0xb8) },
   { rule: "slot.no-terminator", mutate: (t) => t.set(t.slot("CLTS"), 0x90) },
   { rule: "slot.branch-target", mutate: (t) => t.set(t.slot("WBINVD") + 3, 0x02) },
-  { rule: "jump-point.absent-required", mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0x88); t.set(0x80, 0x0f, 0x0b); } },
-  { rule: "slot.absent-required", api: "api13", mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0xa0); t.set(0x80, 0x0f, 0x0b); }, also: ["reloc.absent"] },
-  { rule: "slot.target", mutate: (t) => t.rel32(t.slot("SetPxE") + 1, PCI) },
-  { rule: "jump-point.target", mutate: (t) => t.rel32(0x81, 0x400) },
+  { rule: "jump-point.absent-required", also: ["coverage.unclaimed"], mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0x88); t.set(0x80, 0x0f, 0x0b); } },
+  { rule: "slot.absent-required", api: "api13", mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0xa0); t.set(0x80, 0x0f, 0x0b); }, also: ["reloc.absent", "coverage.unclaimed"] },
+  { rule: "slot.target", also: ["coverage.unclaimed"], mutate: (t) => t.rel32(t.slot("SetPxE") + 1, PCI) },
+  { rule: "jump-point.target", also: ["coverage.unclaimed"], mutate: (t) => t.rel32(0x81, 0x400) },
   // bodies and code
-  { rule: "body.shared-entry", mutate: (t) => t.rel32(t.slot("RDTSC") + 1, t.body("CPUID").offset) },
+  { rule: "body.shared-entry", also: ["coverage.unclaimed"] /* RDTSC's own body */, mutate: (t) => t.rel32(t.slot("RDTSC") + 1, t.body("CPUID").offset) },
   {
     rule: "body.bounds",
+    also: ["coverage.unclaimed"], // the CPUID body nothing enters now
     mutate: (t) => {
       const end = t.bytes.length;
       t.set(end - 2, 0xe9); // a jmp rel32 cut off by the end of the image
       t.rel32(t.slot("CPUID") + 1, end - 2);
     },
   },
-  { rule: "body.decode", mutate: (t) => t.set(t.body("CPUID").offset, 0x0f, 0x04) },
+  { rule: "body.decode", also: ["coverage.unclaimed"] /* the ret after the bad bytes */, mutate: (t) => t.set(t.body("CPUID").offset, 0x0f, 0x04) },
   { rule: "body.data", mutate: (t) => t.set(t.shared("zero").offset + 2, 0x90) },
   {
     rule: "body.fall-through",
@@ -173,6 +178,7 @@ const cases: RuleCase[] = [
   { rule: "code.mid-instruction", mutate: (t) => t.set(t.body("FlushTLB").offset + 9, 0xfd) },
   {
     rule: "check.limit",
+    also: ["coverage.unclaimed"], // the code past the limit
     checkWith: (l) => { l.maxImageSize = 0x10000; },
     mutate: (t) => {
       // 13,000 `call $+5` in a row: every one starts a new shared routine.
@@ -186,7 +192,7 @@ const cases: RuleCase[] = [
     },
   },
   // relocation table
-  { rule: "reloc.bounds", mutate: (t) => t.u16(0x14, 0xfff0) },
+  { rule: "reloc.bounds", also: ["coverage.unclaimed"] /* the table */, mutate: (t) => t.u16(0x14, 0xfff0) },
   { rule: "reloc.overlap", mutate: (t) => t.u16(0x14, 0xa0), contains: true },
   { rule: "reloc.magic", mutate: (t) => t.set(t.reloc, 0x43) },
   { rule: "reloc.count", mutate: (t) => t.u16(t.reloc + 4, 75) },
@@ -202,7 +208,7 @@ const cases: RuleCase[] = [
   { rule: "manifest.layout", manifest: true, mutate: (t) => { t.manifest.layout = "api13"; } },
   { rule: "manifest.api", manifest: true, mutate: (t) => { t.manifest.api.minor = 1; } },
   { rule: "manifest.size", manifest: true, mutate: (t) => { t.manifest.size += 512; } },
-  { rule: "manifest.sha256", manifest: true, checkHash: true, mutate: (t) => t.set(t.free + 4, 0x55) },
+  { rule: "manifest.sha256", manifest: true, checkHash: true, also: ["coverage.unclaimed"] /* 55 is not padding */, mutate: (t) => t.set(t.free + 4, 0x55) },
   { rule: "manifest.header", manifest: true, mutate: (t) => { t.manifest.header["virtual_top"] = 0; } },
   { rule: "manifest.header", manifest: true, mutate: (t) => { delete t.manifest.header["rom_pad3"]; } },
   { rule: "manifest.region", manifest: true, mutate: (t) => { t.manifest.pci.offset = 0x21; } },

@@ -1,0 +1,111 @@
+// Every byte of the image accounted for: the header (its own rule, header.unused, covers the bytes
+// no field uses), each call's slot, PCIR, $PnP, the relocation table, the strings, the 16-bit init
+// code, the 32-bit code the recursive descent reached from the entries (bodies, cold parts, shared
+// routines, GetRelocationInfo) and the checksum byte. What is left is padding: 00 or the layout's
+// filler. Anything else is code nothing enters (a body no stub jumps to) or stray bytes.
+
+import type { Layout } from "../layout/types.ts";
+import type { BodyAnalysis } from "./bodies.ts";
+import type { ImageRegions, NamedRegion } from "./image-regions.ts";
+import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
+
+type ClaimKind = "data" | "slot" | "string" | "init16" | "code" | "checksum";
+
+interface Claim extends NamedRegion {
+  kind: ClaimKind;
+}
+
+/** Pairs other rules already report (string.overlap, reloc.overlap, body.data, body.overlap, init16.data, image.checksum-byte). */
+function reportedElsewhere(a: ClaimKind, b: ClaimKind): boolean {
+  const pair = new Set([a, b]);
+  if (pair.size === 1) return a !== "string"; // two strings: nobody else looks
+  return !(pair.has("init16") && pair.has("code"));
+}
+
+export function checkCoverage(
+  bytes: Uint8Array,
+  layout: Layout,
+  regions: ImageRegions,
+  slots: NamedRegion[],
+  init16Code: Array<{ offset: number; size: number }>,
+  bodies: BodyAnalysis,
+  out: ViolationSink,
+): void {
+  const size = bytes.length;
+  if (size === 0) return;
+  const claims: Claim[] = [
+    { ...regions.header, kind: "data" },
+    ...regions.jumpPoints.map((r) => ({ ...r, kind: "data" as const })),
+    { ...regions.pcir, kind: "data" },
+    { ...regions.pnp, kind: "data" },
+    ...(regions.relocTable ? [{ ...regions.relocTable, kind: "data" as const }] : []),
+    ...slots.map((r) => ({ ...r, kind: "slot" as const })),
+    ...regions.strings.map((r) => ({ ...r, kind: "string" as const })),
+    ...init16Code.map((c) => ({ name: "16-bit init code", offset: c.offset, size: c.size, kind: "init16" as const })),
+    ...bodies.entries.flatMap((e) => e.instructions.map((i) => ({ name: e.region, offset: i.offset, size: i.length, kind: "code" as const }))),
+    { name: "checksum byte", offset: size - 1, size: 1, kind: "checksum" },
+  ];
+  // Owner per byte (index into claims, -1 for none); a second claim of another kind is an overlap.
+  const owner = new Int32Array(size).fill(-1);
+  const pairs = new Set<string>();
+  claims.forEach((c, idx) => {
+    const end = Math.min(size, c.offset + c.size);
+    for (let k = Math.max(0, c.offset); k < end; k++) {
+      const o = owner[k]!;
+      if (o === -1) {
+        owner[k] = idx;
+        continue;
+      }
+      const first = claims[o]!;
+      if (first.name === c.name || reportedElsewhere(first.kind, c.kind)) continue;
+      const key = `${first.name}|${c.name}`;
+      if (pairs.has(key)) continue;
+      pairs.add(key);
+      report(out, "coverage.overlap", c.name, k, `a byte of one region`, `also ${first.name} (${hex(first.offset)}+${first.size})`,
+        `${hex(k)} is claimed by both the ${first.name} and the ${c.name}`);
+    }
+  });
+
+  // A layout without a license pointer (api13) still carries the string: nothing points to it, so
+  // one exact copy in unclaimed bytes is taken as the license (header.unused accepts one in the header).
+  if (!layout.header.some((f) => f.source.kind === "computed" && f.source.what === "licenseOffset")) {
+    const at = findUnclaimed(bytes, owner, layout.license + "\0", regions.header.size);
+    if (at !== undefined) owner.fill(claims.push({ name: "license string", offset: at, size: layout.license.length + 1, kind: "string" }) - 1, at, at + layout.license.length + 1);
+  }
+
+  // Unclaimed bytes outside the header (header.unused covers those) must be padding.
+  const padding = (b: number): boolean => b === 0 || b === layout.filler;
+  let i = Math.min(size, regions.header.size);
+  while (i < size) {
+    if (owner[i] !== -1 || padding(bytes[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < size && owner[i] === -1) i++;
+    let end = i;
+    while (end > start && padding(bytes[end - 1]!)) end--;
+    const before = nearestClaim(owner, claims, start, -1);
+    const after = nearestClaim(owner, claims, end - 1, 1);
+    report(out, "coverage.unclaimed", "image", start, `padding (00 or ${hex(layout.filler, 2)}) or a region`, hexBytes(bytes, start, end - start),
+      `${hex(start)}..${hex(end)} (between the ${before ?? "image start"} and the ${after ?? "image end"}) belongs to no region: ` +
+        "no field, structure, string, slot or code reached from an entry (a body no stub enters?)");
+  }
+}
+
+function nearestClaim(owner: Int32Array, claims: Claim[], from: number, step: 1 | -1): string | undefined {
+  for (let k = from; k >= 0 && k < owner.length; k += step) if (owner[k] !== -1) return claims[owner[k]!]!.name;
+  return undefined;
+}
+
+function findUnclaimed(bytes: Uint8Array, owner: Int32Array, text: string, from: number): number | undefined {
+  if (text.length === 0) return undefined;
+  const first = text.charCodeAt(0);
+  for (let at = from; at + text.length <= bytes.length; at++) {
+    if (bytes[at] !== first) continue;
+    let ok = true;
+    for (let k = 0; k < text.length && ok; k++) ok = owner[at + k] === -1 && bytes[at + k] === text.charCodeAt(k);
+    if (ok) return at;
+  }
+  return undefined;
+}
