@@ -22,7 +22,7 @@ const manifestSchema = z.object({
   license: z.object({ ...region, text: z.string() }),
   relocTable: z.object(region),
   strings: z.array(z.object(region)),
-  init16: z.object(region),
+  init16: z.object({ ...region, sha256: z.string().optional() }),
   // Loose: the builder also records each jump point's sha256 and body, which the checker verifies.
   jumpPoints: z.array(z.looseObject({ ...region, role: z.string(), target: z.number().int() })),
   calls: z.array(
@@ -36,7 +36,7 @@ const manifestSchema = z.object({
       sha256: z.string(),
     }),
   ),
-  shared: z.array(z.object({ ...region, name: z.string() })),
+  shared: z.array(z.object({ ...region, name: z.string(), sha256: z.string().optional() })),
 });
 
 export function loadManifest(file: string): Result<Manifest> {
