@@ -191,6 +191,41 @@ const cases: RuleCase[] = [
       t.set(t.body("CPUID").offset, 0xe9);
     },
   },
+  // every byte accounted for, stub forms, roles
+  { rule: "coverage.unclaimed", mutate: (t) => t.set(t.free + 8, 0xc3) }, // a stray ret in the padding
+  {
+    rule: "coverage.overlap",
+    // The manufacturer string pointed at the tail of the product string ("VMI fixture ROM").
+    checkWith: (l) => { l.pnp.manufacturer = "ROM"; },
+    mutate: (t) => t.u16(PNP + 0x0e, t.manifest.strings[2]!.offset + 12),
+    also: ["coverage.unclaimed"], // the real manufacturer string
+  },
+  { rule: "slot.ud2", mutate: (t) => t.set(t.slot("CLTS"), 0x90, 0x0f, 0x0b) },
+  { rule: "jump-point.ud2", fixture: { inlineInit: true }, mutate: (t) => t.set(0x80, 0x90, 0x0f, 0x0b), also: ["jump-point.return"] },
+  { rule: "slot.filler-code", mutate: (t) => t.set(t.slot("CLTS"), 0x90, 0xcc, 0xc3) },
+  { rule: "code.ud2", mutate: (t) => t.set(t.body("RDTSC").offset + 2, 0x0f, 0x0b) }, // rdtsc; ud2
+  { rule: "code.filler", mutate: (t) => t.set(t.body("RDTSC").offset + 2, 0x90, 0xcc) }, // rdtsc; nop; then the filler
+  {
+    rule: "slot.target",
+    // Into the filler of the aligned gap after the CPUID body (the fixture aligns with zeros: make it filler).
+    mutate: (t) => { const gap = t.body("CPUID").offset + 3; t.bytes.fill(0xcc, gap, gap + 13); t.rel32(t.slot("SetPxE") + 1, gap + 4); },
+    also: ["coverage.unclaimed"],
+  },
+  {
+    rule: "slot.target",
+    // Into the middle of FlushTLB's `mov ecx, cr3`: the code there decodes, but SetPxE's own body is orphaned.
+    mutate: (t) => t.rel32(t.slot("SetPxE") + 1, t.body("FlushTLB").offset + 1),
+    contains: true,
+  },
+  { rule: "jump-point.return", fixture: { inlineInit: true }, mutate: (t) => t.set(0x82, 0xcf) }, // xor eax, eax; iret
+  { rule: "slot.return", api: "api13", mutate: (t) => t.set(t.body("Init").offset + 15, 0xcf) }, // Init's body ends in iret
+  {
+    rule: "jump-point.reloc-read",
+    // GetRelocationInfo's two table reads aimed below the table.
+    mutate: (t) => { const b = t.manifest.jumpPoints[1]!.target; t.set(b + 14, 0x10, 0, 0, 0); t.set(b + 21, 0x10, 0, 0, 0); },
+  },
+  { rule: "reloc.none", mutate: (t) => t.set(t.relocEntry(28), 0, 0, 0, 0) }, // CLTS is inline code but answers NONE
+  { rule: "reloc.form", mutate: (t) => t.set(t.slot("IRET"), 0xc3) }, // JUMP_REL, but the code returns with ret
   // relocation table
   { rule: "reloc.bounds", also: ["coverage.unclaimed"] /* the table */, mutate: (t) => t.u16(0x14, 0xfff0) },
   { rule: "reloc.overlap", mutate: (t) => t.u16(0x14, 0xa0), contains: true },
@@ -233,6 +268,10 @@ const cases: RuleCase[] = [
   { rule: "check.limit", checkWith: (l) => { l.maxImageSize = 4 << 20; }, mutate: (t) => { const b = new Uint8Array(2 << 20); b.set(t.bytes); t.bytes = b; t.set(2, 0); }, also: ["image.length"] },
   { rule: "manifest.reloc", manifest: true, mutate: (t) => { t.call("CPUID").reloc = "NOP"; } },
   { rule: "manifest.call-sha256", manifest: true, mutate: (t) => { t.call("CPUID").sha256 = "0".repeat(64); } },
+  { rule: "manifest.init16", manifest: true, mutate: (t) => { Object.assign(t.manifest.init16, { sha256: "0".repeat(64) }); } },
+  { rule: "manifest.shared", manifest: true, mutate: (t) => { Object.assign(t.manifest.shared[1]!, { sha256: "0".repeat(64) }); } },
+  // A padding byte changed to another padding value: only the image hash sees it.
+  { rule: "manifest.sha256", manifest: true, checkHash: true, mutate: (t) => t.set(t.free + 4, 0xcc) },
 ];
 
 function run(c: RuleCase): string[] {
@@ -298,3 +337,68 @@ describe("valid variations the builder may emit are accepted", () => {
   });
 });
 
+
+describe("what the paravirtual backends add is accepted, from the bytes alone", () => {
+  /** 16-byte aligned free space after the strings (one more block, so there is room). */
+  const space = (t: Target): number => {
+    const oldChecksum = t.bytes.length - 1;
+    t.grow(1);
+    t.set(oldChecksum, 0); // padding now
+    return (t.free + 15) & ~15;
+  };
+
+  /** CLTS keeps `test eax, eax; jnz cold; ret` in its slot; the cold part at `cold` ends by jumping to `back`. */
+  const coldPart = (t: Target, back: (t: Target) => number): void => {
+    const cold = space(t);
+    const slot = t.slot("CLTS");
+    t.set(slot, 0x85, 0xc0, 0x0f, 0x85);
+    t.rel32(slot + 4, cold);
+    t.set(slot + 8, 0xc3);
+    t.set(cold, 0x31, 0xc0, 0xe9); // xor eax, eax; jmp back
+    t.rel32(cold + 3, back(t));
+    t.bytes.fill(0xcc, cold + 7, cold + 16); // alignment filler after it
+  };
+
+  it("a cold part placed out of line that jumps back into its own slot's hot path", () => {
+    expect(run({ rule: "", mutate: (t) => coldPart(t, (x) => x.slot("CLTS") + 8) })).toEqual([]);
+  });
+
+  it("but not into another slot's code", () => {
+    expect(run({ rule: "", mutate: (t) => coldPart(t, (x) => x.slot("WBINVD") + 5) })).toEqual(["code.branch-target"]);
+  });
+
+  /**
+   * Two shared routines, the first calling the second, and a hypercall page of four 32-byte entries
+   * (`mov $i, %eax; int $0x82; ret`, then filler; entries 1 and 3 unused, all filler). CPUID's body
+   * calls the first routine and entry 2, RDTSC's body entry 0.
+   */
+  const sharedAndHypercalls = (t: Target, fillEntry1 = false): void => {
+    const a = space(t);
+    const b = a + 16;
+    const page = (b + 16 + 31) & ~31;
+    t.bytes.fill(0xcc, a, page + 128);
+    t.set(a, 0xe8);
+    t.rel32(a + 1, b);
+    t.set(a + 5, 0xc3); // call b; ret
+    t.set(b, 0x31, 0xc0, 0xc3); // xor eax, eax; ret
+    for (const i of fillEntry1 ? [0, 1, 2] : [0, 2]) t.set(page + 32 * i, 0xb8, i, 0, 0, 0, 0xcd, 0x82, 0xc3);
+    const cpuid = t.body("CPUID").offset;
+    t.set(cpuid, 0xe8);
+    t.rel32(cpuid + 1, a);
+    t.set(cpuid + 5, 0xe8);
+    t.rel32(cpuid + 6, page + 64);
+    t.set(cpuid + 10, 0xc3);
+    const rdtsc = t.body("RDTSC").offset;
+    t.set(rdtsc, 0xe8);
+    t.rel32(rdtsc + 1, page);
+    t.set(rdtsc + 5, 0xc3);
+  };
+
+  it("shared routines that call each other, a hypercall page, filler between them", () => {
+    expect(run({ rule: "", mutate: (t) => sharedAndHypercalls(t) })).toEqual([]);
+  });
+
+  it("but a hypercall entry no body calls is code nothing enters", () => {
+    expect(run({ rule: "", mutate: (t) => sharedAndHypercalls(t, true) })).toEqual(["coverage.unclaimed"]);
+  });
+});
