@@ -273,7 +273,7 @@ function computeExtents(
   }
   for (const f of result.fallThroughs) {
     const e = entries[f.entry]!;
-    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, jmp, ud2, ...)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
+    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, iret, sysexit, jmp)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
       `${e.region} runs into the next entry without a terminator`);
   }
 }
