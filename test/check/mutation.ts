@@ -234,11 +234,11 @@ export function structuralClasses(bytes: Uint8Array, layout: Layout, m: Manifest
       add({ name: "inline slot filler", offsets: slotBytes.slice(c.slot.used), names, extents });
     }
   }
-  // One class per name: merge the per-slot groups (their names/extents stay per byte).
+  // Classes sharing a name (the slots) are counted together by runClasses; names and extents stay per slot.
   return classes;
 }
 
-/** First bytes of the code the manifest lists: inline bodies (slots, jump points), out-of-line bodies, shared routines. */
+/** First bytes of the code the manifest lists: inline bodies (slots, jump points), out-of-line bodies, cold parts, shared routines. */
 export function firstByteClasses(m: Manifest): Array<{ name: string; offsets: number[] }> {
   const inline = [
     ...m.calls.filter((c) => !c.body && c.placement !== "absent").map((c) => c.slot.offset),
@@ -248,6 +248,7 @@ export function firstByteClasses(m: Manifest): Array<{ name: string; offsets: nu
   return [
     { name: "inline bodies", offsets: inline },
     { name: "out-of-line bodies", offsets: bodies },
+    { name: "cold parts", offsets: m.calls.flatMap((c) => (c.cold ?? []).map((r) => r.offset)) },
     { name: "shared routines", offsets: m.shared.map((s) => s.offset) },
   ];
 }
