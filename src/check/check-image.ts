@@ -72,7 +72,7 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
     const relocs = checkRelocTable(bytes, layout, regions, stubs, out);
     checkStubRoles(stubs, bodies, regions.relocTable, relocs, out);
     checkChecksumByte(bytes, [...slots, ...regions.data, ...init16.code.map((c) => ({ name: "16-bit init code", ...c }))], bodies.codeMask, out);
-    checkCoverage(bytes, layout, regions, slots, init16.code, bodies, out);
+    checkCoverage(bytes, layout, regions, slots, init16.code, bodies, decoder, out);
     if (options.manifest) checkManifest(bytes, layout, options.manifest, { stubs, bodies, relocs, regions }, options.ignoreImageHash ?? false, out);
   } finally {
     decoder.free();

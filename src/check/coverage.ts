@@ -8,6 +8,7 @@ import type { Layout } from "../layout/types.ts";
 import type { BodyAnalysis } from "./bodies.ts";
 import type { ImageRegions, NamedRegion } from "./image-regions.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
+import type { X86Decoder } from "./x86-decoder.ts";
 
 type ClaimKind = "data" | "slot" | "string" | "init16" | "code" | "checksum";
 
@@ -29,6 +30,7 @@ export function checkCoverage(
   slots: NamedRegion[],
   init16Code: Array<{ offset: number; size: number }>,
   bodies: BodyAnalysis,
+  decoder: X86Decoder,
   out: ViolationSink,
 ): void {
   const size = bytes.length;
@@ -91,6 +93,23 @@ export function checkCoverage(
       `${hex(start)}..${hex(end)} (between the ${before ?? "image start"} and the ${after ?? "image end"}) belongs to no region: ` +
         "no field, structure, string, slot or code reached from an entry (a body no stub enters?)");
   }
+
+  // A body right after stray bytes most likely starts among them (its stub's jump lands too far),
+  // unless those bytes are whole code ending in a terminator: an orphaned body of its own.
+  for (const [stub, body] of bodies.bodyOf) {
+    const t = body.offset;
+    if (t < 1 || owner[t - 1] !== -1) continue;
+    let start = t - 1;
+    while (start > 0 && owner[start - 1] === -1) start--;
+    while (start < t && padding(bytes[start]!)) start++;
+    let end = t;
+    while (end > start && padding(bytes[end - 1]!)) end--;
+    // Bytes that do not decode are reported where they are reached (body.decode); whole code ending in a
+    // terminator is an orphaned body of its own.
+    if (start >= end || strayCode(decoder, start, end) !== "cut") continue;
+    report(out, `${stub.area}.target`, stub.region, stub.offset + 1, `a body that begins after padding or another region`, hex(body.offset),
+      `the out-of-line jump of ${stub.region} lands at ${hex(body.offset)}, right after bytes no region claims: the body probably begins before it`);
+  }
 }
 
 function nearestClaim(owner: Int32Array, claims: Claim[], from: number, step: 1 | -1): string | undefined {
@@ -108,4 +127,17 @@ function findUnclaimed(bytes: Uint8Array, owner: Int32Array, text: string, from:
     if (ok) return at;
   }
   return undefined;
+}
+
+/** How [start, end) decodes: invalid somewhere, whole instructions ending in a terminator, or cut (by `end` or without a terminator). */
+function strayCode(decoder: X86Decoder, start: number, end: number): "invalid" | "whole" | "cut" {
+  let p = start;
+  let last = false;
+  while (p < end) {
+    const ins = decoder.at(p);
+    if (ins.status !== "ok") return "invalid";
+    last = ins.terminator;
+    p += ins.length;
+  }
+  return p === end && last ? "whole" : "cut";
 }

@@ -5,7 +5,8 @@
 // - Without the manifest, every structural byte — header fields, PCIR, $PnP, license and strings,
 //   relocation table, jump points (but the code of an inline one), out-of-line slots (jmp opcode,
 //   target, ud2, filler), absent slots (ud2, filler), the filler of inline slots — must be caught by a
-//   violation that names the right region (its region, or an offset inside it or its body).
+//   violation that names the right region: its region (a slot's body or cold part counts for the slot), or
+//   an offset inside it.
 // - Without the manifest, the first byte of every inline body, out-of-line body and shared routine:
 //   the share caught is printed (valid code that still returns cannot be told from the original).
 // - With the manifest (image hash ignored, so the per-call and per-region rules must do the work),

@@ -173,7 +173,7 @@ export interface MutationClass {
   offsets: number[];
   /** Region names (or prefixes) a violation may carry. */
   names: string[];
-  /** Extents a violation's offset may lie in instead. */
+  /** Extents a violation's offset may lie in instead (the structure itself, never a body elsewhere). */
   extents: Array<{ offset: number; size: number }>;
 }
 
@@ -215,7 +215,7 @@ export function structuralClasses(bytes: Uint8Array, layout: Layout, m: Manifest
   add({ name: "relocation table", offsets: range(m.relocTable.offset, m.relocTable.size), names: ["reloc"], extents: [m.relocTable] });
   for (const jp of m.jumpPoints) {
     const names = [`jump point ${jp.role}`, `body ${jp.role}`, `cold ${jp.role}`];
-    const extents = [jp, ...(jp.body ? [jp.body] : [])];
+    const extents = [jp];
     // Inline code in a jump point is an inline body (reported as a share); its filler is structural.
     const code = jp.target === jp.offset ? new Set(range(jp.offset, jp.used ?? 0)) : new Set<number>();
     add({ name: `jump point ${jp.role}`, offsets: range(jp.offset, jp.size).filter((o) => !code.has(o)), names, extents });
@@ -223,7 +223,7 @@ export function structuralClasses(bytes: Uint8Array, layout: Layout, m: Manifest
   for (const c of m.calls) {
     const region = `slot ${c.number} ${c.name}`;
     const names = [region, `body ${c.name}`, `cold ${c.name}`];
-    const extents = [c.slot, ...(c.body ? [c.body] : [])];
+    const extents = [c.slot];
     const slotBytes = range(c.slot.offset, c.slot.size);
     if (c.body) {
       // jmp rel32 (opcode, target), ud2, filler
