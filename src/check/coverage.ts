@@ -16,11 +16,14 @@ interface Claim extends NamedRegion {
   kind: ClaimKind;
 }
 
-/** Pairs other rules already report (string.overlap, reloc.overlap, body.data, body.overlap, init16.data, image.checksum-byte). */
+/**
+ * Pairs other rules already report (string.overlap, reloc.overlap, body.data, body.overlap, init16.data,
+ * image.checksum-byte) or that are allowed (fields, jump points, PCIR and $PnP inside the header): only two
+ * strings, or 16-bit and 32-bit code, are left to this rule.
+ */
 function reportedElsewhere(a: ClaimKind, b: ClaimKind): boolean {
-  const pair = new Set([a, b]);
-  if (pair.size === 1) return a !== "string"; // two strings: nobody else looks
-  return !(pair.has("init16") && pair.has("code"));
+  if (a === b) return a !== "string";
+  return !((a === "init16" && b === "code") || (a === "code" && b === "init16"));
 }
 
 export function checkCoverage(
@@ -35,18 +38,25 @@ export function checkCoverage(
 ): void {
   const size = bytes.length;
   if (size === 0) return;
-  const claims: Claim[] = [
-    { ...regions.header, kind: "data" },
-    ...regions.jumpPoints.map((r) => ({ ...r, kind: "data" as const })),
-    { ...regions.pcir, kind: "data" },
-    { ...regions.pnp, kind: "data" },
-    ...(regions.relocTable ? [{ ...regions.relocTable, kind: "data" as const }] : []),
-    ...slots.map((r) => ({ ...r, kind: "slot" as const })),
-    ...regions.strings.map((r) => ({ ...r, kind: "string" as const })),
-    ...init16Code.map((c) => ({ name: "16-bit init code", offset: c.offset, size: c.size, kind: "init16" as const })),
-    ...bodies.entries.flatMap((e) => e.instructions.map((i) => ({ name: e.region, offset: i.offset, size: i.length, kind: "code" as const }))),
-    { name: "checksum byte", offset: size - 1, size: 1, kind: "checksum" },
-  ];
+  const claims: Claim[] = [];
+  const claim = (r: NamedRegion, kind: ClaimKind): void => void claims.push({ name: r.name, offset: r.offset, size: r.size, kind });
+  claim(regions.header, "data");
+  for (const r of regions.jumpPoints) claim(r, "data");
+  claim(regions.pcir, "data");
+  claim(regions.pnp, "data");
+  if (regions.relocTable) claim(regions.relocTable, "data");
+  for (const r of slots) claim(r, "slot");
+  for (const r of regions.strings) claim(r, "string");
+  for (const c of init16Code) claims.push({ name: "16-bit init code", offset: c.offset, size: c.size, kind: "init16" });
+  // One claim per entry's extent run: consecutive instructions merge.
+  for (const e of bodies.entries) {
+    let run: Claim | undefined;
+    for (const i of e.instructions) {
+      if (run && run.offset + run.size === i.offset) run.size += i.length;
+      else claims.push((run = { name: e.region, offset: i.offset, size: i.length, kind: "code" }));
+    }
+  }
+  claims.push({ name: "checksum byte", offset: size - 1, size: 1, kind: "checksum" });
   // Owner per byte (index into claims, -1 for none); a second claim of another kind is an overlap.
   const owner = new Int32Array(size).fill(-1);
   const pairs = new Set<string>();
@@ -59,7 +69,7 @@ export function checkCoverage(
         continue;
       }
       const first = claims[o]!;
-      if (first.name === c.name || reportedElsewhere(first.kind, c.kind)) continue;
+      if (reportedElsewhere(first.kind, c.kind) || first.name === c.name) continue;
       const key = `${first.name}|${c.name}`;
       if (pairs.has(key)) continue;
       pairs.add(key);
