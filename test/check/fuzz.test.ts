@@ -3,8 +3,6 @@
 // pointers aimed anywhere, 2,000 runs in all; then 100 random damages of every ROM in build/roms. No
 // single check may take 1 s.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkImage, type Violation } from "../../src/check/index.ts";
@@ -12,6 +10,7 @@ import type { Layout } from "../../src/layout/types.ts";
 import type { Manifest } from "../../src/manifest.ts";
 import { buildFixture, fixChecksum } from "./fixture.ts";
 import { layoutNamed } from "./layouts.ts";
+import { builtRomFiles, loadBuiltRom } from "./mutation.ts";
 
 const layouts = { api3: layoutNamed("api3"), api13: layoutNamed("api13") };
 const fixtures = { api3: buildFixture(layouts.api3), api13: buildFixture(layouts.api13) };
@@ -132,13 +131,8 @@ describe("checkImage never throws and never hangs", () => {
 });
 
 describe("the built ROMs in build/roms, damaged at random", () => {
-  const dir = join(import.meta.dirname, "../../build/roms");
-  const roms = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".rom")).sort() : [];
-
-  it.each(roms)("%s: random overwrites, checksum fixed or not (100 runs)", (file) => {
-    const bytes0 = new Uint8Array(readFileSync(join(dir, file)));
-    const manifest = JSON.parse(readFileSync(join(dir, file.replace(/\.rom$/, ".json")), "utf8")) as Manifest;
-    const layout = layoutNamed(manifest.layout as "api3" | "api13");
+  it.each(builtRomFiles())("%s: random overwrites, checksum fixed or not (100 runs)", (file) => {
+    const { bytes: bytes0, manifest, layout } = loadBuiltRom(file);
     fc.assert(
       fc.property(
         fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 32 }),

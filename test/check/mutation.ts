@@ -2,7 +2,10 @@
 // relocation table, re-fix the image checksum so that rule alone cannot catch it, and count how
 // often the checker notices. Generic over images and layouts so it can be run on built ROMs too.
 
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { checkImage, type Violation } from "../../src/check/index.ts";
+import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import { readStubs } from "../../src/check/stubs.ts";
 import { X86Decoder } from "../../src/check/x86-decoder.ts";
 import type { Layout } from "../../src/layout/types.ts";
@@ -301,4 +304,22 @@ export function formatClassResults(title: string, results: ClassResult[]): strin
       (r.caught !== r.rightRegion ? `  (caught ${r.caught}, elsewhere ${r.caught - r.rightRegion})` : "");
   });
   return [title, ...lines].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ROMs `vmirom build --all` wrote, listed from the directory (new backends appear by themselves).
+
+export const BUILT_ROMS_DIR = join(import.meta.dirname, "../../build/roms");
+
+export function builtRomFiles(): string[] {
+  return existsSync(BUILT_ROMS_DIR) ? readdirSync(BUILT_ROMS_DIR).filter((f) => f.endsWith(".rom")).sort() : [];
+}
+
+/** A built ROM, its manifest (<rom>.json beside it) and the layout the manifest names. */
+export function loadBuiltRom(file: string): { bytes: Uint8Array; manifest: Manifest; layout: Layout } {
+  const bytes = new Uint8Array(readFileSync(join(BUILT_ROMS_DIR, file)));
+  const manifest = JSON.parse(readFileSync(join(BUILT_ROMS_DIR, file.replace(/\.rom$/, ".json")), "utf8")) as Manifest;
+  const layout = loadLayoutByName(manifest.layout);
+  if (!layout.ok) throw new Error(layout.errors.map((e) => e.message).join("\n"));
+  return { bytes, manifest, layout: layout.value };
 }
