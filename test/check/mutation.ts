@@ -202,7 +202,6 @@ export function structuralClasses(bytes: Uint8Array, layout: Layout, m: Manifest
     if (offsets.length) classes.push({ ...c, offsets });
   };
   for (const f of layout.header) {
-    if (f.inert) continue;
     const names = ["header"];
     if (f.source.kind === "computed" && f.source.what === "romEntry") names.push("init16");
     if (f.source.kind === "computed" && f.source.what === "licenseOffset") names.push("license");
@@ -237,7 +236,18 @@ export function structuralClasses(bytes: Uint8Array, layout: Layout, m: Manifest
       add({ name: "inline slot filler", offsets: slotBytes.slice(c.slot.used), names, extents });
     }
   }
-  // Classes sharing a name (the slots) are counted together by runClasses; names and extents stay per slot.
+  // Padding: every byte no region of the manifest holds (header spare bytes, gaps, alignment, the end).
+  const held = new Uint8Array(bytes.length);
+  const hold = (r: { offset: number; size: number }): void => {
+    held.fill(1, Math.max(0, r.offset), Math.min(bytes.length, r.offset + r.size));
+  };
+  layout.header.forEach(hold);
+  [m.pci, m.pnp, m.license, m.relocTable, m.init16, ...m.strings, ...m.jumpPoints, ...m.shared].forEach(hold);
+  m.jumpPoints.forEach((j) => j.body && hold(j.body));
+  m.calls.forEach((c) => [c.slot, ...(c.body ? [c.body] : []), ...(c.cold ?? [])].forEach(hold));
+  const padding = range(0, bytes.length).filter((o) => !held[o]);
+  for (const o of padding) add({ name: "padding", offsets: [o], names: ["header"], extents: [{ offset: o, size: 1 }] });
+  // Classes sharing a name (the slots, padding) are counted together by runClasses; names and extents stay per part.
   return classes;
 }
 
