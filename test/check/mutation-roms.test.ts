@@ -5,8 +5,8 @@
 // - Every structural byte — header fields, PCIR, $PnP, license and strings, relocation table, jump points
 //   (but the code of an inline one), out-of-line slots (jmp opcode, target, ud2, filler), absent slots
 //   (ud2, filler), the filler of inline slots, padding (every byte no region holds) — must be caught by a
-//   violation that names the right
-//   region: its region (a slot's body or cold part counts for the slot), or an offset inside it.
+//   violation that names the right region: its region (a slot's body or cold part counts for the slot), or
+//   an offset inside it.
 // - The first byte of every inline body, out-of-line body, cold part and shared routine: the share caught
 //   is printed (valid code that still returns cannot be told from the original without the manifest).
 // With the manifest: mutation-roms-manifest.test.ts (a file of its own, so vitest runs the two in parallel).
