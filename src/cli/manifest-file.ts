@@ -32,6 +32,9 @@ const manifestSchema = z.object({
       slot: z.object({ ...region, used: z.number().int() }),
       placement: z.enum(["inline", "outOfLine", "absent", "image"]),
       body: z.object(region).optional(),
+      // Kept, not stripped: the call's sha256 covers the cold parts' bytes too.
+      cold: z.array(z.object(region)).optional(),
+      absentReason: z.string().optional(),
       reloc: relocType,
       sha256: z.string(),
     }),

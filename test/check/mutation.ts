@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkImage, type Violation } from "../../src/check/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
+import { loadManifest } from "../../src/cli/manifest-file.ts";
 import { readStubs } from "../../src/check/stubs.ts";
 import { X86Decoder } from "../../src/check/x86-decoder.ts";
 import type { Layout } from "../../src/layout/types.ts";
@@ -325,10 +326,12 @@ export function builtRomFiles(): string[] {
   return existsSync(BUILT_ROMS_DIR) ? readdirSync(BUILT_ROMS_DIR).filter((f) => f.endsWith(".rom")).sort() : [];
 }
 
-/** A built ROM, its manifest (<rom>.json beside it) and the layout the manifest names. */
+/** A built ROM, its manifest (<rom>.json beside it, read as `vmirom check --manifest` reads it) and its layout. */
 export function loadBuiltRom(file: string): { bytes: Uint8Array; manifest: Manifest; layout: Layout } {
   const bytes = new Uint8Array(readFileSync(join(BUILT_ROMS_DIR, file)));
-  const manifest = JSON.parse(readFileSync(join(BUILT_ROMS_DIR, file.replace(/\.rom$/, ".json")), "utf8")) as Manifest;
+  const loaded = loadManifest(join(BUILT_ROMS_DIR, file.replace(/\.rom$/, ".json")));
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join("\n"));
+  const manifest = loaded.value;
   const layout = loadLayoutByName(manifest.layout);
   if (!layout.ok) throw new Error(layout.errors.map((e) => e.message).join("\n"));
   return { bytes, manifest, layout: layout.value };
