@@ -205,7 +205,8 @@ export function checkBodies(
 
 /**
  * A body begins where its stub's jump lands: the target must be an instruction start, not the
- * middle of another region's instruction (code.mid-instruction names that region; this names the stub).
+ * middle of another region's instruction, and no other region's code may run into it without a
+ * terminator (code.mid-instruction and body.fall-through name that region; this names the stub).
  */
 function checkBodyStarts(
   stubs: Stub[],
@@ -219,6 +220,13 @@ function checkBodyStarts(
   if (bodies.length === 0) return;
   const byStart = new Map(bodies.map((e) => [e.offset, e]));
   for (const [off, ins] of decoded) {
+    const next = off + ins.length;
+    const into = byStart.get(next);
+    if (into && !ins.terminator && ins.flow !== "call") {
+      const stub = into.stub!;
+      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "a body no other code runs into", hex(next),
+        `the out-of-line jump of ${stub.region} lands where ${entries[visitedBy[off]!]?.region ?? "other code"} falls through (${ins.mnemonic.toLowerCase()} at ${hex(off)})`);
+    }
     for (let k = off + 1; k < off + ins.length; k++) {
       const body = byStart.get(k);
       if (!body) continue;

@@ -320,7 +320,8 @@ export function formatClassResults(title: string, results: ClassResult[]): strin
 // ---------------------------------------------------------------------------------------------
 // The ROMs `vmirom build --all` wrote, listed from the directory (new backends appear by themselves).
 
-export const BUILT_ROMS_DIR = join(import.meta.dirname, "../../build/roms");
+/** VMIROM_ROMS_DIR points the ROM tests at another build output. */
+export const BUILT_ROMS_DIR = process.env["VMIROM_ROMS_DIR"] ?? join(import.meta.dirname, "../../build/roms");
 
 export function builtRomFiles(): string[] {
   return existsSync(BUILT_ROMS_DIR) ? readdirSync(BUILT_ROMS_DIR).filter((f) => f.endsWith(".rom")).sort() : [];

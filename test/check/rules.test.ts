@@ -61,6 +61,7 @@ const cases: RuleCase[] = [
   { rule: "init16.entry-size", mutate: (t) => t.set(ENTRY, 0x90, 0x90, 0x90, 0x90) },
   { rule: "init16.padding", mutate: (t) => t.set(ENTRY, 0xcb, 0, 0, 1) },
   { rule: "init16.return", mutate: (t) => t.set(ENTRY, 0xc3, 0, 0, 0) },
+  { rule: "init16.return", mutate: (t) => t.set(ENTRY, 0xca, 0x0f, 0xcc, 0) }, // retf 0xcc0f
   { rule: "init16.flow", mutate: (t) => t.set(ENTRY, 0xff, 0xe0, 0, 0) },
   {
     rule: "init16.limit",
@@ -162,6 +163,7 @@ const cases: RuleCase[] = [
   { rule: "body.data", mutate: (t) => t.set(t.shared("zero").offset + 2, 0x90) },
   {
     rule: "body.fall-through",
+    also: ["slot.target"], // SetPxE's jump lands where RDTSC's code runs in: either may be the one at fault
     // rdtsc, then nops up to the next body's entry instead of a ret.
     mutate: (t) => t.bytes.fill(0x90, t.body("RDTSC").offset + 2, t.body("SetPxE").offset),
   },
