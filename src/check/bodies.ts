@@ -151,7 +151,7 @@ export function checkBodies(
       }
       decoded.set(off, ins);
       const next = off + ins.length;
-      if (ins.flow === "trap") {
+      if (ins.flow === "trap" && !afterInterrupt(bytes, decoder, off)) {
         report(out, "code.ud2", entry.region, off, "ud2 only at the start of an absent stub or after an out-of-line jmp", ins.mnemonic.toLowerCase(),
           `${entry.region} traps: ud2 belongs in stubs, never in a body`);
       }
@@ -346,4 +346,12 @@ function extentsOnce(
   }
   for (const [target, from] of jumpedFrom) if (from.size > 1) result.sharedTargets.push(target);
   return result;
+}
+
+/**
+ * `int n; ud2`: the end of a hypercall that does not return (Xen's iret through the hypercall page),
+ * the one place outside stubs where a ud2 belongs.
+ */
+export function afterInterrupt(bytes: Uint8Array, decoder: X86Decoder, off: number): boolean {
+  return off >= 2 && bytes[off - 2] === 0xcd && decoder.at(off - 2).mnemonic === "Int";
 }

@@ -147,7 +147,7 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
       }
       continue;
     }
-    if (ins.flow === "trap") {
+    if (ins.flow === "trap" && stub.code.at(-2)?.mnemonic !== "Int") {
       report(out, `${area}.ud2`, region, p - ins.length, "ud2 only at the start of an absent stub or right after an out-of-line jmp rel32", hexBytes(bytes, offset, p - offset),
         `${region} holds inline code with a ${ins.mnemonic.toLowerCase()} (a damaged out-of-line or absent stub?)`);
     }

@@ -396,6 +396,10 @@ describe("what the paravirtual backends add is accepted, from the bytes alone", 
     t.set(rdtsc + 5, 0xc3);
   };
 
+  it("a hypercall that does not return, then ud2 (Xen's iret)", () => {
+    expect(run({ rule: "", mutate: (t) => t.set(t.body("RDTSC").offset, 0xcd, 0x82, 0x0f, 0x0b) })).toEqual([]);
+  });
+
   it("shared routines that call each other, a hypercall page, filler between them", () => {
     expect(run({ rule: "", mutate: (t) => sharedAndHypercalls(t) })).toEqual([]);
   });
