@@ -352,6 +352,6 @@ function extentsOnce(
  * `int n; ud2`: the end of a hypercall that does not return (Xen's iret through the hypercall page),
  * the one place outside stubs where a ud2 belongs.
  */
-export function afterInterrupt(bytes: Uint8Array, decoder: X86Decoder, off: number): boolean {
+function afterInterrupt(bytes: Uint8Array, decoder: X86Decoder, off: number): boolean {
   return off >= 2 && bytes[off - 2] === 0xcd && decoder.at(off - 2).mnemonic === "Int";
 }
