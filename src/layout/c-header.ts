@@ -58,9 +58,6 @@ export function renderCHeader(layout: Layout): string {
   define(`${P}MAX_IMAGE_SIZE`, cHex(layout.maxImageSize), "bytes; the length byte counts 512-byte units");
   define(`${P}HEADER_SIZE`, cHex(layout.headerSize));
   define(`${P}VIRTUAL_TOP`, cHex(layout.virtualTop), "the hypervisor owns linear addresses from here up");
-  if (layout.highAlias !== undefined) {
-    define(`${P}HIGH_ALIAS`, cHex(layout.highAlias), "with paging on, GetRelocationInfo answers this + the physical address");
-  }
   define(`${P}FILLER`, cHex(layout.filler), "unused slot bytes");
   define(`${P}LICENSE`, cString(layout.license));
   define(`${P}PCI_VENDOR_ID`, cHex(layout.pci.vendor, 4));
