@@ -51,9 +51,9 @@ class Memory {
 /**
  * Calls the routine at ROM offset `entry` with the ROM mapped at `base` and returns the registers when it
  * returns to the caller. A sentinel return address detects the final `ret`. `cr0` is what `mov r32, cr0` reads
- * (default: protected mode with paging on).
+ * (default: protected mode with paging on); `cr4` what `mov r32, cr4` reads (absent: reading CR4 throws).
  */
-export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn: Regs, maxSteps = 1000, cr0 = 0x80000011): RunResult {
+export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn: Regs, maxSteps = 1000, cr0 = 0x80000011, cr4?: number): RunResult {
   const mem = new Memory(rom, base);
   const regs: Regs = { ...regsIn };
   const RETURN_TO = 0xdead0000;
@@ -103,7 +103,9 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
       eip = next;
       switch (ins.mnemonic) {
         case M.Mov:
-          regs[reg(0)] = ins.opKind(1) === OpKind.Register && ins.opRegister(1) === R.CR0 ? cr0 >>> 0 : value(1);
+          if (ins.opKind(1) === OpKind.Register && ins.opRegister(1) === R.CR0) regs[reg(0)] = cr0 >>> 0;
+          else if (ins.opKind(1) === OpKind.Register && ins.opRegister(1) === R.CR4 && cr4 !== undefined) regs[reg(0)] = cr4 >>> 0;
+          else regs[reg(0)] = value(1);
           break;
         case M.Movzx:
           regs[reg(0)] = value(1);

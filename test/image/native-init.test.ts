@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import { native } from "../../roms/native/index.ts";
-import { build, layoutNamed } from "./helpers.ts";
+import { PRESENCE_ROUTINE, presenceRoutine } from "../../roms/shared/presence.ts";
+import { build, layoutNamed, symbol } from "./helpers.ts";
 import { callRoutine, type Regs } from "./mini-cpu.ts";
 
 describe("native api13 Init with paging off", () => {
@@ -26,4 +27,23 @@ describe("native api13 Init with paging off", () => {
     const regs: Regs = { eax: 0, ecx: 0, edx: 0, ebx: 0, ebp: 0, esi: 0, edi: 0, esp: 0x9000 };
     expect(() => callRoutine(built.bytes, 0xc0000, init.slot.offset, regs, 100, 0x80000011)).toThrow(/unsupported register operand/);
   });
+});
+
+// The presence probe (roms/shared/presence.ts) refuses before reading any memory when there is nothing it can
+// walk safely: paging off, or PAE paging (CR3 then names a PDPT of 8-byte entries). The interpreter throws on
+// any memory read outside the ROM and the stack, so these runs also show that nothing was read.
+describe("the presence probe refuses without reading memory", () => {
+  for (const api of ["api3", "api13"] as const) {
+    const layout = layoutNamed(api);
+    const built = build({ ...native, backend: "probe", shared: [presenceRoutine("vmware")] }, layout);
+    const entry = symbol(built, PRESENCE_ROUTINE);
+    for (const [what, cr0, cr4] of [["paging off", 0x11, 0], ["PAE paging", 0x80000011, 0x30]] as const) {
+      it(`${api}: ${what} → EAX = -1`, () => {
+        const regs: Regs = { eax: 0, ecx: 0, edx: 0, ebx: 1, ebp: 2, esi: 3, edi: 4, esp: 0x9000 };
+        const { regs: out } = callRoutine(built.bytes, 0xc0000, entry, regs, 100, cr0, cr4);
+        expect(out.eax).toBe(0xffffffff);
+        expect({ ebx: out.ebx, esp: out.esp }).toEqual({ ebx: 1, esp: 0x9000 });
+      });
+    }
+  }
 });
