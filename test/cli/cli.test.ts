@@ -205,7 +205,7 @@ describe("vmirom check", () => {
   it("passes a built image with its manifest: exit 0 and a one-line summary", () => {
     const r = vmirom(["check", join(out, "native-api13.rom"), "--manifest", join(out, "native-api13.json")]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^ok: native-api13\.rom 3584 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
+    expect(r.stdout).toMatch(/^ok: native-api13\.rom 4096 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
   });
 
   it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {

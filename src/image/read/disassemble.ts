@@ -202,6 +202,9 @@ class Disassembler {
 
 // Where iced-x86's GAS text differs from objdump's on code vmirom emits (the builder's listing follows
 // objdump): debug registers, the port operand, string-I/O implicit operands, descriptor-table suffixes.
+/** objdump writes a scale of 1 (`(%eax,%edx,1)`); iced leaves it out (its alwaysShowScale also marks base-only forms). */
+const INDEX_WITHOUT_SCALE = /\((%\w+)?,(%\w+)\)/g;
+
 const SPELLING: Array<[RegExp, string]> = [
   [/%dr([0-7])/g, "%db$1"],
   [/^((?:rep )?in\s+)%dx,/, "$1(%dx),"],
@@ -214,6 +217,7 @@ const DT_SUFFIX = /^([ls][gi]dt)(\s+)/;
 function objdumpSpelling(text: string, bits: 16 | 32): string {
   let t = text;
   for (const [re, to] of SPELLING) t = t.replace(re, to);
+  t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
   // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
   if (bits === 32) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
   return t;
