@@ -30,13 +30,51 @@ interface Entry {
   area?: number;
 }
 
-export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
+/** One decoded line: an instruction, or a run of filler or undecodable bytes (text in parentheses). */
+export interface DecodedLine {
+  offset: number;
+  length: number;
+  text: string;
+}
+
+/** A slot, jump point, body or routine and its lines, in offset order. */
+export interface DecodedEntry {
+  name: string;
+  offset: number;
+  bits: 16 | 32;
+  /** Size of a fixed area (slot, jump point); absent for code found by following branches. */
+  area?: number;
+  lines: DecodedLine[];
+}
+
+export interface DecodedImage {
+  /** Sorted by offset (then name). */
+  entries: DecodedEntry[];
+  /** Decoding stopped at the instruction budget. */
+  truncated: boolean;
+}
+
+/** Every entry the layout names and every body and routine reached from them, decoded from the bytes. */
+export function decodeImage(bytes: Uint8Array, layout: Layout): DecodedImage {
   const d = new Disassembler(bytes, layout.filler);
   try {
-    return d.run(layout, name);
+    return d.collect(layout);
   } finally {
     d.free();
   }
+}
+
+export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
+  const decoded = decodeImage(bytes, layout);
+  const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
+  for (const e of decoded.entries) out.push("", ...formatEntry(bytes, e));
+  if (decoded.truncated) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
+  return out.join("\n") + "\n";
+}
+
+/** One entry in objdump's style: the symbol header, then its lines. */
+export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
+  return [`${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`, ...e.lines.map((l) => row(l.offset, bytes.subarray(l.offset, l.offset + l.length), l.text))];
 }
 
 class Disassembler {
@@ -73,25 +111,23 @@ class Disassembler {
     this.decoders[32].free();
   }
 
-  run(layout: Layout, name: string): string {
+  collect(layout: Layout): DecodedImage {
     const entryField = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "romEntry");
     if (entryField) this.add({ name: "rom_entry", offset: entryField.offset, bits: 16, area: entryField.size });
     for (const jp of layout.jumpPoints) this.add({ name: `jump_${jp.role}`, offset: jp.offset, bits: 32, area: jp.size });
     for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
       this.add({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size });
     }
-    const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
-    // Entries found while decoding are appended; print in offset order once all are known.
-    const blocks = new Map<Entry, string[]>();
+    // Entries found while decoding are appended; sorted in offset order once all are known.
+    const lines = new Map<Entry, DecodedLine[]>();
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      blocks.set(e, e.area !== undefined ? this.area(e) : this.explore(e));
+      lines.set(e, e.area !== undefined ? this.area(e) : this.explore(e));
     }
-    for (const e of [...this.entries].sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))) {
-      out.push("", `${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`, ...blocks.get(e)!);
-    }
-    if (this.budget <= 0) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
-    return out.join("\n") + "\n";
+    const entries = [...this.entries]
+      .sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))
+      .map((e) => ({ name: e.name, offset: e.offset, bits: e.bits, ...(e.area !== undefined ? { area: e.area } : {}), lines: lines.get(e)! }));
+    return { entries, truncated: this.budget <= 0 };
   }
 
   private add(e: Entry): Entry {
@@ -103,21 +139,21 @@ class Disassembler {
   }
 
   /** A slot or jump point: instructions until a terminator followed only by filler, then the filler. */
-  private area(e: Entry): string[] {
+  private area(e: Entry): DecodedLine[] {
     const end = Math.min(this.bytes.length, e.offset + e.area!);
-    const lines: string[] = [];
+    const lines: DecodedLine[] = [];
     let p = e.offset;
     while (p < end) {
       if (this.bytes.subarray(p, end).every((b) => b === this.filler) && p > e.offset) {
-        lines.push(row(p, this.bytes.subarray(p, end), "(filler)"));
+        lines.push({ offset: p, length: end - p, text: "(filler)" });
         return lines;
       }
       const ins = this.decode(p, e.bits);
       if (!ins || p + ins.length > end) {
-        lines.push(row(p, this.bytes.subarray(p, end), "(bytes)"));
+        lines.push({ offset: p, length: end - p, text: "(bytes)" });
         return lines;
       }
-      lines.push(row(p, this.bytes.subarray(p, p + ins.length), ins.text));
+      lines.push({ offset: p, length: ins.length, text: ins.text });
       this.follow(ins, e, e.offset, end);
       p += ins.length;
     }
@@ -125,7 +161,7 @@ class Disassembler {
   }
 
   /** A body or routine: every instruction reachable from its start, in offset order. */
-  private explore(e: Entry): string[] {
+  private explore(e: Entry): DecodedLine[] {
     const seen = new Map<number, Line>();
     const stack = [e.offset];
     while (stack.length && this.budget > 0) {
@@ -140,7 +176,7 @@ class Disassembler {
       const next = this.follow(ins, e, -1, -1);
       stack.push(...next);
     }
-    return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => row(l.offset, this.bytes.subarray(l.offset, l.offset + l.length), l.text));
+    return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => ({ offset: l.offset, length: l.length, text: l.text }));
   }
 
   /**
@@ -157,7 +193,8 @@ class Disassembler {
     };
     switch (ins.flow) {
       case F.Call:
-        if (target !== undefined) enter(target, "sub");
+        // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
+        if (target !== undefined && target !== next) enter(target, "sub");
         return [next];
       case F.UnconditionalBranch:
         if (target === undefined) return [];
