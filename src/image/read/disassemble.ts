@@ -8,7 +8,9 @@ import type * as IcedModule from "iced-x86";
 import type { Layout } from "../../layout/types.ts";
 import { hexBytes } from "./bytes.ts";
 
-const iced = createRequire(import.meta.url)("iced-x86") as typeof IcedModule;
+// Loaded on first use (WebAssembly start-up), so that importing this module costs a command nothing.
+let icedModule: typeof IcedModule | undefined;
+const loadIced = (): typeof IcedModule => (icedModule ??= createRequire(import.meta.url)("iced-x86") as typeof IcedModule);
 
 /** Decoding stops after this many instructions in total (a garbage image could otherwise run long). */
 const MAX_INSTRUCTIONS = 200_000;
@@ -79,8 +81,9 @@ export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
 
 class Disassembler {
   private readonly decoders: Record<16 | 32, IcedModule.Decoder>;
-  private readonly formatter = new iced.Formatter(iced.FormatterSyntax.Gas);
-  private readonly instr = new iced.Instruction();
+  private readonly iced = loadIced();
+  private readonly formatter = new this.iced.Formatter(this.iced.FormatterSyntax.Gas);
+  private readonly instr = new this.iced.Instruction();
   private budget = MAX_INSTRUCTIONS;
   private readonly entries: Entry[] = [];
   private readonly entryAt = new Map<number, Entry>();
@@ -90,8 +93,8 @@ class Disassembler {
     private readonly filler: number,
   ) {
     this.decoders = {
-      16: new iced.Decoder(16, bytes, iced.DecoderOptions.None),
-      32: new iced.Decoder(32, bytes, iced.DecoderOptions.None),
+      16: new this.iced.Decoder(16, bytes, this.iced.DecoderOptions.None),
+      32: new this.iced.Decoder(32, bytes, this.iced.DecoderOptions.None),
     };
     // objdump's spelling (see shared/real-tools.md).
     const f = this.formatter;
@@ -169,7 +172,7 @@ class Disassembler {
       if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && this.entryAt.has(p))) continue;
       const ins = this.decode(p, e.bits);
       if (!ins) {
-        seen.set(p, { offset: p, length: 1, text: "(invalid)", flow: iced.FlowControl.Exception });
+        seen.set(p, { offset: p, length: 1, text: "(invalid)", flow: this.iced.FlowControl.Exception });
         continue;
       }
       seen.set(p, ins);
@@ -187,7 +190,7 @@ class Disassembler {
     const next = ins.offset + ins.length;
     const inside = (t: number): boolean => t >= areaStart && t < areaEnd;
     const target = ins.target;
-    const F = iced.FlowControl;
+    const F = this.iced.FlowControl;
     const enter = (t: number, prefix: string): void => {
       if (t >= 0 && t < this.bytes.length && !inside(t)) this.add({ name: `${prefix}_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
     };
