@@ -186,15 +186,15 @@ function slot(c: ModelCall): string {
     parts.push(`<rect x="${seg.x}" y="${seg.y}" width="${seg.w}" height="${BAR}" fill="${col.room}"/>`);
   }
   for (const seg of segments({ offset: c.slot.offset, size: Math.min(c.used, c.slot.size) })) {
-    parts.push(`<rect x="${seg.x}" y="${seg.y + BAR - 12}" width="${seg.w}" height="12" fill="${col.used}"/>`);
+    parts.push(`<rect x="${seg.x}" y="${seg.y + BAR - 8}" width="${seg.w}" height="8" fill="${col.used}"/>`);
   }
   for (const seg of segments(c.slot)) {
     parts.push(`<rect x="${seg.x + 0.5}" y="${seg.y + 0.5}" width="${seg.w - 1}" height="${BAR - 1}" fill="none" stroke="${col.stroke}"/>`);
   }
   const first = segments(c.slot)[0]!;
-  parts.push(fitText(first.x + 4, first.y + 14, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
+  parts.push(fitText(first.x + 4, first.y + 13, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
   const note = form === "absent" ? "absent" : form === "outOfLine" ? `jmp → body` : form === "image" ? "image → body" : `${c.used}/${c.slot.size}`;
-  parts.push(text(first.x + 4, first.y + BAR - 2.5, `${c.number} · ${note}`, 9, "#1b1b1b"));
+  parts.push(text(first.x + 4, first.y + BAR - 10, `${c.number} · ${note}`, 9, "#1b1b1b"));
   parts.push("</g>");
   return parts.join("");
 }
