@@ -337,6 +337,7 @@ describe("vmirom run", () => {
   it("refuses bad input with one line each, exit 2", () => {
     const text = join(tmp, "text3.rom");
     writeFileSync(text, "nope");
+    copyFileSync(roms[0]!, join(tmp, "roms-copy.rom")); // no manifest beside it
     const cases: Array<[string[], string]> = [
       [[join(tmp, "none.rom")], "CLI_READ_FAILED: cannot read the ROM image"],
       [[text], "CLI_NOT_A_ROM"],
@@ -344,6 +345,7 @@ describe("vmirom run", () => {
       [[roms[0]!, "--initrd", roms[0]!], "CLI_USAGE: --initrd needs --kernel"],
       [[roms[0]!, "--timeout", "0"], "CLI_USAGE: --timeout must be a positive number"],
       [[roms[0]!, "--manifest", join(tmp, "none.json")], "CLI_READ_FAILED: cannot read the manifest"],
+      [[text.replace(/text3\.rom$/, "roms-copy.rom")], "CLI_NO_MANIFEST: the test guest needs the ROM's build manifest"],
     ];
     for (const [args, message] of cases) {
       const r = vmirom(["run", ...args]);

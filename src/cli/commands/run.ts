@@ -87,11 +87,16 @@ async function runTestGuest(args: RunArgs): Promise<number> {
     printErrors(loaded.errors);
     return EXIT_BAD_INPUT;
   }
-  process.stdout.write(`vmirom run: ${basename(args.rom)} with the test guest under ${QEMU} + SeaBIOS (timeout ${args.timeout} s)\n`);
+  // The guest is built for the ROM's layout, backend and relocation answers: it needs the build manifest.
+  const manifest = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
+  if (args.manifest === undefined && (manifest === args.rom || !existsSync(manifest))) {
+    printErrors([diag("CLI_NO_MANIFEST", `the test guest needs the ROM's build manifest and there is no ${basename(manifest)} beside the ROM: give --manifest FILE, or boot your own kernel with --kernel`, { file: args.rom })]);
+    return EXIT_BAD_INPUT;
+  }
   const r = loaded.value.runGuestReport({
     rom: args.rom,
     timeoutMs: Math.round(args.timeout * 1000),
-    ...(args.manifest !== undefined ? { manifest: args.manifest } : {}),
+    manifest,
     ...(args.keep !== undefined ? { keepDir: args.keep } : {}),
   });
   if (!r.ok) {
@@ -99,6 +104,7 @@ async function runTestGuest(args: RunArgs): Promise<number> {
     return EXIT_BAD_INPUT;
   }
   const v = r.value;
+  process.stdout.write(`vmirom run: ${basename(args.rom)} with the test guest under ${QEMU} + SeaBIOS\n`);
   process.stdout.write(`backend ${v.backend}, layout ${v.layout}, guest conventions: ${v.guest}\n`);
   for (const l of v.summary) process.stdout.write(`${l}\n`);
   if (v.costTable) process.stdout.write(`\ninstructions per call (single-step #DB, from the guest's call to the return):\n${v.costTable}\n`);
