@@ -6,7 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { diffImages } from "../../src/image/read/diff.ts";
 import { eax, ecx } from "../../src/asm/index.ts";
 import { BACKENDS } from "../../roms/index.ts";
 import { loadAllLayouts } from "../../src/cli/layouts.ts";
@@ -155,6 +157,38 @@ describe("the model and the map, in detail", () => {
     expect(ids.get("arrow-cold-SetDR")!.attrs["stroke-dasharray"]).toBeDefined();
     // GetDR's body is small enough to be inline: no body, no arrow.
     expect(ids.has("body-GetDR")).toBe(built.manifest.calls.find((c) => c.name === "GetDR")!.placement === "outOfLine");
+  });
+
+  it("any bytes that start with 55 AA give a model, a well-formed picture and a diff against a real ROM", () => {
+    const layout = layoutNamed("api3");
+    const real = build(BACKENDS.native!, layout);
+    const realSide = { bytes: real.bytes, model: readImageModel(real.bytes, layout) };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ minLength: 2, maxLength: 6000 }),
+          // A real image with a few bytes changed, possibly cut short.
+          fc.tuple(fc.array(fc.tuple(fc.nat(real.bytes.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }), fc.integer({ min: 2, max: real.bytes.length }))
+            .map(([edits, size]) => {
+              const b = real.bytes.slice(0, size);
+              for (const [at, v] of edits) if (at < size) b[at] = v;
+              return b;
+            }),
+        ),
+        (raw) => {
+          const bytes = raw.slice();
+          bytes[0] = 0x55;
+          bytes[1] = 0xaa;
+          const model = readImageModel(bytes, layout);
+          expect(model.calls).toHaveLength(layout.calls.length);
+          const ids = byId(parseXml(renderSvg(model)));
+          for (const c of layout.calls) expect(ids.has(`call-${c.name}`)).toBe(true);
+          const d = diffImages(realSide, { bytes, model });
+          expect(d.equal).toBe(bytes.length === real.bytes.length && bytes.every((x, i) => x === real.bytes[i]));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("rsvg-convert renders every map to a PNG", () => {
