@@ -68,6 +68,9 @@ describe("vmirom diff", () => {
     expect(d.changedCalls).toEqual(["SetDR"]);
     expect(d.text).toContain("SetDR: code differs");
     expect(d.text).toMatch(/^ {6}\+ +[0-9a-f]+: {2}nop$/m);
+    // Three lines of context around the change, not the whole body.
+    expect(d.text).toMatch(/^ {8}⋮$/m);
+    expect(d.text).not.toContain("%db7");
     expect(d.text).toContain("PCIR: 0x0020+24, bytes differ");
     expect(d.text).toMatch(/0x0026–0x0026 \(1\): PCIR/);
   });

@@ -21,6 +21,7 @@ export interface ImageDiff {
 }
 
 const MAX_LISTING_LINES = 40;
+const LISTING_CONTEXT = 3;
 const MAX_BYTE_RANGES = 24;
 
 export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
@@ -191,27 +192,35 @@ function normalized(lines: DecodedLine[], slot: Region, body: Region | undefined
   });
 }
 
-/** A unified-style diff of two listings (longest common subsequence of the normalized texts). */
+/** A unified-style diff of two listings (longest common subsequence of the normalized texts), 3 lines of context. */
 function listingDiff(la: DecodedLine[], ta: string[], lb: DecodedLine[], tb: string[]): string[] {
   const n = ta.length, m = tb.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = ta[i] === tb[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const out: string[] = [];
-  const show = (sign: string, l: DecodedLine, t: string) => out.push(`${sign} ${l.offset.toString(16).padStart(5)}:  ${t}`);
+  const ops: Array<{ sign: " " | "-" | "+"; line: DecodedLine; text: string }> = [];
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && ta[i] === tb[j]) {
-      show(" ", lb[j]!, tb[j]!);
+      ops.push({ sign: " ", line: lb[j]!, text: tb[j]! });
       i++;
       j++;
     } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-      show("-", la[i]!, ta[i]!);
+      ops.push({ sign: "-", line: la[i]!, text: ta[i]! });
       i++;
     } else {
-      show("+", lb[j]!, tb[j]!);
+      ops.push({ sign: "+", line: lb[j]!, text: tb[j]! });
       j++;
     }
   }
+  const near = new Uint8Array(ops.length);
+  ops.forEach((o, k) => {
+    if (o.sign !== " ") near.fill(1, Math.max(0, k - LISTING_CONTEXT), Math.min(ops.length, k + LISTING_CONTEXT + 1));
+  });
+  const out: string[] = [];
+  ops.forEach((o, k) => {
+    if (near[k]) out.push(`${o.sign} ${o.line.offset.toString(16).padStart(5)}:  ${o.text}`);
+    else if (k > 0 && near[k - 1]) out.push("  ⋮");
+  });
   if (out.length > MAX_LISTING_LINES) return [...out.slice(0, MAX_LISTING_LINES), `… ${out.length - MAX_LISTING_LINES} more lines`];
   return out;
 }
