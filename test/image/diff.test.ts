@@ -3,6 +3,7 @@
 // and two different ROMs.
 
 import { describe, expect, it } from "vitest";
+import { eax } from "../../src/asm/index.ts";
 import { BACKENDS } from "../../roms/index.ts";
 import { diffImages, type DiffSide } from "../../src/image/read/diff.ts";
 import { readImageModel } from "../../src/image/read/model.ts";
@@ -82,6 +83,22 @@ describe("vmirom diff", () => {
     expect(d.changedCalls).toEqual(["SetDR", "GetDR"]);
     expect(d.text).toMatch(/^ {2}SetDR: body size 40 → 70 bytes; code differs$/m);
     expect(d.text).toMatch(/^ {2}GetDR: body at 0x[0-9a-f]{4} → 0x[0-9a-f]{4}$/m);
+  });
+
+  it("a cold part's size and code are compared with its call", () => {
+    const withCold = (nops: number) =>
+      build(
+        program(
+          { CLTS: (a, ctx) => { a.test(eax, eax); a.jnz(ctx.shared.cold_CLTS!); a.ret(); } },
+          { shared: [{ name: "cold_CLTS", emit: (a) => { a.xor(eax, eax); a.times(nops, () => a.nop()); a.ret(); } }] },
+        ),
+        api3,
+      );
+    const a = withCold(4), b = withCold(9);
+    const d = diffImages(side(a.bytes, api3, "a.rom"), side(b.bytes, api3, "b.rom"));
+    expect(d.changedCalls).toEqual(["CLTS"]);
+    expect(d.text).toMatch(/^ {2}CLTS: cold part size \d+ → \d+ bytes; code differs$/m);
+    expect(d.text).toMatch(/^ {6}\+ +[0-9a-f]+: {2}nop$/m);
   });
 
   it("compares two different ROMs (api3 and api13): layout, size, header fields, slots", () => {

@@ -159,6 +159,48 @@ describe("the model and the map, in detail", () => {
     expect(ids.has("body-GetDR")).toBe(built.manifest.calls.find((c) => c.name === "GetDR")!.placement === "outOfLine");
   });
 
+  it("a cold part an inline slot jumps out to is that call's, from the manifest or the bytes alone; a place several slots jump to is a shared routine", () => {
+    const layout = layoutNamed("api3");
+    const p = program(
+      {
+        // Hot path in the slot, the rare case out of line.
+        CLTS: (a, ctx) => {
+          a.test(eax, eax);
+          a.jnz(ctx.shared.cold_CLTS!);
+          a.ret();
+        },
+        WBINVD: (a, ctx) => a.jmp(ctx.shared.tail!),
+        INVD: (a, ctx) => a.jmp(ctx.shared.tail!),
+        RDPMC: (a, ctx) => a.jmp(ctx.shared.tail!),
+      },
+      {
+        shared: [
+          { name: "cold_CLTS", emit: (a) => { a.xor(eax, eax); a.times(12, () => a.nop()); a.ret(); } },
+          { name: "tail", emit: (a) => { a.mov(eax, ecx); a.ret(); } },
+        ],
+      },
+    );
+    const built = build(p, layout);
+    const cold = built.manifest.shared.find((s) => s.name === "cold_CLTS")!;
+    const tail = built.manifest.shared.find((s) => s.name === "tail")!;
+    const users = layout.calls.map((c) => c.name).filter((n) => ["WBINVD", "INVD", "RDPMC"].includes(n));
+    for (const manifest of [built.manifest, undefined]) {
+      const model = readImageModel(built.bytes, layout, manifest ? { manifest } : {});
+      const clts = model.calls.find((c) => c.name === "CLTS")!;
+      expect(clts.form).toBe("inline");
+      expect(clts.cold?.offset).toBe(cold.offset);
+      if (manifest) expect(clts.cold?.size).toBe(cold.size);
+      expect(clts.lines.some((l) => l.offset === cold.offset && l.text.startsWith("xor"))).toBe(true);
+      const coldRegion = model.regions.find((r) => r.kind === "cold")!;
+      expect([coldRegion.name, coldRegion.offset, coldRegion.calls]).toEqual(["cold_CLTS", cold.offset, ["CLTS"]]);
+      const shared = model.regions.find((r) => r.kind === "routine" && r.offset === tail.offset)!;
+      expect(shared.calls).toEqual(users);
+      const ids = byId(parseXml(renderSvg(model)));
+      expect(ids.get("arrow-cold-CLTS")!.attrs["stroke-dasharray"]).toBeDefined();
+      expect(titleOf(ids.get("call-CLTS")!)).toContain(`cold part at 0x${cold.offset.toString(16).padStart(4, "0")}`);
+    }
+  });
+
   it("any bytes that start with 55 AA give a model, a well-formed picture and a diff against a real ROM", () => {
     const layout = layoutNamed("api3");
     const real = build(BACKENDS.native!, layout);

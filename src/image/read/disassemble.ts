@@ -87,11 +87,13 @@ class Disassembler {
   private budget = MAX_INSTRUCTIONS;
   private readonly entries: Entry[] = [];
   private readonly entryAt = new Map<number, Entry>();
+  private readonly inArea: Uint8Array;
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly filler: number,
   ) {
+    this.inArea = new Uint8Array(bytes.length);
     this.decoders = {
       16: new this.iced.Decoder(16, bytes, this.iced.DecoderOptions.None),
       32: new this.iced.Decoder(32, bytes, this.iced.DecoderOptions.None),
@@ -121,6 +123,9 @@ class Disassembler {
     for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
       this.add({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size });
     }
+    // Code found by following branches never runs on into a slot or jump point (a cold part jumping back
+    // into its slot's hot path): those bytes belong to their area.
+    for (const e of this.entries) if (e.area !== undefined) this.inArea.fill(1, Math.max(0, e.offset), Math.min(this.bytes.length, e.offset + e.area));
     // Entries found while decoding are appended; sorted in offset order once all are known.
     const lines = new Map<Entry, DecodedLine[]>();
     for (let i = 0; i < this.entries.length; i++) {
@@ -169,7 +174,7 @@ class Disassembler {
     const stack = [e.offset];
     while (stack.length && this.budget > 0) {
       const p = stack.pop()!;
-      if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && this.entryAt.has(p))) continue;
+      if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && (this.entryAt.has(p) || this.inArea[p]))) continue;
       const ins = this.decode(p, e.bits);
       if (!ins) {
         seen.set(p, { offset: p, length: 1, text: "(invalid)", flow: this.iced.FlowControl.Exception });
@@ -207,7 +212,10 @@ class Disassembler {
         }
         return [target];
       case F.ConditionalBranch:
-        if (target !== undefined && areaStart >= 0 && !inside(target)) enter(target, "sub");
+        if (target !== undefined && areaStart >= 0 && !inside(target)) {
+          if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: target, bits: e.bits });
+          else enter(target, "sub");
+        }
         return target !== undefined && areaStart < 0 ? [target, next] : [next];
       case F.Return:
       case F.IndirectBranch:
@@ -218,11 +226,15 @@ class Disassembler {
     }
   }
 
-  /** An out-of-line stub's target is its body (body_<Name>), the init entry's the 16-bit routine, else a routine. */
+  /**
+   * An out-of-line stub's target is its body (body_<Name>), the init entry's the 16-bit routine; code an
+   * inline slot jumps out to is its cold part (cold_<Name>; a reader turns it into a shared routine when
+   * several slots reach it); else a routine.
+   */
   private jumpTargetName(ins: Line, from: Entry, target: number): string {
     if (from.name === "rom_entry") return "init16";
     const outOfLine = ins.offset === from.offset && ins.length === 5 && this.bytes[ins.offset + 5] === 0x0f && this.bytes[ins.offset + 6] === 0x0b;
-    if (!outOfLine) return `sub_${target.toString(16).padStart(4, "0")}`;
+    if (!outOfLine) return from.name.startsWith("stub_") ? coldName(from) : `sub_${target.toString(16).padStart(4, "0")}`;
     const name = from.name.replace(/^(stub|jump)_/, "");
     return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
   }
@@ -238,6 +250,10 @@ class Disassembler {
     const text = objdumpSpelling(this.formatter.format(this.instr), bits);
     return { offset, length: this.instr.length, text, flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
   }
+}
+
+function coldName(stub: Entry): string {
+  return `cold_${stub.name.replace(/^stub_/, "")}`;
 }
 
 // Where iced-x86's GAS text differs from objdump's on code vmirom emits (the builder's listing follows

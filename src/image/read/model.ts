@@ -33,6 +33,8 @@ export interface ModelCall {
   placement: string;
   /** Out-of-line body (the slot's jump target and the code reached from it). */
   body?: Region;
+  /** Cold part: code an inline slot jumps out to (cold_<Call>), reached by this call only. */
+  cold?: Region;
   reloc?: RelocAnswer;
   /** The slot's lines followed by the body's, decoded from the bytes. */
   lines: DecodedLine[];
@@ -111,12 +113,24 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     return { used, form, lines, bodyEntry };
   };
 
+  // Which calls reach each entry found by following branches (from their slot, body or cold part).
+  const owners = reachers(decoded.entries);
+  const order = new Map(layout.calls.map((c) => [c.name, c.number]));
+  for (const list of owners.values()) list.sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));
+  const sharedRegions = manifest ? manifest.shared : [];
+  const inShared = (o: number) => sharedRegions.some((r) => o >= r.offset && o < r.offset + r.size);
+
   const calls: ModelCall[] = [];
   for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
     const offset = layout.slots.base + c.number * layout.slots.size;
     const a = areaOf(byName.get(`stub_${c.name}`), offset, layout.slots.size);
     const m = manifest?.calls.find((x) => x.name === c.name);
     const body = m?.body ?? (a.bodyEntry ? extent(a.bodyEntry) : undefined);
+    // A cold part is the call's own when nothing else reaches it; the manifest may name it cold_<Call>.
+    const coldEntry = byName.get(`cold_${c.name}`);
+    const manifestCold = manifest?.shared.find((r) => r.name === `cold_${c.name}`);
+    const ownCold = coldEntry !== undefined && (owners.get(coldEntry.offset) ?? []).every((o) => o === c.name) && !inShared(coldEntry.offset);
+    const cold = manifestCold ? { offset: manifestCold.offset, size: manifestCold.size } : ownCold ? extent(coldEntry) : undefined;
     const reloc = answers.get(c.number);
     calls.push({
       number: c.number,
@@ -126,8 +140,9 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
       form: a.form,
       placement: m?.placement ?? a.form,
       ...(body ? { body } : {}),
+      ...(cold ? { cold } : {}),
       ...(reloc ? { reloc } : {}),
-      lines: [...a.lines, ...(a.bodyEntry ? a.bodyEntry.lines : [])],
+      lines: [...a.lines, ...(a.bodyEntry ? a.bodyEntry.lines : []), ...(cold && coldEntry && coldEntry.offset === cold.offset ? coldEntry.lines : [])],
     });
   }
   const jumpPoints: ModelJumpPoint[] = layout.jumpPoints.map((jp) => {
@@ -151,21 +166,24 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
   }
   if (bytes.length > 0) regions.push({ kind: "checksum", name: "checksum", offset: bytes.length - 1, size: 1 });
 
-  // Routines: the manifest's shared list (names), else code reached from bodies and slots that no slot or
-  // body owns. A routine named cold_<Call> is that call's cold part.
-  const owners = reachers(decoded.entries, calls, jumpPoints);
-  if (manifest) {
-    for (const s of manifest.shared) {
-      const cold = /^cold_(.+)$/.exec(s.name);
-      regions.push({ kind: cold ? "cold" : "routine", name: s.name, offset: s.offset, size: s.size, calls: cold ? [cold[1]!] : (owners.get(s.offset) ?? []) });
-    }
-  } else {
-    const bodies = new Set([...calls, ...jumpPoints].flatMap((c) => (c.body ? [c.body.offset] : [])));
-    for (const e of decoded.entries) {
-      if (e.area !== undefined || e.name === "init16" || bodies.has(e.offset)) continue;
-      const r = extent(e);
-      regions.push({ kind: "routine", name: e.name, ...r, calls: owners.get(e.offset) ?? [] });
-    }
+  // Routines and cold parts: the manifest's shared list (names) and, from the bytes, whatever else the
+  // slots, bodies and cold parts reach that no call owns.
+  for (const s of sharedRegions) {
+    const cold = /^cold_(.+)$/.exec(s.name);
+    regions.push({ kind: cold ? "cold" : "routine", name: s.name, offset: s.offset, size: s.size, calls: cold ? [cold[1]!] : (owners.get(s.offset) ?? []) });
+  }
+  const owned = new Set<number>();
+  for (const c of [...calls, ...jumpPoints]) if (c.body) owned.add(c.body.offset);
+  for (const c of calls) {
+    if (!c.cold) continue;
+    owned.add(c.cold.offset);
+    if (!inShared(c.cold.offset)) regions.push({ kind: "cold", name: `cold_${c.name}`, ...c.cold, calls: [c.name] });
+  }
+  for (const e of decoded.entries) {
+    if (e.area !== undefined || e.name === "init16" || owned.has(e.offset) || inShared(e.offset)) continue;
+    // A jump out of several slots to one place is a shared routine, not one call's cold part.
+    const name = e.name.startsWith("cold_") ? `sub_${e.offset.toString(16).padStart(4, "0")}` : e.name;
+    regions.push({ kind: "routine", name, ...extent(e), calls: owners.get(e.offset) ?? [] });
   }
 
   // Free space: what nothing above covers; zero bytes are free, anything else is "other".
@@ -220,19 +238,20 @@ function extent(e: DecodedEntry): Region {
   return { offset: start, size: end - start };
 }
 
-/** Which calls reach each routine entry (by a call or a jump from their slot or body). */
-function reachers(entries: DecodedEntry[], calls: ModelCall[], jps: ModelJumpPoint[]): Map<number, string[]> {
+/** Which calls reach each entry (by a call or a jump from their slot, body or cold part, or a jump point). */
+function reachers(entries: DecodedEntry[]): Map<number, string[]> {
   const starts = new Set(entries.map((e) => e.offset));
   const out = new Map<number, string[]>();
-  const named = [...calls.map((c) => ({ name: c.name, lines: c.lines })), ...jps.map((j) => ({ name: j.role, lines: j.lines }))];
-  for (const c of named) {
-    for (const l of c.lines) {
-      const m = /^(?:call|jmp|j[a-z]+)\s+(?:0x)?([0-9a-f]+)\b/.exec(l.text);
-      if (!m) continue;
-      const t = parseInt(m[1]!, 16);
-      if (!starts.has(t)) continue;
+  for (const e of entries) {
+    const m = /^(?:stub|body|cold|jump)_(.+)$/.exec(e.name);
+    if (!m) continue;
+    for (const l of e.lines) {
+      const b = /^(?:call|jmp|j[a-z]+)\s+0x([0-9a-f]+)$/.exec(l.text);
+      if (!b) continue;
+      const t = parseInt(b[1]!, 16);
+      if (!starts.has(t) || t === e.offset) continue;
       const list = out.get(t) ?? [];
-      if (!list.includes(c.name)) list.push(c.name);
+      if (!list.includes(m[1]!)) list.push(m[1]!);
       out.set(t, list);
     }
   }

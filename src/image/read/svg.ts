@@ -149,8 +149,9 @@ export function renderSvg(model: ImageModel): string {
   for (const jp of model.jumpPoints) if (jp.body) out.push(arrow(jp, jp.body, `arrow-jump-${jp.role}`, "#bf360c", "arrow", false));
   for (const r of model.regions) {
     if (r.kind !== "cold") continue;
+    // From the code that jumps there: an inline slot's hot path, or an out-of-line body.
     const owner = model.calls.find((c) => r.calls?.includes(c.name));
-    if (owner) out.push(arrow(owner.body ?? owner.slot, r, `arrow-cold-${owner.name}`, "#37474f", "arrow-cold", true));
+    if (owner) out.push(arrow(owner.form === "inline" ? owner.slot : (owner.body ?? owner.slot), r, `arrow-cold-${owner.name}`, "#37474f", "arrow-cold", true));
   }
   out.push("</g>");
 
@@ -180,6 +181,7 @@ function slot(c: ModelCall): string {
   const col = FORM_COLOURS[form];
   const title = `call ${c.number} ${c.name}: slot ${hex(c.slot.offset, 4)}, ${c.used}/${c.slot.size} bytes used, ${FORM_TEXT[form]}` +
     (c.body ? `, body at ${hex(c.body.offset, 4)} (${c.body.size} bytes)` : "") +
+    (c.cold ? `, cold part at ${hex(c.cold.offset, 4)} (${c.cold.size} bytes)` : "") +
     (c.reloc ? `, relocation ${c.reloc.type}${c.reloc.type === "NONE" || c.reloc.type === "NOP" ? "" : ` → ${hex(c.reloc.target, 4)}`}` : "");
   const parts = [`<g id="call-${esc(c.name)}" class="slot ${form}">`, `<title>${esc(title)}</title>`];
   for (const seg of segments(c.slot)) {
@@ -193,7 +195,7 @@ function slot(c: ModelCall): string {
   }
   const first = segments(c.slot)[0]!;
   parts.push(fitText(first.x + 4, first.y + 13, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
-  const note = form === "absent" ? "absent" : form === "outOfLine" ? `jmp → body` : form === "image" ? "image → body" : `${c.used}/${c.slot.size}`;
+  const note = form === "absent" ? "absent" : form === "outOfLine" ? `jmp → body` : form === "image" ? "image → body" : `${c.used}/${c.slot.size}${c.cold ? " + cold part" : ""}`;
   parts.push(text(first.x + 4, first.y + BAR - 10, `${c.number} · ${note}`, 9, "#1b1b1b"));
   parts.push("</g>");
   return parts.join("");
