@@ -22,8 +22,12 @@ export interface ManifestCall {
   placement: Placement;
   /** Out-of-line body, when placement is "outOfLine". */
   body?: Region;
+  /** Why the backend leaves the call out (placement "absent"), as the backend says it. */
+  absentReason?: string;
+  /** Cold parts: code the body branches to, placed after the bodies (symbols cold_<Name>). */
+  cold?: Region[];
   reloc: RelocType;
-  /** sha256 (hex) of the slot bytes followed by the body bytes, if any. */
+  /** sha256 (hex) of the slot bytes followed by the body bytes, if any, then the cold parts' bytes. */
   sha256: string;
 }
 

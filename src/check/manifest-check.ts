@@ -58,6 +58,7 @@ export function checkManifest(
 function checkCodeRegionsApart(m: Manifest, regions: ImageRegions, out: ViolationSink): void {
   const code = [
     ...(m.calls ?? []).filter((c) => c.body).map((c) => ({ rule: "manifest.body", name: `body ${c.name}`, ...c.body! })),
+    ...(m.calls ?? []).flatMap((c) => (c.cold ?? []).map((r) => ({ rule: "manifest.body", name: `cold part of ${c.name}`, offset: r.offset, size: r.size }))),
     ...(m.shared ?? []).map((s) => ({ rule: "manifest.shared", name: `shared ${s.name}`, offset: s.offset, size: s.size })),
   ];
   for (let i = 0; i < code.length; i++) {
@@ -187,7 +188,8 @@ function checkCall(bytes: Uint8Array, layout: Layout, c: ManifestCall, stub: Stu
   }
   const slotBytes = bytes.subarray(stub.offset, stub.offset + layout.slots.size);
   const body = c.body && inImage(bytes, c.body.offset, c.body.size) ? bytes.subarray(c.body.offset, c.body.offset + c.body.size) : new Uint8Array(0);
-  const sha = sha256Hex(slotBytes, body);
+  const cold = (c.cold ?? []).map((r) => (inImage(bytes, r.offset, r.size) ? bytes.subarray(r.offset, r.offset + r.size) : new Uint8Array(0)));
+  const sha = sha256Hex(slotBytes, body, ...cold);
   if (sha !== c.sha256) {
     report(out, "manifest.call-sha256", region, stub.offset, String(c.sha256), sha, "the slot and body bytes differ from what was built");
   }

@@ -2,7 +2,7 @@
 // map and listing. The whole ROM is one Assembler program (org() for the fixed offsets, labels
 // everywhere), in this order:
 //   header fields, PCIR, $PnP, jump points, call slots       (fixed offsets, see fixed.ts)
-//   out-of-line call bodies, shared routines, Init, GetRelocationInfo
+//   out-of-line call bodies, shared routines, Init, GetRelocationInfo, cold parts of bodies
 //   the 16-bit init routine, the relocation table, the license and $PnP strings
 //   zero padding to a multiple of 512 whose last byte is the checksum
 // Error codes: IMAGE_NONE_NOT_ALLOWED, IMAGE_BODY_TOO_LARGE, IMAGE_EMPTY_BODY, IMAGE_ENTRY_TOO_SMALL,
@@ -24,7 +24,7 @@ import { buildManifest } from "./manifest.ts";
 import { renderMap } from "./map.ts";
 import { PCIR_SIZE, PNP_SIZE, pciItem, pnpItem, productString } from "./pci-pnp.ts";
 import { bodyWriter, hex, OUT_OF_LINE_STUB_SIZE, planImage, type PlannedEntry } from "./plan.ts";
-import type { RomProgram } from "./program.ts";
+import type { BodyContext, RomProgram } from "./program.ts";
 import { emitRelocTable, relocTableSize, type RelocAnswer } from "./reloc-table.ts";
 import { entryItem, type EntryLabels } from "./slots.ts";
 
@@ -36,9 +36,19 @@ export interface BuiltImage {
   /** Symbols and the slot table (.map). */
   map: string;
   symbols: AsmSymbol[];
+  /** Where everything went: what the other renderings (GNU as source, ELF) are made from. */
+  laidOut: LaidOutImage;
 }
 
-/** Out-of-line bodies and shared routines start on this boundary (filler in between). */
+/** A body's cold part: recorded after every body, at `label` (symbol cold_<Call>). */
+interface ColdPart {
+  entry: PlannedEntry;
+  label: Label;
+  end: Label;
+  emit: (a: Assembler) => void;
+}
+
+/** Out-of-line bodies, cold parts and shared routines start on this boundary (filler in between). */
 const BODY_ALIGN = 16;
 
 interface Recorded {
@@ -80,7 +90,15 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   for (const e of entries) {
     if (e.source.kind !== "absent") labels.set(e, { body: e.outOfLine ? a.newLabel(`body_${e.name}`) : a.newLabel(), bodyEnd: a.newLabel() });
   }
-  const writers = new Map(entries.map((e) => [e, bodyWriter(e, layout, shared, emitGetReloc)]));
+  // Cold parts are filed while their bodies are recorded and placed after the last body.
+  const colds: ColdPart[] = [];
+  const coldFor = (e: PlannedEntry): BodyContext["cold"] => (emit) => {
+    const n = colds.filter((c) => c.entry === e).length;
+    const part: ColdPart = { entry: e, label: a.newLabel(n ? `cold_${e.name}_${n + 1}` : `cold_${e.name}`), end: a.newLabel(), emit };
+    colds.push(part);
+    return part.label;
+  };
+  const writers = new Map(entries.map((e) => [e, bodyWriter(e, layout, shared, emitGetReloc, coldFor(e))]));
   const entryItems = new Map<FixedItem, PlannedEntry>();
   const items: FixedItem[] = [
     ...headerItems(layout, refs),
@@ -134,6 +152,14 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   }
   outOfLine.filter(isInit).forEach(recordBody);
   outOfLine.filter(isGetReloc).forEach(recordBody);
+  for (const c of colds) {
+    a.align(BODY_ALIGN, layout.filler);
+    const first = a.nodes.length;
+    a.label(c.label);
+    c.emit(a);
+    a.label(c.end);
+    recorded.push({ what: `cold part of ${c.entry.name}`, call: c.entry.name, first, end: a.nodes.length, entry: c.entry });
+  }
 
   // The 16-bit init routine and the data.
   a.align(BODY_ALIGN, layout.filler);
@@ -174,7 +200,9 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
     const l = labels.get(e);
     if (!l) return { ...e, used: 2 };
     const body = region(l.body, l.bodyEnd);
-    return e.outOfLine ? { ...e, used: OUT_OF_LINE_STUB_SIZE, body, codeOffset: body.offset } : { ...e, used: body.size, codeOffset: e.offset };
+    const cold = colds.filter((c) => c.entry === e).map((c) => region(c.label, c.end));
+    const withCold = cold.length ? { cold } : {};
+    return e.outOfLine ? { ...e, used: OUT_OF_LINE_STUB_SIZE, body, codeOffset: body.offset, ...withCold } : { ...e, used: body.size, codeOffset: e.offset, ...withCold };
   });
   const cString = (l: Label, text: string): Region & { text: string } => ({ offset: at(l), size: text.length + 1, text });
   const image: LaidOutImage = {
@@ -200,6 +228,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
       listing: renderListing(image),
       map: renderMap(image),
       symbols: second.symbols,
+      laidOut: image,
     },
   };
 }

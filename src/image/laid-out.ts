@@ -14,6 +14,8 @@ export interface PlacedEntry extends PlannedEntry {
   used: number;
   /** The out-of-line body. */
   body?: Region;
+  /** Cold parts of the body (BodyContext.cold), in the order they were filed. */
+  cold?: Region[];
   /** Where the entry's code starts (the slot itself when inline). */
   codeOffset?: number;
 }

@@ -22,14 +22,17 @@ export function buildManifest(image: LaidOutImage): Manifest {
     .map((e) => {
       const slot = bytes.subarray(e.offset, e.offset + e.size);
       const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
+      const cold = (e.cold ?? []).map((c) => bytes.subarray(c.offset, c.offset + c.size));
       return {
         number: e.call!.number,
         name: e.name,
         slot: { offset: e.offset, size: e.size, used: e.used },
         placement: e.placement,
         ...(e.body ? { body: e.body } : {}),
+        ...(e.cold ? { cold: e.cold } : {}),
+        ...(e.source.kind === "absent" && e.source.reason ? { absentReason: e.source.reason } : {}),
         reloc: e.reloc,
-        sha256: sha256Hex(slot, body),
+        sha256: sha256Hex(slot, body, ...cold),
       };
     });
   const region = (r: { offset: number; size: number }): { offset: number; size: number } => ({ offset: r.offset, size: r.size });

@@ -54,7 +54,7 @@ export function renderMap(image: LaidOutImage): string {
   lines.push(`  ${"num".padStart(3)}  ${"call".padEnd(26)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}${"body".padEnd(16)}reloc`);
   for (const e of calls) {
     lines.push(`  ${String(e.call!.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
-      `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}`);
+      `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}${absentReason(e)}`);
   }
 
   if (image.shared.length) {
@@ -76,8 +76,13 @@ export function renderMap(image: LaidOutImage): string {
   return lines.join("\n") + "\n";
 }
 
+function absentReason(e: PlacedEntry): string {
+  return e.source.kind === "absent" && e.source.reason ? `  (${e.source.reason})` : "";
+}
+
 function bodyText(e: PlacedEntry): string {
-  return e.body ? `${hex4(e.body.offset)}+${e.body.size}` : "-";
+  const cold = (e.cold ?? []).map((c) => ` cold ${hex4(c.offset)}+${c.size}`).join("");
+  return (e.body ? `${hex4(e.body.offset)}+${e.body.size}` : "-") + cold;
 }
 
 /** Exact sizes of the symbols the builder defines (the assembler only knows the distance to the next one). */
@@ -86,6 +91,7 @@ function knownSizes(image: LaidOutImage): Map<string, number> {
   for (const e of image.entries) {
     m.set(e.jumpPoint ? `jump_${e.jumpPoint.role}` : `stub_${e.name}`, e.size);
     if (e.body) m.set(`body_${e.name}`, e.body.size);
+    (e.cold ?? []).forEach((c, i) => m.set(i ? `cold_${e.name}_${i + 1}` : `cold_${e.name}`, c.size));
   }
   for (const s of image.shared) m.set(s.name, s.size);
   m.set("pci_data", image.pci.size);

@@ -14,7 +14,7 @@ export const MAX_BODY_SIZE = 4096;
 export const OUT_OF_LINE_STUB_SIZE = 7;
 
 /** Who provides an entry's code: the backend, the image machinery (GetRelocationInfo), or nobody. */
-export type CodeSource = { kind: "backend"; body: Body } | { kind: "getRelocationInfo" } | { kind: "absent" };
+export type CodeSource = { kind: "backend"; body: Body } | { kind: "getRelocationInfo" } | { kind: "absent"; reason?: string };
 
 export interface PlannedEntry {
   /** Call name for slots; "Init" / "GetRelocationInfo" for api3's jump points. Symbols: stub_<name>, body_<name>. */
@@ -84,8 +84,10 @@ export function planImage(
     if (call.role === "getRelocationInfo") return { kind: "getRelocationInfo" };
     if (call.role === "init") return { kind: "backend", body: program.init };
     const body = program.calls[call.name];
-    if (!body) return { kind: "absent" };
-    if (call.relocs.includes("NONE") && program.omit?.(call, layout)) return { kind: "absent" };
+    const reason = program.absentReasons?.[call.name];
+    if (!body) return { kind: "absent", ...(reason ? { reason } : {}) };
+    const omitted = call.relocs.includes("NONE") ? program.omit?.(call, layout) : undefined;
+    if (omitted) return { kind: "absent", reason: omitted };
     return { kind: "backend", body };
   };
   for (const jp of layout.jumpPoints) {
@@ -110,7 +112,7 @@ export function planImage(
       return entry;
     }
     const measured = source.kind === "backend"
-      ? measure(name, (a) => source.body(a, { layout, call: context, api: layout.version.major, shared }))
+      ? measure(name, (a) => source.body(a, { layout, call: context, api: layout.version.major, shared, cold: () => a.newLabel() }))
       : measure(name, emitGetReloc);
     if (!measured.ok) {
       errors.push(...measured.errors.map((d) => ({ ...d, message: `in the body of ${what}: ${d.message}`, location: { ...d.location, call: name } })));
@@ -141,7 +143,7 @@ export function planImage(
 /** Size of a body assembled on its own. Labels outside it stay unknown, so branches to them count long. */
 function measure(name: string, emit: (a: Assembler) => void): Result<number> {
   const scratch = new Assembler({ captureSource: false });
-  scratch.label(`body_${name}`);
+  scratch.label(`body_${name}`); // cold parts are not recorded here: they do not count toward the slot
   try {
     emit(scratch);
   } catch (e) {
@@ -155,11 +157,20 @@ export function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** The body a planned entry writes, as a function of the Assembler it records on. */
-export function bodyWriter(entry: PlannedEntry, layout: Layout, shared: Readonly<Record<string, Label>>, emitGetReloc: (a: Assembler) => void): ((a: Assembler) => void) | undefined {
+/**
+ * The body a planned entry writes, as a function of the Assembler it records on. `cold` files the body's
+ * cold parts (the caller places them later).
+ */
+export function bodyWriter(
+  entry: PlannedEntry,
+  layout: Layout,
+  shared: Readonly<Record<string, Label>>,
+  emitGetReloc: (a: Assembler) => void,
+  cold: BodyContext["cold"],
+): ((a: Assembler) => void) | undefined {
   const src = entry.source;
   if (src.kind === "absent") return undefined;
   if (src.kind === "getRelocationInfo") return emitGetReloc;
-  const ctx: BodyContext = { layout, call: entry.context, api: layout.version.major, shared };
+  const ctx: BodyContext = { layout, call: entry.context, api: layout.version.major, shared, cold };
   return (a) => src.body(a, ctx);
 }

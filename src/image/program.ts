@@ -14,6 +14,12 @@ export interface BodyContext {
   readonly api: number;
   /** Entry labels of the program's shared routines, by name. Call them; they are placed once after the table. */
   readonly shared: Readonly<Record<string, Label>>;
+  /**
+   * Places `emit` out of line, after the bodies (symbol `cold_<Call>`), and returns its label: a body keeps
+   * its hot path in the 32-byte slot and branches here for the rest, so no backend places code by hand. The
+   * cold part ends in a terminator on every path, like a body; it does not count toward the slot's size.
+   */
+  readonly cold: (emit: (a: Assembler) => void) => Label;
 }
 
 /**
@@ -25,7 +31,7 @@ export type Body = (a: Assembler, ctx: BodyContext) => void;
 
 export interface SharedRoutine {
   readonly name: string;
-  readonly emit: (a: Assembler, ctx: Omit<BodyContext, "call">) => void;
+  readonly emit: (a: Assembler, ctx: Omit<BodyContext, "call" | "cold">) => void;
 }
 
 export interface RomProgram {
@@ -42,8 +48,10 @@ export interface RomProgram {
   readonly shared?: readonly SharedRoutine[];
   /**
    * Calls to leave out on one interface although `calls` has a body for the name (absent stub, relocation
-   * NONE), e.g. a timer call whose honest answer on api3 is "not provided". Asked only for calls whose
-   * layout entry allows NONE.
+   * NONE), e.g. a timer call whose honest answer on api3 is "not provided": returns the reason, which the
+   * manifest records, or undefined to keep the call. Asked only for calls whose layout entry allows NONE.
    */
-  readonly omit?: (call: CallDef, layout: Layout) => boolean;
+  readonly omit?: (call: CallDef, layout: Layout) => string | undefined;
+  /** Why a layout call without a body in `calls` is absent, by call name (recorded in the manifest). */
+  readonly absentReasons?: Readonly<Record<string, string>>;
 }

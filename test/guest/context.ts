@@ -25,7 +25,7 @@ import { HC_ENTRY_SIZE, MEM, VEC } from "./memory.ts";
 import type { GuestKind } from "./probe.ts";
 import type { Tables } from "./boot.ts";
 import type { SiteTable } from "./sites.ts";
-import { HC_RECORD } from "./traps.ts";
+import { HC_RECORD, type HypervisorModel } from "./traps.ts";
 
 export interface CallOptions {
   /** Names the variant in COUNT and FAIL lines (default "default"). */
@@ -74,6 +74,8 @@ export class TestCtx {
     private readonly rt: CheckRuntime,
     /** Where a failed check goes (the test's cleanup). */
     readonly failed: Label,
+    /** The hypervisor the guest plays (paravirtual backends). */
+    readonly model?: HypervisorModel,
   ) {}
 
   get a(): Assembler {
@@ -210,6 +212,19 @@ export class TestCtx {
   flags(): Mem32 {
     this.a.pushf();
     this.a.pop(this.g.v("flags_tmp"));
+    return this.g.v("flags_tmp");
+  }
+
+  /**
+   * The guest-visible interrupt flag (saved in a variable; bit 0x200 = enabled), for expectMasked: EFLAGS.IF
+   * natively, the hypervisor's virtual flag when the model keeps one.
+   */
+  interruptFlag(): Mem32 {
+    if (!this.model?.interruptFlag) return this.flags();
+    this.a.push(eax);
+    this.model.interruptFlag(this.g);
+    this.a.mov(this.g.v("flags_tmp"), eax);
+    this.a.pop(eax);
     return this.g.v("flags_tmp");
   }
 

@@ -90,7 +90,7 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
   const boot = a.newLabel("boot");
   a.jmp(boot);
   const traps = emitTraps(g, model);
-  const deps: RunnerDeps = { g, layout, kind, manifest, sites, check, labels: { ...tables, int90: traps.written } };
+  const deps: RunnerDeps = { g, layout, kind, manifest, sites, check, labels: { ...tables, int90: traps.written }, ...(model ? { model } : {}) };
   a.label(boot);
   emitBoot(g, tables, traps.gates, layout.virtualTop);
   for (const name of ["cur_test", "cur_call", "cur_path"]) a.mov(g.v(name), g.str("-"));
@@ -103,6 +103,7 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
     a.mov(g.v("hc_transports"), transports);
     a.mov(g.v("hc_model_on"), 1);
 
+    model?.setup?.(g, layout);
     const found = a.newLabel("rom_found"), notFound = a.newLabel("rom_not_found");
     emitProbe(g, kind, found, notFound);
     a.label(notFound);

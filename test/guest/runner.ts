@@ -11,6 +11,7 @@ import type { CallTest } from "./expect/types.ts";
 import { MEM } from "./memory.ts";
 import type { GuestKind } from "./probe.ts";
 import type { RelocArrays, SiteTable } from "./sites.ts";
+import type { HypervisorModel } from "./traps.ts";
 
 export interface RunnerDeps {
   g: GuestAsm;
@@ -20,6 +21,8 @@ export interface RunnerDeps {
   sites: SiteTable;
   check: CheckRuntime;
   labels: GuestLabels;
+  /** The hypervisor the guest plays, when the backend is paravirtual. */
+  model?: HypervisorModel;
 }
 
 /** Emits report_fail(what, got, want): the FAIL line, fail_count + 1. */
@@ -55,7 +58,7 @@ export function emitTest(d: RunnerDeps, test: CallTest, relocs?: RelocArrays): v
   const { g } = d;
   const a = g.a;
   const body = a.newLabel(), checks = a.newLabel(), failed = a.newLabel(), cleanup = a.newLabel(), end = a.newLabel();
-  const t = new TestCtx(g, d.layout, d.kind, d.manifest, d.labels, d.sites, d.check, failed);
+  const t = new TestCtx(g, d.layout, d.kind, d.manifest, d.labels, d.sites, d.check, failed, d.model);
   a.mov(esp, MEM.stackTop);
   a.cli();
   a.mov(g.v("counting"), 0);

@@ -17,6 +17,7 @@ import {
   word,
   type Label,
 } from "../../src/asm/index.ts";
+import type { Layout } from "../../src/layout/types.ts";
 import type { Gate } from "./boot.ts";
 import type { GuestAsm } from "./emitter.ts";
 import { EXIT, HC_ENTRY_SIZE, HC_LOG_MAX, MEM, VEC } from "./memory.ts";
@@ -48,6 +49,21 @@ export const HC_RECORD = { seq: 0, via: 4, eax: 8, ebx: 12, ecx: 16, edx: 20, es
 export interface HypervisorModel {
   transports: readonly Transport[];
   emit?: (g: GuestAsm) => void;
+  /**
+   * At boot, before the probe: what the hypervisor has done before the guest runs (map and sign the shared area
+   * at virtual_top, map the ROM where docs/hypervisors.md says). Runs with paging on, interrupts off.
+   */
+  setup?: (g: GuestAsm, layout: Layout) => void;
+  /**
+   * The guest-visible interrupt flag: emits code that leaves EAX = 0x200 when the guest's (virtual)
+   * interrupts are enabled, else 0, preserving every other register. Absent: EFLAGS.IF.
+   */
+  interruptFlag?: (g: GuestAsm) => void;
+  /**
+   * An interrupt is now pending at the PIC while the guest has interrupts off: post it as an event, as the
+   * hypervisor would (e.g. set the shared area's pending word). Preserves every register.
+   */
+  postEvent?: (g: GuestAsm) => void;
 }
 
 export interface TrapLabels {

@@ -118,3 +118,49 @@ describe("jump points (api3)", () => {
     expect(checkImage(b, layout, { manifest: long.manifest })).toEqual([]);
   });
 });
+
+describe("cold parts (a hot path in the slot, the rest out of line)", () => {
+  // A 24-byte hot path plus a 40-byte cold part: 64 bytes in all, which could never sit in the slot.
+  const built = build(
+    program({
+      CPUID: (a, ctx) => {
+        const cold = ctx.cold((x) => {
+          for (let i = 0; i < 39; i++) x.nop();
+          x.ret();
+        });
+        a.test(eax, eax);
+        a.jnz(cold);
+        for (let i = 0; i < 15; i++) a.nop();
+        a.ret();
+      },
+    }),
+    layout,
+  );
+  const b = built.bytes;
+  const at = slotOf(callNumber("CPUID"));
+  const call = built.manifest.calls.find((c) => c.name === "CPUID")!;
+
+  it("keeps the hot path inline and measures it without the cold part", () => {
+    expect(call.placement).toBe("inline");
+    expect(call.slot.used).toBe(2 + 6 + 15 + 1); // the jnz to a label outside the slot stays rel32
+  });
+
+  it("places the cold part after the bodies under cold_<Call>, and the slot's branch lands on it", () => {
+    const coldAt = symbol(built, "cold_CPUID");
+    expect(call.cold).toEqual([{ offset: coldAt, size: 40 }]);
+    expect(coldAt).toBeGreaterThan(symbol(built, "body_GetRelocationInfo"));
+    const decoded = icedDecode(b.subarray(at, at + 8), 32, at);
+    expect(decoded[1]!.text).toBe(`jne 0x${coldAt.toString(16)}`);
+    expect(b[coldAt + 39]).toBe(0xc3);
+    expect(built.listing).toContain(`${coldAt.toString(16).padStart(8, "0")} <cold_CPUID>:`);
+    expect(built.map).toContain(`cold 0x${coldAt.toString(16).padStart(4, "0")}+40`);
+  });
+
+  it("passes the checker, whose manifest hash covers the cold part", () => {
+    expect(checkImage(b, layout, { manifest: built.manifest })).toEqual([]);
+    const changed = b.slice();
+    changed[symbol(built, "cold_CPUID") + 5] = 0xf4; // nop → hlt inside the cold part
+    const rules = checkImage(changed, layout, { manifest: built.manifest }).map((v) => v.rule);
+    expect(rules).toContain("manifest.call-sha256");
+  });
+});

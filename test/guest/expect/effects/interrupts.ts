@@ -23,19 +23,19 @@ export function interruptTests(): CallTest[] {
         const saveFl = (x: Assembler) => { x.pushf(); x.pop(eax); };
         a.cli();
         t.call("EnableInterrupts", { native: (x) => x.sti() });
-        t.expectMasked(t.flags(), EFLAGS_IF, EFLAGS_IF, "IF after EnableInterrupts");
+        t.expectMasked(t.interruptFlag(), EFLAGS_IF, EFLAGS_IF, "IF after EnableInterrupts");
         t.call("GetInterruptMask", { path: "if=1", native: saveFl });
         t.expectMasked(eax, EFLAGS_IF, EFLAGS_IF, "GetInterruptMask with IF=1");
         t.call("DisableInterrupts", { native: (x) => x.cli() });
-        t.expectMasked(t.flags(), EFLAGS_IF, 0, "IF after DisableInterrupts");
+        t.expectMasked(t.interruptFlag(), EFLAGS_IF, 0, "IF after DisableInterrupts");
         t.call("GetInterruptMask", { path: "if=0", native: saveFl });
         t.expectMasked(eax, EFLAGS_IF, 0, "GetInterruptMask with IF=0");
         a.mov(eax, EFLAGS_IF);
         t.call("SetInterruptMask", { path: "mask=0x200", native: (x) => { x.push(eax); x.popf(); } });
-        t.expectMasked(t.flags(), EFLAGS_IF, EFLAGS_IF, "IF after SetInterruptMask(0x200)");
+        t.expectMasked(t.interruptFlag(), EFLAGS_IF, EFLAGS_IF, "IF after SetInterruptMask(0x200)");
         a.xor(eax, eax);
         t.call("SetInterruptMask", { path: "mask=0", native: (x) => { x.push(eax); x.popf(); } });
-        t.expectMasked(t.flags(), EFLAGS_IF, 0, "IF after SetInterruptMask(0)");
+        t.expectMasked(t.interruptFlag(), EFLAGS_IF, 0, "IF after SetInterruptMask(0)");
       },
       cleanup(t) {
         t.a.cli();

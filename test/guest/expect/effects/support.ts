@@ -128,6 +128,7 @@ export function makeTimerIrqPending(t: TestCtx): void {
   a.loop(wait);
   t.fail("the timer interrupt never became pending");
   a.label(pending);
+  t.model?.postEvent?.(t.g);
 }
 
 export function maskIrqs(t: TestCtx): void {
