@@ -32,6 +32,7 @@ const manifestSchema = z.object({
       slot: z.object({ ...region, used: z.number().int() }),
       placement: z.enum(["inline", "outOfLine", "absent", "image"]),
       body: z.object(region).optional(),
+      cold: z.array(z.object(region)).optional(),
       reloc: relocType,
       sha256: z.string(),
     }),

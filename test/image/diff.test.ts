@@ -89,8 +89,7 @@ describe("vmirom diff", () => {
     const withCold = (nops: number) =>
       build(
         program(
-          { CLTS: (a, ctx) => { a.test(eax, eax); a.jnz(ctx.shared.cold_CLTS!); a.ret(); } },
-          { shared: [{ name: "cold_CLTS", emit: (a) => { a.xor(eax, eax); a.times(nops, () => a.nop()); a.ret(); } }] },
+          { CLTS: (a, ctx) => { a.test(eax, eax); a.jnz(ctx.cold((c) => { c.xor(eax, eax); c.times(nops, () => c.nop()); c.ret(); })); a.ret(); } },
         ),
         api3,
       );

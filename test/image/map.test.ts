@@ -123,81 +123,83 @@ describe("the model and the map, in detail", () => {
     expect(renderSvg(m)).toContain("from the bytes alone");
   });
 
-  it("shows shared routines with their users, and a cold part with a dashed arrow from its call's body", () => {
+  it("shows shared routines with their users, and a body's cold part with a dashed arrow from the body", () => {
     const layout = layoutNamed("api3");
     const p = program(
       {
         SetDR: (a, ctx) => {
           a.call(ctx.shared.helper!);
+          a.test(eax, eax);
+          a.jnz(ctx.cold((c) => { c.times(20, () => c.nop()); c.ret(); }));
           a.times(30, () => a.nop());
-          a.jmp(ctx.shared.cold_SetDR!);
+          a.ret();
         },
         GetDR: (a, ctx) => {
           a.call(ctx.shared.helper!);
           a.ret();
         },
       },
-      {
-        shared: [
-          { name: "helper", emit: (a) => { a.mov(eax, ecx); a.ret(); } },
-          { name: "cold_SetDR", emit: (a) => { a.times(20, () => a.nop()); a.ret(); } },
-        ],
-      },
+      { shared: [{ name: "helper", emit: (a) => { a.mov(eax, ecx); a.ret(); } }] },
     );
     const built = build(p, layout);
-    const model = readImageModel(built.bytes, layout, { manifest: built.manifest });
-    const ids = byId(parseXml(renderSvg(model)));
     const helper = built.manifest.shared.find((s) => s.name === "helper")!;
-    const cold = built.manifest.shared.find((s) => s.name === "cold_SetDR")!;
-    const routine = ids.get(`region-routine-${helper.offset.toString(16)}`)!;
-    expect(titleOf(routine)).toBe(`shared routine helper: 0x${helper.offset.toString(16).padStart(4, "0")}–0x${(helper.offset + helper.size - 1).toString(16).padStart(4, "0")}, ${helper.size} bytes; used by SetDR, GetDR`);
-    const coldEl = ids.get(`region-cold-${cold.offset.toString(16)}`)!;
-    expect(titleOf(coldEl)).toContain("cold part cold_SetDR");
-    expect(titleOf(coldEl)).toContain("(of SetDR)");
-    expect(ids.get("arrow-cold-SetDR")!.attrs["stroke-dasharray"]).toBeDefined();
-    // GetDR's body is small enough to be inline: no body, no arrow.
-    expect(ids.has("body-GetDR")).toBe(built.manifest.calls.find((c) => c.name === "GetDR")!.placement === "outOfLine");
+    const setdr = built.manifest.calls.find((c) => c.name === "SetDR")!;
+    const cold = setdr.cold![0]!;
+    for (const manifest of [built.manifest, undefined]) {
+      const model = readImageModel(built.bytes, layout, manifest ? { manifest } : {});
+      // From the bytes alone the body is its contiguous code and the cold part what it branches to elsewhere.
+      const m = model.calls.find((c) => c.name === "SetDR")!;
+      expect([m.body, m.cold]).toEqual([setdr.body, [cold]]);
+      const ids = byId(parseXml(renderSvg(model)));
+      const routine = ids.get(`region-routine-${helper.offset.toString(16)}`)!;
+      expect(titleOf(routine)).toBe(`shared routine ${manifest ? "helper" : `sub_${helper.offset.toString(16).padStart(4, "0")}`}: 0x${helper.offset.toString(16).padStart(4, "0")}–0x${(helper.offset + helper.size - 1).toString(16).padStart(4, "0")}, ${helper.size} bytes; used by SetDR, GetDR`);
+      const coldEl = ids.get(`region-cold-${cold.offset.toString(16)}`)!;
+      expect(titleOf(coldEl)).toBe(`cold part cold_SetDR: 0x${cold.offset.toString(16).padStart(4, "0")}–0x${(cold.offset + cold.size - 1).toString(16).padStart(4, "0")}, ${cold.size} bytes (of SetDR)`);
+      const arrow = ids.get("arrow-cold_SetDR")!;
+      expect(arrow.attrs["stroke-dasharray"]).toBeDefined();
+      // It starts under the body (its first row), not under the slot.
+      const bodyRect = rects(ids.get("body-SetDR")!)[0]!;
+      expect(Number(/^M[\d.]+,([\d.]+)/.exec(arrow.attrs.d!)![1])).toBeCloseTo(Number(bodyRect.attrs.y) - 0.5 + 34, 1);
+    }
   });
 
   it("a cold part an inline slot jumps out to is that call's, from the manifest or the bytes alone; a place several slots jump to is a shared routine", () => {
     const layout = layoutNamed("api3");
     const p = program(
       {
-        // Hot path in the slot, the rare case out of line.
+        // Hot path in the slot, the rare cases out of line.
         CLTS: (a, ctx) => {
           a.test(eax, eax);
-          a.jnz(ctx.shared.cold_CLTS!);
+          a.jnz(ctx.cold((c) => { c.xor(eax, eax); c.times(12, () => c.nop()); c.ret(); }));
+          a.test(ecx, ecx);
+          a.jnz(ctx.cold((c) => { c.xor(ecx, ecx); c.ret(); }));
           a.ret();
         },
         WBINVD: (a, ctx) => a.jmp(ctx.shared.tail!),
         INVD: (a, ctx) => a.jmp(ctx.shared.tail!),
         RDPMC: (a, ctx) => a.jmp(ctx.shared.tail!),
       },
-      {
-        shared: [
-          { name: "cold_CLTS", emit: (a) => { a.xor(eax, eax); a.times(12, () => a.nop()); a.ret(); } },
-          { name: "tail", emit: (a) => { a.mov(eax, ecx); a.ret(); } },
-        ],
-      },
+      { shared: [{ name: "tail", emit: (a) => { a.mov(eax, ecx); a.ret(); } }] },
     );
     const built = build(p, layout);
-    const cold = built.manifest.shared.find((s) => s.name === "cold_CLTS")!;
+    const colds = built.manifest.calls.find((c) => c.name === "CLTS")!.cold!;
+    expect(colds).toHaveLength(2);
     const tail = built.manifest.shared.find((s) => s.name === "tail")!;
     const users = layout.calls.map((c) => c.name).filter((n) => ["WBINVD", "INVD", "RDPMC"].includes(n));
     for (const manifest of [built.manifest, undefined]) {
       const model = readImageModel(built.bytes, layout, manifest ? { manifest } : {});
       const clts = model.calls.find((c) => c.name === "CLTS")!;
       expect(clts.form).toBe("inline");
-      expect(clts.cold?.offset).toBe(cold.offset);
-      if (manifest) expect(clts.cold?.size).toBe(cold.size);
-      expect(clts.lines.some((l) => l.offset === cold.offset && l.text.startsWith("xor"))).toBe(true);
-      const coldRegion = model.regions.find((r) => r.kind === "cold")!;
-      expect([coldRegion.name, coldRegion.offset, coldRegion.calls]).toEqual(["cold_CLTS", cold.offset, ["CLTS"]]);
+      expect(clts.cold).toEqual(colds);
+      expect(clts.lines.some((l) => l.offset === colds[0]!.offset && l.text.startsWith("xor"))).toBe(true);
+      const coldRegions = model.regions.filter((r) => r.kind === "cold").map((r) => [r.name, r.offset, r.calls]);
+      expect(coldRegions).toEqual([["cold_CLTS", colds[0]!.offset, ["CLTS"]], ["cold_CLTS_2", colds[1]!.offset, ["CLTS"]]]);
       const shared = model.regions.find((r) => r.kind === "routine" && r.offset === tail.offset)!;
       expect(shared.calls).toEqual(users);
       const ids = byId(parseXml(renderSvg(model)));
-      expect(ids.get("arrow-cold-CLTS")!.attrs["stroke-dasharray"]).toBeDefined();
-      expect(titleOf(ids.get("call-CLTS")!)).toContain(`cold part at 0x${cold.offset.toString(16).padStart(4, "0")}`);
+      expect(ids.get("arrow-cold_CLTS")!.attrs["stroke-dasharray"]).toBeDefined();
+      expect(ids.has("arrow-cold_CLTS_2")).toBe(true);
+      expect(titleOf(ids.get("call-CLTS")!)).toContain(`cold part at 0x${colds[0]!.offset.toString(16).padStart(4, "0")}`);
     }
   });
 

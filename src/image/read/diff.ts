@@ -108,12 +108,12 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
         if (x.body.offset !== y.body.offset) d.push(`body at ${hex(x.body.offset)} → ${hex(y.body.offset)}`);
       }
     }
-    if (x.cold || y.cold) {
-      if (!x.cold || !y.cold) d.push(`cold part ${x.cold ? place(x.cold) : "none"} → ${y.cold ? place(y.cold) : "none"}`);
-      else {
-        if (x.cold.size !== y.cold.size) d.push(`cold part size ${x.cold.size} → ${y.cold.size} bytes`);
-        if (x.cold.offset !== y.cold.offset) d.push(`cold part at ${hex(x.cold.offset)} → ${hex(y.cold.offset)}`);
-      }
+    const ca = x.cold ?? [], cb = y.cold ?? [];
+    if (ca.length !== cb.length) d.push(`cold parts ${ca.map(place).join(" ") || "none"} → ${cb.map(place).join(" ") || "none"}`);
+    else {
+      const sizes = ca.some((r, k) => r.size !== cb[k]!.size), moved = ca.some((r, k) => r.offset !== cb[k]!.offset);
+      if (sizes) d.push(`cold part size ${ca.map((r) => r.size).join("+")} → ${cb.map((r) => r.size).join("+")} bytes`);
+      if (moved) d.push(`cold part at ${ca.map((r) => hex(r.offset)).join(" ")} → ${cb.map((r) => hex(r.offset)).join(" ")}`);
     }
     const ra = x.reloc, rb = y.reloc;
     if (ra?.type !== rb?.type || ra?.target !== rb?.target) d.push(`relocation ${relocText(ra)} → ${relocText(rb)}`);
@@ -188,14 +188,14 @@ function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: numb
 
 const BRANCH = /^((?:call|jmp|j[a-z]+|loop[a-z]*|jecxz)\s+)0x([0-9a-f]+)$/;
 
-/** Instruction texts with branch targets relative to the call's slot, body or cold part, so moved code compares equal. */
-function normalized(lines: DecodedLine[], slot: Region, body?: Region, cold?: Region): string[] {
+/** Instruction texts with branch targets relative to the call's slot, body or cold parts, so moved code compares equal. */
+function normalized(lines: DecodedLine[], slot: Region, body?: Region, cold: readonly Region[] = []): string[] {
   return lines.map((l) => {
     const m = BRANCH.exec(l.text);
     if (!m) return l.text.startsWith("(") ? `${l.text.slice(0, -1)}, ${l.length} bytes)` : l.text;
     const t = parseInt(m[2]!, 16);
     const rel = (r: Region | undefined, name: string) => (r && t >= r.offset && t < r.offset + r.size ? `<${name}+${hex(t - r.offset, 0)}>` : undefined);
-    return m[1] + (rel(slot, "slot") ?? rel(body, "body") ?? rel(cold, "cold") ?? `0x${m[2]}`);
+    return m[1] + (rel(slot, "slot") ?? rel(body, "body") ?? cold.map((r, k) => rel(r, k ? `cold${k + 1}` : "cold")).find((x) => x) ?? `0x${m[2]}`);
   });
 }
 
@@ -259,7 +259,7 @@ function owner(m: ImageModel, offset: number): string {
   if (c) return `slot of ${c.name}`;
   const body = m.calls.find((x) => x.body && inside(x.body));
   if (body) return `body of ${body.name}`;
-  const cold = m.calls.find((x) => x.cold && inside(x.cold));
+  const cold = m.calls.find((x) => x.cold?.some(inside));
   if (cold) return `cold part of ${cold.name}`;
   const r = m.regions.find((x) => x.kind !== "header" && inside(x)) ?? m.regions.find(inside);
   return r ? (r.kind === "string" ? `string ${r.name}` : r.name) : "outside every known region";

@@ -33,8 +33,8 @@ export interface ModelCall {
   placement: string;
   /** Out-of-line body (the slot's jump target and the code reached from it). */
   body?: Region;
-  /** Cold part: code an inline slot jumps out to (cold_<Call>), reached by this call only. */
-  cold?: Region;
+  /** Cold parts (cold_<Call>, cold_<Call>_2, …): code the call's slot or body branches to, placed apart. */
+  cold?: Region[];
   reloc?: RelocAnswer;
   /** The slot's lines followed by the body's, decoded from the bytes. */
   lines: DecodedLine[];
@@ -118,19 +118,21 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
   const order = new Map(layout.calls.map((c) => [c.name, c.number]));
   for (const list of owners.values()) list.sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));
   const sharedRegions = manifest ? manifest.shared : [];
-  const inShared = (o: number) => sharedRegions.some((r) => o >= r.offset && o < r.offset + r.size);
+  const inside = (o: number, rs: readonly Region[]) => rs.some((r) => o >= r.offset && o < r.offset + r.size);
 
   const calls: ModelCall[] = [];
   for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
     const offset = layout.slots.base + c.number * layout.slots.size;
     const a = areaOf(byName.get(`stub_${c.name}`), offset, layout.slots.size);
     const m = manifest?.calls.find((x) => x.name === c.name);
-    const body = m?.body ?? (a.bodyEntry ? extent(a.bodyEntry) : undefined);
-    // A cold part is the call's own when nothing else reaches it; the manifest may name it cold_<Call>.
-    const coldEntry = byName.get(`cold_${c.name}`);
-    const manifestCold = manifest?.shared.find((r) => r.name === `cold_${c.name}`);
-    const ownCold = coldEntry !== undefined && (owners.get(coldEntry.offset) ?? []).every((o) => o === c.name) && !inShared(coldEntry.offset);
-    const cold = manifestCold ? { offset: manifestCold.offset, size: manifestCold.size } : ownCold ? extent(coldEntry) : undefined;
+    // From the bytes: the body is the contiguous code from the slot's jump target; code the body reaches
+    // elsewhere, and code an inline slot jumps out to that no other call reaches, are the call's cold parts.
+    const [bodyPart, ...bodyCold] = a.bodyEntry ? clusters(a.bodyEntry) : [];
+    const coldEntries = decoded.entries.filter(
+      (e) => (e.name === `cold_${c.name}` || e.name.startsWith(`cold_${c.name}_`)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
+    );
+    const body = m ? m.body : bodyPart;
+    const cold = m ? (m.cold ?? []) : [...bodyCold, ...coldEntries.flatMap(clusters)].sort((x, y) => x.offset - y.offset);
     const reloc = answers.get(c.number);
     calls.push({
       number: c.number,
@@ -140,9 +142,9 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
       form: a.form,
       placement: m?.placement ?? a.form,
       ...(body ? { body } : {}),
-      ...(cold ? { cold } : {}),
+      ...(cold.length ? { cold } : {}),
       ...(reloc ? { reloc } : {}),
-      lines: [...a.lines, ...(a.bodyEntry ? a.bodyEntry.lines : []), ...(cold && coldEntry && coldEntry.offset === cold.offset ? coldEntry.lines : [])],
+      lines: [...a.lines, ...(a.bodyEntry ? a.bodyEntry.lines : []), ...coldEntries.flatMap((e) => e.lines)],
     });
   }
   const jumpPoints: ModelJumpPoint[] = layout.jumpPoints.map((jp) => {
@@ -166,22 +168,19 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
   }
   if (bytes.length > 0) regions.push({ kind: "checksum", name: "checksum", offset: bytes.length - 1, size: 1 });
 
-  // Routines and cold parts: the manifest's shared list (names) and, from the bytes, whatever else the
-  // slots, bodies and cold parts reach that no call owns.
-  for (const s of sharedRegions) {
-    const cold = /^cold_(.+)$/.exec(s.name);
-    regions.push({ kind: cold ? "cold" : "routine", name: s.name, offset: s.offset, size: s.size, calls: cold ? [cold[1]!] : (owners.get(s.offset) ?? []) });
-  }
-  const owned = new Set<number>();
-  for (const c of [...calls, ...jumpPoints]) if (c.body) owned.add(c.body.offset);
+  // Routines: the manifest's shared list (names) and, from the bytes, whatever else the slots, bodies and
+  // cold parts reach that no call owns (a place several slots jump to is a shared routine).
+  const owned: Region[] = [...sharedRegions];
+  for (const c of [...calls, ...jumpPoints]) if (c.body) owned.push(c.body);
   for (const c of calls) {
-    if (!c.cold) continue;
-    owned.add(c.cold.offset);
-    if (!inShared(c.cold.offset)) regions.push({ kind: "cold", name: `cold_${c.name}`, ...c.cold, calls: [c.name] });
+    (c.cold ?? []).forEach((r, i) => {
+      owned.push(r);
+      regions.push({ kind: "cold", name: `cold_${c.name}${i ? `_${i + 1}` : ""}`, ...r, calls: [c.name] });
+    });
   }
+  for (const s of sharedRegions) regions.push({ kind: "routine", name: s.name, offset: s.offset, size: s.size, calls: owners.get(s.offset) ?? [] });
   for (const e of decoded.entries) {
-    if (e.area !== undefined || e.name === "init16" || owned.has(e.offset) || inShared(e.offset)) continue;
-    // A jump out of several slots to one place is a shared routine, not one call's cold part.
+    if (e.area !== undefined || e.name === "init16" || inside(e.offset, owned)) continue;
     const name = e.name.startsWith("cold_") ? `sub_${e.offset.toString(16).padStart(4, "0")}` : e.name;
     regions.push({ kind: "routine", name, ...extent(e), calls: owners.get(e.offset) ?? [] });
   }
@@ -228,6 +227,19 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     calls,
     regions,
   };
+}
+
+/** Contiguous runs of an entry's lines, the one holding its start first. */
+function clusters(e: DecodedEntry): Region[] {
+  const lines = [...e.lines].sort((x, y) => x.offset - y.offset);
+  const out: Region[] = [];
+  for (const l of lines) {
+    const last = out.at(-1);
+    if (last && l.offset === last.offset + last.size) last.size += l.length;
+    else if (!last || l.offset > last.offset + last.size) out.push({ offset: l.offset, size: l.length });
+  }
+  const i = out.findIndex((r) => e.offset >= r.offset && e.offset < r.offset + r.size);
+  return i > 0 ? [out[i]!, ...out.slice(0, i), ...out.slice(i + 1)] : out;
 }
 
 /** From the first line to the end of the last (code found by following branches is not always contiguous). */

@@ -151,7 +151,7 @@ export function renderSvg(model: ImageModel): string {
     if (r.kind !== "cold") continue;
     // From the code that jumps there: an inline slot's hot path, or an out-of-line body.
     const owner = model.calls.find((c) => r.calls?.includes(c.name));
-    if (owner) out.push(arrow(owner.form === "inline" ? owner.slot : (owner.body ?? owner.slot), r, `arrow-cold-${owner.name}`, "#37474f", "arrow-cold", true));
+    if (owner) out.push(arrow(owner.form === "inline" ? owner.slot : (owner.body ?? owner.slot), r, `arrow-${r.name}`, "#37474f", "arrow-cold", true));
   }
   out.push("</g>");
 
@@ -181,7 +181,7 @@ function slot(c: ModelCall): string {
   const col = FORM_COLOURS[form];
   const title = `call ${c.number} ${c.name}: slot ${hex(c.slot.offset, 4)}, ${c.used}/${c.slot.size} bytes used, ${FORM_TEXT[form]}` +
     (c.body ? `, body at ${hex(c.body.offset, 4)} (${c.body.size} bytes)` : "") +
-    (c.cold ? `, cold part at ${hex(c.cold.offset, 4)} (${c.cold.size} bytes)` : "") +
+    (c.cold ? c.cold.map((r) => `, cold part at ${hex(r.offset, 4)} (${r.size} bytes)`).join("") : "") +
     (c.reloc ? `, relocation ${c.reloc.type}${c.reloc.type === "NONE" || c.reloc.type === "NOP" ? "" : ` → ${hex(c.reloc.target, 4)}`}` : "");
   const parts = [`<g id="call-${esc(c.name)}" class="slot ${form}">`, `<title>${esc(title)}</title>`];
   for (const seg of segments(c.slot)) {
