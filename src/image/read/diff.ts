@@ -34,6 +34,9 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
     return { equal, changedCalls: [], text: out.join("\n") + "\n" };
   }
 
+  // Branches to shared routines are compared by the routine's name (the manifest's, or sub_<offset>).
+  const routinesA = A.regions.filter((r) => r.kind === "routine"), routinesB = B.regions.filter((r) => r.kind === "routine");
+
   // Image-level facts.
   const top: string[] = [];
   if (A.layout.name !== B.layout.name) top.push(`layout: ${A.layout.name} → ${B.layout.name}`);
@@ -80,7 +83,7 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
       continue;
     }
     const d = areaChanges({ form: x.form, used: x.used, size: x.size, body: x.body }, { form: y.form, used: y.used, size: y.size, body: y.body });
-    const codeChanged = normalized(x.lines, x, x.body).join("\n") !== normalized(y.lines, y, y.body).join("\n");
+    const codeChanged = normalized(x.lines, x, x.body, [], routinesA).join("\n") !== normalized(y.lines, y, y.body, [], routinesB).join("\n");
     if (d.length || codeChanged) parts.push(`jump point ${role}: ${[...d, ...(codeChanged ? ["code differs"] : [])].join("; ")}`);
   }
   if (parts.length) out.push("", "structures:", ...parts.map((l) => `  ${l}`));
@@ -118,7 +121,7 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
     const ra = x.reloc, rb = y.reloc;
     if (ra?.type !== rb?.type || ra?.target !== rb?.target) d.push(`relocation ${relocText(ra)} → ${relocText(rb)}`);
     const bytesSame = callBytesEqual(a.bytes, x, b.bytes, y);
-    const la = normalized(x.lines, x.slot, x.body, x.cold), lb = normalized(y.lines, y.slot, y.body, y.cold);
+    const la = normalized(x.lines, x.slot, x.body, x.cold, routinesA), lb = normalized(y.lines, y.slot, y.body, y.cold, routinesB);
     const codeChanged = la.join("\n") !== lb.join("\n");
     if (!bytesSame && !codeChanged && d.length === 0) d.push("bytes differ");
     if (codeChanged) d.push("code differs");
@@ -189,13 +192,15 @@ function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: numb
 const BRANCH = /^((?:call|jmp|j[a-z]+|loop[a-z]*|jecxz)\s+)0x([0-9a-f]+)$/;
 
 /** Instruction texts with branch targets relative to the call's slot, body or cold parts, so moved code compares equal. */
-function normalized(lines: DecodedLine[], slot: Region, body?: Region, cold: readonly Region[] = []): string[] {
+function normalized(lines: DecodedLine[], slot: Region, body?: Region, cold: readonly Region[] = [], routines: readonly ModelRegion[] = []): string[] {
   return lines.map((l) => {
     const m = BRANCH.exec(l.text);
     if (!m) return l.text.startsWith("(") ? `${l.text.slice(0, -1)}, ${l.length} bytes)` : l.text;
     const t = parseInt(m[2]!, 16);
     const rel = (r: Region | undefined, name: string) => (r && t >= r.offset && t < r.offset + r.size ? `<${name}+${hex(t - r.offset, 0)}>` : undefined);
-    return m[1] + (rel(slot, "slot") ?? rel(body, "body") ?? cold.map((r, k) => rel(r, k ? `cold${k + 1}` : "cold")).find((x) => x) ?? `0x${m[2]}`);
+    const routine = routines.find((r) => t >= r.offset && t < r.offset + r.size);
+    return m[1] + (rel(slot, "slot") ?? rel(body, "body") ?? cold.map((r, k) => rel(r, k ? `cold${k + 1}` : "cold")).find((x) => x) ??
+      (routine ? `<${routine.name}${t === routine.offset ? "" : `+${hex(t - routine.offset, 0)}`}>` : `0x${m[2]}`));
   });
 }
 
