@@ -100,6 +100,21 @@ describe("vmirom diff", () => {
     expect(d.text).toMatch(/^ {6}\+ +[0-9a-f]+: {2}nop$/m);
   });
 
+  it("a call into a shared routine that moved is the same code (the routine is named), only its bytes differ", () => {
+    const withHelper = (setdr: number) =>
+      build(
+        program(
+          { SetDR: bodyOfSize(setdr), GetDR: (a, ctx) => { a.call(ctx.shared.helper!); a.ret(); } },
+          { shared: [{ name: "helper", emit: (a) => { a.xor(eax, eax); a.ret(); } }] },
+        ),
+        api3,
+      );
+    const a = withHelper(40), b = withHelper(90);
+    const d = diffImages(side(a.bytes, api3, "a.rom", a.manifest), side(b.bytes, api3, "b.rom", b.manifest));
+    expect(d.text).toMatch(/^ {2}GetDR: bytes differ$/m);
+    expect(d.text).toMatch(/^ {2}routine helper: 0x[0-9a-f]{4}\+3 → 0x[0-9a-f]{4}\+3$/m);
+  });
+
   it("compares two different ROMs (api3 and api13): layout, size, header fields, slots", () => {
     const d = diffImages(side(native3.bytes, api3, "native-api3.rom", native3.manifest), side(native13.bytes, api13, "native-api13.rom", native13.manifest));
     expect(d.equal).toBe(false);
