@@ -44,8 +44,8 @@ afterAll(() => {
 });
 
 const EXPECTED_FILES = [
-  "native-api13.S", "native-api13.elf", "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom",
-  "native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom",
+  "native-api13.S", "native-api13.elf", "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom", "native-api13.svg",
+  "native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "native-api3.svg",
   "vmi-api13.h", "vmi-api3.h",
 ];
 
@@ -72,7 +72,7 @@ describe("vmirom build", () => {
     const r = vmirom(["build", "--backend", "native", "--api", "3", "--out", again]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: native-api3\.rom \d+ bytes, 74 slots \(\d+ inline, \d+ out of line, 5 absent\), 0 violations$/m);
-    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
+    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "native-api3.svg", "vmi-api3.h"]);
   });
 
   it("builds an image alone into the same files as with the others (anonymous labels in the .S numbered per image)", () => {
