@@ -125,16 +125,21 @@ const cpuCalls: Record<string, Body> = {
 };
 
 const pagingCalls: Record<string, Body> = {
-  // EAX = pte, EDX = ptep, ECX = flags.
+  // EAX = pte, EDX = ptep, ECX = flags. The routines are called, not jumped to: a routine one slot alone jumps
+  // to reads back (from the bytes) as that call's cold part.
   SetPxE: (a, ctx) => {
     a.xchg(eax, edx);
-    a.jmp(shared(ctx, SET_ENTRY_ROUTINE));
+    a.call(shared(ctx, SET_ENTRY_ROUTINE));
+    a.ret();
   },
-  // EAX:EDX = pte, ECX = ptep, [esp+4] = flags (still there for the routine, behind the return address).
+  // EAX:EDX = pte, ECX = ptep, [esp+4] = flags (passed on).
   SetPxELong: (a, ctx) => {
     a.xchg(eax, ecx);
     a.xchg(ecx, edx);
-    a.jmp(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.push(dword(esp, 4));
+    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.add(esp, 4);
+    a.ret();
   },
   GetPxE: (a) => {
     a.mov(eax, dword(eax, 0));
