@@ -2,7 +2,9 @@
 
 import type { RomProgram } from "../src/image/program.ts";
 import { native } from "./native/index.ts";
+import { vmware } from "./vmware/index.ts";
 
 export const BACKENDS: Readonly<Record<string, RomProgram>> = {
   native,
+  vmware,
 };
