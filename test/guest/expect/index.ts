@@ -2,7 +2,9 @@
 
 import { nativeExpectations } from "./native.ts";
 import type { BackendExpectations } from "./types.ts";
+import { vmwareExpectations } from "./vmware.ts";
 
 export const EXPECTATIONS: Readonly<Record<string, BackendExpectations>> = {
   native: nativeExpectations,
+  vmware: vmwareExpectations,
 };
