@@ -1,6 +1,19 @@
 // The C header guest authors include to talk to a ROM built for one layout (vmi-api<major>.h):
 // call numbers, relocation types, header offsets and signatures, slot geometry. Pure text out.
 
+import {
+  HIGH_ALIAS,
+  HYPERVISOR_IDS,
+  LINEAR_MAP_ENTRY,
+  LINEAR_MAP_SLOTS,
+  QUEUE_CAPACITY,
+  QUEUE_ENTRY,
+  SHARED_AREA,
+  SHARED_AREA_SIZE,
+  SHARED_MAGIC,
+  SHARED_VERSION,
+  type SharedField,
+} from "./shared-area.ts";
 import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "./types.ts";
 
 /** File name the header is meant to be saved as, e.g. "vmi-api3.h". */
@@ -79,6 +92,21 @@ export function renderCHeader(layout: Layout): string {
     define(`${P}CALL_${c.name}`, String(c.number), `${regs}; ${c.relocs.join(" ")}`);
   }
   define(`${P}CALL_COUNT`, String(layout.slots.count), "numbers 0..COUNT-1, reserved ones included");
+  line();
+  line("/* The hypervisor shared area at VIRTUAL_TOP (docs/hypervisors.md): field offsets from its start. */");
+  define(`${P}SHARED_SIZE`, cHex(SHARED_AREA_SIZE, 4));
+  define(`${P}SHARED_MAGIC`, cHex(SHARED_MAGIC, 8), '"VMIh" as a little-endian dword');
+  define(`${P}SHARED_VERSION`, String(SHARED_VERSION));
+  for (const [name, id] of Object.entries(HYPERVISOR_IDS)) define(`${P}SHARED_HYPERVISOR_${name.toUpperCase()}`, cHex(id, 8));
+  for (const [name, f] of Object.entries(SHARED_AREA) as Array<[string, SharedField]>) {
+    define(`${P}SHARED_${snake(name)}_OFFSET`, cHex(f.offset, 3), f.doc);
+    define(`${P}SHARED_${snake(name)}_SIZE`, String(f.size));
+  }
+  define(`${P}SHARED_LINEAR_MAP_SLOTS`, String(LINEAR_MAP_SLOTS));
+  define(`${P}SHARED_LINEAR_MAP_ENTRY_SIZE`, String(LINEAR_MAP_ENTRY.size), "startVA +0, endVA +4, physOffset +8, reserved +12");
+  define(`${P}SHARED_QUEUE_CAPACITY`, String(QUEUE_CAPACITY));
+  define(`${P}SHARED_QUEUE_ENTRY_SIZE`, String(QUEUE_ENTRY.size), "pa +0, value +4, arg1 +8, arg2 +12, hypercall +16");
+  define(`${P}HIGH_ALIAS`, cHex(HIGH_ALIAS, 8), "api13 ROMs are reached here: physical 0-4 MiB, page-directory entry 1023");
   line();
   line("/* Short names, from whichever vmi-api header is included first. */");
   line("#ifndef VMI_API_SHORT_NAMES");

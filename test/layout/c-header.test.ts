@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { HYPERVISOR_IDS, SHARED_AREA, SHARED_MAGIC } from "../../src/layout/shared-area.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import { cHeaderFileName, renderCHeader } from "../../src/layout/c-header.ts";
 import type { Layout } from "../../src/layout/types.ts";
@@ -118,6 +119,11 @@ int main(void) {
       }),
       `  printf("slots %d %d %d %d\\n", ${P}SLOT_BASE, ${P}SLOT_SIZE, ${P}SLOT_COUNT, ${P}CALL_COUNT);`,
       `  printf("version %d.%d header %d max %d\\n", ${P}VERSION_MAJOR, ${P}VERSION_MINOR, ${P}HEADER_SIZE, ${P}MAX_IMAGE_SIZE);`,
+      ...Object.keys(SHARED_AREA).map((f) => {
+        const N = `${P}SHARED_${f.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+        return `  printf("shared %s %d %d\\n", "${f}", ${N}_OFFSET, ${N}_SIZE);`;
+      }),
+      `  printf("magic %u %u %u\\n", ${P}SHARED_MAGIC, ${P}SHARED_HYPERVISOR_VMWARE, ${P}SHARED_HYPERVISOR_XEN);`,
     ];
     const out = compileAndRun(`#include <stdio.h>\n#include "${cHeaderFileName(l)}"\nint main(void) {\n${lines.join("\n")}\n  return 0;\n}\n`, `dump-${name}`);
     const slot = (n: number) => l.slots.base + n * l.slots.size;
@@ -126,6 +132,8 @@ int main(void) {
       ...l.header.map((f) => `field ${f.name} ${f.offset} ${f.size}`),
       `slots ${l.slots.base} ${l.slots.size} ${l.slots.count} ${l.slots.count}`,
       `version ${l.version.major}.${l.version.minor} header ${l.headerSize} max ${l.maxImageSize}`,
+      ...Object.entries(SHARED_AREA).map(([f, d]) => `shared ${f} ${d.offset} ${d.size}`),
+      `magic ${SHARED_MAGIC} ${HYPERVISOR_IDS.vmware} ${HYPERVISOR_IDS.xen}`,
     ]);
   });
 
