@@ -56,7 +56,7 @@ describe("the vmware hypercall contract", () => {
       const built = buildImage(vmware, layout.value);
       if (!built.ok) throw new Error(built.errors.map((e) => e.message).join("\n"));
       const bytes = built.value.bytes;
-      const known = new Set(Object.values(HYPERCALLS).map((d) => d.number));
+      const known = new Set<number>(Object.values(HYPERCALLS).map((d) => d.number));
       let sites = 0;
       for (let i = 5; i + 2 < bytes.length; i++) {
         if (bytes[i] !== 0x0f || bytes[i + 1] !== 0x01 || bytes[i + 2] !== 0xc1) continue;
