@@ -4,3 +4,5 @@ export { Assembler, type AssemblerOptions, type Mnemonics } from "./assembler.ts
 export { far, type FarPtr, type Bits } from "./encoder.ts";
 export type { AssembleOptions, AssembleResult, AsmSymbol, Placed } from "./layout.ts";
 export { formatListing, formatInstruction } from "./listing.ts";
+export { formatGas, gasSymbol, type GasOptions } from "./gas.ts";
+export { encodeElf, programLines, programSymbols, type ElfInput, type ElfSymbol, type LineRow } from "./elf.ts";

@@ -38,12 +38,12 @@ function reg(r: Register): string {
   return `%${r.name}`;
 }
 
-function memText(m: MemAny, disp: number, forceDisp: boolean): string {
+function memText(m: MemAny, disp: number, forceDisp: boolean, symbolic?: string): string {
   const o = overrideOf(m);
   const seg = o ? `%${o.name}:` : "";
-  if (!m.base && !m.index) return `${seg}${hex(mask(disp, 32))}`;
+  if (!m.base && !m.index) return `${seg}${symbolic ?? hex(mask(disp, 32))}`;
   const inner = m.index ? `(${m.base ? reg(m.base) : ""},${reg(m.index)},${m.scale})` : `(${reg(m.base!)})`;
-  const d = disp !== 0 || forceDisp || !m.base ? hex(disp) : "";
+  const d = symbolic ?? (disp !== 0 || forceDisp || !m.base ? hex(disp) : "");
   return `${seg}${d}${inner}`;
 }
 
@@ -58,8 +58,18 @@ function dispOf(bytes: Uint8Array, m: MemAny, value: (e: Expr) => number): { dis
   return { disp: m.base || m.index ? signed : v >>> 0, explicit };
 }
 
-/** AT&T text of one instruction at `address` (objdump style: mnemonic padded to 6, one space). */
-export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: number, value: (e: Expr) => number): string {
+/**
+ * Spells a value that depends on labels symbolically (GNU as source keeps label references), or undefined to
+ * print the number `value` gives, as objdump does.
+ */
+export type SymbolText = (e: Expr) => string | undefined;
+
+/**
+ * AT&T text of one instruction at `address` (objdump style: mnemonic padded to 6, one space). With `symbol`,
+ * operands that depend on labels are spelled by it instead of as numbers (GNU as source).
+ */
+export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: number, value: (e: Expr) => number, symbol?: SymbolText): string {
+  const sym = (e: Expr): string | undefined => (symbol && constantOf(e) === undefined ? symbol(e) : undefined);
   const { row, ops } = ins;
   const m = row.mnemonic;
   const opsize = row.opsize || ins.bits;
@@ -95,21 +105,24 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
     }
     if (isMem(o)) {
       const d = dispOf(bytes, o, value);
+      const s = sym(o.disp);
       if ((row.att === "call" || row.att === "jmp") && overrideOf(o)?.name === "ds") {
         // A 3e prefix on an indirect branch is CET's "notrack" hint to objdump, not a segment.
         notrack = true;
-        return `*${memText({ ...o, seg: undefined } as MemAny, d.disp, d.explicit)}`;
+        return `*${memText({ ...o, seg: undefined } as MemAny, d.disp, d.explicit, s)}`;
       }
-      const t = memText(o, d.disp, d.explicit);
+      const t = memText(o, d.disp, d.explicit, s);
       return m === "call" || m === "jmp" ? `*${t}` : t;
     }
     if (typeof o === "object" && o !== null && (o as FarPtr).kind === "far") {
       const f = o as FarPtr;
-      return `$${hex(f.selector)},$${hex(value(f.offset) >>> 0)}`;
+      return `$${hex(f.selector)},$${sym(f.offset) ?? hex(value(f.offset) >>> 0)}`;
     }
-    if (tok === "rel8" || tok === "rel32") return hex(mask(value(o as Expr), 32));
-    const v = value(o as Expr);
+    if (tok === "rel8" || tok === "rel32") return sym(o as Expr) ?? hex(mask(value(o as Expr), 32));
     if (tok === "one") return "$0x1";
+    const s = sym(o as Expr);
+    if (s !== undefined) return `$${s}`;
+    const v = value(o as Expr);
     const width = tok === "imm8" ? (row.sx ? opsize : 8) : tok === "imm16" ? 16 : (row.opsize === 16 ? 16 : 32);
     return `$${hex(mask(v, m === "push" && row.sx ? ins.bits : width))}`;
   };

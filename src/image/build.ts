@@ -36,6 +36,8 @@ export interface BuiltImage {
   /** Symbols and the slot table (.map). */
   map: string;
   symbols: AsmSymbol[];
+  /** Where everything went: what the other renderings (GNU as source, ELF) are made from. */
+  laidOut: LaidOutImage;
 }
 
 /** A body's cold part: recorded after every body, at `label` (symbol cold_<Call>). */
@@ -226,6 +228,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
       listing: renderListing(image),
       map: renderMap(image),
       symbols: second.symbols,
+      laidOut: image,
     },
   };
 }

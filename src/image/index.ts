@@ -4,3 +4,6 @@ export type { Body, BodyContext, RomProgram, SharedRoutine } from "./program.ts"
 export { stableJson, sha256Hex } from "./manifest.ts";
 export { MAX_BODY_SIZE, OUT_OF_LINE_STUB_SIZE } from "./plan.ts";
 export { paddedSize, byteSum, ROM_BLOCK } from "./checksum.ts";
+export { renderGas, headerSymbols } from "./gas.ts";
+export type { LaidOutImage } from "./laid-out.ts";
+export { renderElf } from "./elf.ts";

@@ -44,13 +44,13 @@ afterAll(() => {
 });
 
 const EXPECTED_FILES = [
-  "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom",
-  "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom",
+  "native-api13.S", "native-api13.elf", "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom",
+  "native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom",
   "vmi-api13.h", "vmi-api3.h",
 ];
 
 describe("vmirom build", () => {
-  it("writes every backend × interface with its listing, map, manifest and C header, and nothing else", () => {
+  it("writes every backend × interface with its listing, map, manifest, GNU as source, ELF and C header, and nothing else", () => {
     expect(listDir(out)).toEqual(EXPECTED_FILES);
   });
 
@@ -72,7 +72,15 @@ describe("vmirom build", () => {
     const r = vmirom(["build", "--backend", "native", "--api", "3", "--out", again]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: native-api3\.rom \d+ bytes, 74 slots \(\d+ inline, \d+ out of line, 5 absent\), 0 violations$/m);
-    expect(listDir(again)).toEqual(["native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
+    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
+  });
+
+  it("builds an image alone into the same files as with the others (anonymous labels in the .S numbered per image)", () => {
+    const alone = join(tmp, "alone");
+    expect(vmirom(["build", "--backend", "native", "--api", "13", "--out", alone]).status).toBe(0);
+    for (const f of ["native-api13.S", "native-api13.elf", "native-api13.lst", "native-api13.rom"]) {
+      expect(readFileSync(join(alone, f)).equals(readFileSync(join(out, f))), f).toBe(true);
+    }
   });
 
   it("the listing names the TypeScript line that emitted each instruction (through the bundle's source map)", () => {
