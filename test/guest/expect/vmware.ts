@@ -39,8 +39,11 @@ import {
 } from "./effects/index.ts";
 import type { BackendExpectations, CallTest } from "./types.ts";
 
-/** Free guest RAM (4-8 MiB, above the marker pages) the translation and queue tests write "entries" into. */
-const SCRATCH = 0x7f0000;
+/**
+ * Free guest RAM the translation and queue tests write "entries" into: above everything the guest keeps (its
+ * image and tables end below 9 MiB), above the 4 MiB a Sanos-style guest unmaps, inside its 16 MiB identity map.
+ */
+const SCRATCH = 0xe00000;
 /** A present, writable entry: a change from 0 to it is interesting. */
 const PRESENT_RW = 0x3;
 
