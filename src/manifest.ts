@@ -45,12 +45,14 @@ export interface Manifest {
   license: Region & { text: string };
   relocTable: Region;
   strings: Region[];
-  init16: Region;
+  /** The 16-bit init routine; sha256 of its bytes (the checker compares it when present). */
+  init16: Region & { sha256?: string };
   /**
    * Jump points (api3 0x80/0x88). `used`: bytes of code in it; `target` is the entry's own offset when the
    * body is inline; sha256 covers the jump point's bytes followed by its out-of-line body, if any.
    */
   jumpPoints: Array<Region & { role: string; target: number; used?: number; sha256?: string; body?: Region }>;
   calls: ManifestCall[];
-  shared: Array<Region & { name: string }>;
+  /** Shared routines; sha256 of each one's bytes (the checker compares it when present). */
+  shared: Array<Region & { name: string; sha256?: string }>;
 }

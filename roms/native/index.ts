@@ -1,16 +1,17 @@
 // The native backend: every VMI call does what the bare instruction does, at ring 0, so the ROM runs on a
-// bare CPU or under qemu without a hypervisor. Init has nothing to set up.
+// bare CPU or under qemu without a hypervisor. Init has nothing to set up on api3; on api13 it maps the ROM at
+// the layout's high alias (init.ts).
 //
 // On api3 the timer and wallclock calls are left out (relocation NONE): Linux turns its VMI timer on for
 // any answer to GetCycleFrequency but NONE and then drives time through SetAlarm and the wallclock calls,
 // which a bare machine cannot provide; with NONE it keeps its own PIT/TSC/RTC code. api13 allows only
 // CALL_REL, so there they exist and answer zero.
 
-import { eax } from "../../src/asm/index.ts";
 import type { CallDef, Layout } from "../../src/layout/types.ts";
 import type { RomProgram } from "../../src/image/program.ts";
 import { cpuCalls } from "./cpu.ts";
 import { descriptorCalls } from "./descriptors.ts";
+import { nativeInit } from "./init.ts";
 import { interruptCalls } from "./interrupts.ts";
 import { ioCalls } from "./io.ts";
 import { pagingCalls } from "./paging.ts";
@@ -22,10 +23,7 @@ export const API3_LEFT_OUT: ReadonlySet<string> = new Set(["GetCycleFrequency", 
 export const native: RomProgram = {
   backend: "native",
   description: "pass-through: each call runs the bare instruction at ring 0",
-  init: (a) => {
-    a.xor(eax, eax);
-    a.ret();
-  },
+  init: nativeInit,
   calls: {
     ...cpuCalls,
     ...registerCalls,

@@ -14,6 +14,7 @@ import { SHARED_AREA, SHARED_MAGIC, SHARED_VERSION, SHARED_AREA_SIZE, HYPERVISOR
 
 const CR0_PG = 0x80000000;
 const CR4_PSE = 0x10;
+const CR4_PAE = 0x20;
 const PDE_P = 0x01;
 const PDE_PS = 0x80;
 const FOUR_MIB = 0x400000;
@@ -66,6 +67,9 @@ export function presenceRoutine(name: HypervisorName): SharedRoutine {
       a.mov(eax, cr0);
       a.test(eax, CR0_PG);
       a.jz(fail); // paging off: there is no shared area to look at
+      a.mov(eax, cr4);
+      a.test(eax, CR4_PAE);
+      a.jnz(fail); // PAE: CR3 names a PDPT of 8-byte entries, which this walk does not read
       emitLowMemoryWindow(a);
       a.mov(eax, cr3);
       emitReadTableEntry(a, top >>> 22, fail);

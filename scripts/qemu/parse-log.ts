@@ -27,6 +27,10 @@ export interface ParsedLog {
   probes: Fields[];
   found?: Fields;
   init?: Fields;
+  /** Init failed and the guest went on without the ROM. */
+  native?: Fields;
+  /** The api13 guest removed its identity map of low memory (Sanos's sequence). */
+  drop?: Fields;
   relocs: Fields[];
   relocBad: Fields[];
   pic?: Fields;
@@ -92,6 +96,8 @@ export function parseGuestLog(log: string): ParsedLog {
       case "PROBE": out.probes.push(f); break;
       case "FOUND": out.found = f; break;
       case "INIT": out.init = { ...out.init, ...f }; break;
+      case "NATIVE": out.native = f; break;
+      case "DROP": out.drop = f; break;
       case "RELOC": out.relocs.push(f); break;
       case "RELOC-BAD": out.relocBad.push(f); break;
       case "PIC": out.pic = f; break;

@@ -135,8 +135,8 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
   if (!parsed.end) problems.push("the guest never printed its END line");
   else if (parsed.end.result !== "pass") problems.push(`the guest ended with result=${parsed.end.result}`);
   for (const p of parsed.probes.filter((x) => x.result === "refuse")) problems.push(`probe refused the ROM at ${p.at}: ${p.reason}`);
-  if (parsed.init && parsed.init.status !== "ok") problems.push(`Init failed: result=${parsed.init.result}`);
-  for (const r of parsed.relocBad) problems.push(`bad relocation for call ${r.n} (${r.name}): ${r.reason} (type ${r.type})`);
+  if (parsed.init && parsed.init.status !== "ok") problems.push(`Init failed: result=${parsed.init.result}${parsed.native ? " (the guest stayed native)" : ""}`);
+  for (const r of parsed.relocBad) problems.push(`bad relocation for call ${r.n} (${r.name}): ${r.reason} (type ${r.type}${r.eip ? `, eip ${r.eip}` : ""})`);
   if (parsed.pic && parsed.pic.result !== "ok") problems.push(`GetRelocationInfo is position-dependent: ${parsed.pic.phys_eip} vs ${parsed.pic.alias_eip}`);
   for (const f of parsed.failed) problems.push(`FAIL ${f.test} ${f.call}/${f.path}: ${f.what} (got ${f.got}, want ${f.want})`);
   if (parsed.fatal) {
@@ -148,8 +148,8 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
     if (!passed.has(t.name)) continue;
     for (const m of t.logMarkers) if (!run.log.includes(`${m}\n`)) problems.push(`test ${t.name} passed but its port output "${m}" is not in the log`);
   }
-  // Coverage only means something once the guest got as far as running its tests.
-  const untested = parsed.patch && parsed.end ? untestedCalls(manifest, build, parsed.passed, expectations) : [];
+  // Coverage only means something once the guest got as far as running its tests through the ROM.
+  const untested = parsed.patch && parsed.end && !parsed.native ? untestedCalls(manifest, build, parsed.passed, expectations) : [];
   for (const c of untested) problems.push(`call ${c} is implemented but no passing test exercised it`);
 
   const cost = parsed.counts.length ? costTable(basename(rom), manifest, parsed.counts) : null;

@@ -14,9 +14,12 @@ const MAX_EXTENT_STEPS = 1 << 21;
 
 export interface CodeEntry {
   offset: number;
-  kind: "body" | "shared";
-  /** "body SwapPxE" or "shared 0x0c40". */
+  /** body: an out-of-line stub's target; cold: where an inline stub jumps out to; shared: called (or tail-jumped to by several). */
+  kind: "body" | "shared" | "cold";
+  /** "body SwapPxE", "cold SwapPxE" or "shared 0x0c40". */
   region: string;
+  /** The stub a body or cold part belongs to. */
+  stub?: Stub;
   /** Instructions reached from the entry without entering another entry (its extent). */
   instructions: Array<{ offset: number; length: number }>;
 }
@@ -27,6 +30,8 @@ export interface BodyAnalysis {
   bodyOf: Map<Stub, CodeEntry>;
   /** 1 for every byte of explored 32-bit code. */
   codeMask: Uint8Array;
+  /** Every explored 32-bit instruction, by offset. */
+  decoded: Map<number, DecodedInstruction>;
 }
 
 type TargetClass = { kind: "code" } | { kind: "stub" } | { kind: "outside" } | { kind: "data"; region: NamedRegion };
@@ -38,9 +43,13 @@ export function checkBodies(
   decoder: X86Decoder,
   out: ViolationSink,
   knownShared: readonly number[] = [],
+  filler?: number,
 ): BodyAnalysis {
   const size = bytes.length;
   const stubStarts = new Set(stubs.filter((s) => s.kind !== "broken").map((s) => s.offset));
+  // Instruction starts of inline stub code: a cold part may jump back into its own slot's hot path.
+  const inlineAt = new Map<number, Stub>();
+  for (const s of stubs) if (s.kind === "inline") for (const i of s.code) inlineAt.set(i.offset, s);
   const classify = (t: number): TargetClass => {
     if (!Number.isInteger(t) || t < 0 || t >= size) return { kind: "outside" };
     if (stubStarts.has(t)) return { kind: "stub" };
@@ -53,7 +62,7 @@ export function checkBodies(
   const bodyOf = new Map<Stub, CodeEntry>();
   const bodyOwner = new Map<number, Stub>();
   let entryLimitReported = false;
-  const addEntry = (offset: number, kind: CodeEntry["kind"], region: string): CodeEntry | undefined => {
+  const addEntry = (offset: number, kind: CodeEntry["kind"], region: string, stub?: Stub): CodeEntry | undefined => {
     const existing = entryAt.get(offset);
     if (existing) return existing;
     if (entries.length >= MAX_ENTRIES) {
@@ -64,7 +73,7 @@ export function checkBodies(
       }
       return undefined;
     }
-    const entry: CodeEntry = { offset, kind, region, instructions: [] };
+    const entry: CodeEntry = { offset, kind, region, stub, instructions: [] };
     entries.push(entry);
     entryAt.set(offset, entry);
     return entry;
@@ -81,13 +90,18 @@ export function checkBodies(
         hex(t), `the out-of-line jump of ${stub.region} goes ${where}`);
       continue;
     }
+    if (filler !== undefined && bytes[t] === filler) {
+      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "the first instruction of a body", `filler at ${hex(t)}`,
+        `the out-of-line jump of ${stub.region} lands in filler, not at the start of a body`);
+      continue;
+    }
     const first = bodyOwner.get(t);
     if (first) {
       report(out, "body.shared-entry", `body ${first.name}`, t, `a body used only by ${first.region}`, `also jumped to by ${stub.region}`,
         "two stubs jump to the same body; each call needs its own body");
       continue;
     }
-    const entry = addEntry(t, "body", `body ${stub.name}`);
+    const entry = addEntry(t, "body", `body ${stub.name}`, stub);
     if (entry?.kind === "body") {
       bodyOwner.set(t, stub);
       bodyOf.set(stub, entry);
@@ -97,12 +111,14 @@ export function checkBodies(
   for (const start of knownShared) {
     if (classify(start).kind === "code") addEntry(start, "shared", `shared ${hex(start, 4)}`);
   }
-  // Shared routines reached from inline stubs.
+  // Shared routines an inline stub calls, and the cold parts it jumps out to.
   for (const stub of stubs) {
     for (const exit of stub.exits) {
       const cls = classify(exit.target);
-      if (cls.kind === "code") addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
-      else if (cls.kind !== "stub") reportBadTarget(out, stub.region, exit.from, exit.target, cls);
+      if (cls.kind === "code") {
+        if (exit.call) addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
+        else addEntry(exit.target, "cold", `cold ${stub.name}`, stub);
+      } else if (cls.kind !== "stub") reportBadTarget(out, stub.region, exit.from, exit.target, cls);
     }
   }
 
@@ -135,11 +151,26 @@ export function checkBodies(
       }
       decoded.set(off, ins);
       const next = off + ins.length;
+      if (ins.flow === "trap" && !afterInterrupt(bytes, decoder, off)) {
+        report(out, "code.ud2", entry.region, off, "ud2 only at the start of an absent stub or after an out-of-line jmp", ins.mnemonic.toLowerCase(),
+          `${entry.region} traps: ud2 belongs in stubs, never in a body`);
+      }
+      if (filler !== undefined && ins.length === 1 && bytes[off] === filler) {
+        report(out, "code.filler", entry.region, off, "an instruction", `filler ${hex(filler, 2)}`,
+          `code reached from ${entry.region} runs into filler (a path without a terminator, or a branch into padding)`);
+        continue;
+      }
       if (ins.target !== undefined) {
         const cls = classify(ins.target);
+        const own = inlineAt.get(ins.target);
         if (cls.kind === "code") {
           if (ins.flow === "call") addEntry(ins.target, "shared", `shared ${hex(ins.target, 4)}`);
           else stack.push(ins.target);
+        } else if (own && ins.flow !== "call" && entry.stub === own) {
+          // A cold part going back into its own slot's hot path: that code was checked with the slot.
+        } else if (own && ins.flow !== "call") {
+          report(out, "code.branch-target", entry.region, off, `code of its own (or ${entry.stub ? entry.stub.region : "a stub's start"})`, hex(ins.target),
+            `${entry.region} jumps into the inline code of ${own.region}, which is not its own slot`);
         } else if (cls.kind !== "stub") reportBadTarget(out, entry.region, off, ins.target, cls);
       }
       if (!ins.terminator) {
@@ -168,9 +199,44 @@ export function checkBodies(
   }
 
   computeExtents(entries, entryAt, addEntry, decoded, size, out);
-  return { entries, bodyOf, codeMask };
+  checkBodyStarts(stubs, bodyOf, entries, decoded, visitedBy, out);
+  return { entries, bodyOf, codeMask, decoded };
 }
 
+/**
+ * A body begins where its stub's jump lands: the target must be an instruction start, not the
+ * middle of another region's instruction, and no other region's code may run into it without a
+ * terminator (code.mid-instruction and body.fall-through name that region; this names the stub).
+ */
+function checkBodyStarts(
+  stubs: Stub[],
+  bodyOf: Map<Stub, CodeEntry>,
+  entries: CodeEntry[],
+  decoded: Map<number, DecodedInstruction>,
+  visitedBy: Int32Array,
+  out: ViolationSink,
+): void {
+  const bodies = stubs.map((s) => bodyOf.get(s)).filter((e): e is CodeEntry => e !== undefined);
+  if (bodies.length === 0) return;
+  const byStart = new Map(bodies.map((e) => [e.offset, e]));
+  for (const [off, ins] of decoded) {
+    const next = off + ins.length;
+    const into = byStart.get(next);
+    if (into && !ins.terminator && ins.flow !== "call") {
+      const stub = into.stub!;
+      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "a body no other code runs into", hex(next),
+        `the out-of-line jump of ${stub.region} lands where ${entries[visitedBy[off]!]?.region ?? "other code"} falls through (${ins.mnemonic.toLowerCase()} at ${hex(off)})`);
+    }
+    for (let k = off + 1; k < off + ins.length; k++) {
+      const body = byStart.get(k);
+      if (!body) continue;
+      const stub = body.stub!;
+      const owner = entries[visitedBy[off]!]?.region ?? "other code";
+      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "the first instruction of a body of its own", hex(k),
+        `the out-of-line jump of ${stub.region} lands inside ${ins.mnemonic.toLowerCase()} at ${hex(off)} of ${owner}`);
+    }
+  }
+}
 function reportBadTarget(out: ViolationSink, region: string, from: number, target: number, cls: TargetClass): void {
   const where = cls.kind === "outside" ? "outside the image" : cls.kind === "data" ? `into the ${cls.region.name}` : "nowhere";
   report(out, "code.branch-target", region, from, "an instruction boundary of code inside the image", hex(target),
@@ -215,7 +281,7 @@ function computeExtents(
   }
   for (const f of result.fallThroughs) {
     const e = entries[f.entry]!;
-    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, jmp, ud2, ...)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
+    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, iret, sysexit, jmp)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
       `${e.region} runs into the next entry without a terminator`);
   }
 }
@@ -280,4 +346,12 @@ function extentsOnce(
   }
   for (const [target, from] of jumpedFrom) if (from.size > 1) result.sharedTargets.push(target);
   return result;
+}
+
+/**
+ * `int n; ud2`: the end of a hypercall that does not return (Xen's iret through the hypercall page),
+ * the one place outside stubs where a ud2 belongs.
+ */
+function afterInterrupt(bytes: Uint8Array, decoder: X86Decoder, off: number): boolean {
+  return off >= 2 && bytes[off - 2] === 0xcd && decoder.at(off - 2).mnemonic === "Int";
 }

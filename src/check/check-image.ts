@@ -5,6 +5,7 @@
 import type { Layout } from "../layout/types.ts";
 import type { Manifest } from "../manifest.ts";
 import { checkBodies } from "./bodies.ts";
+import { checkCoverage } from "./coverage.ts";
 import { checkHeaderFields, checkUnusedHeaderBytes } from "./header-fields.ts";
 import { locateRegions, regionContains, regionsOverlap, type ImageRegions, type NamedRegion } from "./image-regions.ts";
 import { checkInit16 } from "./init16.ts";
@@ -13,6 +14,7 @@ import { checkPcir } from "./pcir.ts";
 import { checkPnp } from "./pnp.ts";
 import { checkRelocTable } from "./reloc-table.ts";
 import { checkRomFormat } from "./rom-format.ts";
+import { checkStubRoles } from "./stub-roles.ts";
 import { readStubs } from "./stubs.ts";
 import { hex, report, type Violation, type ViolationSink } from "./violation.ts";
 import { X86Decoder } from "./x86-decoder.ts";
@@ -64,10 +66,13 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
   const decoder = new X86Decoder(bytes, 32);
   try {
     const stubs = readStubs(bytes, layout, decoder, out);
-    const shared = (options.manifest?.shared ?? []).map((r) => r.offset);
-    const bodies = checkBodies(bytes, regions, stubs, decoder, out, shared);
+    // A shared region that starts with filler is a table of entries (a hypercall page), not code to enter.
+    const shared = (options.manifest?.shared ?? []).map((r) => r.offset).filter((o) => bytes[o] !== layout.filler);
+    const bodies = checkBodies(bytes, regions, stubs, decoder, out, shared, layout.filler);
     const relocs = checkRelocTable(bytes, layout, regions, stubs, out);
+    checkStubRoles(stubs, bodies, regions.relocTable, relocs, out);
     checkChecksumByte(bytes, [...slots, ...regions.data, ...init16.code.map((c) => ({ name: "16-bit init code", ...c }))], bodies.codeMask, out);
+    checkCoverage(bytes, layout, regions, slots, init16.code, bodies, decoder, out);
     if (options.manifest) checkManifest(bytes, layout, options.manifest, { stubs, bodies, relocs, regions }, options.ignoreImageHash ?? false, out);
   } finally {
     decoder.free();

@@ -81,6 +81,11 @@ function followSuccessors(
   const next = ins.offset + ins.length;
   switch (ins.flow) {
     case "return":
+      if (mode === "far" && ins.mnemonic === "Retf" && ins.length > 1) {
+        report(out, "init16.return", REGION, at, "retf", "retf imm16",
+          "the init code returns with retf imm16, which pops stack bytes SeaBIOS never pushed");
+        return;
+      }
       if ((mode === "far") !== (ins.mnemonic === "Retf")) {
         report(out, "init16.return", REGION, at, mode === "far" ? "retf" : "ret", ins.mnemonic.toLowerCase(),
           mode === "far"

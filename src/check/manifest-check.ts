@@ -112,6 +112,15 @@ function checkRegions(bytes: Uint8Array, layout: Layout, m: Manifest, out: Viola
   (m.strings ?? []).forEach((r, i) => inside("manifest.region", `string ${i}`, r));
   inside("manifest.region", "16-bit init code", m.init16);
   for (const s of m.shared ?? []) inside("manifest.shared", `shared routine ${s.name}`, s);
+  // Hashes of the code no call's hash covers: what changed is then named, not only the image hash.
+  regionHash(bytes, "manifest.init16", "init16", m.init16, "the 16-bit init routine", out);
+  for (const s of m.shared ?? []) regionHash(bytes, "manifest.shared", `shared ${s.name}`, s, `shared routine ${s.name}`, out);
+}
+
+function regionHash(bytes: Uint8Array, rule: string, region: string, r: (Region & { sha256?: unknown }) | undefined, what: string, out: ViolationSink): void {
+  if (!r || typeof r.sha256 !== "string" || !inImage(bytes, r.offset, r.size)) return;
+  const sha = sha256Hex(bytes.subarray(r.offset, r.offset + r.size));
+  if (sha !== r.sha256) report(out, rule, region, r.offset, r.sha256, sha, `the bytes of ${what} (${regionText(r)}) differ from what was built`);
 }
 
 function checkJumpPoints(bytes: Uint8Array, layout: Layout, m: Manifest, facts: ImageFacts, out: ViolationSink): void {

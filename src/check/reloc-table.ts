@@ -16,6 +16,8 @@ export interface RelocEntry {
   target: number;
   type: number;
   typeName?: RelocType;
+  /** The layout allows this type for the call (reloc.type reports it otherwise). */
+  allowed: boolean;
 }
 
 /** Entries by call number, when the table could be read. */
@@ -64,8 +66,8 @@ export function checkRelocTable(
     const type = readU8(bytes, at + 2)!;
     const reserved = readU8(bytes, at + 3)!;
     const typeName = TYPE_NAMES.get(type);
-    entries.set(n, { number: n, target, type, typeName });
     const call = callByNumber.get(n);
+    entries.set(n, { number: n, target, type, typeName, allowed: typeName !== undefined && call !== undefined && call.relocs.includes(typeName) });
     if (!call) {
       if (target !== 0 || type !== 0 || reserved !== 0) {
         report(out, "reloc.unused-entry", REGION, at, "00 00 00 00", hexBytes(bytes, at, 4), `number ${n} has no call; its entry must be all zero`);
@@ -81,6 +83,10 @@ export function checkRelocTable(
     const stub = stubByNumber.get(n);
     if (typeName === "NONE") {
       if (target !== 0) report(out, "reloc.target", REGION, at, "0x0000", hex(target, 4), `a NONE entry (${what}) must have target 0`);
+      if (stub && (stub.kind === "inline" || stub.kind === "outOfLine")) {
+        report(out, "reloc.none", REGION, at + 2, call.relocs.filter((r) => r !== "NONE").join(" | "), "NONE",
+          `${what} is implemented (${stub.kind === "inline" ? "inline code" : "jmp to a body"} in ${stub.region}) but its relocation says NONE (absent)`);
+      }
       continue;
     }
     const slot = layout.slots.base + n * layout.slots.size;

@@ -116,8 +116,10 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
   const { offset, area, region } = stub;
   let p = offset;
   let lastTerminator = false;
+  let fillerReported = false;
   while (p < end) {
-    if (lastTerminator && firstNonFiller(bytes, p, end, filler) === undefined) break;
+    // Only filler left: the code ends here (without a terminator: reported below as no-terminator).
+    if (firstNonFiller(bytes, p, end, filler) === undefined) break;
     const ins = decoder.at(p);
     if (ins.status !== "ok") {
       if (ins.status === "truncated" || p + ins.length > end) {
@@ -135,8 +137,21 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
       return;
     }
     stub.code.push(ins);
-    lastTerminator = ins.terminator;
     p += ins.length;
+    if (ins.length === 1 && bytes[p - 1] === filler) {
+      // Filler after a terminator is a gap before code a branch reaches; before one, code runs into it.
+      if (!lastTerminator && !fillerReported) {
+        report(out, `${area}.filler-code`, region, p - 1, "a terminator before the filler", hexBytes(bytes, offset, p - offset),
+          `the code of ${region} runs into filler ${hex(filler, 2)} before it ends`);
+        fillerReported = true;
+      }
+      continue;
+    }
+    if (ins.flow === "trap" && stub.code.at(-2)?.mnemonic !== "Int") {
+      report(out, `${area}.ud2`, region, p - ins.length, "ud2 only at the start of an absent stub or right after an out-of-line jmp rel32", hexBytes(bytes, offset, p - offset),
+        `${region} holds inline code with a ${ins.mnemonic.toLowerCase()} (a damaged out-of-line or absent stub?)`);
+    }
+    lastTerminator = ins.terminator;
   }
   if (!lastTerminator) {
     report(out, `${area}.no-terminator`, region, Math.max(offset, p - (stub.code.at(-1)?.length ?? 0)),

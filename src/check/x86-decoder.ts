@@ -40,6 +40,8 @@ export interface DecodedInstruction {
   terminator: boolean;
   /** Image offset a near relative jump/branch/call goes to (wrapped to the code size, like the CPU). */
   target?: number;
+  /** A 32-bit memory displacement (`[ecx + eax*4 + 0xa9c]`): where GetRelocationInfo reads its table. */
+  disp?: number;
 }
 
 export class X86Decoder {
@@ -71,7 +73,7 @@ export class X86Decoder {
 
   private decode(offset: number): DecodedInstruction {
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.bytes.length) {
-      return { offset, length: 0, status: "truncated", mnemonic: "", flow: "next", terminator: false, target: undefined };
+      return { offset, length: 0, status: "truncated", mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined };
     }
     const iced = this.iced;
     const d = this.decoder;
@@ -82,7 +84,7 @@ export class X86Decoder {
     const length = ins.length;
     if (ins.isInvalid) {
       const status = d.lastError === iced.DecoderError.NoMoreBytes ? "truncated" : "invalid";
-      return { offset, length: Math.max(1, length), status, mnemonic: "", flow: "next", terminator: false, target: undefined };
+      return { offset, length: Math.max(1, length), status, mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined };
     }
     const mnemonic = iced.Mnemonic[ins.mnemonic] ?? "?";
     let flow: Flow = "next";
@@ -118,7 +120,9 @@ export class X86Decoder {
         }
         break;
     }
+    // Only 4-byte displacements can name an image offset (and reading one costs a call into WebAssembly).
+    const disp = ins.memoryDisplSize === 4 ? Number(ins.memoryDisplacement) >>> 0 : undefined;
     // One object shape for every instruction keeps this hot path fast.
-    return { offset, length, status: "ok", mnemonic, flow, terminator, target };
+    return { offset, length, status: "ok", mnemonic, flow, terminator, target, disp };
   }
 }

@@ -55,6 +55,7 @@ const layoutSchema = z.strictObject({
   maxImageSize: integer,
   filler: integer,
   virtualTop: integer,
+  highAlias: integer.optional(),
   license: z.string(),
   headerSize: integer,
   header: z.array(z.strictObject({ name: z.string(), offset: integer, size: fieldSize, source: headerSource, inert: z.boolean() })),

@@ -22,7 +22,7 @@ const manifestSchema = z.object({
   license: z.object({ ...region, text: z.string() }),
   relocTable: z.object(region),
   strings: z.array(z.object(region)),
-  init16: z.object(region),
+  init16: z.object({ ...region, sha256: z.string().optional() }),
   // Loose: the builder also records each jump point's sha256 and body, which the checker verifies.
   jumpPoints: z.array(z.looseObject({ ...region, role: z.string(), target: z.number().int() })),
   calls: z.array(
@@ -32,11 +32,14 @@ const manifestSchema = z.object({
       slot: z.object({ ...region, used: z.number().int() }),
       placement: z.enum(["inline", "outOfLine", "absent", "image"]),
       body: z.object(region).optional(),
+      // Kept, not stripped: the call's sha256 covers the cold parts' bytes too.
+      cold: z.array(z.object(region)).optional(),
+      absentReason: z.string().optional(),
       reloc: relocType,
       sha256: z.string(),
     }),
   ),
-  shared: z.array(z.object({ ...region, name: z.string() })),
+  shared: z.array(z.object({ ...region, name: z.string(), sha256: z.string().optional() })),
 });
 
 export function loadManifest(file: string): Result<Manifest> {

@@ -49,11 +49,16 @@ export function buildManifest(image: LaidOutImage): Manifest {
     license: image.license,
     relocTable: image.relocTable,
     strings: [region(image.license), region(image.manufacturer), region(image.product)],
-    init16: image.init16,
+    init16: hashed(bytes, image.init16),
     jumpPoints: jumpPoints(image),
     calls,
-    shared: image.shared,
+    shared: image.shared.map((s) => hashed(bytes, s)),
   };
+}
+
+/** A region with the sha256 of its bytes, so the checker can tell which part of an image changed. */
+function hashed<R extends { offset: number; size: number }>(bytes: Uint8Array, r: R): R & { sha256: string } {
+  return { ...r, sha256: sha256Hex(bytes.subarray(r.offset, r.offset + r.size)) };
 }
 
 /**

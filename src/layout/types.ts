@@ -113,6 +113,15 @@ export interface Layout {
   filler: number;
   /** Linear address the hypervisor owns from (api3 header field virtual_top; shared area). */
   virtualTop: number;
+  /**
+   * Where guests call the ROM once paging is on (api13: 0xFFC00000, page-directory entry 1023): a 4 MiB-aligned
+   * linear alias of physical 0-4 MiB inside the top area from `virtualTop` up. With it, GetRelocationInfo answers
+   * highAlias + the entry's physical address while CR0.PG is set and the physical address while it is clear, so
+   * the answers stay valid after a guest drops its identity map (Sanos). Someone must map the alias: the native
+   * ROM's Init does, a paravirtual ROM's hypervisor does (docs/hypervisors.md). Absent (api3): answers are
+   * relative to wherever the ROM runs (Linux calls it through its lowmem alias, which stays mapped).
+   */
+  highAlias?: number;
   license: string;
   header: HeaderField[];
   /** Size of the header (fields and jump points) in bytes. */

@@ -4,7 +4,10 @@
 // (src/cli/load-layout.ts); this runs on any Layout, hand-built ones included.
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
+import { SHARED_AREA_SIZE } from "./shared-area.ts";
 import type { HeaderComputed, HeaderField, Layout } from "./types.ts";
+
+const FOUR_MIB = 0x400000;
 
 /** Bytes of the PCI data structure ("PCIR") the builder writes at layout.pci.offset. */
 export const PCIR_SIZE = 0x18;
@@ -82,6 +85,7 @@ function checkScalars(l: Layout, report: Report, inRange: InRange): void {
   inRange(l.version.major, 0, 0xff, "version.major", "version.major (the api_version_maj byte)");
   inRange(l.version.minor, 0, 0xff, "version.minor", "version.minor (the api_version_min byte)");
   inRange(l.virtualTop, 0, 0xffffffff, "virtualTop", "virtualTop (a 32-bit linear address)");
+  if (l.highAlias !== undefined) checkHighAlias(l, report, inRange);
   inRange(l.pci.vendor, 0, 0xffff, "pci.vendor", "pci.vendor");
   inRange(l.pci.device, 0, 0xffff, "pci.device", "pci.device");
   inRange(l.pci.revision, 0, 0xff, "pci.revision", "pci.revision");
@@ -90,6 +94,19 @@ function checkScalars(l: Layout, report: Report, inRange: InRange): void {
   inRange(l.pnp.deviceId, 0, 0xffffffff, "pnp.deviceId", "pnp.deviceId");
   l.pnp.deviceType.forEach((b, i) => inRange(b, 0, 0xff, `pnp.deviceType[${i}]`, "a device type byte"));
   inRange(l.pnp.indicators, 0, 0xff, "pnp.indicators", "pnp.indicators");
+}
+
+/** The alias maps physical 0-4 MiB with one page-directory entry, inside the top area and clear of the shared area. */
+function checkHighAlias(l: Layout, report: Report, inRange: InRange): void {
+  const alias = l.highAlias!;
+  if (!inRange(alias, 0, 0xffffffff, "highAlias", "highAlias (a 32-bit linear address)")) return;
+  if (alias % FOUR_MIB !== 0) {
+    report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias must be a multiple of 4 MiB (one page-directory entry maps it); it is ${hex(alias)}`);
+  } else if (alias < l.virtualTop) {
+    report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias ${hex(alias)} lies below virtualTop ${hex(l.virtualTop)}: guests only leave the area from virtualTop up free`);
+  } else if (alias < l.virtualTop + SHARED_AREA_SIZE) {
+    report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias ${hex(alias)} overlaps the shared area at virtualTop ${hex(l.virtualTop)} (${hex(SHARED_AREA_SIZE)} bytes)`);
+  }
 }
 
 function checkStrings(l: Layout, report: Report): void {

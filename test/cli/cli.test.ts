@@ -46,7 +46,7 @@ afterAll(() => {
 
 // Every registered backend × interface (the registry, not a hard-coded list: backends are added there).
 const EXPECTED_FILES = [
-  ...Object.keys(BACKENDS).flatMap((b) => ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom"].map((ext) => `${b}-${api}.${ext}`))),
+  ...Object.keys(BACKENDS).flatMap((b) => ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom", "svg"].map((ext) => `${b}-${api}.${ext}`))),
   "vmi-api13.h", "vmi-api3.h",
 ].sort();
 
@@ -73,7 +73,7 @@ describe("vmirom build", () => {
     const r = vmirom(["build", "--backend", "native", "--api", "3", "--out", again]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: native-api3\.rom \d+ bytes, 74 slots \(\d+ inline, \d+ out of line, 5 absent\), 0 violations$/m);
-    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "vmi-api3.h"]);
+    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "native-api3.svg", "vmi-api3.h"]);
   });
 
   it("builds an image alone into the same files as with the others (anonymous labels in the .S numbered per image)", () => {
@@ -206,7 +206,7 @@ describe("vmirom check", () => {
   it("passes a built image with its manifest: exit 0 and a one-line summary", () => {
     const r = vmirom(["check", join(out, "native-api13.rom"), "--manifest", join(out, "native-api13.json")]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^ok: native-api13\.rom 3584 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
+    expect(r.stdout).toMatch(/^ok: native-api13\.rom 4096 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
   });
 
   it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {

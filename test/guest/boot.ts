@@ -1,7 +1,9 @@
 // From the multiboot entry to a protected-mode, paged kernel: multiboot v1 header (a.out kludge), our own
 // flat GDT with ring-0/ring-3 segments, two TSSes and an LDT, the IDT, the PIC moved off the exception
-// vectors and masked, and paging (identity map of 16 MiB, the PAGE_OFFSET alias, the shared area at the
-// layout's virtual_top, a test window, the local APIC page).
+// vectors and masked, and paging (identity map of 16 MiB, the PAGE_OFFSET alias, a test window, the local
+// APIC page). Nothing at virtual_top: the shared area exists only when a hypervisor model's setup maps it
+// (models/present.ts), so a ROM on a machine without its hypervisor finds none. A Sanos-style guest (api13)
+// runs on a copy of the page directory below 4 MiB until it drops its identity map (reloc.ts).
 
 import {
   al,
@@ -15,6 +17,7 @@ import {
   ecx,
   edi,
   es,
+  esi,
   esp,
   far,
   fs,
@@ -25,7 +28,9 @@ import {
   word,
   type Label,
 } from "../../src/asm/index.ts";
+import type { Layout } from "../../src/layout/types.ts";
 import type { GuestAsm } from "./emitter.ts";
+import type { GuestKind } from "./probe.ts";
 import {
   APIC_BASE,
   GDT_ENTRIES,
@@ -136,8 +141,11 @@ function zero(g: GuestAsm, address: number, bytes: number): void {
 
 const pde = (va: number): number => MEM.pageDir + (va >>> 22) * 4;
 
-/** The boot path; falls through into whatever is emitted next with paging on and interrupts off. */
-export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], virtualTop: number): void {
+/**
+ * The boot path; falls through into whatever is emitted next with paging on and interrupts off. CR3 is
+ * MEM.pageDir for Linux (api3); for Sanos (api13) a copy of it below 4 MiB, MEM.bootPageDir.
+ */
+export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], kind: GuestKind): void {
   const a = g.a;
   a.cli();
   a.cld();
@@ -159,7 +167,9 @@ export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], virtual
   a.mov(gs, ax);
 
   // Fixed areas: page tables, hypercall log, shared-area backing, the three marker pages.
-  zero(g, MEM.pageDir, MEM.testTableCopy + 0x1000 - MEM.pageDir);
+  zero(g, MEM.bootPageDir, 0x1000);
+  zero(g, MEM.sharedTable, 0x1000);
+  zero(g, MEM.pageDir, MEM.highAliasTable + 0x1000 - MEM.pageDir);
   zero(g, MEM.hcLog, HC_ENTRY_SIZE * HC_LOG_MAX);
   zero(g, MEM.sharedBacking, SHARED_PAGES * 0x1000);
   zero(g, MEM.pageA, 3 * 0x1000);
@@ -214,15 +224,18 @@ export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], virtual
   fillDwords(g, MEM.identityTables, IDENTITY_BYTES >>> 12, PTE_PWU, 0x1000);
   fillDwords(g, pde(0), tables, MEM.identityTables | PTE_PWU, 0x1000);
   fillDwords(g, pde(PAGE_OFFSET), tables, MEM.identityTables | PTE_PWU, 0x1000);
-  const sharedIndex = (virtualTop >>> 12) & 0x3ff;
-  fillDwords(g, MEM.sharedTable + sharedIndex * 4, SHARED_PAGES, MEM.sharedBacking | PTE_PWU, 0x1000);
-  a.mov(dword(pde(virtualTop)), MEM.sharedTable | PTE_PWU);
   a.mov(dword(MEM.testTable), MEM.pageA | PTE_PWU);
   a.mov(dword(MEM.testTable + 4), MEM.pageA | PTE_PWU);
   a.mov(dword(pde(TEST_VA)), MEM.testTable | PTE_PWU);
   a.mov(dword(MEM.apicTable + ((APIC_BASE >>> 12) & 0x3ff) * 4), APIC_BASE | PTE_PCD | 3);
   a.mov(dword(pde(APIC_BASE)), MEM.apicTable | PTE_PWU);
-  a.mov(eax, MEM.pageDir);
+  if (kind === "sanos") {
+    a.mov(esi, MEM.pageDir);
+    a.mov(edi, MEM.bootPageDir);
+    a.mov(ecx, 1024);
+    a.rep().movsd();
+    a.mov(eax, MEM.bootPageDir);
+  } else a.mov(eax, MEM.pageDir);
   a.mov(cr3, eax);
   a.mov(eax, cr0);
   a.or(eax, 0x80000000);
@@ -231,7 +244,8 @@ export function emitBoot(g: GuestAsm, t: Tables, gates: readonly Gate[], virtual
 }
 
 /** Checks the generation-time facts the boot code relies on. */
-export function bootProblems(virtualTop: number): string[] {
+export function bootProblems(layout: Layout): string[] {
+  const virtualTop = layout.virtualTop;
   const out: string[] = [];
   if (virtualTop % 0x1000) out.push(`virtual_top 0x${virtualTop.toString(16)} is not page aligned`);
   if (((virtualTop >>> 12) & 0x3ff) + SHARED_PAGES > 1024) out.push(`the shared area at 0x${virtualTop.toString(16)} crosses a page-table boundary`);
@@ -239,6 +253,9 @@ export function bootProblems(virtualTop: number): string[] {
   const used = [0, 1, 2, 3, pd(PAGE_OFFSET), pd(PAGE_OFFSET) + 3, pd(TEST_VA), pd(APIC_BASE)];
   if (used.includes(pd(virtualTop)) || (pd(virtualTop) >= pd(PAGE_OFFSET) && pd(virtualTop) <= pd(PAGE_OFFSET) + 3)) {
     out.push(`the shared area at 0x${virtualTop.toString(16)} collides with another mapping of the guest`);
+  }
+  if (layout.highAlias !== undefined && [...used, pd(virtualTop)].includes(pd(layout.highAlias))) {
+    out.push(`the high alias at 0x${layout.highAlias.toString(16)} collides with another mapping of the guest`);
   }
   return out;
 }

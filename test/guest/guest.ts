@@ -16,7 +16,7 @@ import { emitFinalChecks } from "./final.ts";
 import { hcSelfTest } from "./hc-selftest.ts";
 import { EXIT } from "./memory.ts";
 import { emitProbe, type GuestKind } from "./probe.ts";
-import { declareRelocArrays, emitInit, emitRelocations } from "./reloc.ts";
+import { declareRelocArrays, emitDropIdentityMap, emitInit, emitRelocations } from "./reloc.ts";
 import { applicableTests, emitReportFail, emitTest, type RunnerDeps } from "./runner.ts";
 import { SiteTable } from "./sites.ts";
 import { emitTraps, TRANSPORTS } from "./traps.ts";
@@ -57,7 +57,7 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
   const kindR = guestKind(layout);
   if (!kindR.ok) return kindR;
   const kind = kindR.value;
-  const problems: Diagnostic[] = bootProblems(layout.virtualTop).map((m) => diag("GUEST_LAYOUT", m, { path: "virtualTop" }));
+  const problems: Diagnostic[] = bootProblems(layout).map((m) => diag("GUEST_LAYOUT", m, { path: "virtualTop" }));
   if (manifest && manifest.layout !== layout.name) {
     problems.push(diag("GUEST_MANIFEST", `the manifest is for layout ${manifest.layout}, not ${layout.name}`, { path: "layout" }));
   }
@@ -92,7 +92,7 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
   const traps = emitTraps(g, model);
   const deps: RunnerDeps = { g, layout, kind, manifest, sites, check, labels: { ...tables, int90: traps.written }, ...(model ? { model } : {}) };
   a.label(boot);
-  emitBoot(g, tables, traps.gates, layout.virtualTop);
+  emitBoot(g, tables, traps.gates, kind);
   for (const name of ["cur_test", "cur_call", "cur_path"]) a.mov(g.v(name), g.str("-"));
   a.mov(g.v("expect_fault_vec"), -1);
   g.print(`GUEST: BEGIN layout=${layout.name} backend=${expectations.backend} guest=${kind} tests=${tests.length} manifest=${manifest ? "yes" : "no"}\n`);
@@ -112,8 +112,15 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
     a.call(g.rt.exit);
 
     a.label(found);
-    emitInit(g, kind);
+    const native = a.newLabel("stay_native"), patch = a.newLabel("patch_sites");
+    emitInit(g, kind, native);
     emitRelocations(g, kind, layout, manifest, plan);
+    a.jmp(patch);
+    // Init failed: every relocation stays NONE (zeroed), so the patcher keeps the native instructions. Sanos
+    // drops its identity map all the same.
+    a.label(native);
+    if (kind === "sanos") emitDropIdentityMap(g);
+    a.label(patch);
     sites.emitPatcher(plan.arrays);
     for (const t of tests) emitTest(deps, t, plan.arrays);
     emitFinalChecks(g, expectations);

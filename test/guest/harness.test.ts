@@ -106,7 +106,7 @@ describe("the cost table", () => {
 describe("the guest generator", () => {
   const api3 = layoutOf("api3");
 
-  it("builds a multiboot v1 kernel with the a.out kludge, loaded at 1 MiB", () => {
+  it("builds a multiboot v1 kernel with the a.out kludge, loaded at LOAD_ADDR (8 MiB, above the identity map an api13 guest drops)", () => {
     const g = buildGuest({ layout: api3, expectations: native });
     if (!g.ok) throw new Error(g.errors[0]!.message);
     const v = new DataView(g.value.bytes.buffer, g.value.bytes.byteOffset);

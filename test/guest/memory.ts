@@ -2,37 +2,55 @@
 // Fixed addresses (not labels) for everything page-sized, so the loaded image stays small and the
 // tables sit well away from the code that the patcher rewrites.
 
-/** The guest image is loaded here (multiboot a.out kludge, load_addr = entry region). */
-export const LOAD_ADDR = 0x100000;
+/**
+ * The guest image is loaded here (multiboot a.out kludge, load_addr = entry region). Everything the guest uses
+ * after an api13 guest drops its identity map of 0-4 MiB (as Sanos does) lies above 4 MiB, identity-mapped, so
+ * that the hypervisor models keep using physical = virtual for guest structures.
+ */
+export const LOAD_ADDR = 0x800000;
 
 export const MEM = {
-  /** Kernel stack: grows down from here; every test starts with ESP reset to it. */
-  stackTop: 0x190000,
-  /** Ring-0 stack the CPU switches to on ring 3 → 0 transitions (TSS.esp0). */
-  ring0StackTop: 0x198000,
-  /** Stack for the ring-3 landing code of the IRET and SYSEXIT tests. */
-  userStackTop: 0x1a0000,
-  /** Page directory, then the four page tables that identity-map 0..16 MiB. */
-  pageDir: 0x200000,
-  identityTables: 0x201000,
-  /** Page table behind the shared area at layout.virtualTop. */
-  sharedTable: 0x205000,
-  /** Page table of the test window (TEST_VA): the InvalPage/FlushTLB/SetPxE tests remap its entries. */
-  testTable: 0x206000,
-  /** Page table that maps the local APIC page. */
-  apicTable: 0x207000,
-  /** A copy of the page directory for the SetCR3 test, and the test-window table only it uses. */
-  pageDirCopy: 0x208000,
-  testTableCopy: 0x209000,
-  /** Hypercall log: HC_ENTRY_SIZE-byte records, HC_LOG_MAX of them. */
-  hcLog: 0x300000,
+  /**
+   * The page directory a Sanos-style guest (api13) boots with and calls Init under: below 4 MiB, because Init
+   * reaches paging structures only through the identity map of low memory (docs/hypervisors.md). When it drops
+   * the identity map the guest moves to `pageDir` (a copy without the identity entry).
+   */
+  bootPageDir: 0x200000,
+  /**
+   * Page table behind the shared area at layout.virtualTop, filled only when a model's setup asks (present.ts).
+   * Below 4 MiB: the presence probe reads it through the identity map; after the drop only the CPU reads it.
+   */
+  sharedTable: 0x201000,
   /** Guest RAM behind the shared area (SHARED_PAGES pages), inspectable at this identity address. */
   sharedBacking: 0x400000,
   /** Three pages with distinct markers the remapping tests point the test window at. */
   pageA: 0x500000,
   pageB: 0x501000,
   pageC: 0x502000,
+  /** The page directory the guest runs on (Linux-style from boot; Sanos-style after the drop), then the four page tables that identity-map 0..16 MiB. */
+  pageDir: 0x600000,
+  identityTables: 0x601000,
+  /** Page table of the test window (TEST_VA): the InvalPage/FlushTLB/SetPxE tests remap its entries. */
+  testTable: 0x605000,
+  /** Page table that maps the local APIC page. */
+  apicTable: 0x606000,
+  /** A copy of the page directory for the SetCR3 test, and the test-window table only it uses. */
+  pageDirCopy: 0x607000,
+  testTableCopy: 0x608000,
+  /** Page table a paravirtual api13 model maps the ROM through at the layout's highAlias (present.ts). */
+  highAliasTable: 0x609000,
+  /** Hypercall log: HC_ENTRY_SIZE-byte records, HC_LOG_MAX of them. */
+  hcLog: 0x700000,
+  /** Kernel stack: grows down from here; every test starts with ESP reset to it. */
+  stackTop: 0x790000,
+  /** Ring-0 stack the CPU switches to on ring 3 → 0 transitions (TSS.esp0). */
+  ring0StackTop: 0x798000,
+  /** Stack for the ring-3 landing code of the IRET and SYSEXIT tests. */
+  userStackTop: 0x7a0000,
 } as const;
+
+/** The low-memory identity map a Sanos-style guest drops after fetching the relocations (page-directory entry 0). */
+export const DROPPED_BYTES = 4 << 20;
 
 /** Bytes identity-mapped from 0 (covers the ROM area 0xC0000-0xFFFFF and all of the above). */
 export const IDENTITY_BYTES = 16 << 20;

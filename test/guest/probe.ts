@@ -1,5 +1,6 @@
-// The probe, as the real guests do it: scan 0xC0000 up to 0xE0000 in 2 KiB steps through the PAGE_OFFSET
-// alias and accept the first candidate that passes the guest's checks. The header offsets and the
+// The probe, as the real guests do it: scan 0xC0000 up to 0xE0000 in 2 KiB steps — Linux through its
+// PAGE_OFFSET alias, Sanos through its identity map of low memory — and accept the first candidate that
+// passes the guest's checks. The header offsets and the
 // rules are the guests' own knowledge (Linux's struct vrom_header, Sanos's VROMHeader), deliberately not
 // taken from the layout, so that a layout mistake shows up here.
 //
@@ -48,7 +49,8 @@ export function emitProbe(g: GuestAsm, kind: GuestKind, found: Label, notFound: 
 
   a.mov(ebx, PROBE.start);
   a.label(loop);
-  a.lea(esi, mem(ebx, PAGE_OFFSET));
+  if (kind === "linux") a.lea(esi, mem(ebx, PAGE_OFFSET));
+  else a.mov(esi, ebx);
   // No option-ROM signature: not a ROM at all, skipped silently as the guests do.
   a.cmp(word(esi, H.signature), 0xaa55);
   a.jne(next);

@@ -50,9 +50,10 @@ class Memory {
 
 /**
  * Calls the routine at ROM offset `entry` with the ROM mapped at `base` and returns the registers when it
- * returns to the caller. A sentinel return address detects the final `ret`.
+ * returns to the caller. A sentinel return address detects the final `ret`. `cr0` is what `mov r32, cr0` reads
+ * (default: protected mode with paging on); `cr4` what `mov r32, cr4` reads (absent: reading CR4 throws).
  */
-export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn: Regs, maxSteps = 1000): RunResult {
+export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn: Regs, maxSteps = 1000, cr0 = 0x80000011, cr4?: number): RunResult {
   const mem = new Memory(rom, base);
   const regs: Regs = { ...regsIn };
   const RETURN_TO = 0xdead0000;
@@ -61,6 +62,7 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
   let eip = (base + entry) >>> 0;
   let zf = false;
   let cf = false;
+  let sf = false;
   const decoder = new iced.Decoder(32, rom, iced.DecoderOptions.None);
   const ins = new iced.Instruction();
   try {
@@ -94,20 +96,27 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
       const arith = (result: number, a: number, b: number, sub: boolean): number => {
         const r = result >>> 0;
         zf = r === 0;
+        sf = r >= 0x80000000;
         cf = sub ? a >>> 0 < b >>> 0 : result > 0xffffffff;
         return r;
       };
       eip = next;
       switch (ins.mnemonic) {
         case M.Mov:
-          regs[reg(0)] = value(1);
+          if (ins.opKind(1) === OpKind.Register && ins.opRegister(1) === R.CR0) regs[reg(0)] = cr0 >>> 0;
+          else if (ins.opKind(1) === OpKind.Register && ins.opRegister(1) === R.CR4 && cr4 !== undefined) regs[reg(0)] = cr4 >>> 0;
+          else regs[reg(0)] = value(1);
           break;
         case M.Movzx:
           regs[reg(0)] = value(1);
           break;
-        case M.Xor: {
-          const r = (value(0) ^ value(1)) >>> 0;
+        case M.Xor:
+        case M.And:
+        case M.Or: {
+          const x = value(0), y = value(1);
+          const r = (ins.mnemonic === M.Xor ? x ^ y : ins.mnemonic === M.And ? x & y : x | y) >>> 0;
           zf = r === 0;
+          sf = r >= 0x80000000;
           cf = false;
           regs[reg(0)] = r;
           break;
@@ -121,10 +130,13 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
         case M.Cmp:
           arith(value(0) - value(1), value(0), value(1), true);
           break;
-        case M.Test:
-          zf = (value(0) & value(1)) === 0;
+        case M.Test: {
+          const r = (value(0) & value(1)) >>> 0;
+          zf = r === 0;
+          sf = r >= 0x80000000;
           cf = false;
           break;
+        }
         case M.Push:
           regs.esp = (regs.esp - 4) >>> 0;
           mem.write(regs.esp, 4, value(0));
@@ -156,6 +168,12 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
           break;
         case M.Jne:
           if (!zf) eip = Number(ins.nearBranchTarget);
+          break;
+        case M.Js:
+          if (sf) eip = Number(ins.nearBranchTarget);
+          break;
+        case M.Jns:
+          if (!sf) eip = Number(ins.nearBranchTarget);
           break;
         default:
           throw new Error(`unsupported instruction ${iced.Mnemonic[ins.mnemonic]} at 0x${(next - ins.length).toString(16)}`);

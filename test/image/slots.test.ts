@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { eax, edx } from "../../src/asm/index.ts";
-import { checkImage } from "../../src/check/index.ts";
+import { checkImage, sha256Hex } from "../../src/check/index.ts";
 import { RELOC_VALUES } from "../../src/layout/types.ts";
 import { icedDecode } from "../support/iced.ts";
 import { bodyOfSize, build, i32, layoutNamed, program, symbol, u16 } from "./helpers.ts";
@@ -77,7 +77,7 @@ describe("slot placement (api3, a test program)", () => {
 
   it("places a shared routine once, after the bodies, and both the call and the tail jump reach it", () => {
     const helperAt = symbol(built, "helper");
-    expect(built.manifest.shared).toEqual([{ name: "helper", offset: helperAt, size: 3 }]);
+    expect(built.manifest.shared).toEqual([{ name: "helper", offset: helperAt, size: 3, sha256: sha256Hex(b.subarray(helperAt, helperAt + 3)) }]);
     expect(helperAt).toBeGreaterThan(symbol(built, "body_WRMSR"));
     expect(helperAt).toBeLessThan(symbol(built, "body_GetRelocationInfo"));
     const rdmsr = icedDecode(b.subarray(slotOf(2), slotOf(2) + 6), 32, slotOf(2));

@@ -1,4 +1,4 @@
-// vmirom build: every selected backend × interface → <out>/<backend>-api<major>.{rom,lst,map,json,S,elf} and
+// vmirom build: every selected backend × interface → <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and
 // <out>/vmi-api<major>.h. Everything is built and checked in memory first; files are written only when
 // every image built and passed the checker, so a failed build leaves nothing behind.
 
@@ -7,6 +7,8 @@ import { BACKENDS } from "../../../roms/index.ts";
 import { checkImage, formatViolations, summarize } from "../../check/index.ts";
 import { diag } from "../../diagnostics.ts";
 import { buildImage, renderElf, renderGas, stableJson } from "../../image/index.ts";
+import { readImageModel } from "../../image/read/model.ts";
+import { renderSvg } from "../../image/read/svg.ts";
 import { cHeaderFileName, renderCHeader } from "../../layout/c-header.ts";
 import type { Layout } from "../../layout/types.ts";
 import { ensureDir, writeFileAtomic } from "../files.ts";
@@ -68,6 +70,7 @@ export function runBuild(args: BuildArgs): number {
         { file: `${base}.lst`, data: listing },
         { file: `${base}.map`, data: map },
         { file: `${base}.json`, data: stableJson(manifest) },
+        { file: `${base}.svg`, data: renderSvg(readImageModel(bytes, layout, { name: `${stem}.rom`, manifest })) },
         { file: `${base}.S`, data: renderGas(built.value.laidOut, stem) },
         { file: `${base}.elf`, data: renderElf(built.value.laidOut, stem) },
       );

@@ -1,0 +1,32 @@
+// vmirom diff: two images compared call by call (see src/image/read/diff.ts). Exit 0 when the bytes are
+// identical, 1 when they differ, 2 when either input cannot be read as a ROM.
+
+import { basename } from "node:path";
+import { diffImages } from "../../image/read/diff.ts";
+import { readImageModel } from "../../image/read/model.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
+import { readRomInput } from "../rom-input.ts";
+
+export interface DiffArgs {
+  a: string;
+  b: string;
+  api?: string;
+  layout?: string;
+}
+
+export function runDiff(args: DiffArgs): number {
+  const sides = [args.a, args.b].map((rom) => {
+    const input = readRomInput({ rom, ...(args.api ? { api: args.api } : {}), ...(args.layout ? { layout: args.layout } : {}), siblingManifest: true });
+    if (!input.ok) {
+      printErrors(input.errors);
+      return undefined;
+    }
+    const { bytes, layout, manifest } = input.value;
+    return { bytes, model: readImageModel(bytes, layout, { name: basename(rom), ...(manifest ? { manifest } : {}) }) };
+  });
+  const [a, b] = sides;
+  if (!a || !b) return EXIT_BAD_INPUT;
+  const d = diffImages(a, b);
+  process.stdout.write(d.text);
+  return d.equal ? EXIT_OK : EXIT_FAILED;
+}

@@ -1,0 +1,211 @@
+// vmirom run: try a ROM in qemu-system-i386 with SeaBIOS. By default the test guest (see
+// src/cli/guest-runner.ts) probes, inits and uses the ROM as Linux (api3) or Sanos (api13) does and reports
+// its results and the instruction counts. With --kernel, the user's own kernel boots instead: its serial
+// console is streamed to the terminal and the VMI lines it printed are summarised at the end.
+// Exit 0 only when the guest reached its end: the test guest passed; a kernel powered off, rebooted, wrote 0
+// to isa-debug-exit (port 0xf4) or printed the --until text. Exit 1 otherwise, 2 when it could not start.
+
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, delimiter, join } from "node:path";
+import { diag, type Diagnostic } from "../../diagnostics.ts";
+import { loadGuestRunner } from "../guest-runner.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
+
+export const QEMU = "qemu-system-i386";
+const QEMU_PACKAGE = "qemu-system-x86";
+
+export interface RunArgs {
+  rom: string;
+  manifest?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** Seconds. */
+  timeout: number;
+  until?: string;
+  keep?: string;
+  memory: number;
+}
+
+export async function runRun(args: RunArgs): Promise<number> {
+  const problems = inputProblems(args);
+  if (problems.length) {
+    printErrors(problems);
+    return EXIT_BAD_INPUT;
+  }
+  if (!onPath(QEMU)) {
+    printErrors([diag("CLI_NO_QEMU", `${QEMU} is not installed (on Debian: apt-get install ${QEMU_PACKAGE})`)]);
+    return EXIT_BAD_INPUT;
+  }
+  return args.kernel !== undefined ? runKernel(args, args.kernel) : runTestGuest(args);
+}
+
+function inputProblems(args: RunArgs): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const file = (f: string | undefined, what: string) => {
+    if (f === undefined) return;
+    if (!existsSync(f) || !statSync(f).isFile()) out.push(diag("CLI_READ_FAILED", `cannot read the ${what}: no such file`, { file: f }));
+  };
+  file(args.rom, "ROM image");
+  if (out.length === 0) {
+    const head = readFileSync(args.rom).subarray(0, 2);
+    if (head[0] !== 0x55 || head[1] !== 0xaa) out.push(diag("CLI_NOT_A_ROM", "not an option ROM: the file does not start with 55 AA", { file: args.rom, offset: 0 }));
+  }
+  file(args.kernel, "kernel");
+  file(args.initrd, "initrd");
+  file(args.manifest, "manifest");
+  if (args.kernel === undefined) {
+    for (const [name, v] of [["--initrd", args.initrd], ["--append", args.append], ["--until", args.until]] as const) {
+      if (v !== undefined) out.push(diag("CLI_USAGE", `${name} needs --kernel (without it, vmirom run boots the test guest)`));
+    }
+  } else if (args.manifest !== undefined || args.keep !== undefined) {
+    out.push(diag("CLI_USAGE", "--manifest and --keep are for the test guest, not for --kernel"));
+  }
+  if (!Number.isFinite(args.timeout) || args.timeout <= 0) out.push(diag("CLI_USAGE", `--timeout must be a positive number of seconds, not ${args.timeout}`));
+  if (!Number.isInteger(args.memory) || args.memory < 16) out.push(diag("CLI_USAGE", `--memory must be a whole number of MiB, at least 16, not ${args.memory}`));
+  return out;
+}
+
+function onPath(cmd: string): boolean {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+async function runTestGuest(args: RunArgs): Promise<number> {
+  const loaded = await loadGuestRunner();
+  if (!loaded.ok) {
+    printErrors(loaded.errors);
+    return EXIT_BAD_INPUT;
+  }
+  // The guest is built for the ROM's layout, backend and relocation answers: it needs the build manifest.
+  const manifest = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
+  if (args.manifest === undefined && (manifest === args.rom || !existsSync(manifest))) {
+    printErrors([diag("CLI_NO_MANIFEST", `the test guest needs the ROM's build manifest and there is no ${basename(manifest)} beside the ROM: give --manifest FILE, or boot your own kernel with --kernel`, { file: args.rom })]);
+    return EXIT_BAD_INPUT;
+  }
+  const r = loaded.value.runGuestReport({
+    rom: args.rom,
+    timeoutMs: Math.round(args.timeout * 1000),
+    manifest,
+    ...(args.keep !== undefined ? { keepDir: args.keep } : {}),
+  });
+  if (!r.ok) {
+    printErrors(r.errors);
+    return EXIT_BAD_INPUT;
+  }
+  const v = r.value;
+  process.stdout.write(`vmirom run: ${basename(args.rom)} with the test guest under ${QEMU} + SeaBIOS\n`);
+  process.stdout.write(`backend ${v.backend}, layout ${v.layout}, guest conventions: ${v.guest}\n`);
+  for (const l of v.summary) process.stdout.write(`${l}\n`);
+  if (v.costTable) process.stdout.write(`\ninstructions per call (single-step #DB, from the guest's call to the return):\n${v.costTable}\n`);
+  for (const p of v.problems) process.stdout.write(`problem: ${p}\n`);
+  process.stdout.write(`\nresult: ${v.ok ? "ok — the guest reached its end and passed" : "FAILED"} (${v.outcome}, qemu status ${v.status}, ${v.durationMs} ms)\n`);
+  return v.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Lines a VMI guest prints about the ROM (Linux: "VMI: Found …", "Booting paravirtualized kernel on vmi"; Sanos: "mach: … VMI"). */
+const VMI_LINE = /\bVMI\b|\bvmi\b|vmi-timer/;
+
+export interface KernelVerdict {
+  reachedEnd: boolean;
+  why: string;
+}
+
+export function kernelVerdict(o: { status: number | null; signal: string | null; timedOut: boolean; untilSeen: boolean; tripleFault: boolean; console: string; stderr: string }, timeoutS: number): KernelVerdict {
+  if (o.untilSeen) return { reachedEnd: true, why: "the console printed the --until text" };
+  if (o.timedOut) return { reachedEnd: false, why: `the guest did not reach its end within ${timeoutS} s (qemu stopped)` };
+  if (o.tripleFault) return { reachedEnd: false, why: "the CPU triple-faulted (qemu reset it and -no-reboot stopped it)" };
+  if (/Kernel panic - not syncing/.test(o.console)) return { reachedEnd: false, why: "the kernel panicked" };
+  if (o.status === 0) return { reachedEnd: true, why: "the guest powered off or rebooted" };
+  if (o.status !== null && o.status % 2 === 1) {
+    const v = (o.status - 1) / 2;
+    return v === 0 ? { reachedEnd: true, why: "the guest wrote 0 to isa-debug-exit" } : { reachedEnd: false, why: `the guest wrote ${v} to isa-debug-exit` };
+  }
+  const err = o.stderr.trim().split("\n")[0];
+  return { reachedEnd: false, why: `qemu exited with ${o.status !== null ? `status ${o.status}` : `signal ${o.signal}`}${err ? `: ${err}` : ""}` };
+}
+
+async function runKernel(args: RunArgs, kernel: string): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), "vmirom-run-"));
+  const resetLog = join(work, "qemu.log"), biosLog = join(work, "seabios.log");
+  const qemuArgs = [
+    "-machine", "pc", "-m", String(args.memory), "-nodefaults", "-display", "none", "-no-reboot",
+    "-serial", "stdio",
+    "-option-rom", args.rom,
+    "-kernel", kernel,
+    ...(args.initrd !== undefined ? ["-initrd", args.initrd] : []),
+    "-append", args.append ?? "console=ttyS0",
+    "-debugcon", `file:${biosLog}`, "-global", "isa-debugcon.iobase=0x402",
+    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    // Resets are logged: a triple fault would otherwise look like a reboot (-no-reboot exits 0 for both).
+    "-d", "cpu_reset", "-D", resetLog,
+  ];
+  process.stdout.write(`vmirom run: ${basename(args.rom)} with kernel ${basename(kernel)} under ${QEMU} + SeaBIOS (timeout ${args.timeout} s)\n`);
+  process.stdout.write("---- serial console ----\n");
+  let consoleText = "";
+  let stderr = "";
+  let untilSeen = false;
+  let timedOut = false;
+  const result = await new Promise<{ status: number | null; signal: string | null; error?: Error }>((resolve) => {
+    const child = spawn(QEMU, qemuArgs, { stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, Math.round(args.timeout * 1000));
+    child.stdout.on("data", (chunk: Buffer) => {
+      const s = chunk.toString("latin1");
+      process.stdout.write(s);
+      consoleText += s;
+      if (args.until !== undefined && !untilSeen && consoleText.includes(args.until)) {
+        untilSeen = true;
+        child.kill("SIGKILL");
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, signal: null, error });
+    });
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal });
+    });
+  });
+  const tripleFault = existsSync(resetLog) && /triple fault/i.test(readFileSync(resetLog, "latin1"));
+  const bios = existsSync(biosLog) ? readFileSync(biosLog, "latin1") : "";
+  rmSync(work, { recursive: true, force: true });
+  if (result.error) {
+    printErrors([diag("CLI_QEMU_FAILED", `cannot start ${QEMU}: ${result.error.message}`)]);
+    return EXIT_BAD_INPUT;
+  }
+  if (!consoleText.endsWith("\n") && consoleText.length) process.stdout.write("\n");
+  process.stdout.write("---- end of serial console ----\n");
+
+  const lines = consoleText.split("\n").map((l) => l.replace(/\r$/, ""));
+  const vmi = lines.filter((l) => VMI_LINE.test(l));
+  const romRuns = bios.split("\n").filter((l) => l.startsWith("Running option rom at"));
+  process.stdout.write(`SeaBIOS: ${romRuns.length ? romRuns.map((l) => l.trim()).join("; ") : "ran no option ROM (is the image valid? try vmirom check)"}\n`);
+  const markers: Array<[string, RegExp]> = [
+    ["Linux found the ROM", /VMI: Found /],
+    ["Linux booted paravirtualized on VMI", /Booting paravirtualized kernel on vmi/],
+    ["Sanos uses VMI", /mach: .*VMI/],
+  ];
+  const seen = markers.filter(([, re]) => lines.some((l) => re.test(l))).map(([what]) => what);
+  process.stdout.write(`VMI lines the guest printed: ${vmi.length}${seen.length ? ` (${seen.join("; ")})` : ""}\n`);
+  for (const l of vmi) process.stdout.write(`  ${l}\n`);
+  const verdict = kernelVerdict({ ...result, timedOut, untilSeen, tripleFault, console: consoleText, stderr }, args.timeout);
+  process.stdout.write(`result: ${verdict.reachedEnd ? "ok" : "FAILED"} — ${verdict.why}\n`);
+  return verdict.reachedEnd ? EXIT_OK : EXIT_FAILED;
+}
