@@ -44,7 +44,7 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-// Every registered backend × interface (roms/index.ts), not a fixed list: new backends add their six files.
+// Every registered backend × interface (the registry, not a hard-coded list: backends are added there).
 const EXPECTED_FILES = [
   ...Object.keys(BACKENDS).flatMap((b) => ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom", "svg"].map((ext) => `${b}-${api}.${ext}`))),
   "vmi-api13.h", "vmi-api3.h",
