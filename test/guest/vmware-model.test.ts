@@ -8,14 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Assembler, eax, ecx, edx } from "../../src/asm/index.ts";
-import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
-import { runGuest, type GuestRunResult } from "../../scripts/qemu/run-guest.ts";
+import type { GuestRunResult } from "../../scripts/qemu/run-guest.ts";
 import { HYPERCALLS } from "../../roms/vmware/hypercalls.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import { buildGuest } from "./guest.ts";
-import { callOf, ensureRoms, mutatedCopy, readManifestOf, romName } from "./rom-files.ts";
+import { blamed, patchSlot, runMutated, type Mutation } from "./model-mutations.ts";
+import { callOf, ensureRoms, romName } from "./rom-files.ts";
 
 const haveQemu = requireTools("qemu-system-i386");
 const roms = haveQemu ? ensureRoms() : [];
@@ -30,32 +27,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function run(base: string, name: string, mutate: (b: Uint8Array, m: Manifest) => void): GuestRunResult {
-  const m = readManifestOf(base);
-  const layout = loadLayoutByName(m.layout);
-  if (!layout.ok) throw new Error(layout.errors[0]!.message);
-  const guest = buildGuest({ layout: layout.value, manifest: m, expectations: EXPECTATIONS[m.backend]! });
-  if (!guest.ok) throw new Error(guest.errors.map((e) => e.message).join("\n"));
-  const rom = mutatedCopy(base, dir, name, mutate);
-  const r = runGuest({ rom, guest: guest.value, writeCost: false });
-  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
-  return r.value;
-}
-
-/** Replaces the first occurrence of `from` inside the slot of `call` with `to` (same length). */
-const patchSlot = (call: string, from: readonly number[], to: readonly number[]) => (b: Uint8Array, m: Manifest) => {
-  const c = callOf(m, call);
-  const slot = b.subarray(c.slot.offset, c.slot.offset + c.slot.size);
-  for (let i = 0; i + from.length <= slot.length; i++) {
-    if (from.every((x, k) => slot[i + k] === x)) {
-      slot.set(to, i);
-      return;
-    }
-  }
-  throw new Error(`${call}: pattern ${from.map((x) => x.toString(16)).join(" ")} not in its slot`);
-};
+const run = (base: string, name: string, mutate: Mutation): GuestRunResult => runMutated(dir, base, name, mutate);
 const movEax = (n: number) => [0xb8, n & 0xff, 0, 0, 0];
-const blamed = (v: GuestRunResult) => new Set([...v.parsed.failed.map((f) => f.call), ...(v.parsed.fatal ? [v.parsed.fatal.call] : [])]);
 
 describe.skipIf(!haveQemu)("the vmware model refuses what breaks the contract", () => {
   it("api3: SetCR3 issuing SetCR0's number fails the model's CR0 check and the argument test, blamed on SetCR3", () => {

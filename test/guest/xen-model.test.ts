@@ -7,15 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
-import { runGuest, type GuestRunResult } from "../../scripts/qemu/run-guest.ts";
+import type { GuestRunResult } from "../../scripts/qemu/run-guest.ts";
 import { HYPERCALL, HYPERCALL_ENTRY } from "../../roms/xen/abi.ts";
 import { MACHINE_ROUTINE, PAGE_ROUTINE, SET_ENTRY_ROUTINE, infoAddress } from "../../roms/xen/routines.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import { buildGuest } from "./guest.ts";
-import { callOf, ensureRoms, mutatedCopy, readManifestOf, romName } from "./rom-files.ts";
+import { blamed, patchAt, patchRoutine, patchSlot, runMutated, type Mutation } from "./model-mutations.ts";
+import { callOf, ensureRoms, romName } from "./rom-files.ts";
 
 const haveQemu = requireTools("qemu-system-i386");
 const roms = haveQemu ? ensureRoms() : [];
@@ -30,41 +27,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function run(base: string, name: string, mutate: (b: Uint8Array, m: Manifest) => void): GuestRunResult {
-  const m = readManifestOf(base);
-  const layout = loadLayoutByName(m.layout);
-  if (!layout.ok) throw new Error(layout.errors[0]!.message);
-  const guest = buildGuest({ layout: layout.value, manifest: m, expectations: EXPECTATIONS[m.backend]! });
-  if (!guest.ok) throw new Error(guest.errors.map((e) => e.message).join("\n"));
-  const rom = mutatedCopy(base, dir, name, mutate);
-  const r = runGuest({ rom, guest: guest.value, writeCost: false });
-  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
-  return r.value;
-}
-
-/** Replaces the first occurrence of `from` inside [offset, offset + size) with `to` (same length). */
-function patchAt(b: Uint8Array, offset: number, size: number, from: readonly number[], to: readonly number[], what: string): void {
-  const region = b.subarray(offset, offset + size);
-  for (let i = 0; i + from.length <= region.length; i++) {
-    if (from.every((x, k) => region[i + k] === x)) {
-      region.set(to, i);
-      return;
-    }
-  }
-  throw new Error(`${what}: pattern ${from.map((x) => x.toString(16)).join(" ")} not found`);
-}
-const slot = (call: string, from: readonly number[], to: readonly number[]) => (b: Uint8Array, m: Manifest) => {
-  const c = callOf(m, call);
-  patchAt(b, c.slot.offset, c.slot.size, from, to, call);
-};
-const routine = (name: string, from: readonly number[], to: readonly number[]) => (b: Uint8Array, m: Manifest) => {
-  const r = m.shared.find((x) => x.name === name);
-  if (!r) throw new Error(`no shared routine ${name} in the manifest`);
-  patchAt(b, r.offset, r.size, from, to, name);
-};
+const run = (base: string, name: string, mutate: Mutation): GuestRunResult => runMutated(dir, base, name, mutate);
 const nops = (n: number) => new Array<number>(n).fill(0x90);
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-const blamed = (v: GuestRunResult) => new Set([...v.parsed.failed.map((f) => f.call), ...(v.parsed.fatal ? [v.parsed.fatal.call] : [])]);
 
 describe.skipIf(!haveQemu)("the xen model refuses what breaks the contract", () => {
   it("api3: a page entry with a number outside the contract is fatal, named in the log", () => {
@@ -81,7 +46,7 @@ describe.skipIf(!haveQemu)("the xen model refuses what breaks the contract", () 
 
   it("api13: SetDR passing the register number as the value fails the effect and the argument test", () => {
     // mov ecx,edx (89 d1) → mov ecx,eax (89 c1)
-    const v = run(api13!, "setdr-swapped", slot("SetDR", [0x89, 0xd1], [0x89, 0xc1]));
+    const v = run(api13!, "setdr-swapped", patchSlot("SetDR", [0x89, 0xd1], [0x89, 0xc1]));
     expect(v.outcome).toBe("fail");
     expect(blamed(v)).toEqual(new Set(["SetDR"]));
     expect(v.parsed.failed.some((f) => f.test === "xen-args-debug-registers" && f.what === "SetDR: set_debugreg ECX")).toBe(true);
@@ -90,7 +55,7 @@ describe.skipIf(!haveQemu)("the xen model refuses what breaks the contract", () 
   it("api3: physical addresses sent as machine addresses are refused", () => {
     // add eax,[machineOffset] (03 05 + its address) → six nops: the P2M is skipped.
     const at = infoAddress({ layout: { virtualTop: 0xfc000000 } as never }, "machineOffset");
-    const v = run(api3!, "no-machine-offset", routine(MACHINE_ROUTINE, [0x03, 0x05, ...le32(at)], nops(6)));
+    const v = run(api3!, "no-machine-offset", patchRoutine(MACHINE_ROUTINE, [0x03, 0x05, ...le32(at)], nops(6)));
     expect(v.outcome).toBe("fatal");
     expect(v.log).toContain("what=xen model: set_gdt: machine frame outside the guest's memory");
     expect(blamed(v)).toEqual(new Set(["SetGDT"]));
