@@ -30,6 +30,7 @@ import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
 import { IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { InstructionStore } from "./instruction-store.ts";
+import { captureSource } from "./source.ts";
 
 type RM8 = Reg8 | Mem8;
 type RM16 = Reg16 | Mem16;
@@ -536,23 +537,12 @@ export class Assembler {
     this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }
 
-  /** The first stack frame outside src/asm: the line of the program that called the DSL. */
+  /** The first stack frame outside src/asm: the line of the program that called the DSL (source.ts). */
   private src(): { src?: string } {
     if (!this.captureSource) return NO_SOURCE;
-    const stack = new Error().stack ?? "";
-    for (const line of stack.split("\n").slice(1)) {
-      if (line.includes("/src/asm/") || line.includes("node:internal")) continue;
-      const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
-      if (m) return { src: `${shortPath(m[1]!)}:${m[2]}` };
-    }
-    return {};
+    const src = captureSource();
+    return src === undefined ? {} : { src };
   }
-}
-
-function shortPath(p: string): string {
-  const s = p.replace(/^file:\/\//, "");
-  const i = s.search(/\/(roms|src|test|scripts)\//);
-  return i >= 0 ? s.slice(i + 1) : s;
 }
 
 // Every mnemonic of the table becomes a method that records it.

@@ -4,3 +4,4 @@ export { Assembler, type AssemblerOptions, type Mnemonics } from "./assembler.ts
 export { far, type FarPtr, type Bits } from "./encoder.ts";
 export type { AssembleOptions, AssembleResult, AsmSymbol, Placed } from "./layout.ts";
 export { formatListing, formatInstruction } from "./listing.ts";
+export { setStackPositions, type StackPositions } from "./source.ts";
