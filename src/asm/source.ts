@@ -30,15 +30,31 @@ export function captureSource(): string | undefined {
   return positions ? fromPositions(positions) : fromText();
 }
 
+// The DSL's own frames above the caller: usually four or five (src, recordGeneral, recordOps, the mnemonic),
+// so a short capture is tried first; V8's cost grows with the frames it collects.
+const SHORT = 6;
+
 function fromPositions(p: StackPositions): string | undefined {
-  const saved = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  const found = SHORT < limit ? search(p, SHORT + 2) : undefined;
+  // Not within the short window: look as far as a full stack would have (the same answer, or none).
+  return found === undefined ? search(p, limit + 2) : found;
+}
+
+function search(p: StackPositions, depth: number): string | undefined {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
   Error.prepareStackTrace = structured;
-  Error.captureStackTrace(holder, captureSource);
+  Error.stackTraceLimit = depth;
+  Error.captureStackTrace(holder, search);
   const frames = holder.stack as NodeJS.CallSite[] | undefined;
-  Error.prepareStackTrace = saved;
+  Error.prepareStackTrace = savedPrepare;
+  Error.stackTraceLimit = savedLimit;
   holder.stack = undefined;
   if (!Array.isArray(frames)) return undefined;
-  for (const f of frames) {
+  // Frames of captureSource and fromPositions are above the ones a plain `new Error()` in the DSL would see.
+  for (let i = 2; i < frames.length; i++) {
+    const f = frames[i]!;
     const file = f.getFileName();
     const line = f.getLineNumber();
     const column = f.getColumnNumber();
