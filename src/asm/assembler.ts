@@ -540,7 +540,7 @@ export class Assembler {
   /** The first stack frame outside src/asm: the line of the program that called the DSL (source.ts). */
   private src(): { src?: string } {
     if (!this.captureSource) return NO_SOURCE;
-    const src = captureSource();
+    const src = captureSource(Assembler.prototype.src);
     return src === undefined ? {} : { src };
   }
 }

@@ -25,36 +25,42 @@ export function setStackPositions(p: StackPositions | undefined): void {
 const structured = (_: Error, frames: NodeJS.CallSite[]): NodeJS.CallSite[] => frames;
 const holder: { stack?: unknown } = {};
 
-/** The first frame outside src/asm, or undefined. */
-export function captureSource(): string | undefined {
-  return positions ? fromPositions(positions) : fromText();
+/**
+ * The first frame outside src/asm, or undefined. `from`: the DSL function that asks (its frame and those above
+ * it are not collected); the answer is the same as from the stack text of an Error made inside `from`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function captureSource(from: Function = captureSource): string | undefined {
+  // A stack text made inside `from` would show `from` and limit - 1 frames below it.
+  const window = from === captureSource ? Error.stackTraceLimit : Error.stackTraceLimit - 1;
+  return positions ? fromPositions(positions, from, window) : fromText(from, window);
 }
 
-// The DSL's own frames above the caller: usually four or five (src, recordGeneral, recordOps, the mnemonic),
-// so a short capture is tried first; V8's cost grows with the frames it collects.
-const SHORT = 6;
+// The DSL's own frames below the asking one: at most three for an instruction (recordGeneral, recordOps, the
+// mnemonic), so a short capture is tried first — V8's cost grows with the frames it collects.
+const SHORT = 4;
 
-function fromPositions(p: StackPositions): string | undefined {
-  const limit = Error.stackTraceLimit;
-  const found = SHORT < limit ? search(p, SHORT + 2) : undefined;
-  // Not within the short window: look as far as a full stack would have (the same answer, or none).
-  return found === undefined ? search(p, limit + 2) : found;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function fromPositions(p: StackPositions, from: Function, window: number): string | undefined {
+  const found = SHORT < window ? search(p, SHORT, from) : undefined;
+  // Not within the short window: look as far as the stack text would have (the same answer, or none).
+  return found === undefined ? search(p, window, from) : found;
 }
 
-function search(p: StackPositions, depth: number): string | undefined {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function search(p: StackPositions, depth: number, from: Function): string | undefined {
+  if (depth <= 0) return undefined;
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   Error.prepareStackTrace = structured;
   Error.stackTraceLimit = depth;
-  Error.captureStackTrace(holder, search);
+  Error.captureStackTrace(holder, from);
   const frames = holder.stack as NodeJS.CallSite[] | undefined;
   Error.prepareStackTrace = savedPrepare;
   Error.stackTraceLimit = savedLimit;
   holder.stack = undefined;
   if (!Array.isArray(frames)) return undefined;
-  // Frames of captureSource and fromPositions are above the ones a plain `new Error()` in the DSL would see.
-  for (let i = 2; i < frames.length; i++) {
-    const f = frames[i]!;
+  for (const f of frames) {
     const file = f.getFileName();
     const line = f.getLineNumber();
     const column = f.getColumnNumber();
@@ -65,9 +71,14 @@ function search(p: StackPositions, depth: number): string | undefined {
   return undefined;
 }
 
-function fromText(): string | undefined {
-  const stack = new Error().stack ?? "";
-  for (const line of stack.split("\n").slice(1)) {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function fromText(from: Function, window: number): string | undefined {
+  const savedLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = window;
+  const o: { stack?: string } = {};
+  Error.captureStackTrace(o, from);
+  Error.stackTraceLimit = savedLimit;
+  for (const line of (o.stack ?? "").split("\n").slice(1)) {
     if (line.includes("/src/asm/") || line.includes("node:internal")) continue;
     const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
     if (m) return `${shortPath(m[1]!)}:${m[2]}`;
