@@ -35,7 +35,7 @@ export type ParsedArgs =
 /** argv without node and the script. Options may come before, between or after positionals. */
 export function parseArgs(spec: CliSpec, argv: readonly string[]): ParsedArgs {
   const help = argv.some((a) => a === "--help" || a === "-h");
-  const first = argv.find((a) => !a.startsWith("-"));
+  const first = commandWord(spec, argv);
   const command = spec.commands.find((c) => c.name === first);
   if (help) return command ? { kind: "help", command } : { kind: "help" };
   if (first === undefined) return { kind: "error", message: `name a command (${spec.commands.map((c) => c.name).join(", ")}); see --help` };
@@ -88,6 +88,18 @@ export function parseArgs(spec: CliSpec, argv: readonly string[]): ParsedArgs {
   if (positionals.length > need) return { kind: "error", message: `Unknown argument: ${positionals[need]}` };
   command.positionals.forEach((p, i) => (values[p.name] = positionals[i]));
   return { kind: "run", command, values };
+}
+
+/** The first word that is neither an option nor the value of one (an option any command takes a value for). */
+function commandWord(spec: CliSpec, argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") return argv[i + 1];
+    if (!a.startsWith("-") || a === "-") return a;
+    const name = a.replace(/^--?/, "");
+    if (!name.includes("=") && spec.commands.some((c) => Object.hasOwn(c.options, name) && c.options[name]!.type === "string")) i++;
+  }
+  return undefined;
 }
 
 /** The help for the whole CLI, or for one command, wrapped to `width` columns. */
