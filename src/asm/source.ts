@@ -21,34 +21,38 @@ export function setStackPositions(p: StackPositions | undefined): void {
   positions = p;
 }
 
+/** Any function: captureStackTrace only compares it with the frames' functions. */
+export type AnyFunction = (...args: never[]) => unknown;
+
 // V8 hands prepareStackTrace the structured frames; returning them skips formatting any text.
 const structured = (_: Error, frames: NodeJS.CallSite[]): NodeJS.CallSite[] => frames;
 const holder: { stack?: unknown } = {};
 
 /**
  * The first frame outside src/asm, or undefined. `from`: the DSL function that asks (its frame and those above
- * it are not collected); the answer is the same as from the stack text of an Error made inside `from`.
+ * it are not collected); the answer is the same as from the stack text of an Error made inside `from`. `entry`:
+ * the public DSL method the program called, when known (its caller is then usually the very next frame).
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function captureSource(from: Function = captureSource): string | undefined {
+export function captureSource(from: AnyFunction = captureSource, entry?: AnyFunction): string | undefined {
   // A stack text made inside `from` would show `from` and limit - 1 frames below it.
   const window = from === captureSource ? Error.stackTraceLimit : Error.stackTraceLimit - 1;
-  return positions ? fromPositions(positions, from, window) : fromText(from, window);
+  return positions ? fromPositions(positions, from, window, entry) : fromText(from, window);
 }
 
 // The DSL's own frames below the asking one: at most three for an instruction (recordGeneral, recordOps, the
-// mnemonic), so a short capture is tried first — V8's cost grows with the frames it collects.
+// mnemonic), so a short capture is tried first — V8's cost grows with the frames it collects. Below the public
+// method, two frames cover a call from the program and one DSL method calling another.
 const SHORT = 4;
+const BELOW_ENTRY = 2;
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-function fromPositions(p: StackPositions, from: Function, window: number): string | undefined {
-  const found = SHORT < window ? search(p, SHORT, from) : undefined;
-  // Not within the short window: look as far as the stack text would have (the same answer, or none).
+function fromPositions(p: StackPositions, from: AnyFunction, window: number, entry: AnyFunction | undefined): string | undefined {
+  // Frames between `from` and `entry` are the DSL's own, so the first frame of ours below `entry` is the answer.
+  const found = (entry !== undefined ? search(p, BELOW_ENTRY, entry) : undefined) ?? (SHORT < window ? search(p, SHORT, from) : undefined);
+  // Not within a short window: look as far as the stack text would have (the same answer, or none).
   return found === undefined ? search(p, window, from) : found;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-function search(p: StackPositions, depth: number, from: Function): string | undefined {
+function search(p: StackPositions, depth: number, from: AnyFunction): string | undefined {
   if (depth <= 0) return undefined;
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
@@ -71,8 +75,7 @@ function search(p: StackPositions, depth: number, from: Function): string | unde
   return undefined;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-function fromText(from: Function, window: number): string | undefined {
+function fromText(from: AnyFunction, window: number): string | undefined {
   const savedLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = window;
   const o: { stack?: string } = {};
