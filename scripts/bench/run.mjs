@@ -153,7 +153,8 @@ function cliRows(c) {
   const vsNode = `node -e 0: ${cost(node)}`;
   row(`node -e 0 (median of ${c.rounds} rounds)`, cost(node), "", "");
   for (const x of c.cases) {
-    if (x.kind === "help") row(x.name, cost(x), vsNode, `${plus(x.medianMs, node.medianMs)} (cpu ${plus(x.cpuMs, node.cpuMs)}); target ≤ +50 ms`);
+    const cpu = Number.isFinite(x.cpuMs) ? ` (cpu ${plus(x.cpuMs, node.cpuMs)})` : "";
+    if (x.kind === "help") row(x.name, cost(x), vsNode, `${plus(x.medianMs, node.medianMs)}${cpu}; target ≤ +50 ms`);
     if (x.kind === "check") row(x.name, cost(x), vsNode, "target ≤ 200 ms");
     if (x.kind === "build") {
       row(x.name, cost(x), gas ? `${gas.name}: ${cost(gas)}` : vsNode, `target ≤ 500 ms${gas ? `; ${(x.medianMs / gas.medianMs).toFixed(2)}× as+ld (target < 2×)` : ""}`);
