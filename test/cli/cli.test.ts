@@ -83,10 +83,20 @@ describe("vmirom build", () => {
     }
   });
 
-  it("the listing names the TypeScript line that emitted each instruction (through the bundle's source map)", () => {
+  it("the listing names the TypeScript line that emitted each instruction (through the bundle's line table)", () => {
     const lst = readFileSync(join(out, "native-api3.lst"), "utf8");
     expect(lst).toMatch(/^000000a0 <stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# roms\/native\/[a-z-]+\.ts:\d+$/m);
     expect(lst).not.toMatch(/dist\//);
+  });
+
+  it("writes the listing and map a build from the TypeScript sources gives, line for line (source lines included)", () => {
+    for (const name of ["api3", "api13"] as const) {
+      const built = buildImage(native, layoutNamed(name));
+      if (!built.ok) throw new Error("build failed");
+      const stem = `native-api${name === "api3" ? 3 : 13}`;
+      expect(readFileSync(join(out, `${stem}.lst`), "utf8")).toBe(built.value.listing);
+      expect(readFileSync(join(out, `${stem}.map`), "utf8")).toBe(built.value.map);
+    }
   });
 
   it("is reproducible: building again gives byte-identical files", () => {
