@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { native } from "../../roms/native/index.ts";
+import { COMMANDS, parseCommandLine } from "../../src/cli/grammar.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { layoutNamed } from "../image/helpers.ts";
 
@@ -260,6 +261,15 @@ describe("--help and usage", () => {
       if (cmd[0] === "check") expect(r.stdout).toContain("--manifest");
     });
   }
+
+  it("the bundle's help is yargs's, character for character (the bundler's string-width front changes no width)", () => {
+    for (const cmd of [[], ...COMMANDS.map((c) => [c])]) {
+      const r = vmirom([...cmd, "--help"]);
+      const inProcess = parseCommandLine([...cmd, "--help"], 110);
+      expect(inProcess.kind).toBe("help");
+      if (inProcess.kind === "help") expect(r.stdout, cmd.join(" ")).toBe(inProcess.text);
+    }
+  });
 
   it("without a command: exit 2 and a hint", () => {
     const r = vmirom([]);
