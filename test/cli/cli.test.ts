@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BACKENDS } from "../../roms/index.ts";
 import { native } from "../../roms/native/index.ts";
 import { COMMANDS, parseCommandLine } from "../../src/cli/grammar.ts";
 import { buildImage } from "../../src/image/index.ts";
@@ -44,11 +45,11 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+// Every registered backend × interface (the registry, not a hard-coded list: backends are added there).
 const EXPECTED_FILES = [
-  "native-api13.S", "native-api13.elf", "native-api13.json", "native-api13.lst", "native-api13.map", "native-api13.rom", "native-api13.svg",
-  "native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "native-api3.svg",
+  ...Object.keys(BACKENDS).flatMap((b) => ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom", "svg"].map((ext) => `${b}-${api}.${ext}`))),
   "vmi-api13.h", "vmi-api3.h",
-];
+].sort();
 
 describe("vmirom build", () => {
   it("writes every backend × interface with its listing, map, manifest, GNU as source, ELF and C header, and nothing else", () => {
@@ -90,13 +91,15 @@ describe("vmirom build", () => {
     expect(lst).not.toMatch(/dist\//);
   });
 
-  it("writes the listing and map a build from the TypeScript sources gives, line for line (source lines included)", () => {
-    for (const name of ["api3", "api13"] as const) {
-      const built = buildImage(native, layoutNamed(name));
-      if (!built.ok) throw new Error("build failed");
-      const stem = `native-api${name === "api3" ? 3 : 13}`;
-      expect(readFileSync(join(out, `${stem}.lst`), "utf8")).toBe(built.value.listing);
-      expect(readFileSync(join(out, `${stem}.map`), "utf8")).toBe(built.value.map);
+  it("writes the listing and map a build from the TypeScript sources gives, line for line (source lines included), for every backend", () => {
+    for (const [backend, program] of Object.entries(BACKENDS)) {
+      for (const name of ["api3", "api13"] as const) {
+        const built = buildImage(program, layoutNamed(name));
+        if (!built.ok) throw new Error(`${backend} ${name}: build failed`);
+        const stem = `${backend}-${name}`;
+        expect(readFileSync(join(out, `${stem}.lst`), "utf8"), stem).toBe(built.value.listing);
+        expect(readFileSync(join(out, `${stem}.map`), "utf8"), stem).toBe(built.value.map);
+      }
     }
   });
 
@@ -110,7 +113,7 @@ describe("vmirom build", () => {
     const dir = join(tmp, "unknown-backend");
     const r = vmirom(["build", "--backend", "nope", "--out", dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split("\n")).toEqual(['vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: native, all']);
+    expect(r.stderr.trim().split("\n")).toEqual([`vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: ${Object.keys(BACKENDS).join(", ")}, all`]);
     expect(existsSync(dir)).toBe(false);
   });
 
@@ -217,6 +220,14 @@ describe("vmirom check", () => {
     const r = vmirom(["check", join(out, "native-api13.rom"), "--manifest", join(out, "native-api13.json")]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: native-api13\.rom 4096 bytes, 84 slots \(\d+ inline, \d+ out of line\), 0 violations\n$/);
+  });
+
+  it("passes every built image with its manifest file, cold parts and absent reasons included", () => {
+    for (const rom of listDir(out).filter((f) => f.endsWith(".rom"))) {
+      const r = vmirom(["check", join(out, rom), "--manifest", join(out, rom.replace(/\.rom$/, ".json"))]);
+      expect(r.stdout, rom).toMatch(/ 0 violations\n$/);
+      expect(r.status, rom).toBe(0);
+    }
   });
 
   it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {

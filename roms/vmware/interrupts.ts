@@ -1,0 +1,56 @@
+// The virtual interrupt flag: the interrupt-flag calls touch only the shared area (interruptFlag holds an
+// EFLAGS image, bit 0x200 = enabled; the hypervisor sets pendingEvents = 0x200 while an event waits). Enabling
+// with an event pending delivers it through the DeliverEvents hypercall, in the cold part. These calls
+// clobber the flags only, so the cold part keeps EAX (the transport preserves everything else).
+
+import { dword, eax, type Assembler } from "../../src/asm/index.ts";
+import type { Body, BodyContext } from "../../src/image/program.ts";
+import { sharedAddress } from "../../src/layout/shared-area.ts";
+import { hypercall } from "./transport.ts";
+
+const EFLAGS_IF = 0x200;
+
+const flag = (ctx: Pick<BodyContext, "layout">) => dword(sharedAddress(ctx.layout.virtualTop, "interruptFlag"));
+const pending = (ctx: Pick<BodyContext, "layout">) => dword(sharedAddress(ctx.layout.virtualTop, "pendingEvents"));
+
+/** Cold part: deliver the pending events, keeping EAX. */
+function deliver(ctx: BodyContext) {
+  return ctx.cold((c: Assembler) => {
+    c.push(eax);
+    hypercall(c, "DeliverEvents");
+    c.pop(eax);
+    c.ret();
+  });
+}
+
+export const interruptCalls: Record<string, Body> = {
+  EnableInterrupts: (a, ctx) => {
+    const cold = deliver(ctx);
+    a.mov(flag(ctx), EFLAGS_IF);
+    a.cmp(pending(ctx), 0);
+    a.jne(cold);
+    a.ret();
+  },
+  DisableInterrupts: (a, ctx) => {
+    a.mov(flag(ctx), 0);
+    a.ret();
+  },
+  GetInterruptMask: (a, ctx) => {
+    a.mov(eax, flag(ctx));
+    a.ret();
+  },
+  // EAX = mask (an earlier GetInterruptMask answer): an event waits and the mask enables → deliver.
+  SetInterruptMask: (a, ctx) => {
+    const cold = deliver(ctx);
+    a.mov(flag(ctx), eax);
+    a.test(pending(ctx), eax);
+    a.jnz(cold);
+    a.ret();
+  },
+  // Safe halt: interrupts on (virtually), then wait in the hypervisor for the next event.
+  Halt: (a, ctx) => {
+    a.mov(flag(ctx), EFLAGS_IF);
+    hypercall(a, "Halt");
+    a.ret();
+  },
+};

@@ -1,0 +1,498 @@
+// The xen backend's call bodies: what Xen 3.x takes over from a PV kernel goes through the ROM's hypercall page
+// (page tables, CR3, TLB, descriptors, kernel stack, the event mask, IRET, halt, timer, debug registers, TS);
+// the rest runs the native instruction, as the native backend does (port I/O with IOPL, CPUID, RDTSC, the
+// APIC, the other control registers, IDTR/LDTR/TR loads). Argument orders: roms/xen/abi.ts.
+
+import { ah, al, bl, bx, ch, cl, cx, dl, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, plus, word, type Assembler } from "../../src/asm/index.ts";
+import type { Body, BodyContext } from "../../src/image/program.ts";
+import { sharedAddress } from "../../src/layout/shared-area.ts";
+import { justReturn, returnZero } from "../shared/bodies.ts";
+import { FLUSH_ROUTINE, modeField, setLinearMapping } from "../shared/paravirt.ts";
+import { HYPERCALL, HYPERCALL_ENTRY, MMUEXT, SCHEDOP, SCRATCH, SHUTDOWN_REASON, TRAP_INFO_CLEAR_MASK, XENVER_VERSION } from "./abi.ts";
+import { MACHINE_ROUTINE, MMUEXT_ROUTINE, PAGE_ROUTINE, SET_ENTRY64_ROUTINE, SET_ENTRY_ROUTINE, hypercall, info, infoByte, scratch } from "./routines.ts";
+
+const EFLAGS_IF_HIGH = 0x200 >> 8;
+const EFLAGS_IF = 0x200;
+/** Low byte kept when the event mask (byte 1 of the word at vcpu_info) is cleared: upcall_pending. */
+const KEEP_PENDING = 0x00ff;
+const TSS_ESP0 = 4;
+const TSS_SS0 = 8;
+const NS_PER_SECOND = 1_000_000_000;
+
+const shared = (ctx: BodyContext, name: string) => ctx.shared[name]!;
+
+/**
+ * Enabling: clear upcall_mask and test upcall_pending in one locked `and` of the vcpu_info word (pending is its
+ * low byte, the mask its high byte): ZF clear means an event waits, and any hypercall (xen_version, as Linux's
+ * xen_irq_enable does) lets the hypervisor deliver it. The cold part keeps every register.
+ */
+function enableEvents(a: Assembler, ctx: BodyContext): void {
+  const deliver = ctx.cold((c) => {
+    c.push(eax);
+    c.push(ebx);
+    c.push(ecx);
+    c.mov(ebx, XENVER_VERSION);
+    c.xor(ecx, ecx);
+    hypercall(c, ctx, "xen_version");
+    c.pop(ecx);
+    c.pop(ebx);
+    c.pop(eax);
+    c.ret();
+  });
+  a.lock().and(word(sharedAddress(ctx.layout.virtualTop, "backendPage")), KEEP_PENDING);
+  a.jnz(deliver);
+  a.ret();
+}
+
+const interruptCalls: Record<string, Body> = {
+  EnableInterrupts: enableEvents,
+  DisableInterrupts: (a, ctx) => {
+    a.mov(infoByte(ctx, "upcallMask"), 1);
+    a.ret();
+  },
+  // mask 0 → CF set → EAX = -1 & 0x200; mask 1 → 0.
+  GetInterruptMask: (a, ctx) => {
+    a.cmp(infoByte(ctx, "upcallMask"), 1);
+    a.sbb(eax, eax);
+    a.and(eax, EFLAGS_IF);
+    a.ret();
+  },
+  // EAX = mask (preserved): IF set enables (and delivers a pending event), clear masks.
+  SetInterruptMask: (a, ctx) => {
+    const off = a.newLabel();
+    a.test(ah, EFLAGS_IF_HIGH);
+    a.jz(off);
+    enableEvents(a, ctx);
+    a.label(off);
+    a.mov(infoByte(ctx, "upcallMask"), 1);
+    a.ret();
+  },
+  // The iret hypercall takes the caller's EAX on top of the frame; api13 guests call, so the return address goes.
+  IRET: (a, ctx) => {
+    if (ctx.call.relocs[0] !== "JUMP_REL") a.add(esp, 4);
+    a.jmp(plus(shared(ctx, PAGE_ROUTINE), HYPERCALL.iret * HYPERCALL_ENTRY));
+  },
+  // EDX = user EIP, ECX = user ESP: events unmasked, then the native return (sysexit takes nothing from the stack).
+  SYSEXIT: (a, ctx) => {
+    a.mov(infoByte(ctx, "upcallMask"), 0);
+    a.sti();
+    a.sysexit();
+  },
+};
+
+/** sched_op(cmd, arg) with EBX saved. */
+function schedOp(a: Assembler, ctx: BodyContext, cmd: number, reason?: number): void {
+  a.push(ebx);
+  if (reason !== undefined) {
+    a.push(reason);
+    a.mov(ecx, esp);
+  } else a.xor(ecx, ecx);
+  a.mov(ebx, cmd);
+  hypercall(a, ctx, "sched_op");
+  if (reason !== undefined) a.add(esp, 4);
+  a.pop(ebx);
+  a.ret();
+}
+
+const cpuCalls: Record<string, Body> = {
+  // Block clears the event mask and returns once an event has been delivered (VMI's sti; hlt).
+  Halt: (a, ctx) => schedOp(a, ctx, SCHEDOP.block),
+  Reboot: (a, ctx) => schedOp(a, ctx, SCHEDOP.shutdown, SHUTDOWN_REASON.reboot),
+  Shutdown: (a, ctx) => schedOp(a, ctx, SCHEDOP.shutdown, SHUTDOWN_REASON.poweroff),
+  CLTS: (a, ctx) => {
+    a.push(ebx);
+    a.xor(ebx, ebx);
+    hypercall(a, ctx, "fpu_taskswitch");
+    a.pop(ebx);
+    a.ret();
+  },
+  // EAX = register number, EDX = value.
+  SetDR: (a, ctx) => {
+    a.push(ebx);
+    a.mov(ebx, eax);
+    a.mov(ecx, edx);
+    hypercall(a, ctx, "set_debugreg");
+    a.pop(ebx);
+    a.ret();
+  },
+  GetDR: (a, ctx) => {
+    a.push(ebx);
+    a.mov(ebx, eax);
+    hypercall(a, ctx, "get_debugreg");
+    a.pop(ebx);
+    a.ret();
+  },
+};
+
+const pagingCalls: Record<string, Body> = {
+  // EAX = pte, EDX = ptep, ECX = flags. The routines are called, not jumped to: a routine one slot alone jumps
+  // to reads back (from the bytes) as that call's cold part.
+  SetPxE: (a, ctx) => {
+    a.xchg(eax, edx);
+    a.call(shared(ctx, SET_ENTRY_ROUTINE));
+    a.ret();
+  },
+  // EAX:EDX = pte, ECX = ptep, [esp+4] = flags (passed on).
+  SetPxELong: (a, ctx) => {
+    a.xchg(eax, ecx);
+    a.xchg(ecx, edx);
+    a.push(dword(esp, 4));
+    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.add(esp, 4);
+    a.ret();
+  },
+  GetPxE: (a) => {
+    a.mov(eax, dword(eax, 0));
+    a.ret();
+  },
+  // The old entry is read first: Xen's mmu_update does not exchange (the CPU's A/D bits may race, as with
+  // Linux's Xen code).
+  SwapPxE: (a, ctx) => {
+    a.push(dword(eax, 0));
+    a.xor(ecx, ecx);
+    a.call(shared(ctx, SET_ENTRY_ROUTINE));
+    a.pop(eax);
+    a.ret();
+  },
+  // Both halves read until the high half is stable (no locked read: the table is the hypervisor's to write).
+  GetPxELong: (a) => {
+    const again = a.newLabel();
+    a.mov(ecx, eax);
+    a.label(again);
+    a.mov(edx, dword(ecx, 4));
+    a.mov(eax, dword(ecx, 0));
+    a.cmp(edx, dword(ecx, 4));
+    a.jne(again);
+    a.ret();
+  },
+  SwapPxELongAtomic: (a, ctx) => {
+    a.push(dword(ecx, 4));
+    a.push(dword(ecx, 0));
+    a.xchg(eax, ecx);
+    a.xchg(ecx, edx);
+    a.push(0);
+    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.add(esp, 4);
+    a.pop(eax);
+    a.pop(edx);
+    a.ret();
+  },
+  DeactivatePxELongAtomic: (a, ctx) => {
+    a.push(dword(eax, 4));
+    a.push(dword(eax, 0));
+    a.xor(edx, edx);
+    a.xor(ecx, ecx);
+    a.push(0);
+    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.add(esp, 4);
+    a.pop(eax);
+    a.pop(edx);
+    a.ret();
+  },
+  TestAndSetPxEBit: testAndChange("bts", false),
+  TestAndClearPxEBit: testAndChange("btr", false),
+  TestAndSetPxELongBit: testAndChange("bts", true),
+  TestAndClearPxELongBit: testAndChange("btr", true),
+  // Xen's writable-page-table assist has already seen the guest's own store: nothing left to tell.
+  UpdatePxE: justReturn,
+  UpdatePxELong: justReturn,
+  // Tables are validated when first used as one (NEW_BASEPTR, mmu_update); no pinning.
+  AllocatePage: justReturn,
+  ReleasePage: justReturn,
+  // EAX = va.
+  InvalPage: (a, ctx) => {
+    a.mov(edx, eax);
+    a.mov(eax, MMUEXT.INVLPG_LOCAL);
+    a.jmp(shared(ctx, MMUEXT_ROUTINE));
+  },
+  // EAX = flags: 1 TLB, 2 GLOBAL as well.
+  FlushTLB: (a, ctx) => {
+    const go = a.newLabel();
+    a.test(al, 2);
+    a.mov(eax, MMUEXT.TLB_FLUSH_LOCAL);
+    a.jz(go);
+    a.mov(eax, MMUEXT.TLB_FLUSH_ALL);
+    a.label(go);
+    a.xor(edx, edx);
+    a.jmp(shared(ctx, MMUEXT_ROUTINE));
+  },
+  // EAX = physical address of the page directory (+ PCD/PWT) → its machine frame.
+  SetCR3: (a, ctx) => {
+    a.add(eax, info(ctx, "machineOffset"));
+    a.shr(eax, 12);
+    a.mov(edx, eax);
+    a.mov(eax, MMUEXT.NEW_BASEPTR);
+    a.jmp(shared(ctx, MMUEXT_ROUTINE));
+  },
+  FlushDeferredCalls: (a, ctx) => a.jmp(shared(ctx, FLUSH_ROUTINE)),
+  // EAX = 0 off (flush), 1 MMU (page-table updates queued), 2 CPU (nothing is queued for it).
+  SetLazyMode: (a, ctx) => {
+    const stay = a.newLabel();
+    a.mov(modeField(ctx.layout.virtualTop), eax);
+    a.test(eax, eax);
+    a.jnz(stay);
+    a.jmp(shared(ctx, FLUSH_ROUTINE));
+    a.label(stay);
+    a.ret();
+  },
+  SetLinearMapping: setLinearMapping,
+  // api3 (not used by Linux): EAX = address in, EAX = address out, through the machine offset.
+  PhysicalToMachine: (a, ctx) => {
+    a.add(eax, info(ctx, "machineOffset"));
+    a.ret();
+  },
+  MachineToPhysical: (a, ctx) => {
+    a.sub(eax, info(ctx, "machineOffset"));
+    a.ret();
+  },
+};
+pagingCalls.SetPxE0 = pagingCalls.SetPxE!;
+pagingCalls.SetPxELong0 = pagingCalls.SetPxELong!;
+
+/** EAX = ptep, EDX = bit → EAX = the bit's old value; the dword holding the bit is rewritten through mmu_update. */
+function testAndChange(op: "bts" | "btr", long: boolean): Body {
+  return (a, ctx) => {
+    if (long) {
+      a.mov(ecx, edx);
+      a.shr(ecx, 5);
+      a.lea(eax, dword({ base: eax, index: ecx, scale: 4 }));
+    }
+    a.mov(ecx, dword(eax, 0));
+    a[op](ecx, edx); // register form: the bit number is taken mod 32
+    a.sbb(edx, edx);
+    a.push(edx);
+    a.mov(edx, ecx);
+    a.xor(ecx, ecx);
+    a.call(shared(ctx, SET_ENTRY_ROUTINE));
+    a.pop(eax);
+    a.neg(eax);
+    a.ret();
+  };
+}
+
+const descriptorCalls: Record<string, Body> = {
+  // EAX = &dtr {u16 limit, u32 base}: the machine frames of every page the table spans, pushed last page first
+  // so the list runs upwards from ESP.
+  SetGDT: (a, ctx) => {
+    const page = a.newLabel(), listed = a.newLabel();
+    a.push(ebx);
+    a.push(esi);
+    a.push(edi);
+    a.push(ebp);
+    a.mov(ebp, esp);
+    a.mov(esi, eax);
+    a.mov(edi, dword(esi, 2));
+    a.movzx(ecx, word(esi, 0));
+    a.add(ecx, edi);
+    a.and(ecx, ~0xfff);
+    a.and(edi, ~0xfff);
+    a.label(page);
+    a.mov(eax, ecx);
+    a.call(shared(ctx, MACHINE_ROUTINE));
+    a.shr(eax, 12);
+    a.push(eax);
+    a.cmp(ecx, edi);
+    a.je(listed);
+    a.sub(ecx, 0x1000);
+    a.jmp(page);
+    a.label(listed);
+    a.mov(ebx, esp);
+    a.movzx(ecx, word(esi, 0));
+    a.inc(ecx);
+    a.shr(ecx, 3);
+    a.mov(edx, dword(esi, 2));
+    a.and(edx, 0xfff);
+    hypercall(a, ctx, "set_gdt");
+    a.mov(esp, ebp);
+    a.pop(ebp);
+    a.pop(edi);
+    a.pop(esi);
+    a.pop(ebx);
+    a.ret();
+  },
+  // EAX = table, EDX = index, ECX = low dword, [esp+4] = high dword → update_descriptor(ma, desc).
+  WriteGDTEntry: writeDescriptor,
+  WriteLDTEntry: writeDescriptor,
+  // The IDT is the hypervisor's: the gate goes in as a one-entry trap table (vector, DPL, CS, address; an
+  // interrupt gate also masks events). EAX (the table) is not needed.
+  WriteIDTEntry: (a, ctx) => {
+    const trapGate = a.newLabel();
+    a.push(ebx);
+    a.push(0); // the terminating entry (address 0)
+    a.push(0);
+    a.mov(eax, dword(esp, 16)); // high dword: offset 31..16, P, DPL, type
+    a.mov(ebx, eax);
+    a.and(ebx, 0xffff0000);
+    a.mov(bx, cx); // offset 15..0 from the low dword
+    a.push(ebx); // entry.address
+    a.shr(eax, 8); // AL = P, DPL, S, type
+    a.mov(ebx, eax);
+    a.shr(ebx, 5);
+    a.and(ebx, 3); // DPL
+    a.and(al, 0x0f);
+    a.cmp(al, 0x0e); // an interrupt gate masks events
+    a.jne(trapGate);
+    a.or(bl, TRAP_INFO_CLEAR_MASK);
+    a.label(trapGate);
+    a.and(ecx, 0xffff0000); // CS << 16
+    a.mov(cl, dl); // vector
+    a.mov(ch, bl); // flags
+    a.push(ecx);
+    a.mov(ebx, esp);
+    hypercall(a, ctx, "set_trap_table");
+    a.add(esp, 16);
+    a.pop(ebx);
+    a.ret();
+  },
+  UpdateKernelStack: (a, ctx) => {
+    a.push(ebx);
+    if (ctx.api === 3) {
+      a.mov(ebx, eax); // Linux passes the kernel data selector
+    } else {
+      a.mov(dword(eax, TSS_ESP0), edx); // api13: EAX = &TSS, as the native call does
+      a.movzx(ebx, word(eax, TSS_SS0));
+    }
+    a.mov(ecx, edx);
+    hypercall(a, ctx, "stack_switch");
+    a.pop(ebx);
+    a.ret();
+  },
+};
+
+function writeDescriptor(a: Assembler, ctx: BodyContext): void {
+  a.lea(eax, dword({ base: eax, index: edx, scale: 8 }));
+  a.call(shared(ctx, MACHINE_ROUTINE));
+  a.push(ebx);
+  a.push(esi);
+  a.mov(ebx, eax);
+  a.mov(edx, ecx);
+  a.mov(esi, dword(esp, 12));
+  a.xor(ecx, ecx);
+  hypercall(a, ctx, "update_descriptor");
+  a.pop(esi);
+  a.pop(ebx);
+  a.ret();
+}
+
+const timeCalls: Record<string, Body> = {
+  // EDX:EAX = 10^9 * 2^32 / tsc_to_system_mul, shifted right by tsc_shift (left when negative); 0 without a scale.
+  GetCycleFrequency: (a, ctx) => {
+    const none = a.newLabel(), left = a.newLabel(), out = a.newLabel();
+    a.push(ebx);
+    a.mov(ecx, info(ctx, "tscToSystemMul"));
+    a.xor(eax, eax);
+    a.xor(edx, edx);
+    a.test(ecx, ecx);
+    a.jz(none);
+    a.mov(eax, NS_PER_SECOND);
+    a.div(ecx);
+    a.mov(ebx, eax);
+    a.xor(eax, eax);
+    a.div(ecx);
+    a.mov(edx, ebx);
+    a.mov(cl, infoByte(ctx, "tscShift"));
+    a.test(cl, cl);
+    a.js(left);
+    a.shrd(eax, edx, cl);
+    a.shr(edx, cl);
+    a.jmp(out);
+    a.label(left);
+    a.neg(cl);
+    a.shld(edx, eax, cl);
+    a.shl(eax, cl);
+    a.label(none);
+    a.label(out);
+    a.pop(ebx);
+    a.ret();
+  },
+  // Every counter is the TSC (a PV guest may read it); system time is derived from it through shared_info.
+  GetCycleCounter: (a) => {
+    a.rdtsc();
+    a.ret();
+  },
+  // EDX:EAX = (wc_sec * 10^9 + wc_nsec) + system_time, read again while wc_version is odd or changes.
+  GetWallclockTime: (a, ctx) => {
+    const again = a.newLabel();
+    a.push(esi);
+    a.label(again);
+    a.mov(esi, info(ctx, "wcVersion"));
+    a.mov(eax, info(ctx, "wcSec"));
+    a.mov(ecx, NS_PER_SECOND);
+    a.mul(ecx);
+    a.add(eax, info(ctx, "wcNsec"));
+    a.adc(edx, 0);
+    a.add(eax, info(ctx, "systemTime"));
+    a.adc(edx, info(ctx, "systemTime", 4));
+    a.cmp(esi, info(ctx, "wcVersion"));
+    a.jne(again);
+    a.test(esi, 1);
+    a.jnz(again);
+    a.mov(scratch(ctx, SCRATCH.wcSeen), esi);
+    a.pop(esi);
+    a.ret();
+  },
+  // 1 when wc_version moved since GetWallclockTime last read the wallclock.
+  WallclockUpdated: (a, ctx) => {
+    a.mov(eax, info(ctx, "wcVersion"));
+    a.cmp(eax, scratch(ctx, SCRATCH.wcSeen));
+    a.setne(al);
+    a.movzx(eax, al);
+    a.ret();
+  },
+  // EAX = flags, EDX:ECX = expiry in cycles (the period on the stack is not kept: set_timer_op is one-shot).
+  // system time = system_time + (((expiry - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32.
+  SetAlarm: (a, ctx) => {
+    const right = a.newLabel(), scaled = a.newLabel();
+    a.push(ebx);
+    a.push(esi);
+    a.mov(eax, edx);
+    a.mov(edx, ecx);
+    a.sub(eax, info(ctx, "tscTimestamp"));
+    a.sbb(edx, info(ctx, "tscTimestamp", 4));
+    a.mov(cl, infoByte(ctx, "tscShift"));
+    a.test(cl, cl);
+    a.js(right);
+    a.shld(edx, eax, cl);
+    a.shl(eax, cl);
+    a.jmp(scaled);
+    a.label(right);
+    a.neg(cl);
+    a.shrd(eax, edx, cl);
+    a.shr(edx, cl);
+    a.label(scaled);
+    a.mov(esi, edx);
+    a.mul(info(ctx, "tscToSystemMul"));
+    a.mov(ebx, edx);
+    a.mov(eax, esi);
+    a.mul(info(ctx, "tscToSystemMul"));
+    a.add(eax, ebx);
+    a.adc(edx, 0);
+    a.add(eax, info(ctx, "systemTime"));
+    a.adc(edx, info(ctx, "systemTime", 4));
+    a.mov(ebx, eax);
+    a.mov(ecx, edx);
+    hypercall(a, ctx, "set_timer_op");
+    a.pop(esi);
+    a.pop(ebx);
+    a.ret();
+  },
+  CancelAlarm: (a, ctx) => {
+    a.push(ebx);
+    a.xor(ebx, ebx);
+    a.xor(ecx, ecx);
+    hypercall(a, ctx, "set_timer_op");
+    a.pop(ebx);
+    a.ret();
+  },
+  SetInitialAPState: returnZero,
+  SetCallbacks: justReturn,
+};
+
+export const xenCalls: Record<string, Body> = {
+  ...interruptCalls,
+  ...cpuCalls,
+  ...pagingCalls,
+  ...descriptorCalls,
+  ...timeCalls,
+};
+
