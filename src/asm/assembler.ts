@@ -30,6 +30,7 @@ import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
 import { IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { InstructionStore } from "./instruction-store.ts";
+import { captureSource, type AnyFunction } from "./source.ts";
 
 type RM8 = Reg8 | Mem8;
 type RM16 = Reg16 | Mem16;
@@ -197,6 +198,8 @@ interface MnemonicInfo {
   readonly forms: (BranchForm | undefined)[];
   /** Branch nodes without prefix or source line, shared by all such branches: [16-bit, 32-bit]. */
   readonly branchNodes: (BranchNode | undefined)[];
+  /** The DSL method installed for it (where a source line search can start). */
+  method?: AnyFunction;
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
   MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new RowCache(), forms: [], branchNodes: [] }]),
@@ -294,7 +297,7 @@ export class Assembler {
     if (!lab.local) this.scope = lab.name;
     lab.boundIn = this;
     lab.special = this.specials.length;
-    this.special(this.captureSource ? { k: "label", label: lab, ...this.src() } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
+    this.special(this.captureSource ? { k: "label", label: lab, ...this.src(Assembler.prototype.label) } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
     return lab;
   }
 
@@ -411,7 +414,7 @@ export class Assembler {
     const prefixes = this.pending;
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
-    const source = this.captureSource ? this.src().src : undefined;
+    const source = this.captureSource ? this.src(info.method).src : undefined;
     if (info.special && n < 3) {
       // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
       if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
@@ -536,23 +539,12 @@ export class Assembler {
     this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }
 
-  /** The first stack frame outside src/asm: the line of the program that called the DSL. */
-  private src(): { src?: string } {
+  /** The first stack frame outside src/asm: the line of the program that called the DSL (source.ts). */
+  private src(entry?: AnyFunction): { src?: string } {
     if (!this.captureSource) return NO_SOURCE;
-    const stack = new Error().stack ?? "";
-    for (const line of stack.split("\n").slice(1)) {
-      if (line.includes("/src/asm/") || line.includes("node:internal")) continue;
-      const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
-      if (m) return { src: `${shortPath(m[1]!)}:${m[2]}` };
-    }
-    return {};
+    const src = captureSource(Assembler.prototype.src, entry);
+    return src === undefined ? {} : { src };
   }
-}
-
-function shortPath(p: string): string {
-  const s = p.replace(/^file:\/\//, "");
-  const i = s.search(/\/(roms|src|test|scripts)\//);
-  return i >= 0 ? s.slice(i + 1) : s;
 }
 
 // Every mnemonic of the table becomes a method that records it.
@@ -578,7 +570,7 @@ function installMnemonics(): void {
     const info = MNEMONIC_INFO.get(name);
     if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
     // Fixed arity (at most three operands): no rest-parameter array per call.
-    proto[name] = info.jump
+    proto[name] = info.method = info.jump
       ? function (this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {
           if (y === "short" || y === "long") return this.recordOps(info, 1, x, undefined, undefined, y);
           return this.recordOps(info, z !== undefined ? 3 : y !== undefined ? 2 : x !== undefined ? 1 : 0, x, y, z);

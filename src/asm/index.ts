@@ -6,3 +6,4 @@ export type { AssembleOptions, AssembleResult, AsmSymbol, Placed } from "./layou
 export { formatListing, formatInstruction } from "./listing.ts";
 export { formatGas, gasSymbol, type GasOptions } from "./gas.ts";
 export { encodeElf, programLines, programSymbols, type ElfInput, type ElfSymbol, type LineRow } from "./elf.ts";
+export { setStackPositions, type StackPositions } from "./source.ts";

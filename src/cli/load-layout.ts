@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
 import { validateLayout } from "../layout/validate.ts";

@@ -1,7 +1,7 @@
 // Reading a build manifest (<rom>.json) for `vmirom check --manifest`: JSON, then its shape (zod), so the
 // checker gets a Manifest or the user gets one message naming the file and the path inside it.
 
-import { z } from "zod";
+import * as z from "zod";
 import { diag, type Result } from "../diagnostics.ts";
 import type { Manifest } from "../manifest.ts";
 import { readText } from "./files.ts";

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../../roms/index.ts";
 import { native } from "../../roms/native/index.ts";
+import { COMMANDS, parseCommandLine } from "../../src/cli/grammar.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { layoutNamed } from "../image/helpers.ts";
 
@@ -84,10 +85,22 @@ describe("vmirom build", () => {
     }
   });
 
-  it("the listing names the TypeScript line that emitted each instruction (through the bundle's source map)", () => {
+  it("the listing names the TypeScript line that emitted each instruction (through the bundle's line table)", () => {
     const lst = readFileSync(join(out, "native-api3.lst"), "utf8");
     expect(lst).toMatch(/^000000a0 <stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# roms\/native\/[a-z-]+\.ts:\d+$/m);
     expect(lst).not.toMatch(/dist\//);
+  });
+
+  it("writes the listing and map a build from the TypeScript sources gives, line for line (source lines included), for every backend", () => {
+    for (const [backend, program] of Object.entries(BACKENDS)) {
+      for (const name of ["api3", "api13"] as const) {
+        const built = buildImage(program, layoutNamed(name));
+        if (!built.ok) throw new Error(`${backend} ${name}: build failed`);
+        const stem = `${backend}-${name}`;
+        expect(readFileSync(join(out, `${stem}.lst`), "utf8"), stem).toBe(built.value.listing);
+        expect(readFileSync(join(out, `${stem}.map`), "utf8"), stem).toBe(built.value.map);
+      }
+    }
   });
 
   it("is reproducible: building again gives byte-identical files", () => {
@@ -259,6 +272,15 @@ describe("--help and usage", () => {
       if (cmd[0] === "check") expect(r.stdout).toContain("--manifest");
     });
   }
+
+  it("the bundle's help is yargs's, character for character (the bundler's string-width front changes no width)", () => {
+    for (const cmd of [[], ...COMMANDS.map((c) => [c])]) {
+      const r = vmirom([...cmd, "--help"]);
+      const inProcess = parseCommandLine([...cmd, "--help"], 110);
+      expect(inProcess.kind).toBe("help");
+      if (inProcess.kind === "help") expect(r.stdout, cmd.join(" ")).toBe(inProcess.text);
+    }
+  });
 
   it("without a command: exit 2 and a hint", () => {
     const r = vmirom([]);

@@ -13,6 +13,7 @@ import { cHeaderFileName, renderCHeader } from "../../layout/c-header.ts";
 import type { Layout } from "../../layout/types.ts";
 import { ensureDir, writeFileAtomic } from "../files.ts";
 import { selectLayouts } from "../layouts.ts";
+import { useBundleLineTable } from "../stack-positions.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
 
 export interface BuildArgs {
@@ -42,6 +43,7 @@ export function runBuild(args: BuildArgs): number {
     return EXIT_BAD_INPUT;
   }
 
+  useBundleLineTable();
   const outputs: Output[] = [];
   const summaries: string[] = [];
   let failed = false;
