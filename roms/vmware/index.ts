@@ -6,16 +6,15 @@
 // the guest's own — CPUID, RDTSC, RDPMC, PAUSE; the descriptor-table stores (sgdt/sidt/sldt/str: the
 // hypervisor keeps the guest's own tables loaded, see SetGDT); page-table reads (GetPxE, GetPxELong: the
 // guest's tables are the truth under shadow paging); port I/O (passed through: a hypervisor's I/O exits
-// reach its device models without a ROM-side protocol); IRET and SYSEXIT (they return to the frame's
-// ring with the frame's EFLAGS, as the hardware must for ring 3). IODelay does nothing: virtual devices
-// need no settling time.
+// reach its device models without a ROM-side protocol); the iret and sysexit instructions themselves (they
+// return to the frame's ring with the frame's EFLAGS, as the hardware must for ring 3; interrupts.ts keeps the
+// virtual flag in step first). IODelay does nothing: virtual devices need no settling time.
 
 import { dword, eax, ecx, edx } from "../../src/asm/index.ts";
 import type { Body, RomProgram } from "../../src/image/program.ts";
 import { LINEAR_MAP_ENTRY, LINEAR_MAP_SLOTS, sharedAddress } from "../../src/layout/shared-area.ts";
 import { cpuCalls } from "../native/cpu.ts";
 import { descriptorCalls } from "../native/descriptors.ts";
-import { interruptCalls as nativeInterrupts } from "../native/interrupts.ts";
 import { ioCalls } from "../native/io.ts";
 import { justReturn } from "../shared/bodies.ts";
 import { paravirtRoutines } from "../shared/paravirt.ts";
@@ -103,8 +102,6 @@ const native: Record<string, Body> = {
   GetIDT: descriptorCalls.GetIDT!,
   GetLDT: descriptorCalls.GetLDT!,
   GetTR: descriptorCalls.GetTR!,
-  IRET: nativeInterrupts.IRET!,
-  SYSEXIT: nativeInterrupts.SYSEXIT!,
   ...ioCalls,
   IODelay: justReturn,
   SetCallbacks: justReturn,

@@ -3,7 +3,7 @@
 // with an event pending delivers it through the DeliverEvents hypercall, in the cold part. These calls
 // clobber the flags only, so the cold part keeps EAX (the transport preserves everything else).
 
-import { dword, eax, type Assembler } from "../../src/asm/index.ts";
+import { dword, eax, esp, type Assembler } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
 import { hypercall } from "./transport.ts";
@@ -46,6 +46,36 @@ export const interruptCalls: Record<string, Body> = {
     a.test(pending(ctx), eax);
     a.jnz(cold);
     a.ret();
+  },
+  // The native iret frame is on the stack (api3 guests jump here, api13 guests call: a return address first).
+  // The guest returns with the frame's EFLAGS, so its virtual flag becomes the frame's IF; an event that waits
+  // is delivered first when that enables, as SetInterruptMask does. The iret itself stays native.
+  IRET: (a, ctx) => {
+    const called = ctx.call.relocs[0] !== "JUMP_REL";
+    const finish = (x: Assembler) => {
+      if (called) x.add(esp, 4);
+      x.iret();
+    };
+    const cold = ctx.cold((c) => {
+      c.push(eax);
+      hypercall(c, "DeliverEvents");
+      c.pop(eax);
+      finish(c);
+    });
+    a.push(eax);
+    a.mov(eax, dword(esp, 4 + (called ? 4 : 0) + 8)); // the frame's EFLAGS, past EAX and EIP, CS
+    a.and(eax, EFLAGS_IF);
+    a.mov(flag(ctx), eax);
+    a.test(pending(ctx), eax);
+    a.pop(eax);
+    a.jnz(cold);
+    finish(a);
+  },
+  // EDX = user EIP, ECX = user ESP: ring 3 runs with interrupts on, virtually too.
+  SYSEXIT: (a, ctx) => {
+    a.mov(flag(ctx), EFLAGS_IF);
+    a.sti();
+    a.sysexit();
   },
   // Safe halt: interrupts on (virtually), then wait in the hypervisor for the next event.
   Halt: (a, ctx) => {

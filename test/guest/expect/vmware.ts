@@ -327,9 +327,47 @@ function eventTests(): CallTest[] {
       t.a.mov(dword(sharedAddress(t.layout.virtualTop, "pendingEvents")), 0);
     },
   });
+  // IRET returns with the frame's EFLAGS: the virtual flag follows the frame's IF, and enabling that way
+  // delivers a waiting event first, as SetInterruptMask does.
+  const iret: CallTest = {
+    name: "vmware-iret-virtual-if",
+    calls: ["IRET", "EnableInterrupts", "DisableInterrupts"],
+    emit(t) {
+      const a = t.a;
+      const cases = [
+        { frameIf: true, pendingEvent: false, path: "frame-if=1" },
+        { frameIf: false, pendingEvent: false, path: "frame-if=0" },
+        { frameIf: true, pendingEvent: true, path: "frame-if=1,pending" },
+      ];
+      for (const c of cases) {
+        t.call(c.frameIf ? "DisableInterrupts" : "EnableInterrupts", { path: "setup", count: false });
+        a.cli();
+        if (c.pendingEvent) makeTimerIrqPending(t);
+        t.hc.mark();
+        const landing = a.newLabel();
+        a.push(c.frameIf ? 0x202 : 0x002);
+        a.push(SEL.code0);
+        a.push(landing);
+        t.land(t.callNoReturn("IRET", landing, { path: c.path }));
+        a.cli();
+        t.expectMasked(t.interruptFlag(), EFLAGS_IF, c.frameIf ? EFLAGS_IF : 0, `virtual IF after IRET (${c.path})`);
+        t.hc.expectCount(c.pendingEvent ? 1 : 0, `hypercalls of IRET (${c.path})`);
+        if (c.pendingEvent) {
+          t.hc.expectField(0, "eax", hcNumber("DeliverEvents"), "IRET enabling with an event pending delivers it");
+          t.expectEq(t.v("ticks"), 1, "the pending timer interrupt was delivered before the return");
+          maskIrqs(t);
+        }
+      }
+    },
+    cleanup(t) {
+      maskIrqs(t);
+      t.a.mov(dword(sharedAddress(t.layout.virtualTop, "pendingEvents")), 0);
+    },
+  };
   return [
     deliver("EnableInterrupts"),
     deliver("SetInterruptMask"),
+    iret,
     {
       name: "vmware-event-Halt",
       calls: ["Halt"],
