@@ -30,7 +30,7 @@ import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
 import { IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { InstructionStore } from "./instruction-store.ts";
-import { captureSource, type AnyFunction } from "./source.ts";
+import { callerSource, captureSource, type AnyFunction } from "./source.ts";
 
 type RM8 = Reg8 | Mem8;
 type RM16 = Reg16 | Mem16;
@@ -253,6 +253,10 @@ export class Assembler {
   readonly origin: number;
   readonly captureSource: boolean;
   private mode: Bits;
+  /** The source line a DSL method found itself before recording (callerSource), taken by recordGeneral. */
+  private callerSrc: string | undefined = undefined;
+  /** Inside a data directive: the source of every node and error it records (see directive()). */
+  private directiveSrc: { src?: string } | undefined = undefined;
   private pending: (Prefixes & { text: string }) | undefined;
   private scope = "";
   private readonly named = new Map<string, Label>();
@@ -297,7 +301,7 @@ export class Assembler {
     if (!lab.local) this.scope = lab.name;
     lab.boundIn = this;
     lab.special = this.specials.length;
-    this.special(this.captureSource ? { k: "label", label: lab, ...this.src(Assembler.prototype.label) } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
+    this.special(this.captureSource ? { k: "label", label: lab, ...this.srcFrom(Assembler.prototype.label) } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
     return lab;
   }
 
@@ -329,38 +333,44 @@ export class Assembler {
   // --- data and placement directives
 
   db(...values: (Expr | string)[]): void {
-    for (const v of values) {
-      if (typeof v === "string") this.ascii(v);
-      else this.data(1, [v]);
-    }
+    this.directive(Assembler.prototype.db, () => {
+      for (const v of values) {
+        if (typeof v === "string") this.ascii(v);
+        else this.data(1, [v]);
+      }
+    });
   }
   dw(...values: Expr[]): void {
-    this.data(2, values);
+    this.directive(Assembler.prototype.dw, () => this.data(2, values));
   }
   dd(...values: Expr[]): void {
-    this.data(4, values);
+    this.directive(Assembler.prototype.dd, () => this.data(4, values));
   }
   dq(...values: (number | bigint)[]): void {
-    const bytes = new Uint8Array(8 * values.length);
-    const view = new DataView(bytes.buffer);
-    values.forEach((v, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, BigInt(v)), true));
-    this.raw(bytes, undefined, { unit: 8, values: values.map(Number) });
+    this.directive(Assembler.prototype.dq, () => {
+      const bytes = new Uint8Array(8 * values.length);
+      const view = new DataView(bytes.buffer);
+      values.forEach((v, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, BigInt(v)), true));
+      this.raw(bytes, undefined, { unit: 8, values: values.map(Number) });
+    });
   }
   /** Raw bytes (no NUL added). */
   ascii(text: string): void {
-    this.text(text, false);
+    this.directive(Assembler.prototype.ascii, () => this.text(text, false));
   }
   /** A NUL-terminated string. */
   asciz(text: string): void {
-    this.text(text, true);
+    this.directive(Assembler.prototype.asciz, () => this.text(text, true));
   }
   bytes(b: Uint8Array | readonly number[]): void {
-    this.raw(Uint8Array.from(b), undefined, { unit: 1, values: [...b] });
+    this.directive(Assembler.prototype.bytes, () => this.raw(Uint8Array.from(b), undefined, { unit: 1, values: [...b] }));
   }
   /** `count` copies of `byte`. */
   fill(count: number, byte = 0): void {
-    if (!Number.isInteger(count) || count < 0) return this.error("ASM_BAD_DIRECTIVE", `fill count ${count} is not a non-negative integer`);
-    this.raw(new Uint8Array(count).fill(byte), undefined, { unit: 1, values: [] });
+    this.directive(Assembler.prototype.fill, () => {
+      if (!Number.isInteger(count) || count < 0) return this.error("ASM_BAD_DIRECTIVE", `fill count ${count} is not a non-negative integer`);
+      this.raw(new Uint8Array(count).fill(byte), undefined, { unit: 1, values: [] });
+    });
   }
   /** Repeats what `body` records `count` times. */
   times(count: number, body: (i: number) => void): void {
@@ -369,11 +379,11 @@ export class Assembler {
   /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
   align(n: number, fill: number | "nop" = 0): void {
     if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
-    this.special({ k: "align", n, fill, bits: this.mode, ...this.src() }, SPECIAL_ALIGN, n);
+    this.special({ k: "align", n, fill, bits: this.mode, ...this.srcFrom(Assembler.prototype.align) }, SPECIAL_ALIGN, n);
   }
   /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
   org(offset: number, fill = 0): void {
-    this.special({ k: "org", offset, fill, ...this.src() }, SPECIAL_ORG, offset);
+    this.special({ k: "org", offset, fill, ...this.srcFrom(Assembler.prototype.org) }, SPECIAL_ORG, offset);
   }
 
   // --- instructions
@@ -414,7 +424,11 @@ export class Assembler {
     const prefixes = this.pending;
     this.pending = undefined;
     const prefixText = prefixes ? prefixes.text : "";
-    const source = this.captureSource ? this.src(info.method).src : undefined;
+    let source: string | undefined;
+    if (this.captureSource) {
+      source = this.callerSrc ?? this.src(info.method).src;
+      this.callerSrc = undefined;
+    }
     if (info.special && n < 3) {
       // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
       if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
@@ -539,11 +553,37 @@ export class Assembler {
     this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }
 
-  /** The first stack frame outside src/asm: the line of the program that called the DSL (source.ts). */
+  /**
+   * The first stack frame outside src/asm: the line of the program that called the DSL (source.ts). Inside a
+   * data directive, the line its public method found once on entry.
+   */
   private src(entry?: AnyFunction): { src?: string } {
     if (!this.captureSource) return NO_SOURCE;
+    if (this.directiveSrc !== undefined) return this.directiveSrc;
     const src = captureSource(Assembler.prototype.src, entry);
     return src === undefined ? {} : { src };
+  }
+
+  /** src(entry), called from inside the public method `entry` itself: the cheaper capture when it answers. */
+  private srcFrom(entry: AnyFunction): { src?: string } {
+    if (!this.captureSource) return NO_SOURCE;
+    const src = callerSource(entry);
+    return src === undefined ? this.src(entry) : { src };
+  }
+
+  /**
+   * Runs a data directive's body with its caller's line found once, from inside the public method `entry`
+   * (callerSource), for every node and error it records; a directive called by another keeps the outer line.
+   */
+  private directive(entry: AnyFunction, body: () => void): void {
+    if (!this.captureSource || this.directiveSrc !== undefined) return body();
+    const src = callerSource(entry) ?? captureSource(Assembler.prototype.directive, entry);
+    this.directiveSrc = src === undefined ? {} : { src };
+    try {
+      body();
+    } finally {
+      this.directiveSrc = undefined;
+    }
   }
 }
 
@@ -565,17 +605,19 @@ function installMnemonics(): void {
     "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
     "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
   ]) names.add(m);
-  type Recorder = { recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
+  type Recorder = { captureSource: boolean; callerSrc: string | undefined; recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
   for (const name of names) {
     const info = MNEMONIC_INFO.get(name);
     if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
     // Fixed arity (at most three operands): no rest-parameter array per call.
     proto[name] = info.method = info.jump
-      ? function (this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {
+      ? function jump(this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {
+          if (this.captureSource) this.callerSrc = callerSource(jump);
           if (y === "short" || y === "long") return this.recordOps(info, 1, x, undefined, undefined, y);
           return this.recordOps(info, z !== undefined ? 3 : y !== undefined ? 2 : x !== undefined ? 1 : 0, x, y, z);
         }
-      : function (this: Recorder, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand) {
+      : function op(this: Recorder, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand) {
+          if (this.captureSource) this.callerSrc = callerSource(op);
           return this.recordOps(info, z !== undefined ? 3 : y !== undefined ? 2 : x !== undefined ? 1 : 0, x, y, z);
         };
   }

@@ -31,6 +31,9 @@ const STRING_TEXT: Record<string, (w: string, reg: string) => string> = {
   outs: (w) => `outs${w} %ds:(%esi),(%dx)`,
 };
 
+/** Two hex digits of every byte value, made once (the listing writes one per byte of the image). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 const hex = (v: number): string => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 const mask = (v: number, bits: number): number => (bits >= 32 ? v >>> 0 : v & ((1 << bits) - 1));
 
@@ -74,8 +77,8 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
   const m = row.mnemonic;
   const opsize = row.opsize || ins.bits;
   const base = row.att;
-  const stringBase = base.replace(/[bwl]$/, "");
-  if (STRING_TEXT[stringBase] && ops.length === 0 && /^(ins|outs|movs|cmps|stos|lods|scas)[bwl]$/.test(base)) {
+  const stringBase = ops.length === 0 ? base.replace(/[bwl]$/, "") : "";
+  if (ops.length === 0 && STRING_TEXT[stringBase] && /^(ins|outs|movs|cmps|stos|lods|scas)[bwl]$/.test(base)) {
     const w = base.slice(-1);
     const r = w === "b" ? "%al" : w === "w" ? "%ax" : "%eax";
     return ins.prefixText + STRING_TEXT[stringBase]!(w, r);
@@ -208,7 +211,9 @@ export function formatListing(r: Ok, options: ListingOptions = {}): string {
     const src = options.source !== false && p.src ? `\t# ${p.src}` : "";
     // Long data is wrapped 7 bytes per line like objdump; the text goes on the first line.
     for (let i = 0; i < bytes.length; i += 7) {
-      const chunk = [...bytes.subarray(i, i + 7)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+      const end = Math.min(bytes.length, i + 7);
+      let chunk = HEX2[bytes[i]!]!;
+      for (let j = i + 1; j < end; j++) chunk += ` ${HEX2[bytes[j]!]!}`;
       if (i === 0) lines.push(`${addr}:\t${chunk.padEnd(21)}\t${text}${src}`);
       else if (!p.ins && i >= 7 * 4) {
         lines.push(`${(r.origin + p.offset + i).toString(16).padStart(8, " ")}:\t... (${bytes.length - i} more bytes)`);

@@ -39,6 +39,17 @@ export function captureSource(from: AnyFunction = captureSource, entry?: AnyFunc
   return positions ? fromPositions(positions, from, window, entry) : fromText(from, window);
 }
 
+/**
+ * The line that called the public DSL method `entry`, asked from inside `entry` itself: V8 walks the frames
+ * from the top down to `entry` before it collects any, so asking from there, not from deeper helpers, walks
+ * four or five frames fewer (about a third of a capture). Undefined when no line table is installed or the
+ * answer is not within two frames below `entry`; the caller then asks captureSource, which finds the same
+ * answer or looks further.
+ */
+export function callerSource(entry: AnyFunction): string | undefined {
+  return positions ? search(positions, BELOW_ENTRY, entry) : undefined;
+}
+
 // The DSL's own frames below the asking one: at most three for an instruction (recordGeneral, recordOps, the
 // mnemonic), so a short capture is tried first — V8's cost grows with the frames it collects. Below the public
 // method, two frames cover a call from the program and one DSL method calling another.

@@ -272,10 +272,16 @@ const DT_SUFFIX = /^([ls][gi]dt)(\s+)/;
 
 function objdumpSpelling(text: string, bits: 16 | 32): string {
   let t = text;
-  for (const [re, to] of SPELLING) t = t.replace(re, to);
-  t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
+  // Each rewrite runs only on text that could match it (a debug register; an I/O mnemonic, which the anchored
+  // patterns need at the start; an indexed operand; a descriptor-table mnemonic): most instructions need none.
+  const first = t.charCodeAt(0);
+  if (t.includes("%dr")) t = t.replace(SPELLING[0]![0], SPELLING[0]![1]);
+  if (first === 0x69 /* i */ || first === 0x6f /* o */ || first === 0x72 /* r */) {
+    for (let i = 1; i < SPELLING.length; i++) t = t.replace(SPELLING[i]![0], SPELLING[i]![1]);
+  }
+  if (t.includes(",%")) t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
   // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
-  if (bits === 32) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
+  if (bits === 32 && (first === 0x6c /* l */ || first === 0x73 /* s */)) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
   return t;
 }
 

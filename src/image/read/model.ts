@@ -120,6 +120,8 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
   const sharedRegions = manifest ? manifest.shared : [];
   const inside = (o: number, rs: readonly Region[]) => rs.some((r) => o >= r.offset && o < r.offset + r.size);
 
+  // The entries that can be a call's cold part (names made once, not per call and entry).
+  const coldCandidates = decoded.entries.filter((e) => e.name.startsWith("cold_"));
   const calls: ModelCall[] = [];
   for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
     const offset = layout.slots.base + c.number * layout.slots.size;
@@ -128,8 +130,9 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     // From the bytes: the body is the contiguous code from the slot's jump target; code the body reaches
     // elsewhere, and code an inline slot jumps out to that no other call reaches, are the call's cold parts.
     const [bodyPart, ...bodyCold] = a.bodyEntry ? clusters(a.bodyEntry) : [];
-    const coldEntries = decoded.entries.filter(
-      (e) => (e.name === `cold_${c.name}` || e.name.startsWith(`cold_${c.name}_`)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
+    const coldName = `cold_${c.name}`, coldPrefix = `${coldName}_`;
+    const coldEntries = coldCandidates.filter(
+      (e) => (e.name === coldName || e.name.startsWith(coldPrefix)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
     );
     const body = m ? m.body : bodyPart;
     const cold = m ? (m.cold ?? []) : [...bodyCold, ...coldEntries.flatMap(clusters)].sort((x, y) => x.offset - y.offset);
