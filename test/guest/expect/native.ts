@@ -6,17 +6,8 @@ import { al, eax, ecx, edx } from "../../../src/asm/index.ts";
 import type { Layout } from "../../../src/layout/types.ts";
 import { SEL } from "../memory.ts";
 import {
-  controlRegisterTests,
-  cpuTests,
-  descriptorTests,
-  interruptTests,
-  ioTests,
+  commonEffectTests,
   kernelStackToTss,
-  pageHintTests,
-  pagingTests,
-  platformTests,
-  pteOperationTests,
-  returnTests,
   returnsTest,
 } from "./effects/index.ts";
 import type { BackendExpectations, CallTest } from "./types.ts";
@@ -83,18 +74,9 @@ export const nativeExpectations: BackendExpectations = {
   tests(layout: Layout) {
     const api3 = layout.version.major === 3;
     return [
-      ...cpuTests(),
-      ...controlRegisterTests(),
-      ...descriptorTests(),
+      ...commonEffectTests(layout),
       // api3 passes a selector and esp0: natively the TSS the kernel keeps itself is what the CPU uses.
       api3 ? returnsTest("UpdateKernelStack", undefined, (t) => { t.a.mov(eax, SEL.data0); t.a.mov(edx, 0x00abcde0); }) : kernelStackToTss(),
-      ...interruptTests(),
-      ...returnTests(),
-      ...pagingTests(layout),
-      ...pteOperationTests(),
-      ...pageHintTests(layout),
-      ...ioTests(layout),
-      ...platformTests(),
       ...identityTests(),
       ...zeroAnswers(),
       returnsTest("WBINVD", (a) => a.wbinvd()),

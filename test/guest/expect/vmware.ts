@@ -17,22 +17,13 @@ import { APIC_BASE, HC_ENTRY_SIZE, MEM, SEL, TSS_SIZE } from "../memory.ts";
 import { emitDrain, MODEL_CYCLE_HZ, MODEL_WALLCLOCK_NS, vmwareModel } from "../models/vmware.ts";
 import { HC_RECORD } from "../traps.ts";
 import {
-  controlRegisterTests,
-  cpuTests,
-  descriptorTests,
+  commonEffectTests,
   EFLAGS_IF,
   EFLAGS_IOPL,
-  interruptTests,
-  ioTests,
   kernelStackToTss,
   makeTimerIrqPending,
   maskIrqs,
-  pageHintTests,
-  pagingTests,
-  platformTests,
   pte,
-  pteOperationTests,
-  returnTests,
   returnsTest,
   testEntry,
   testVa,
@@ -530,17 +521,8 @@ export const vmwareExpectations: BackendExpectations = {
   tests(layout: Layout) {
     const api3 = layout.version.major === 3;
     const effects: CallTest[] = [
-      ...cpuTests(),
-      ...controlRegisterTests(),
-      ...descriptorTests(),
+      ...commonEffectTests(layout),
       ...(api3 ? [] : [kernelStackToTss()]),
-      ...interruptTests(),
-      ...returnTests(),
-      ...pagingTests(layout),
-      ...pteOperationTests(),
-      ...pageHintTests(layout),
-      ...ioTests(layout),
-      ...platformTests(),
       ...identityTests(),
       returnsTest("Pause", (a) => a.pause()),
       returnsTest("IODelay"),

@@ -14,3 +14,28 @@ export * from "./interrupts.ts";
 export * from "./paging.ts";
 export * from "./io.ts";
 export * from "./platform.ts";
+
+import type { CallTest } from "../types.ts";
+import { controlRegisterTests } from "./control-registers.ts";
+import { cpuTests } from "./cpu.ts";
+import { descriptorTests } from "./descriptors.ts";
+import { interruptTests, returnTests } from "./interrupts.ts";
+import { ioTests } from "./io.ts";
+import { pageHintTests, pagingTests, pteOperationTests } from "./paging.ts";
+import { platformTests } from "./platform.ts";
+
+/** The effect tests every backend runs unchanged (each adds its own around them). */
+export function commonEffectTests(layout: { calls: readonly { name: string }[] }): CallTest[] {
+  return [
+    ...cpuTests(),
+    ...controlRegisterTests(),
+    ...descriptorTests(),
+    ...interruptTests(),
+    ...returnTests(),
+    ...pagingTests(layout),
+    ...pteOperationTests(),
+    ...pageHintTests(layout),
+    ...ioTests(layout),
+    ...platformTests(),
+  ];
+}
