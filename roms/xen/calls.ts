@@ -3,7 +3,7 @@
 // the rest runs the native instruction, as the native backend does (port I/O with IOPL, CPUID, RDTSC, the
 // APIC, the other control registers, IDTR/LDTR/TR loads). Argument orders: roms/xen/abi.ts.
 
-import { ah, al, bl, bx, ch, cl, cx, dl, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, plus, word, type Assembler } from "../../src/asm/index.ts";
+import { ah, al, bl, bx, ch, cl, cx, dl, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, plus, word, type Assembler, type Reg32 } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
 import { justReturn, returnZero } from "../shared/bodies.ts";
@@ -165,30 +165,18 @@ const pagingCalls: Record<string, Body> = {
     a.jne(again);
     a.ret();
   },
-  SwapPxELongAtomic: (a, ctx) => {
-    a.push(dword(ecx, 4));
-    a.push(dword(ecx, 0));
-    a.xchg(eax, ecx);
-    a.xchg(ecx, edx);
-    a.push(0);
-    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
-    a.add(esp, 4);
-    a.pop(eax);
-    a.pop(edx);
-    a.ret();
-  },
-  DeactivatePxELongAtomic: (a, ctx) => {
-    a.push(dword(eax, 4));
-    a.push(dword(eax, 0));
-    a.xor(edx, edx);
-    a.xor(ecx, ecx);
-    a.push(0);
-    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
-    a.add(esp, 4);
-    a.pop(eax);
-    a.pop(edx);
-    a.ret();
-  },
+  // SwapPxELongAtomic(pte in EAX:EDX, ptep in ECX) → old pte.
+  SwapPxELongAtomic: (a, ctx) =>
+    exchange64(a, ctx, ecx, (x) => {
+      x.xchg(eax, ecx);
+      x.xchg(ecx, edx);
+    }),
+  // DeactivatePxELongAtomic(ptep in EAX) → old pte, the entry left clear.
+  DeactivatePxELongAtomic: (a, ctx) =>
+    exchange64(a, ctx, eax, (x) => {
+      x.xor(edx, edx);
+      x.xor(ecx, ecx);
+    }),
   TestAndSetPxEBit: testAndChange("bts", false),
   TestAndClearPxEBit: testAndChange("btr", false),
   TestAndSetPxELongBit: testAndChange("bts", true),
@@ -250,6 +238,23 @@ pagingCalls.SetPxE0 = pagingCalls.SetPxE!;
 pagingCalls.SetPxELong0 = pagingCalls.SetPxELong!;
 
 /** EAX = ptep, EDX = bit → EAX = the bit's old value; the dword holding the bit is rewritten through mmu_update. */
+/**
+ * Replaces the 64-bit entry at [`ptep`] and returns the old one in EDX:EAX: the old value is read first, then
+ * `load` leaves EAX = ptep and EDX = low, ECX = high half of the new value, as XenSetEntry64 takes them, and the
+ * update goes through mmu_update (or the queue) like every other entry write.
+ */
+function exchange64(a: Assembler, ctx: BodyContext, ptep: Reg32, load: (a: Assembler) => void): void {
+  a.push(dword(ptep, 4));
+  a.push(dword(ptep, 0));
+  load(a);
+  a.push(0);
+  a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+  a.add(esp, 4);
+  a.pop(eax);
+  a.pop(edx);
+  a.ret();
+}
+
 function testAndChange(op: "bts" | "btr", long: boolean): Body {
   return (a, ctx) => {
     if (long) {
