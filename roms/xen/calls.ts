@@ -379,10 +379,36 @@ function writeDescriptor(a: Assembler, ctx: BodyContext): void {
   a.ret();
 }
 
+/**
+ * EDX:EAX shifted by shared_info's signed tsc_shift: towards `positive` when tsc_shift >= 0, the other way by
+ * -tsc_shift when it is negative (clobbers CL). Cycles → system time shifts left; the frequency, right.
+ */
+function shiftByTscShift(a: Assembler, ctx: BodyContext, positive: "left" | "right"): void {
+  const negative = a.newLabel(), done = a.newLabel();
+  const shift = (dir: "left" | "right") => {
+    if (dir === "left") {
+      a.shld(edx, eax, cl);
+      a.shl(eax, cl);
+    } else {
+      a.shrd(eax, edx, cl);
+      a.shr(edx, cl);
+    }
+  };
+  a.mov(cl, infoByte(ctx, "tscShift"));
+  a.test(cl, cl);
+  a.js(negative);
+  shift(positive);
+  a.jmp(done);
+  a.label(negative);
+  a.neg(cl);
+  shift(positive === "left" ? "right" : "left");
+  a.label(done);
+}
+
 const timeCalls: Record<string, Body> = {
   // EDX:EAX = 10^9 * 2^32 / tsc_to_system_mul, shifted right by tsc_shift (left when negative); 0 without a scale.
   GetCycleFrequency: (a, ctx) => {
-    const none = a.newLabel(), left = a.newLabel(), out = a.newLabel();
+    const none = a.newLabel();
     a.push(ebx);
     a.mov(ecx, info(ctx, "tscToSystemMul"));
     a.xor(eax, eax);
@@ -395,18 +421,8 @@ const timeCalls: Record<string, Body> = {
     a.xor(eax, eax);
     a.div(ecx);
     a.mov(edx, ebx);
-    a.mov(cl, infoByte(ctx, "tscShift"));
-    a.test(cl, cl);
-    a.js(left);
-    a.shrd(eax, edx, cl);
-    a.shr(edx, cl);
-    a.jmp(out);
-    a.label(left);
-    a.neg(cl);
-    a.shld(edx, eax, cl);
-    a.shl(eax, cl);
+    shiftByTscShift(a, ctx, "right");
     a.label(none);
-    a.label(out);
     a.pop(ebx);
     a.ret();
   },
@@ -447,24 +463,13 @@ const timeCalls: Record<string, Body> = {
   // EAX = flags, EDX:ECX = expiry in cycles (the period on the stack is not kept: set_timer_op is one-shot).
   // system time = system_time + (((expiry - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32.
   SetAlarm: (a, ctx) => {
-    const right = a.newLabel(), scaled = a.newLabel();
     a.push(ebx);
     a.push(esi);
     a.mov(eax, edx);
     a.mov(edx, ecx);
     a.sub(eax, info(ctx, "tscTimestamp"));
     a.sbb(edx, info(ctx, "tscTimestamp", 4));
-    a.mov(cl, infoByte(ctx, "tscShift"));
-    a.test(cl, cl);
-    a.js(right);
-    a.shld(edx, eax, cl);
-    a.shl(eax, cl);
-    a.jmp(scaled);
-    a.label(right);
-    a.neg(cl);
-    a.shrd(eax, edx, cl);
-    a.shr(edx, cl);
-    a.label(scaled);
+    shiftByTscShift(a, ctx, "left");
     a.mov(esi, edx);
     a.mul(info(ctx, "tscToSystemMul"));
     a.mov(ebx, edx);

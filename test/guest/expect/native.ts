@@ -7,6 +7,7 @@ import type { Layout } from "../../../src/layout/types.ts";
 import { SEL } from "../memory.ts";
 import {
   commonEffectTests,
+  initialApStateTest,
   kernelStackToTss,
   returnsTest,
 } from "./effects/index.ts";
@@ -44,16 +45,7 @@ function zeroAnswers(): CallTest[] {
         t.expectEq(eax, 0, "SetAlarm answers 0 natively");
       },
     },
-    {
-      name: "zero-SetInitialAPState",
-      calls: ["SetInitialAPState"],
-      emit(t) {
-        t.a.mov(eax, t.scratch(64));
-        t.a.mov(edx, 1);
-        t.call("SetInitialAPState");
-        t.expectEq(eax, 0, "SetInitialAPState answers 0");
-      },
-    },
+    initialApStateTest(),
   ];
 }
 

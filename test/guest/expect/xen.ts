@@ -14,6 +14,7 @@ import { HC_RECORD } from "../traps.ts";
 import {
   FLAT_DATA,
   commonEffectTests,
+  initialApStateTest,
   kernelStackToTss,
   makeTimerIrqPending,
   maskIrqs,
@@ -405,16 +406,7 @@ export const xenExpectations: BackendExpectations = {
       returnsTest("Pause", (x) => x.pause()),
       returnsTest("IODelay", (x) => x.out(0x80, al)),
       returnsTest("SetCallbacks"),
-      {
-        name: "zero-SetInitialAPState",
-        calls: ["SetInitialAPState"],
-        emit(t) {
-          t.a.mov(eax, t.scratch(64));
-          t.a.mov(edx, 1);
-          t.call("SetInitialAPState");
-          t.expectEq(eax, 0, "SetInitialAPState answers 0");
-        },
-      },
+      initialApStateTest(),
       translationTest(),
       ...lazyTests(layout),
       ...eventTests(),

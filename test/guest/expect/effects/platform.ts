@@ -51,3 +51,17 @@ export function platformTests(): CallTest[] {
     },
   ];
 }
+
+/** SetInitialAPState(&state, APIC id) where no processor start-up needs the ROM's help: it answers 0. */
+export function initialApStateTest(): CallTest {
+  return {
+    name: "zero-SetInitialAPState",
+    calls: ["SetInitialAPState"],
+    emit(t) {
+      t.a.mov(eax, t.scratch(64));
+      t.a.mov(edx, 1);
+      t.call("SetInitialAPState");
+      t.expectEq(eax, 0, "SetInitialAPState answers 0");
+    },
+  };
+}
