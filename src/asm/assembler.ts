@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeOps, findRowOps, lastFixups, match, MNEMONICS, RowCache, rowsFor, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, RowCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -192,7 +192,7 @@ interface MnemonicInfo {
   /** Label-relative jmp/jcc: recorded with both forms for relaxation. */
   readonly jump: boolean;
   readonly special: boolean;
-  /** Rows chosen so far, by operand-class signature. */
+  /** Forms chosen so far, by operand-class signature. */
   readonly cache: RowCache;
   /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
   readonly forms: (BranchForm | undefined)[];
@@ -413,9 +413,9 @@ export class Assembler {
    */
   private recordOps(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
     if (info.jump || info.special || this.pending !== undefined || this.captureSource) return this.recordGeneral(info, n, x, y, z, size);
-    const row = findRowOps(info.rows, n, x, y, z, info.cache);
-    if (row === undefined) return this.recordGeneral(info, n, x, y, z, size);
-    this.emit(info, row, n, x, y, z, undefined, "", undefined);
+    const form = findForm(info.rows, n, x, y, z, info.cache);
+    if (form === undefined) return this.recordGeneral(info, n, x, y, z, size);
+    this.emit(info, form, x, y, z, undefined, "", undefined);
   }
 
   /** Every other instruction: prefixes, short spellings, label-relative branches, source lines, errors. */
@@ -450,20 +450,20 @@ export class Assembler {
       }
       return;
     }
-    const row = findRowOps(info.rows, n, x, y, z, info.cache);
-    if (!row) {
+    const form = findForm(info.rows, n, x, y, z, info.cache);
+    if (!form) {
       const m = match(mnemonic, opsList(n, x, y, z));
       return this.error(m.ok ? "ASM_INVALID_OPERANDS" : m.code, m.ok ? `${mnemonic}: no form` : m.message);
     }
-    this.emit(info, row, n, x, y, z, prefixes, prefixText, source);
+    this.emit(info, form, x, y, z, prefixes, prefixText, source);
   }
 
   /** Encodes one instruction into the code buffer and records it in the current run (starting one if needed). */
-  private emit(info: MnemonicInfo, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
+  private emit(info: MnemonicInfo, form: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
     const code = this.code;
     const start = code.len;
     try {
-      encodeOps(code, row, n, x, y, z, this.mode, prefixes);
+      encodeForm(code, form, x, y, z, this.mode, prefixes);
     } catch (err) {
       code.len = start;
       const c = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
@@ -478,7 +478,7 @@ export class Assembler {
     }
     if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, ins.count, start, len);
     if (this.captureSource) ins.src[ins.count] = source;
-    ins.add(row, this.mode, len, prefixText, n, x, y, z);
+    ins.add(form, this.mode, len, prefixText, x, y, z);
   }
 
   /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */

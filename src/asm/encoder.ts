@@ -2,6 +2,7 @@
 // into bytes with fixups for values that are only known after layout (labels).
 
 import {
+  REGISTERS,
   constantOf,
   isExpr,
   isMem,
@@ -237,15 +238,20 @@ function operandClass(o: AnyOperand): number {
     if (o > 0xffff && o < 0xffffff80) return 10;
     return -1;
   }
-  const cls = (o as { cls?: number }).cls;
-  if (cls !== undefined) return cls; // registers carry theirs: gpr 16..39, sreg 52..57, creg 58, dreg 59
-  switch ((o as { kind: string }).kind) {
-    case "mem": {
-      const m = o as MemAny;
-      const z = m.size;
-      const k = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : 5;
-      return 40 + k * 2 + (m.base || m.index ? 0 : 1); // 40..51
-    }
+  // One load of `kind` (every operand object has it) before any field only some kinds have.
+  const kind = (o as { kind: string }).kind;
+  if (kind === "mem") {
+    const m = o as MemAny;
+    const z = m.size;
+    const k = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : 5;
+    return 40 + k * 2 + (m.base || m.index ? 0 : 1); // 40..51
+  }
+  if (kind === "gpr" || kind === "sreg" || kind === "creg" || kind === "dreg") {
+    // Registers carry theirs (gpr 16..39, sreg 52..57, creg 58, dreg 59); only the DSL's own register objects.
+    const r = o as Register;
+    return REGISTERS[r.id] === r ? r.cls : -1;
+  }
+  switch (kind) {
     case "far": return 60;
     case "label": return 11;
     case "expr": return constantOf(o as Expr) === undefined ? 11 : -1;
@@ -254,43 +260,123 @@ function operandClass(o: AnyOperand): number {
 }
 
 /**
- * Rows chosen so far for one mnemonic, by operand-class signature: a flat table for up to two operands
+ * A row compiled for one signature of operand classes (see operandClass): what the classes fix is worked out
+ * once — the registers (every general and segment register has a class of its own), the operand-size prefix,
+ * the opcode with its +r register, a register-only ModRM byte — so that recording an instruction of a known
+ * signature only writes bytes and stores the operands its form does not fix (memory, immediates, labels).
+ */
+export interface Form {
+  /** Index in FORMS (how the instruction store refers to it). */
+  readonly id: number;
+  readonly row: Row;
+  readonly n: number;
+  /** Per operand: the register its class fixes, or undefined when the operand itself must be kept. */
+  readonly regs: readonly (Register | undefined)[];
+  /** Per operand, what its class says it is: one of the OPERAND_* kinds. */
+  readonly kinds: readonly number[];
+  /** Encoded by encodeOps (moffs, far pointers, control and debug registers), not from the fixed parts. */
+  readonly generic: boolean;
+  /** The operand index of the memory operand in the ModRM r/m field, -1 for none. */
+  readonly memIdx: number;
+  /**
+   * The operand-size prefix (if any) and the opcode bytes, +r register included, little-endian in one integer
+   * (at most four bytes), and how many: for 16-bit and for 32-bit code.
+   */
+  readonly head16: number;
+  readonly headLen16: number;
+  readonly head32: number;
+  readonly headLen32: number;
+  /** The whole ModRM byte when registers fix it, -1 for no ModRM, -2 for a memory operand (reg field: memReg). */
+  readonly modrm: number;
+  readonly memReg: number;
+}
+
+/** Operand kinds of a form: fixed by its class (a register), an integer, a memory operand, anything else. */
+export const OPERAND_FIXED = 0, OPERAND_INT = 1, OPERAND_MEM = 2, OPERAND_OTHER = 3;
+
+/** Every form compiled so far, by id (shared by all programs: a form depends only on its row and classes). */
+export const FORMS: Form[] = [];
+/** The register each general and segment register class stands for. */
+const CLASS_REG: (Register | undefined)[] = [];
+for (const r of REGISTERS) if (r.kind === "gpr" || r.kind === "sreg") CLASS_REG[r.cls] = r;
+
+function compileForm(row: Row, n: number, classes: readonly number[]): Form {
+  const regs = classes.map((c) => CLASS_REG[c]);
+  const reg = (i: number) => (i >= 0 ? regs[i] : undefined);
+  const memIdx = row.rmIdx >= 0 && classes[row.rmIdx]! >= 40 && classes[row.rmIdx]! <= 51 ? row.rmIdx : -1;
+  const generic = row.moffsIdx >= 0 || row.immSize.includes(-1) || (row.plusIdx >= 0 && !reg(row.plusIdx)) ||
+    (row.regIdx >= 0 && !reg(row.regIdx)) || (row.rmIdx >= 0 && memIdx < 0 && !reg(row.rmIdx));
+  const head = ([16, 32] as const).map((bits) => {
+    const bytes = row.opsize !== 0 && row.opsize !== bits ? [0x66, ...row.opcode] : [...row.opcode];
+    if (row.plusIdx >= 0 && !generic) bytes[bytes.length - 1] += reg(row.plusIdx)!.code;
+    if (bytes.length > 4) throw new Error(`opcode table row ${row.index} (${row.mnemonic}): more than four opcode bytes`);
+    return { value: bytes.reduce((v, b, i) => v | (b << (8 * i)), 0), length: bytes.length };
+  });
+  const regField = generic || row.rmIdx < 0 ? 0 : row.regIdx >= 0 ? reg(row.regIdx)!.code : (row.modrm as number);
+  const modrm = row.rmIdx < 0 || generic ? -1 : memIdx >= 0 ? -2 : 0xc0 | (regField << 3) | reg(row.rmIdx)!.code;
+  const kinds = classes.map((c, i) =>
+    regs[i] !== undefined ? OPERAND_FIXED : c >= 1 && c <= 10 ? OPERAND_INT : c >= 40 && c <= 51 ? OPERAND_MEM : OPERAND_OTHER);
+  const form: Form = {
+    id: FORMS.length, row, n, regs, kinds, generic, memIdx, head16: head[0]!.value, headLen16: head[0]!.length,
+    head32: head[1]!.value, headLen32: head[1]!.length, modrm, memReg: regField,
+  };
+  FORMS.push(form);
+  return form;
+}
+
+/** The forms of one row for operands of no cacheable class (kept whole), compiled once per row and count. */
+const UNCLASSED = new Map<Row, Form>();
+function unclassedForm(row: Row): Form {
+  let f = UNCLASSED.get(row);
+  if (!f) UNCLASSED.set(row, (f = compileForm(row, row.toks.length, row.toks.map(() => -1))));
+  return f;
+}
+
+/**
+ * Forms chosen so far for one mnemonic, by operand-class signature: a flat table for up to two operands
  * (64 classes each), a map for three.
  */
 export class RowCache {
-  readonly small = new Int16Array(1 + 64 + 64 * 64).fill(-1); // -1 unknown, 0 no row, k+1 = rows[k]
-  readonly large = new Map<number, Row | null>();
+  readonly small = new Int32Array(1 + 64 + 64 * 64).fill(-1); // -1 unknown, 0 no row, k+1 = FORMS[k]
+  readonly large = new Map<number, Form | null>();
 }
 
-/** The row the encoder uses for n operands passed one by one (the first row that accepts them), or undefined. */
-export function findRowOps(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: RowCache): Row | undefined {
+/** The form the encoder uses for n operands passed one by one (of the first row that accepts them), or undefined. */
+export function findForm(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: RowCache): Form | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
-  let sig = 0;
+  let sig = 0, cx = 0, cy = 0;
   if (n > 0) {
-    const c = operandClass(x!);
-    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    sig = 1 + c;
+    cx = operandClass(x!);
+    if (cx < 0) return unclassed(rows, n, x, y, z);
+    sig = 1 + cx;
   }
   if (n > 1) {
-    const c = operandClass(y!);
-    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    sig = 65 + (sig - 1) * 64 + c;
+    cy = operandClass(y!);
+    if (cy < 0) return unclassed(rows, n, x, y, z);
+    sig = 65 + (sig - 1) * 64 + cy;
   }
   if (n > 2) {
-    const c = operandClass(z!);
-    if (c < 0) return matchRows(rows, opsArray(n, x, y, z));
-    const key = sig * 64 + c;
+    const cz = operandClass(z!);
+    if (cz < 0) return unclassed(rows, n, x, y, z);
+    const key = sig * 64 + cz;
     const hit = cache.large.get(key);
     if (hit !== undefined) return hit ?? undefined;
     const row = matchRows(rows, opsArray(n, x, y, z));
-    cache.large.set(key, row ?? null);
-    return row;
+    const form = row ? compileForm(row, n, [cx, cy, cz]) : undefined;
+    cache.large.set(key, form ?? null);
+    return form;
   }
   const k = cache.small[sig]!;
-  if (k >= 0) return k === 0 ? undefined : rows[k - 1];
+  if (k >= 0) return k === 0 ? undefined : FORMS[k - 1];
   const row = matchRows(rows, opsArray(n, x, y, z));
-  cache.small[sig] = row ? rows.indexOf(row) + 1 : 0;
-  return row;
+  const form = row ? compileForm(row, n, n === 0 ? [] : n === 1 ? [cx] : [cx, cy]) : undefined;
+  cache.small[sig] = form ? form.id + 1 : 0;
+  return form;
+}
+
+function unclassed(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): Form | undefined {
+  const row = matchRows(rows, opsArray(n, x, y, z));
+  return row ? unclassedForm(row) : undefined;
 }
 
 function opsArray(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
@@ -516,13 +602,7 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
   else if (n > 1 && typeof y === "object" && (y as MemAny).kind === "mem") memOp = y as MemAny;
   else if (n > 2 && typeof z === "object" && (z as MemAny).kind === "mem") memOp = z as MemAny;
   // Prefix order as GNU as writes them: segment, address size, operand size, rep, lock.
-  if (memOp) {
-    if (memOp.seg) {
-      const segOverride = overrideOf(memOp);
-      if (segOverride) buf[p++] = SEG_PREFIX[segOverride.code]!;
-    }
-    if (addrSizeOf(memOp, bits) !== bits) buf[p++] = 0x67;
-  }
+  if (memOp) p = putMemPrefixes(buf, p, memOp, bits);
   if (row.opsize !== 0 && row.opsize !== bits) buf[p++] = 0x66;
   if (prefixes) {
     if (prefixes.rep) buf[p++] = prefixes.rep;
@@ -562,14 +642,68 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
       continue;
     }
     if (size === 0) size = bits === 16 ? 2 : 4;
-    if (row.relative) {
-      addFixup(p - start, size as 1 | 2 | 4, o as Expr, true);
-      p = putLe(buf, p, 0, size);
-      continue;
+    p = putImm(buf, p, start, o, size as 1 | 2 | 4, row.relative);
+  }
+  out.len = p;
+}
+
+/** One immediate field at buf[p] (a fixup when it is PC-relative or a label's value); the position after it. */
+function putImm(buf: Uint8Array, p: number, start: number, o: AnyOperand | undefined, size: 1 | 2 | 4, relative: boolean): number {
+  if (relative) {
+    addFixup(p - start, size, o as Expr, true);
+    return putLe(buf, p, 0, size);
+  }
+  const c = typeof o === "number" ? o : constantOf(o as Expr);
+  if (c === undefined) addFixup(p - start, size, o as Expr, false);
+  return putLe(buf, p, c ?? 0, size);
+}
+
+/** The segment-override and address-size prefixes a memory operand needs; the position after them. */
+function putMemPrefixes(buf: Uint8Array, p: number, m: MemAny, bits: Bits): number {
+  if (m.seg) {
+    const segOverride = overrideOf(m);
+    if (segOverride) buf[p++] = SEG_PREFIX[segOverride.code]!;
+  }
+  if (addrSizeOf(m, bits) !== bits) buf[p++] = 0x67;
+  return p;
+}
+
+/**
+ * Writes one instruction of a compiled form into `out` (its fixups left in `lastFixups`): the fixed head, the
+ * ModRM byte or memory operand, the immediates. Prefixes and generic forms go through encodeOps.
+ */
+export function encodeForm(out: ByteSink, f: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, bits: Bits, prefixes?: Prefixes): void {
+  const row = f.row;
+  if (f.generic || prefixes !== undefined) return encodeOps(out, row, f.n, x, y, z, bits, prefixes);
+  if (out.len + 16 > out.buf.length) out.reserve(16);
+  lastFixups.count = 0;
+  const buf = out.buf;
+  const start = out.len;
+  let p = start;
+  const memIdx = f.memIdx;
+  let m: MemAny | undefined;
+  if (memIdx >= 0) {
+    m = (memIdx === 0 ? x : memIdx === 1 ? y : z) as MemAny;
+    p = putMemPrefixes(buf, p, m, bits);
+  }
+  let head = bits === 32 ? f.head32 : f.head16;
+  const headEnd = p + (bits === 32 ? f.headLen32 : f.headLen16);
+  while (p < headEnd) {
+    buf[p++] = head & 0xff;
+    head >>>= 8;
+  }
+  const modrm = f.modrm;
+  if (modrm >= 0) buf[p++] = modrm;
+  else if (modrm === -2) p = encodeMem(buf, p, start, f.memReg, m!, bits);
+  const immSize = row.immSize;
+  if (immSize.length !== 0) {
+    const immIdx = row.immIdx;
+    for (let j = 0; j < immSize.length; j++) {
+      const k = immIdx[j]!;
+      const o = k === 0 ? x : k === 1 ? y : z;
+      const size = immSize[j]!;
+      p = putImm(buf, p, start, o, (size === 0 ? (bits === 16 ? 2 : 4) : size) as 1 | 2 | 4, row.relative);
     }
-    const c = typeof o === "number" ? o : constantOf(o as Expr);
-    if (c === undefined) addFixup(p - start, size as 1 | 2 | 4, o as Expr, false);
-    p = putLe(buf, p, c ?? 0, size);
   }
   out.len = p;
 }

@@ -1,19 +1,17 @@
 // The instructions of a program's runs, kept flat in one integer stream. The listing shows every instruction
 // with its operands, so they are kept; but a JS object per instruction, alive for the whole program, costs more
-// than encoding it. Per instruction: an info word (row, code size, length, whether it has a prefix, and its first
-// two operands when they are registers), then its other operands — one word for a register or a small immediate,
-// two for a memory operand with a constant displacement or a 32-bit immediate; anything else (labels, label expressions, far pointers, a label displacement) is kept as
-// the object itself, by index.
+// than encoding it. Per instruction: an info word (its form — the row and the registers its operand classes fix —
+// code size, length, whether it has a prefix), then the operands the form does not fix — one word for a register
+// or a small immediate, two for a memory operand with a constant displacement or a 32-bit immediate; anything
+// else (labels, label expressions, far pointers, a label displacement) is kept as the object itself, by index.
 
 import { IntList, objectArray } from "./int-list.ts";
-import { ROWS, type AnyOperand, type Bits, type Row } from "./encoder.ts";
+import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, type AnyOperand, type Bits, type Form, type Row } from "./encoder.ts";
 import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.ts";
 
-// Info word: row index in bits 0-9, 16-bit code in bit 10, the length in bits 11-14, a prefix text in bit 15 (the
-// text is kept aside: prefixes are rare), and the first two operands when they are registers (1 + the register's
-// id in bits 16-21 and 22-27; 0 when the operand is in the stream).
-const ROW_MASK = 0x3ff, BITS16 = 1 << 10, LEN_SHIFT = 11, HAS_PREFIX = 1 << 15, REG0_SHIFT = 16, REG1_SHIFT = 22;
-if (ROWS.length > ROW_MASK + 1) throw new Error(`instruction store: ${ROWS.length} rows do not fit ${ROW_MASK + 1}`);
+// Info word: form id in bits 0-19, 16-bit code in bit 20, the length in bits 21-24, a prefix text in bit 25 (the
+// text is kept aside: prefixes are rare).
+const FORM_MASK = 0xfffff, BITS16 = 1 << 20, LEN_SHIFT = 21, HAS_PREFIX = 1 << 25;
 
 // Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL and REG take one word; the others two.
 const REG = 1, SMALL = 2, INT = 3, UINT = 4, MEM = 5, OBJ = 6;
@@ -42,32 +40,67 @@ export class InstructionStore {
   readonly prefixTexts = new Map<number, string>();
   count = 0;
 
-  /** Appends an instruction of `length` bytes with its n operands. */
-  add(row: Row, bits: Bits, length: number, prefixText: string, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): void {
+  /** Appends an instruction of form f, `length` bytes long, with its operands. */
+  add(f: Form, bits: Bits, length: number, prefixText: string, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): void {
+    if (f.id > FORM_MASK) throw new Error(`instruction store: more than ${FORM_MASK + 1} instruction forms`);
     const list = this.list;
     list.reserve(7);
     const d = list.data;
     const at = list.length;
     let k = at + 1;
-    let info = row.index | (bits === 16 ? BITS16 : 0) | (length << LEN_SHIFT);
+    let info = f.id | (bits === 16 ? BITS16 : 0) | (length << LEN_SHIFT);
     if (prefixText !== "") {
       info |= HAS_PREFIX;
       this.prefixTexts.set(this.count, prefixText);
     }
-    if (n > 0) {
-      const r = registerCode(x!);
-      if (r > 0) info |= r << REG0_SHIFT;
-      else k = this.put(d, k, x!);
-    }
-    if (n > 1) {
-      const r = registerCode(y!);
-      if (r > 0) info |= r << REG1_SHIFT;
-      else k = this.put(d, k, y!);
-    }
-    if (n > 2) k = this.put(d, k, z!);
+    // The form's operand classes say what each operand is: only the ones it does not fix are stored.
+    const n = f.n, kinds = f.kinds;
+    if (n > 0 && kinds[0] !== OPERAND_FIXED) k = this.putKind(d, k, x!, kinds[0]!);
+    if (n > 1 && kinds[1] !== OPERAND_FIXED) k = this.putKind(d, k, y!, kinds[1]!);
+    if (n > 2 && kinds[2] !== OPERAND_FIXED) k = this.putKind(d, k, z!, kinds[2]!);
     d[at] = info;
     list.length = k;
     this.count++;
+  }
+
+  /** Writes one operand of a known kind at d[k]; returns the position after it. */
+  private putKind(d: Int32Array, k: number, o: AnyOperand, kind: number): number {
+    if (kind === OPERAND_INT) {
+      // An integer class: within [-2^31, 2^32).
+      const v = o as number;
+      if (v >= -0x10000000 && v < 0x10000000) {
+        d[k] = SMALL | (v << 3);
+        return k + 1;
+      }
+      d[k] = v <= 0x7fffffff ? INT : UINT;
+      d[k + 1] = v | 0;
+      return k + 2;
+    }
+    if (kind === OPERAND_MEM) return this.putMem(d, k, o as MemAny);
+    return this.put(d, k, o);
+  }
+
+  /** Writes a memory operand at d[k] (packed when its fields allow); returns the position after it. */
+  private putMem(d: Int32Array, k: number, m: MemAny): number {
+    const disp = m.disp, z = m.size, sc = m.scale;
+    const sizeCode = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : z === 64 ? 5 : -1;
+    const scaleCode = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : sc === 8 ? 3 : -1;
+    if (typeof disp === "number" && (disp === (disp | 0) || (Number.isInteger(disp) && disp > 0 && disp <= 0xffffffff)) && sizeCode >= 0 && scaleCode >= 0) {
+      const b = regCode(m.base), x = regCode(m.index), s = regCode(m.seg);
+      if (b >= 0 && x >= 0 && s >= 0) {
+        d[k] = MEM | (sizeCode << 3) | (b << 6) | (x << 12) | (scaleCode << 18) | (s << 20) | (disp > 0x7fffffff ? 1 << 26 : 0);
+        d[k + 1] = disp | 0;
+        return k + 2;
+      }
+    }
+    return this.putObject(d, k, m);
+  }
+
+  private putObject(d: Int32Array, k: number, o: AnyOperand): number {
+    d[k] = OBJ;
+    d[k + 1] = this.objects.length;
+    this.objects.push(o);
+    return k + 2;
   }
 
   /** Writes one operand at d[k]; returns the position after it. */
@@ -95,37 +128,21 @@ export class InstructionStore {
           d[k] = REG | (r.id << 3);
           return k + 1;
         }
-      } else if (kind === "mem") {
-        const m = o as MemAny;
-        const disp = m.disp, z = m.size, sc = m.scale;
-        const sizeCode = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : z === 64 ? 5 : -1;
-        const scaleCode = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : sc === 8 ? 3 : -1;
-        if (typeof disp === "number" && (disp === (disp | 0) || (Number.isInteger(disp) && disp > 0 && disp <= 0xffffffff)) && sizeCode >= 0 && scaleCode >= 0) {
-          const b = regCode(m.base), x = regCode(m.index), s = regCode(m.seg);
-          if (b >= 0 && x >= 0 && s >= 0) {
-            d[k] = MEM | (sizeCode << 3) | (b << 6) | (x << 12) | (scaleCode << 18) | (s << 20) | (disp > 0x7fffffff ? 1 << 26 : 0);
-            d[k + 1] = disp | 0;
-            return k + 2;
-          }
-        }
-      }
+      } else if (kind === "mem") return this.putMem(d, k, o as MemAny);
     }
-    d[k] = OBJ;
-    d[k + 1] = this.objects.length;
-    this.objects.push(o);
-    return k + 2;
+    return this.putObject(d, k, o);
   }
 
   /** Reads the instruction whose info word is at position k; `next` receives the position after it. */
   read(k: number, index: number, next: { at: number }): StoredInstruction {
     const d = this.list.data;
     const info = d[k++]!;
-    const row = ROWS[info & ROW_MASK]!;
+    const form = FORMS[info & FORM_MASK]!;
     const ops: AnyOperand[] = [];
-    for (let i = 0; i < row.toks.length; i++) {
-      const inline = i === 0 ? (info >>> REG0_SHIFT) & 63 : i === 1 ? (info >>> REG1_SHIFT) & 63 : 0;
-      if (inline) {
-        ops.push(REGISTERS[inline - 1]!);
+    for (let i = 0; i < form.n; i++) {
+      const fixed = form.regs[i];
+      if (fixed !== undefined) {
+        ops.push(fixed);
         continue;
       }
       const w0 = d[k]!, w1 = d[k + 1]!;
@@ -153,7 +170,7 @@ export class InstructionStore {
     }
     next.at = k;
     const prefixText = info & HAS_PREFIX ? this.prefixTexts.get(index)! : "";
-    return { row, ops, bits: info & BITS16 ? 16 : 32, prefixText, length: (info >>> LEN_SHIFT) & 15, src: this.src[index] };
+    return { row: form.row, ops, bits: info & BITS16 ? 16 : 32, prefixText, length: (info >>> LEN_SHIFT) & 15, src: this.src[index] };
   }
 
   /** Instruction number `index` (for messages: walks the stream). */
@@ -162,13 +179,6 @@ export class InstructionStore {
     for (let i = 0; i < index; i++) this.read(next.at, i, next);
     return this.read(next.at, index, next);
   }
-}
-
-/** 1 + the id of a register operand, 0 for any other operand. */
-function registerCode(o: AnyOperand): number {
-  if (typeof o !== "object") return 0;
-  const r = o as Register;
-  return r.cls !== undefined && REGISTERS[r.id] === r ? r.id + 1 : 0;
 }
 
 /** 1 + the register's id, 0 for none (a memory operand's base, index or segment), -1 for an unknown object. */
