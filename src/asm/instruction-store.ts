@@ -13,8 +13,11 @@ import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.
 // text is kept aside: prefixes are rare).
 const FORM_MASK = 0xfffff, BITS16 = 1 << 20, LEN_SHIFT = 21, HAS_PREFIX = 1 << 25;
 
-// Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL and REG take one word; the others two.
-const REG = 1, SMALL = 2, INT = 3, UINT = 4, MEM = 5, OBJ = 6;
+// Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL, REG and MEM_SHORT take one word; the
+// others two. MEM_SHORT is a memory operand whose displacement fits 11 bits (most do): size code in bits 3-5,
+// 1 + base and 1 + index register ids in 6-10 and 11-15, scale code in 16-17, segment (1 + its number) in 18-20,
+// the displacement in 21-31. Fewer words are fewer fresh pages to touch, which is what a long program pays for.
+const REG = 1, SMALL = 2, INT = 3, UINT = 4, MEM = 5, OBJ = 6, MEM_SHORT = 7;
 // Memory sizes and scales by their code.
 const SIZES: readonly MemSize[] = [0, 8, 16, 32, 48, 64];
 const SCALES = [1, 2, 4, 8] as const;
@@ -87,6 +90,13 @@ export class InstructionStore {
     const scaleCode = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : sc === 8 ? 3 : -1;
     if (typeof disp === "number" && (disp === (disp | 0) || (Number.isInteger(disp) && disp > 0 && disp <= 0xffffffff)) && sizeCode >= 0 && scaleCode >= 0) {
       const b = regCode(m.base), x = regCode(m.index), s = regCode(m.seg);
+      if (b >= 0 && b < 32 && x >= 0 && x < 32 && disp >= -0x400 && disp < 0x400) {
+        const seg = s === 0 ? 0 : s - SEG_BASE; // 1..6 for the six segment registers
+        if (seg >= 0 && seg <= 6) {
+          d[k] = MEM_SHORT | (sizeCode << 3) | (b << 6) | (x << 11) | (scaleCode << 16) | (seg << 18) | (disp << 21);
+          return k + 1;
+        }
+      }
       if (b >= 0 && x >= 0 && s >= 0) {
         d[k] = MEM | (sizeCode << 3) | (b << 6) | (x << 12) | (scaleCode << 18) | (s << 20) | (disp > 0x7fffffff ? 1 << 26 : 0);
         d[k + 1] = disp | 0;
@@ -164,6 +174,15 @@ export class InstructionStore {
             scale: SCALES[(w0 >>> 18) & 3]!, disp: w0 & (1 << 26) ? w1 >>> 0 : w1, seg: regOf((w0 >>> 20) & 63),
           } as MemAny);
           break;
+        case MEM_SHORT: {
+          const seg = (w0 >>> 18) & 7;
+          ops.push({
+            kind: "mem", size: SIZES[(w0 >>> 3) & 7]!, base: regOf((w0 >>> 6) & 31), index: regOf((w0 >>> 11) & 31),
+            scale: SCALES[(w0 >>> 16) & 3]!, disp: w0 >> 21, seg: seg === 0 ? undefined : regOf(seg + SEG_BASE),
+          } as MemAny);
+          k += 1;
+          continue;
+        }
         default: ops.push(this.objects[w1]!);
       }
       k += 2;
@@ -186,6 +205,10 @@ function regCode(r: Register | undefined): number {
   if (r === undefined) return 0;
   return REGISTERS[r.id] === r ? r.id + 1 : -1;
 }
+/** regCode(es) - 1: a segment register's code in a MEM_SHORT word is regCode - SEG_BASE (es = 1 ... gs = 6). */
+const SEG_BASE = REGISTERS.findIndex((r) => r.kind === "sreg");
+if (SEG_BASE < 0 || REGISTERS.slice(SEG_BASE, SEG_BASE + 6).some((r, i) => r.kind !== "sreg" || r.code !== i)) throw new Error("instruction store: the segment registers are not six in a row");
+
 function regOf<R extends Register>(k: number): R | undefined {
   return k === 0 ? undefined : (REGISTERS[k - 1] as R);
 }
