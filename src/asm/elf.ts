@@ -293,9 +293,11 @@ export function programSymbols(r: Ok, extra: readonly { name: string; offset: nu
     if (p.size === 0 || code.has(p.offset) || data.has(p.offset)) continue;
     (p.ins ? code : data).add(p.offset);
   }
-  // Symbols are few (hundreds): a sorted list of starts is enough.
+  // Each symbol's next start, from the sorted starts in one pass (a search per symbol is quadratic).
   const starts = [...new Set([...r.symbols.map((s) => s.offset), ...extra.map((s) => s.offset)])].sort((x, y) => x - y);
-  const nextStart = (offset: number): number => starts.find((s) => s > offset) ?? r.bytes.length;
+  const next = new Map<number, number>();
+  for (let i = 0; i < starts.length; i++) next.set(starts[i]!, starts[i + 1] ?? r.bytes.length);
+  const nextStart = (offset: number): number => next.get(offset)!;
   const all = [
     ...r.symbols.map((s) => ({ name: s.name, offset: s.offset, size: nextStart(s.offset) - s.offset })),
     ...extra,
