@@ -10,6 +10,10 @@ import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
 import { validateLayout } from "../layout/validate.ts";
 
+// A command parses each layout once: compiling every object schema into a specialised function first (zod's
+// default) costs more than it saves.
+z.config({ jitless: true });
+
 // JSON has no hex literals, so numbers may also be written as "0x..." strings.
 const HEX = /^-?0x[0-9a-f]+$/i;
 
