@@ -291,8 +291,11 @@ export interface Form {
   readonly memReg: number;
 }
 
-/** Operand kinds of a form: fixed by its class (a register), an integer, a memory operand, anything else. */
-export const OPERAND_FIXED = 0, OPERAND_INT = 1, OPERAND_MEM = 2, OPERAND_OTHER = 3;
+/**
+ * Operand kinds of a form: fixed by its class (a register), an integer, a memory operand, an object kept as it
+ * is (a label, a label expression, a far pointer), anything else (operands of no class).
+ */
+export const OPERAND_FIXED = 0, OPERAND_INT = 1, OPERAND_MEM = 2, OPERAND_OBJECT = 3, OPERAND_OTHER = 4;
 
 /** Every form compiled so far, by id (shared by all programs: a form depends only on its row and classes). */
 export const FORMS: Form[] = [];
@@ -315,7 +318,7 @@ function compileForm(row: Row, n: number, classes: readonly number[]): Form {
   const regField = generic || row.rmIdx < 0 ? 0 : row.regIdx >= 0 ? reg(row.regIdx)!.code : (row.modrm as number);
   const modrm = row.rmIdx < 0 || generic ? -1 : memIdx >= 0 ? -2 : 0xc0 | (regField << 3) | reg(row.rmIdx)!.code;
   const kinds = classes.map((c, i) =>
-    regs[i] !== undefined ? OPERAND_FIXED : c >= 1 && c <= 10 ? OPERAND_INT : c >= 40 && c <= 51 ? OPERAND_MEM : OPERAND_OTHER);
+    regs[i] !== undefined ? OPERAND_FIXED : c >= 1 && c <= 10 ? OPERAND_INT : c >= 40 && c <= 51 ? OPERAND_MEM : c === 11 || c === 60 ? OPERAND_OBJECT : OPERAND_OTHER);
   const form: Form = {
     id: FORMS.length, row, n, regs, kinds, generic, memIdx, head16: head[0]!.value, headLen16: head[0]!.length,
     head32: head[1]!.value, headLen32: head[1]!.length, modrm, memReg: regField,

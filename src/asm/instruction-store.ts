@@ -6,7 +6,7 @@
 // else (labels, label expressions, far pointers, a label displacement) is kept as the object itself, by index.
 
 import { IntList, objectArray } from "./int-list.ts";
-import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, type AnyOperand, type Bits, type Form, type Row } from "./encoder.ts";
+import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, OPERAND_OBJECT, type AnyOperand, type Bits, type Form, type Row } from "./encoder.ts";
 import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.ts";
 
 // Info word: form id in bits 0-19, 16-bit code in bit 20, the length in bits 21-24, a prefix text in bit 25 (the
@@ -80,6 +80,7 @@ export class InstructionStore {
       return k + 2;
     }
     if (kind === OPERAND_MEM) return this.putMem(d, k, o as MemAny);
+    if (kind === OPERAND_OBJECT) return this.putObject(d, k, o);
     return this.put(d, k, o);
   }
 
