@@ -6,7 +6,7 @@
 // Branches the DSL relaxed are written plainly, so GNU as relaxes them again (and a byte comparison checks
 // that both chose the same forms); branches whose size the program fixed get `{disp32}`/`{disp16}`.
 
-import { constantOf, type Expr, type Label } from "./operands.ts";
+import { constantOf, valueWith, type Expr, type Label } from "./operands.ts";
 import { formatInstruction } from "./listing.ts";
 import type { AssembleResult, Placed } from "./layout.ts";
 
@@ -101,14 +101,7 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
   for (const line of options.preamble ?? []) out.push(line ? `# ${line}` : "#");
   let bits = 32;
   out.push("\t.text", "\t.code32");
-  const numeric = (e: Expr): number => {
-    if (typeof e === "number") return e;
-    if (typeof e === "object" && "kind" in e && e.kind === "label") return r.labels.get(e) ?? 0;
-    let v = e.constant;
-    for (const l of e.plus) v += r.labels.get(l) ?? 0;
-    for (const l of e.minus) v -= r.labels.get(l) ?? 0;
-    return v;
-  };
+  const numeric = (e: Expr): number => valueWith(r.labels, e);
   const extra = new Map(options.labels ?? []);
   const names = new LabelNames();
   const symbolic = (e: Expr): string => names.expr(e);

@@ -3,7 +3,7 @@
 // The text is produced from the DSL's own operands (not by decoding the bytes), so that decoding the bytes
 // with objdump or iced-x86 and comparing is a real cross-check.
 
-import { constantOf, isMem, isReg, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
+import { constantOf, isMem, isReg, valueWith, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
 import { overrideOf, type AnyOperand, type FarPtr } from "./encoder.ts";
 import type { InsInfo } from "./nodes.ts";
 import type { AssembleResult, Placed } from "./layout.ts";
@@ -178,14 +178,7 @@ export interface ListingOptions {
 /** The whole listing of an assembled program. */
 export function formatListing(r: Ok, options: ListingOptions = {}): string {
   const lines: string[] = [];
-  const value = (e: Expr): number => {
-    if (typeof e === "number") return e;
-    if (typeof e === "object" && "kind" in e && e.kind === "label") return r.labels.get(e) ?? 0;
-    let v = e.constant;
-    for (const l of e.plus) v += r.labels.get(l) ?? 0;
-    for (const l of e.minus) v -= r.labels.get(l) ?? 0;
-    return v;
-  };
+  const value = (e: Expr): number => valueWith(r.labels, e);
   const byOffset = new Map<number, string[]>();
   for (const s of r.symbols) {
     const list = byOffset.get(s.offset) ?? [];

@@ -145,6 +145,16 @@ export function labelsOf(e: Expr): readonly Label[] {
   if (e instanceof Label) return [e];
   return e.minus.length ? [...e.plus, ...e.minus] : e.plus;
 }
+/** An expression's value once labels have values (a label without one counts as 0). */
+export function valueWith(labels: ReadonlyMap<Label, number>, e: Expr): number {
+  if (typeof e === "number") return e;
+  if (e instanceof Label) return labels.get(e) ?? 0;
+  let v = e.constant;
+  for (const l of e.plus) v += labels.get(l) ?? 0;
+  for (const l of e.minus) v -= labels.get(l) ?? 0;
+  return v;
+}
+
 /** True when the value is known before layout (a plain number, or an expression without labels). */
 export function constantOf(e: Expr): number | undefined {
   if (typeof e === "number") return e;
