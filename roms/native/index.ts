@@ -9,14 +9,8 @@
 
 import type { CallDef, Layout } from "../../src/layout/types.ts";
 import type { RomProgram } from "../../src/image/program.ts";
-import { cpuCalls } from "./cpu.ts";
-import { descriptorCalls } from "./descriptors.ts";
+import { nativeCalls } from "./calls.ts";
 import { nativeInit } from "./init.ts";
-import { interruptCalls } from "./interrupts.ts";
-import { ioCalls } from "./io.ts";
-import { pagingCalls } from "./paging.ts";
-import { platformCalls } from "./platform.ts";
-import { registerCalls } from "./registers.ts";
 
 export const API3_LEFT_OUT: ReadonlySet<string> = new Set(["GetCycleFrequency", "SetAlarm", "CancelAlarm", "GetWallclockTime", "WallclockUpdated"]);
 
@@ -24,15 +18,7 @@ export const native: RomProgram = {
   backend: "native",
   description: "pass-through: each call runs the bare instruction at ring 0",
   init: nativeInit,
-  calls: {
-    ...cpuCalls,
-    ...registerCalls,
-    ...descriptorCalls,
-    ...interruptCalls,
-    ...pagingCalls,
-    ...ioCalls,
-    ...platformCalls,
-  },
+  calls: nativeCalls,
   omit: (call: CallDef, layout: Layout) =>
     layout.version.major === 3 && API3_LEFT_OUT.has(call.name)
       ? "a bare machine has no alarm or wallclock service; with NONE Linux keeps its own PIT/TSC/RTC time code"

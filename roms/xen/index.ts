@@ -7,13 +7,7 @@ import { eax } from "../../src/asm/index.ts";
 import type { RomProgram } from "../../src/image/program.ts";
 import { modeField, paravirtRoutines, queueCountField } from "../shared/paravirt.ts";
 import { PRESENCE_ROUTINE, presenceRoutine } from "../shared/presence.ts";
-import { cpuCalls } from "../native/cpu.ts";
-import { descriptorCalls } from "../native/descriptors.ts";
-import { interruptCalls } from "../native/interrupts.ts";
-import { ioCalls } from "../native/io.ts";
-import { pagingCalls } from "../native/paging.ts";
-import { platformCalls } from "../native/platform.ts";
-import { registerCalls } from "../native/registers.ts";
+import { nativeCalls } from "../native/calls.ts";
 import { xenCalls } from "./calls.ts";
 import { flushRoutine, hypercallPage, machineAddress, mmuextOp, setEntry, setEntry64 } from "./routines.ts";
 
@@ -33,13 +27,7 @@ export const xen: RomProgram = {
   },
   calls: {
     // What the kernel keeps doing itself: the native bodies.
-    ...cpuCalls,
-    ...registerCalls,
-    ...descriptorCalls,
-    ...interruptCalls,
-    ...pagingCalls,
-    ...ioCalls,
-    ...platformCalls,
+    ...nativeCalls,
     // What goes to the hypervisor.
     ...xenCalls,
   },
