@@ -28,7 +28,7 @@ import {
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
+import { FIXUP_STRIDE, IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
 import { InstructionStore } from "./instruction-store.ts";
 import { callerSource, captureSource, type AnyFunction } from "./source.ts";
 
@@ -624,13 +624,16 @@ function installMnemonics(): void {
 }
 function fileFixup(f: Assembler["fixups"], node: number, insIndex: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
   const ints = f.ints;
-  ints.push(node);
-  ints.push(insIndex);
-  ints.push(start);
-  ints.push(len);
-  ints.push(at);
-  ints.push(size);
-  ints.push(rel ? 1 : 0);
+  ints.reserve(FIXUP_STRIDE);
+  const d = ints.data, k = ints.length;
+  d[k] = node;
+  d[k + 1] = insIndex;
+  d[k + 2] = start;
+  d[k + 3] = len;
+  d[k + 4] = at;
+  d[k + 5] = size;
+  d[k + 6] = rel ? 1 : 0;
+  ints.length = k + FIXUP_STRIDE;
   f.value.push(value);
 }
 
