@@ -6,7 +6,7 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, RowCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, FormCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -193,7 +193,7 @@ interface MnemonicInfo {
   readonly jump: boolean;
   readonly special: boolean;
   /** Forms chosen so far, by operand-class signature. */
-  readonly cache: RowCache;
+  readonly cache: FormCache;
   /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
   readonly forms: (BranchForm | undefined)[];
   /** Branch nodes without prefix or source line, shared by all such branches: [16-bit, 32-bit]. */
@@ -202,7 +202,7 @@ interface MnemonicInfo {
   method?: AnyFunction;
 }
 const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new RowCache(), forms: [], branchNodes: [] }]),
+  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new FormCache(), forms: [], branchNodes: [] }]),
 );
 
 let nextLabelId = 1;

@@ -339,13 +339,13 @@ function unclassedForm(row: Row): Form {
  * Forms chosen so far for one mnemonic, by operand-class signature: a flat table for up to two operands
  * (64 classes each), a map for three.
  */
-export class RowCache {
+export class FormCache {
   readonly small = new Int32Array(1 + 64 + 64 * 64).fill(-1); // -1 unknown, 0 no row, k+1 = FORMS[k]
   readonly large = new Map<number, Form | null>();
 }
 
 /** The form the encoder uses for n operands passed one by one (of the first row that accepts them), or undefined. */
-export function findForm(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: RowCache): Form | undefined {
+export function findForm(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: FormCache): Form | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
   let sig = 0, cx = 0, cy = 0;
   if (n > 0) {
@@ -386,7 +386,7 @@ function opsArray(n: number, x: AnyOperand | undefined, y: AnyOperand | undefine
   return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }
 
-/** The first row whose operand tokens accept ops (the uncached search behind findRowOps). */
+/** The first row whose operand tokens accept ops (the uncached search behind findForm). */
 function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
   const n = ops.length;
   outer: for (let r = 0; r < rows.length; r++) {
@@ -399,7 +399,7 @@ function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | unde
   return undefined;
 }
 
-/** Like findRowOps, but says why nothing matched (for diagnostics). */
+/** Like findForm, but says why nothing matched (for diagnostics). */
 export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r: Row) => boolean): MatchResult {
   const rows = BY_MNEMONIC.get(mnemonic);
   if (!rows) return { ok: false, code: "ASM_UNKNOWN_MNEMONIC", message: `unknown instruction '${mnemonic}'` };
