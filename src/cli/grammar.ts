@@ -5,6 +5,7 @@
 // imports nothing else at run time (the commands' argument types are erased).
 
 import yargs, { type Argv } from "yargs";
+import pkg from "../../package.json" with { type: "json" };
 import type { BuildArgs } from "./commands/build.ts";
 import type { CheckArgs } from "./commands/check.ts";
 import type { DiffArgs } from "./commands/diff.ts";
@@ -176,7 +177,7 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
     })
     .help()
     .alias("help", "h")
-    .version(false)
+    .version("version", "Show version number", `vmirom ${pkg.version}`)
     .wrap(width)
     // A usage error (msg) or a parse error (err, a YError: "Not enough arguments following: out").
     .fail((msg, err) => {

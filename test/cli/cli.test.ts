@@ -282,6 +282,13 @@ describe("--help and usage", () => {
     }
   });
 
+  it("vmirom --version prints the package's version", () => {
+    const r = vmirom(["--version"]);
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(r.stdout).toBe(`vmirom ${pkg.version}\n`);
+  });
+
   it("without a command: exit 2 and a hint", () => {
     const r = vmirom([]);
     expect(r.status).toBe(2);
