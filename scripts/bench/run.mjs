@@ -224,4 +224,4 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-process.exit(status);
+process.exitCode = status; // not exit(): output still going to a pipe would be cut off

@@ -229,4 +229,6 @@ function main(argv: string[]): number {
   return v.ok ? 0 : 1;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main(process.argv.slice(2)));
+// exitCode, not exit(): exiting at once would cut off what is still being written to a pipe (`--json | jq`
+// got the first 64 KiB of the report).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));

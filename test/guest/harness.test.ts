@@ -2,9 +2,11 @@
 // status mapping, the guest generator's input checks and its multiboot header, a run with no VMI ROM at
 // all, and the hypervisor hook a paravirtual backend's expectations will use.
 
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { dword, eax, ebp, ebx } from "../../src/asm/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
@@ -21,6 +23,7 @@ import { EXIT, exitStatus, LOAD_ADDR } from "./memory.ts";
 import { ensureRoms, readManifestOf, romName } from "./rom-files.ts";
 import { FRAME } from "./traps.ts";
 
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const layoutOf = (name: string): Layout => {
   const r = loadLayoutByName(name);
   if (!r.ok) throw new Error(r.errors[0]!.message);
@@ -148,6 +151,22 @@ describe("the guest generator", () => {
 });
 
 describe.skipIf(!requireTools("qemu-system-i386"))("runs in qemu", () => {
+  it("run-guest --json writes the whole report into a pipe before it exits", async () => {
+    // The report of a paravirtual ROM is over 64 KiB, more than a pipe holds; the reader waits before it reads.
+    const rom = ensureRoms().find((r) => romName(r) === "xen-api13")!;
+    const dir = mkdtempSync(join(tmpdir(), "vmirom-pipe-"));
+    try {
+      const { build } = await import("esbuild");
+      const script = join(dir, "run-guest.mjs");
+      await build({ entryPoints: [join(REPO, "scripts", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
+      const r = spawnSync("sh", ["-c", `"${process.execPath}" "${script}" "${rom}" --json --no-cost | (sleep 0.3; cat)`], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
+      expect(r.stdout.length).toBeGreaterThan(65536);
+      expect(JSON.parse(r.stdout).ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("without any VMI ROM: the hook self-test passes and the probe reports no ROM", () => {
     const g = buildGuest({ layout: layoutOf("api3"), expectations: native });
     if (!g.ok) throw new Error(g.errors[0]!.message);

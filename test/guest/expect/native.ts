@@ -7,6 +7,7 @@ import type { Layout } from "../../../src/layout/types.ts";
 import { SEL } from "../memory.ts";
 import {
   commonEffectTests,
+  identityTranslationTests,
   initialApStateTest,
   kernelStackToTss,
   returnsTest,
@@ -49,17 +50,6 @@ function zeroAnswers(): CallTest[] {
   ];
 }
 
-function identityTests(): CallTest[] {
-  return ["MachineToPhysical", "PhysicalToMachine"].map((call) => ({
-    name: `identity-${call}`,
-    calls: [call],
-    emit(t) {
-      t.a.mov(eax, 0x12345000);
-      t.call(call);
-      t.expectEq(eax, 0x12345000, `${call} is the identity natively`);
-    },
-  }));
-}
 
 export const nativeExpectations: BackendExpectations = {
   backend: "native",
@@ -69,7 +59,7 @@ export const nativeExpectations: BackendExpectations = {
       ...commonEffectTests(layout),
       // api3 passes a selector and esp0: natively the TSS the kernel keeps itself is what the CPU uses.
       api3 ? returnsTest("UpdateKernelStack", undefined, (t) => { t.a.mov(eax, SEL.data0); t.a.mov(edx, 0x00abcde0); }) : kernelStackToTss(),
-      ...identityTests(),
+      ...identityTranslationTests("the identity natively"),
       ...zeroAnswers(),
       returnsTest("WBINVD", (a) => a.wbinvd()),
       returnsTest("INVD", (a) => a.invd()),

@@ -19,6 +19,7 @@ import { HC_RECORD } from "../traps.ts";
 import {
   commonEffectTests,
   EFLAGS_IF,
+  identityTranslationTests,
   EFLAGS_IOPL,
   kernelStackToTss,
   makeTimerIrqPending,
@@ -504,17 +505,6 @@ function initStateTest(): CallTest {
   };
 }
 
-function identityTests(): CallTest[] {
-  return ["MachineToPhysical", "PhysicalToMachine"].map((call) => ({
-    name: `identity-${call}`,
-    calls: [call],
-    emit(t) {
-      t.a.mov(eax, 0x12345000);
-      t.call(call);
-      t.expectEq(eax, 0x12345000, `${call}: shadow paging has no machine addresses of its own`);
-    },
-  }));
-}
 
 export const vmwareExpectations: BackendExpectations = {
   backend: "vmware",
@@ -523,7 +513,7 @@ export const vmwareExpectations: BackendExpectations = {
     const effects: CallTest[] = [
       ...commonEffectTests(layout),
       ...(api3 ? [] : [kernelStackToTss()]),
-      ...identityTests(),
+      ...identityTranslationTests("shadow paging has no machine addresses of its own"),
       returnsTest("Pause", (a) => a.pause()),
       returnsTest("IODelay"),
       returnsTest("SetCallbacks"),

@@ -273,3 +273,19 @@ export function pageHintTests(layout: { calls: readonly { name: string }[] }): C
   }
   return tests;
 }
+
+/**
+ * MachineToPhysical and PhysicalToMachine where machine and physical addresses are the same (a bare machine,
+ * shadow paging): each answers its argument. `why` ends each message.
+ */
+export function identityTranslationTests(why: string): CallTest[] {
+  return ["MachineToPhysical", "PhysicalToMachine"].map((call) => ({
+    name: `identity-${call}`,
+    calls: [call],
+    emit(t) {
+      t.a.mov(eax, 0x12345000);
+      t.call(call);
+      t.expectEq(eax, 0x12345000, `${call}: ${why}`);
+    },
+  }));
+}
