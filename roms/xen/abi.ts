@@ -1,6 +1,6 @@
 // The Xen 3.x paravirtual ABI as the xen backend speaks it, described once: hypercall numbers, the argument
 // registers each hypercall the ROM makes receives, the shared_info fields it reads, and the machine-address
-// scheme. The ROM code (roms/xen/*), the test guest's model (test/guest/models/xen.ts) and the xen section of
+// scheme. The ROM code (roms/xen/*), the test guest's model (guest/models/xen.ts) and the xen section of
 // docs/hypervisors.md all follow this table; test/roms/xen-doc.test.ts keeps the doc in step with it.
 //
 // Facts (shared/vmi-interface.md §8): hypercall i at page + i*32 as `mov $i,%eax; int $0x82; ret` (ring-1 PV

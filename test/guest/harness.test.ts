@@ -11,17 +11,17 @@ import { describe, expect, it } from "vitest";
 import { dword, eax, ebp, ebx } from "../../src/asm/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import { costTable, formatCostTable, MAP_SECTION_START, mergeIntoMap } from "../../scripts/qemu/cost.ts";
-import { parseGuestLog, parseLine } from "../../scripts/qemu/parse-log.ts";
-import { runQemu } from "../../scripts/qemu/qemu.ts";
-import { outcomeOf, runGuest } from "../../scripts/qemu/run-guest.ts";
+import { costTable, formatCostTable, MAP_SECTION_START, mergeIntoMap } from "../../guest/qemu/cost.ts";
+import { parseGuestLog, parseLine } from "../../guest/qemu/parse-log.ts";
+import { runQemu } from "../../guest/qemu/qemu.ts";
+import { outcomeOf, runGuest } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import type { BackendExpectations } from "./expect/types.ts";
-import { buildGuest } from "./guest.ts";
-import { EXIT, exitStatus, LOAD_ADDR } from "./memory.ts";
+import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import type { BackendExpectations } from "../../guest/expect/types.ts";
+import { buildGuest } from "../../guest/guest.ts";
+import { EXIT, exitStatus, LOAD_ADDR } from "../../guest/memory.ts";
 import { ensureRoms, readManifestOf, romName } from "./rom-files.ts";
-import { FRAME } from "./traps.ts";
+import { FRAME } from "../../guest/traps.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const layoutOf = (name: string): Layout => {
@@ -158,7 +158,7 @@ describe.skipIf(!requireTools("qemu-system-i386"))("runs in qemu", () => {
     try {
       const { build } = await import("esbuild");
       const script = join(dir, "run-guest.mjs");
-      await build({ entryPoints: [join(REPO, "scripts", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
+      await build({ entryPoints: [join(REPO, "guest", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
       const r = spawnSync("sh", ["-c", `"${process.execPath}" "${script}" "${rom}" --json --no-cost | (sleep 0.3; cat)`], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
       expect(r.stdout.length).toBeGreaterThan(65536);
       expect(JSON.parse(r.stdout).ok).toBe(true);
