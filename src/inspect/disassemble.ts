@@ -5,7 +5,7 @@
 
 import { createRequire } from "node:module";
 import type * as IcedModule from "iced-x86";
-import type { Layout } from "../../layout/types.ts";
+import type { Layout } from "../layout/types.ts";
 import { hexBytes } from "./bytes.ts";
 
 // Loaded on first use (WebAssembly start-up), so that importing this module costs a command nothing.

@@ -1,4 +1,4 @@
-// The image model (src/image/read/model.ts) and its SVG picture (svg.ts): for every backend × layout the
+// The image model (src/inspect/model.ts) and its SVG picture (svg.ts): for every backend × layout the
 // build makes, every call has its element, slots are shaded to scale, out-of-line slots point at their
 // bodies, the document is well-formed XML (parsed here) that rsvg-convert renders; the model read from
 // the bytes alone agrees with the builder's manifest.
@@ -8,16 +8,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diffImages } from "../../src/image/read/diff.ts";
+import { diffImages } from "../../src/inspect/diff.ts";
 import { eax, ecx } from "../../src/asm/index.ts";
 import { BACKENDS } from "../../roms/index.ts";
 import { loadAllLayouts } from "../../src/cli/layouts.ts";
-import { readImageModel } from "../../src/image/read/model.ts";
-import { renderSvg } from "../../src/image/read/svg.ts";
+import { readImageModel } from "../../src/inspect/model.ts";
+import { renderSvg } from "../../src/inspect/svg.ts";
 import type { Layout } from "../../src/layout/types.ts";
 import { requireTools, withTempDir } from "../support/tools.ts";
 import { allElements, parseXml, type XmlElement } from "../support/xml.ts";
-import { build, layoutNamed, program } from "./helpers.ts";
+import { build, layoutNamed, program } from "../image/helpers.ts";
 
 const layoutsR = loadAllLayouts();
 if (!layoutsR.ok) throw new Error("cannot load the layouts");

@@ -1,16 +1,16 @@
-// vmirom diff's comparison (src/image/read/diff.ts) on real images: identical ROMs, a ROM against mutated
+// vmirom diff's comparison (src/inspect/diff.ts) on real images: identical ROMs, a ROM against mutated
 // copies of itself (a call removed, a body's code changed, a PCIR field changed), a body that only moved,
 // and two different ROMs.
 
 import { describe, expect, it } from "vitest";
 import { eax } from "../../src/asm/index.ts";
 import { BACKENDS } from "../../roms/index.ts";
-import { diffImages, type DiffSide } from "../../src/image/read/diff.ts";
-import { readImageModel } from "../../src/image/read/model.ts";
+import { diffImages, type DiffSide } from "../../src/inspect/diff.ts";
+import { readImageModel } from "../../src/inspect/model.ts";
 import type { Layout } from "../../src/layout/types.ts";
 import type { Manifest } from "../../src/manifest.ts";
 import { fixChecksum } from "../guest/rom-files.ts";
-import { bodyOfSize, build, layoutNamed, program } from "./helpers.ts";
+import { bodyOfSize, build, layoutNamed, program } from "../image/helpers.ts";
 
 const api3 = layoutNamed("api3");
 const api13 = layoutNamed("api13");

@@ -1,11 +1,11 @@
 // `vmirom info`: an image's header fields, PCIR, $PnP, license, relocation table and slot summary, decoded
 // from the bytes alone with the layout as the key. Every read is bounds-checked: any file gives a report.
 
-import { countSlots } from "../../check/index.ts";
-import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "../../layout/types.ts";
-import { byteSum, ROM_BLOCK } from "../checksum.ts";
-import { PCIR_SIZE, PNP_SIZE } from "../pci-pnp.ts";
-import { RELOC_HEADER_SIZE } from "../reloc-table.ts";
+import { countSlots } from "../check/index.ts";
+import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "../layout/types.ts";
+import { byteSum, ROM_BLOCK } from "../image/checksum.ts";
+import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
+import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
 import { cString, hexBytes, hexN, latin1, u8, uint } from "./bytes.ts";
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(RELOC_VALUES).map(([k, v]) => [v, k]));

@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from "vitest";
 import { native } from "../../roms/native/index.ts";
-import { disassembleImage } from "../../src/image/read/disassemble.ts";
-import { describeImage } from "../../src/image/read/info.ts";
-import { build, layoutNamed, symbol } from "./helpers.ts";
+import { disassembleImage } from "../../src/inspect/disassemble.ts";
+import { describeImage } from "../../src/inspect/info.ts";
+import { build, layoutNamed, symbol } from "../image/helpers.ts";
 
 const LINE = /^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} ?)+?)\s*\t([^\t#]*)/;
 

@@ -5,11 +5,11 @@
 // routine extents and the routines' names. `vmirom map` draws this model, `vmirom diff` compares two.
 
 import { createHash } from "node:crypto";
-import { RELOC_VALUES, type Layout, type RelocType } from "../../layout/types.ts";
-import type { Manifest, Region } from "../../manifest.ts";
-import { byteSum } from "../checksum.ts";
-import { PCIR_SIZE, PNP_SIZE } from "../pci-pnp.ts";
-import { RELOC_HEADER_SIZE } from "../reloc-table.ts";
+import { RELOC_VALUES, type Layout, type RelocType } from "../layout/types.ts";
+import type { Manifest, Region } from "../manifest.ts";
+import { byteSum } from "../image/checksum.ts";
+import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
+import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
 import { cString, latin1, uint } from "./bytes.ts";
 import { decodeImage, type DecodedEntry, type DecodedLine } from "./disassemble.ts";
 
