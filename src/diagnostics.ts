@@ -43,12 +43,4 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.code}: ${d.message}${where.length ? ` (${where.join(", ")})` : ""}`;
 }
 
-/** Thrown only at API boundaries that cannot return a value (e.g. DSL misuse found at record time). */
-export class DiagnosticError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join("\n"));
-    this.name = "DiagnosticError";
-  }
-}
-
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Diagnostic[] };

@@ -18,7 +18,7 @@ export function describeImage(bytes: Uint8Array, layout: Layout, name = "image")
   lines.push(`${name}: ${size} bytes (${blocks}), checksum ${sum === 0 ? "ok" : `BAD (sum ${hexN(sum, 2)})`}, signature ${hexBytes(bytes, 0, 2) || "none"}`);
   lines.push(`layout ${layout.name} (API ${layout.version.major}.${layout.version.minor}): ${layout.description}`);
   lines.push("", "header:");
-  for (const f of layout.header) lines.push(`  ${hexN(f.offset, 4)}  ${f.name.padEnd(30)}${String(f.size).padStart(2)}  ${fieldText(bytes, layout, f)}`);
+  for (const f of layout.header) lines.push(`  ${hexN(f.offset, 4)}  ${f.name.padEnd(30)}${String(f.size).padStart(2)}  ${fieldText(bytes, f)}`);
   for (const jp of layout.jumpPoints) lines.push(`  ${hexN(jp.offset, 4)}  ${`jump point ${jp.role}`.padEnd(30)}${String(jp.size).padStart(2)}  ${hexBytes(bytes, jp.offset, jp.size)}`);
   lines.push("", pcirText(bytes, layout), pnpText(bytes, layout));
   lines.push(licenseText(bytes, layout), relocText(bytes, layout));
@@ -28,7 +28,7 @@ export function describeImage(bytes: Uint8Array, layout: Layout, name = "image")
   return lines.join("\n") + "\n";
 }
 
-function fieldText(bytes: Uint8Array, layout: Layout, f: HeaderField): string {
+function fieldText(bytes: Uint8Array, f: HeaderField): string {
   const src = f.source;
   if (src.kind === "ascii") return JSON.stringify(latin1(bytes, f.offset, f.size) ?? "");
   const v = uint(bytes, f.offset, f.size);

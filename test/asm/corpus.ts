@@ -39,7 +39,7 @@ export function emitAll(items: readonly { mnemonic: string; ops: readonly AnyOpe
   const value = (e: Expr): number => (typeof e === "number" ? e : 0);
   return r.placed.filter((p) => p.ins).map((p, i) => {
     const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
-    return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, p.offset, value), row: p.ins!.row, call: calls[i]! };
+    return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, value), row: p.ins!.row, call: calls[i]! };
   });
 }
 
