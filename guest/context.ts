@@ -18,7 +18,7 @@ import {
   type Reg32,
 } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
-import type { Manifest } from "../src/manifest.ts";
+import type { Manifest } from "../src/manifest/types.ts";
 import { emitCountEnd, emitCountStart } from "./count.ts";
 import type { GuestAsm, Value } from "./emitter.ts";
 import { HC_ENTRY_SIZE, MEM, VEC } from "./memory.ts";

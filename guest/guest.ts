@@ -6,7 +6,7 @@
 import { formatListing } from "../src/asm/index.ts";
 import { diag, type Diagnostic, type Result } from "../src/diagnostics.ts";
 import type { Layout } from "../src/layout/types.ts";
-import type { Manifest } from "../src/manifest.ts";
+import type { Manifest } from "../src/manifest/types.ts";
 import { bootProblems, declareTables, emitBoot, emitMultibootHeader } from "./boot.ts";
 import { emitConsole } from "./console.ts";
 import type { CheckRuntime } from "./context.ts";

@@ -16,8 +16,8 @@
 // (every site keeps its native instructions) and the tests run on the bare instructions.
 
 import { byte, cl, cr3, cr4, dl, dword, eax, ebx, ecx, edi, edx, esi, plus, type Label } from "../src/asm/index.ts";
-import { RELOC_VALUES, slotOffset, type Layout } from "../src/layout/types.ts";
-import type { Manifest } from "../src/manifest.ts";
+import { RELOC_VALUES, relocTypeOf, slotOffset, type Layout } from "../src/layout/types.ts";
+import type { Manifest } from "../src/manifest/types.ts";
 import { emitCountEnd, emitCountStart } from "./count.ts";
 import type { GuestAsm } from "./emitter.ts";
 import { DROPPED_BYTES, EXIT, IDENTITY_BYTES, MEM, PAGE_OFFSET } from "./memory.ts";
@@ -33,7 +33,6 @@ const RECORD = 16; // dd number, dd name, db allowed mask, db expected type, dw 
 const UNKNOWN = 0xff;
 const UNKNOWN_OFFSET = 0xffffffff;
 
-const TYPE_NAMES = ["NONE", "CALL_REL", "JUMP_REL", "NOP"] as const;
 
 export interface RelocPlan {
   arrays: RelocArrays;
@@ -404,4 +403,4 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   a.label(data);
 }
 
-export const relocTypeName = (t: number): string => TYPE_NAMES[t] ?? `type-${t}`;
+export const relocTypeName = (t: number): string => relocTypeOf(t) ?? `type-${t}`;

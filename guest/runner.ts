@@ -4,7 +4,7 @@
 
 import { dword, eax, esp, plus } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
-import type { Manifest } from "../src/manifest.ts";
+import type { Manifest } from "../src/manifest/types.ts";
 import { TestCtx, type CheckRuntime, type GuestLabels } from "./context.ts";
 import type { GuestAsm } from "./emitter.ts";
 import type { CallTest } from "./expect/types.ts";

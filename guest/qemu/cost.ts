@@ -2,7 +2,7 @@
 // bytes the manifest records. Written next to the ROM as <rom>.cost.json and appended to its .map as a
 // section of its own (replaced, not duplicated, when the guest runs again).
 
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import type { CountRow } from "./parse-log.ts";
 
 export interface CostRow {

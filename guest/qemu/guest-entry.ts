@@ -3,11 +3,11 @@
 
 import type { GuestRunnerModule, GuestRunReport, GuestRunRequest } from "../../src/cli/guest-runner.ts";
 import type { Result } from "../../src/diagnostics.ts";
+import { RELOC_TYPES, relocTypeOf } from "../../src/layout/types.ts";
 import { formatCostTable } from "./cost.ts";
 import type { Fields } from "./parse-log.ts";
 import { runGuest, type GuestRunResult } from "./run-guest.ts";
 
-const RELOC_NAMES = ["NONE", "CALL_REL", "JUMP_REL", "NOP"];
 
 export function runGuestReport(req: GuestRunRequest): Result<GuestRunReport> {
   const r = runGuest({
@@ -48,10 +48,10 @@ export function summaryLines(v: GuestRunResult): string[] {
   if (p.relocs.length) {
     const byType = new Map<string, number>();
     for (const x of p.relocs) {
-      const t = RELOC_NAMES[Number(x.type)] ?? `type ${x.type}`;
+      const t = relocTypeOf(Number(x.type)) ?? `type ${x.type}`;
       byType.set(t, (byType.get(t) ?? 0) + 1);
     }
-    const types = RELOC_NAMES.filter((t) => byType.has(t)).map((t) => `${byType.get(t)} ${t}`).join(", ");
+    const types = RELOC_TYPES.filter((t) => byType.has(t)).map((t) => `${byType.get(t)} ${t}`).join(", ");
     out.push(`relocations: ${p.relocs.length} answered (${types}), ${p.relocBad.length} bad`);
   }
   for (const x of p.relocBad) out.push(`  bad relocation: ${kv(x)}`);

@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diag, formatDiagnostic, type Result } from "../../src/diagnostics.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { EXPECTATIONS } from "../expect/index.ts";
 import type { BackendExpectations } from "../expect/types.ts";
 import { buildGuest, type GuestBuild } from "../guest.ts";

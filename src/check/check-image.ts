@@ -3,7 +3,7 @@
 // "check.internal" violation (the fuzz tests assert that one never appears).
 
 import type { Layout } from "../layout/types.ts";
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "../manifest/types.ts";
 import { checkBodies } from "./bodies.ts";
 import { checkCoverage } from "./coverage.ts";
 import { checkHeaderFields, checkUnusedHeaderBytes } from "./header-fields.ts";

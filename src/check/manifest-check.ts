@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest, ManifestCall, Region } from "../manifest.ts";
+import type { Manifest, ManifestCall, Region } from "../manifest/types.ts";
 import type { BodyAnalysis } from "./bodies.ts";
 import { inImage, readCString, readLatin1, readUint } from "./image-bytes.ts";
 import { PCIR_SIZE, PNP_SIZE, readComputedField, regionsOverlap, relocTableSize, type ImageRegions } from "./image-regions.ts";

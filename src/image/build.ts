@@ -12,7 +12,7 @@
 import { Assembler, type AsmSymbol, type Label } from "../asm/index.ts";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest, Region } from "../manifest.ts";
+import type { Manifest, Region } from "../manifest/types.ts";
 import { paddedSize } from "./checksum.ts";
 import { emitFixedItems, findOverlaps, type FixedItem } from "./fixed.ts";
 import { finishImage } from "./finish.ts";

@@ -4,7 +4,7 @@
 // whose code changed. Branch targets are written relative to the call's slot or body, so a body that only
 // moved does not show as changed code. Two images are equal when their bytes are.
 
-import type { Region } from "../manifest.ts";
+import type { Region } from "../manifest/types.ts";
 import type { DecodedLine } from "./disassemble.ts";
 import type { ImageModel, ModelCall, ModelRegion } from "./model.ts";
 

@@ -2,13 +2,11 @@
 // from the bytes alone with the layout as the key. Every read is bounds-checked: any file gives a report.
 
 import { countSlots } from "../check/index.ts";
-import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "../layout/types.ts";
+import { RELOC_TYPES, relocTypeOf, type HeaderField, type Layout } from "../layout/types.ts";
 import { byteSum, ROM_BLOCK } from "../image/checksum.ts";
 import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
 import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
 import { cString, hexBytes, hexN, latin1, u8, uint } from "./bytes.ts";
-
-const TYPE_NAMES = new Map<number, string>(Object.entries(RELOC_VALUES).map(([k, v]) => [v, k]));
 
 export function describeImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
   const lines: string[] = [];
@@ -106,10 +104,10 @@ function relocText(bytes: Uint8Array, layout: Layout): string {
   }
   const byType = new Map<string, number>();
   for (let n = 0; n < count; n++) {
-    const type = TYPE_NAMES.get(bytes[at + RELOC_HEADER_SIZE + n * entrySize + 2]!) ?? "unknown";
+    const type = relocTypeOf(bytes[at + RELOC_HEADER_SIZE + n * entrySize + 2]!) ?? "unknown";
     byType.set(type, (byType.get(type) ?? 0) + 1);
   }
-  const order = [...(Object.keys(RELOC_VALUES) as RelocType[]), "unknown"];
+  const order = [...RELOC_TYPES, "unknown"];
   const types = order.filter((t) => byType.has(t)).map((t) => `${byType.get(t)} ${t}`).join(", ");
   return `relocation table at ${hexN(at, 4)}: magic ${JSON.stringify(latin1(bytes, at, 4))}, ${count} entries of ${entrySize} bytes (${types})`;
 }

@@ -5,8 +5,8 @@
 // routine extents and the routines' names. `vmirom map` draws this model, `vmirom diff` compares two.
 
 import { createHash } from "node:crypto";
-import { RELOC_VALUES, type Layout, type RelocType } from "../layout/types.ts";
-import type { Manifest, Region } from "../manifest.ts";
+import { relocTypeOf, type Layout, type RelocType } from "../layout/types.ts";
+import type { Manifest, Region } from "../manifest/types.ts";
 import { byteSum } from "../image/checksum.ts";
 import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
 import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
@@ -288,7 +288,6 @@ function relocTableRegion(bytes: Uint8Array, layout: Layout): Region | undefined
   return at + size <= bytes.length ? { offset: at, size } : undefined;
 }
 
-const TYPE_NAMES = new Map<number, RelocType>(Object.entries(RELOC_VALUES).map(([k, v]) => [v, k as RelocType]));
 
 /** GetRelocationInfo's answers, read from the table it answers from. */
 export function relocAnswers(bytes: Uint8Array, layout: Layout): Map<number, RelocAnswer> {
@@ -300,7 +299,7 @@ export function relocAnswers(bytes: Uint8Array, layout: Layout): Map<number, Rel
   if (entrySize < 3) return out;
   for (let n = 0; n < count; n++) {
     const at = region.offset + RELOC_HEADER_SIZE + n * entrySize;
-    out.set(n, { type: TYPE_NAMES.get(bytes[at + 2]!) ?? "unknown", target: uint(bytes, at, 2)! });
+    out.set(n, { type: relocTypeOf(bytes[at + 2]!) ?? "unknown", target: uint(bytes, at, 2)! });
   }
   return out;
 }

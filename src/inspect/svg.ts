@@ -5,7 +5,7 @@
 // free space have their own colours. Every element carries a <title> (shown as a tooltip) with offsets and
 // sizes. Deterministic: the same model gives the same text.
 
-import type { Region } from "../manifest.ts";
+import type { Region } from "../manifest/types.ts";
 import type { ImageModel, ModelCall, ModelRegion, RegionKind, SlotForm } from "./model.ts";
 
 const ROW_BYTES = 256;

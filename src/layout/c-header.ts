@@ -14,7 +14,7 @@ import {
   SHARED_VERSION,
   type SharedField,
 } from "./shared-area.ts";
-import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "./types.ts";
+import { RELOC_TYPES, RELOC_VALUES, type HeaderField, type Layout } from "./types.ts";
 
 /** File name the header is meant to be saved as, e.g. "vmi-api3.h". */
 export function cHeaderFileName(layout: Layout): string {
@@ -40,7 +40,7 @@ export function renderCHeader(layout: Layout): string {
     line(comment ? `${text.padEnd(56)} /* ${commentSafe(comment)} */` : text);
   };
   // Only the types this interface uses: API 13 has no NOP, for instance.
-  const relocTypes = (Object.keys(RELOC_VALUES) as RelocType[]).filter(
+  const relocTypes = RELOC_TYPES.filter(
     (t) => t === "NONE" || layout.calls.some((c) => c.relocs.includes(t)),
   );
 

@@ -1,7 +1,7 @@
 // Semantic checks on a Layout that a schema cannot express: ranges, overlaps, uniqueness, and
 // the facts every VMI option ROM shares (vmi-interface.md sections 1 and 3). Pure: it reports,
 // it never throws and never reads files. The JSON shape itself is checked at the edge
-// (src/cli/load-layout.ts); this runs on any Layout, hand-built ones included.
+// (src/layout/parse.ts); this runs on any Layout, hand-built ones included.
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import { SHARED_AREA_SIZE } from "./shared-area.ts";

@@ -2,7 +2,7 @@
 // ROM (checksum fixed) and say which calls the run blamed, plus byte patches located by the manifest.
 
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { EXPECTATIONS } from "../../guest/expect/index.ts";
 import { buildGuest } from "../../guest/guest.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Assembler, eax } from "../../src/asm/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
 import { EXPECTATIONS } from "../../guest/expect/index.ts";

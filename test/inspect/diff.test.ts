@@ -8,7 +8,7 @@ import { BACKENDS } from "../../roms/index.ts";
 import { diffImages, type DiffSide } from "../../src/inspect/diff.ts";
 import { readImageModel } from "../../src/inspect/model.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { fixChecksum } from "../guest/rom-files.ts";
 import { bodyOfSize, build, layoutNamed, program } from "../image/helpers.ts";
 
