@@ -7,7 +7,7 @@
 import { hex, report, type ViolationSink } from "./violation.ts";
 import { regionContains, regionsOverlap, type ImageRegions, type NamedRegion } from "./image-regions.ts";
 import type { Stub } from "./stubs.ts";
-import type { DecodedInstruction, X86Decoder } from "./x86-decoder.ts";
+import type { DecodedInstruction, X86Decoder } from "../decode/x86-decoder.ts";
 
 const MAX_ENTRIES = 4096;
 const MAX_EXTENT_STEPS = 1 << 21;

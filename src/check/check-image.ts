@@ -17,7 +17,7 @@ import { checkRomFormat } from "./rom-format.ts";
 import { checkStubRoles } from "./stub-roles.ts";
 import { readStubs } from "./stubs.ts";
 import { hex, report, type Violation, type ViolationSink } from "./violation.ts";
-import { X86Decoder } from "./x86-decoder.ts";
+import { X86Decoder } from "../decode/x86-decoder.ts";
 
 export interface CheckOptions {
   /** The build manifest: when given, the image must also match it. */

@@ -1,28 +1,18 @@
-// `vmirom list`: an objdump-style listing made from an image alone, decoded with iced-x86 (never with
-// vmirom's own assembler, so it can cross-check the builder's .lst). The layout says where the entries are:
-// the 16-bit init entry, each jump point and slot (decoded up to the filler), the out-of-line bodies they
-// jump to and the routines those call, found by following branches.
+// `vmirom list`: an objdump-style listing made from an image alone, decoded by the checker's decoder
+// (src/decode: iced-x86, never vmirom's own assembler, so it can cross-check the builder's .lst). The layout
+// says where the entries are: the 16-bit init entry, each jump point and slot (decoded up to the filler), the
+// out-of-line bodies they jump to and the routines those call, found by following branches.
 
-import { createRequire } from "node:module";
-import type * as IcedModule from "iced-x86";
+import { isOutOfLineJump } from "../decode/slot-form.ts";
+import { X86Decoder, type DecodedInstruction } from "../decode/x86-decoder.ts";
 import type { Layout } from "../layout/types.ts";
 import { hexBytes } from "./bytes.ts";
-
-// Loaded on first use (WebAssembly start-up), so that importing this module costs a command nothing.
-let icedModule: typeof IcedModule | undefined;
-const loadIced = (): typeof IcedModule => (icedModule ??= createRequire(import.meta.url)("iced-x86") as typeof IcedModule);
 
 /** Decoding stops after this many instructions in total (a garbage image could otherwise run long). */
 const MAX_INSTRUCTIONS = 200_000;
 
-interface Line {
-  offset: number;
-  length: number;
-  text: string;
-  flow: IcedModule.FlowControl;
-  /** Near branch or call target. */
-  target?: number;
-}
+/** A decoded instruction with its text (the decoder is asked for text). */
+type Line = DecodedInstruction & { text: string };
 
 interface Entry {
   name: string;
@@ -80,10 +70,7 @@ export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
 }
 
 class Disassembler {
-  private readonly decoders: Record<16 | 32, IcedModule.Decoder>;
-  private readonly iced = loadIced();
-  private readonly formatter = new this.iced.Formatter(this.iced.FormatterSyntax.Gas);
-  private readonly instr = new this.iced.Instruction();
+  private readonly decoders: Record<16 | 32, X86Decoder>;
   private budget = MAX_INSTRUCTIONS;
   private readonly entries: Entry[] = [];
   private readonly entryAt = new Map<number, Entry>();
@@ -94,24 +81,10 @@ class Disassembler {
     private readonly filler: number,
   ) {
     this.inArea = new Uint8Array(bytes.length);
-    this.decoders = {
-      16: new this.iced.Decoder(16, bytes, this.iced.DecoderOptions.None),
-      32: new this.iced.Decoder(32, bytes, this.iced.DecoderOptions.None),
-    };
-    // objdump's spelling (see shared/real-tools.md).
-    const f = this.formatter;
-    f.uppercaseHex = false;
-    f.spaceAfterOperandSeparator = false;
-    f.branchLeadingZeros = false;
-    f.showBranchSize = false;
-    f.smallHexNumbersInDecimal = false;
-    f.showZeroDisplacements = true;
-    f.firstOperandCharIndex = 7; // objdump pads the mnemonic to 6 columns and a space
+    this.decoders = { 16: new X86Decoder(bytes, 16, { text: true }), 32: new X86Decoder(bytes, 32, { text: true }) };
   }
 
   free(): void {
-    this.instr.free();
-    this.formatter.free();
     this.decoders[16].free();
     this.decoders[32].free();
   }
@@ -170,14 +143,14 @@ class Disassembler {
 
   /** A body or routine: every instruction reachable from its start, in offset order. */
   private explore(e: Entry): DecodedLine[] {
-    const seen = new Map<number, Line>();
+    const seen = new Map<number, DecodedLine>();
     const stack = [e.offset];
     while (stack.length && this.budget > 0) {
       const p = stack.pop()!;
       if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && (this.entryAt.has(p) || this.inArea[p]))) continue;
       const ins = this.decode(p, e.bits);
       if (!ins) {
-        seen.set(p, { offset: p, length: 1, text: "(invalid)", flow: this.iced.FlowControl.Exception });
+        seen.set(p, { offset: p, length: 1, text: "(invalid)" });
         continue;
       }
       seen.set(p, ins);
@@ -195,31 +168,29 @@ class Disassembler {
     const next = ins.offset + ins.length;
     const inside = (t: number): boolean => t >= areaStart && t < areaEnd;
     const target = ins.target;
-    const F = this.iced.FlowControl;
     const enter = (t: number, prefix: string): void => {
       if (t >= 0 && t < this.bytes.length && !inside(t)) this.add({ name: `${prefix}_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
     };
     switch (ins.flow) {
-      case F.Call:
+      case "call":
         // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
         if (target !== undefined && target !== next) enter(target, "sub");
         return [next];
-      case F.UnconditionalBranch:
+      case "jump":
         if (target === undefined) return [];
         if (areaStart >= 0) {
           if (!inside(target)) this.add({ name: this.jumpTargetName(ins, e, target), offset: target, bits: e.bits });
           return [];
         }
         return [target];
-      case F.ConditionalBranch:
+      case "branch":
         if (target !== undefined && areaStart >= 0 && !inside(target)) {
           if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: target, bits: e.bits });
           else enter(target, "sub");
         }
         return target !== undefined && areaStart < 0 ? [target, next] : [next];
-      case F.Return:
-      case F.IndirectBranch:
-      case F.Exception:
+      case "return":
+      case "trap":
         return [];
       default:
         return [next];
@@ -233,7 +204,7 @@ class Disassembler {
    */
   private jumpTargetName(ins: Line, from: Entry, target: number): string {
     if (from.name === "rom_entry") return "init16";
-    const outOfLine = ins.offset === from.offset && ins.length === 5 && this.bytes[ins.offset + 5] === 0x0f && this.bytes[ins.offset + 6] === 0x0b;
+    const outOfLine = ins.offset === from.offset && isOutOfLineJump(this.bytes, ins.offset);
     if (!outOfLine) return from.name.startsWith("stub_") ? coldName(from) : `sub_${target.toString(16).padStart(4, "0")}`;
     const name = from.name.replace(/^(stub|jump)_/, "");
     return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
@@ -241,48 +212,13 @@ class Disassembler {
 
   private decode(offset: number, bits: 16 | 32): Line | undefined {
     if (--this.budget < 0) return undefined;
-    const d = this.decoders[bits];
-    d.position = offset;
-    d.ip = BigInt(offset);
-    d.decodeOut(this.instr);
-    if (this.instr.isInvalid) return undefined;
-    const target = this.instr.isJmpShortOrNear || this.instr.isJccShortOrNear || this.instr.isCallNear ? Number(this.instr.nearBranchTarget) : undefined;
-    const text = objdumpSpelling(this.formatter.format(this.instr), bits);
-    return { offset, length: this.instr.length, text, flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
+    const ins = this.decoders[bits].at(offset);
+    return ins.status === "ok" ? (ins as Line) : undefined;
   }
 }
 
 function coldName(stub: Entry): string {
   return `cold_${stub.name.replace(/^stub_/, "")}`;
-}
-
-// Where iced-x86's GAS text differs from objdump's on code vmirom emits (the builder's listing follows
-// objdump): debug registers, the port operand, string-I/O implicit operands, descriptor-table suffixes.
-/** objdump writes a scale of 1 (`(%eax,%edx,1)`); iced leaves it out (its alwaysShowScale also marks base-only forms). */
-const INDEX_WITHOUT_SCALE = /\((%\w+)?,(%\w+)\)/g;
-
-const SPELLING: Array<[RegExp, string]> = [
-  [/%dr([0-7])/g, "%db$1"],
-  [/^((?:rep )?in\s+)%dx,/, "$1(%dx),"],
-  [/^((?:rep )?out\s+%(?:e?ax|al)),%dx$/, "$1,(%dx)"],
-  [/^((?:rep )?ins[bwl]\s+)%dx,\(%edi\)$/, "$1(%dx),%es:(%edi)"],
-  [/^((?:rep )?outs[bwl]\s+)\(%esi\),%dx$/, "$1%ds:(%esi),(%dx)"],
-];
-const DT_SUFFIX = /^([ls][gi]dt)(\s+)/;
-
-function objdumpSpelling(text: string, bits: 16 | 32): string {
-  let t = text;
-  // Each rewrite runs only on text that could match it (a debug register; an I/O mnemonic, which the anchored
-  // patterns need at the start; an indexed operand; a descriptor-table mnemonic): most instructions need none.
-  const first = t.charCodeAt(0);
-  if (t.includes("%dr")) t = t.replace(SPELLING[0]![0], SPELLING[0]![1]);
-  if (first === 0x69 /* i */ || first === 0x6f /* o */ || first === 0x72 /* r */) {
-    for (let i = 1; i < SPELLING.length; i++) t = t.replace(SPELLING[i]![0], SPELLING[i]![1]);
-  }
-  if (t.includes(",%")) t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
-  // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
-  if (bits === 32 && (first === 0x6c /* l */ || first === 0x73 /* s */)) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
-  return t;
 }
 
 /** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */

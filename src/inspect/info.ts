@@ -3,9 +3,9 @@
 
 import { countSlots } from "../check/index.ts";
 import { RELOC_TYPES, relocTypeOf, type HeaderField, type Layout } from "../layout/types.ts";
-import { byteSum, ROM_BLOCK } from "../image/checksum.ts";
-import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
-import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
+import { byteSum } from "../check/image-bytes.ts";
+import { PCIR_SIZE, PNP_SIZE, RELOC_HEADER_SIZE } from "../check/image-regions.ts";
+import { ROM_BLOCK } from "../check/rom-format.ts";
 import { cString, hexBytes, hexN, latin1, u8, uint } from "./bytes.ts";
 
 export function describeImage(bytes: Uint8Array, layout: Layout, name = "image"): string {

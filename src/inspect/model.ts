@@ -7,9 +7,9 @@
 import { createHash } from "node:crypto";
 import { relocTypeOf, type Layout, type RelocType } from "../layout/types.ts";
 import type { Manifest, Region } from "../manifest/types.ts";
-import { byteSum } from "../image/checksum.ts";
-import { PCIR_SIZE, PNP_SIZE } from "../image/pci-pnp.ts";
-import { RELOC_HEADER_SIZE } from "../image/reloc-table.ts";
+import { byteSum } from "../check/image-bytes.ts";
+import { PCIR_SIZE, PNP_SIZE, RELOC_HEADER_SIZE } from "../check/image-regions.ts";
+import { slotShape } from "../decode/slot-form.ts";
 import { cString, latin1, uint } from "./bytes.ts";
 import { decodeImage, type DecodedEntry, type DecodedLine } from "./disassemble.ts";
 
@@ -104,11 +104,12 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     const lines = e?.lines ?? [];
     const first = lines[0];
     const used = lines.filter((l) => l.text !== "(filler)").reduce((n, l) => n + l.length, 0);
+    // The slot's shape is the checker's rule (src/decode/slot-form.ts); the decoded lines add "malformed".
+    const shape = first && offset + size <= bytes.length ? slotShape(bytes, offset, size) : undefined;
     let form: SlotForm = "inline";
-    if (!first || lines.some((l) => l.text === "(bytes)") || offset + size > bytes.length) form = "malformed";
-    else if (first.text.startsWith("ud2")) form = "absent";
-    else if (first.length === 5 && bytes[offset] === 0xe9 && lines[1]?.text.startsWith("ud2")) form = "outOfLine";
-    const target = form === "outOfLine" ? (offset + 5 + (uint(bytes, offset + 1, 4)! | 0)) : undefined;
+    if (!shape || lines.some((l) => l.text === "(bytes)")) form = "malformed";
+    else if (shape.kind !== "code") form = shape.kind;
+    const target = shape?.kind === "outOfLine" ? shape.target : undefined;
     const bodyEntry = target !== undefined ? byOffset.get(target) : undefined;
     return { used, form, lines, bodyEntry };
   };

@@ -1,22 +1,11 @@
-// The checker's only view of machine code: the npm iced-x86 decoder (WebAssembly), never
-// vmirom's own assembler, so a bug in the encoder cannot hide itself here. Decoded instructions are
-// turned into plain objects and cached per offset, so exploring code costs at most one decode per
-// byte of the image whatever the bytes are.
+// The one x86 decoder: iced-x86 (WebAssembly), used by the checker and by the readers (src/inspect), never
+// vmirom's own assembler or its opcode table, so a bug in the encoder cannot hide itself here. Decoded
+// instructions are turned into plain objects and cached per offset, so exploring code costs at most one
+// decode per byte of the image whatever the bytes are.
 
-import { createRequire } from "node:module";
 import type * as IcedModule from "iced-x86";
-
-type Iced = typeof IcedModule;
-let icedModule: Iced | undefined;
-
-/** Loaded on first use (WebAssembly start-up), from wherever this module runs: ESM, or a CommonJS bundle without import.meta. */
-function iced(): Iced {
-  if (!icedModule) {
-    const load = typeof import.meta.url === "string" ? createRequire(import.meta.url) : require;
-    icedModule = load("iced-x86") as Iced;
-  }
-  return icedModule;
-}
+import { iced } from "./iced.ts";
+import { objdumpFormatter, objdumpSpelling } from "./objdump-text.ts";
 
 /**
  * How control leaves an instruction.
@@ -42,6 +31,13 @@ export interface DecodedInstruction {
   target?: number;
   /** A 32-bit memory displacement (`[ecx + eax*4 + 0xa9c]`): where GetRelocationInfo reads its table. */
   disp?: number;
+  /** objdump's text of the instruction, when the decoder was asked for text (the readers' listings). */
+  text?: string;
+}
+
+export interface DecoderOptions {
+  /** Also spell each instruction as objdump does (`text`); the checker never needs it. */
+  text?: boolean;
 }
 
 export class X86Decoder {
@@ -49,12 +45,15 @@ export class X86Decoder {
   private readonly decoder: IcedModule.Decoder;
   private readonly instruction = new this.iced.Instruction();
   private readonly cache = new Map<number, DecodedInstruction>();
+  private readonly formatter: IcedModule.Formatter | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
     readonly bitness: 16 | 32,
+    options: DecoderOptions = {},
   ) {
     this.decoder = new this.iced.Decoder(bitness, bytes, this.iced.DecoderOptions.None);
+    this.formatter = options.text ? objdumpFormatter(this.iced) : undefined;
   }
 
   /** The instruction starting at image offset `offset` (the ROM is addressed from its first byte). */
@@ -67,13 +66,14 @@ export class X86Decoder {
   }
 
   free(): void {
+    this.formatter?.free();
     this.instruction.free();
     this.decoder.free();
   }
 
   private decode(offset: number): DecodedInstruction {
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.bytes.length) {
-      return { offset, length: 0, status: "truncated", mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined };
+      return { offset, length: 0, status: "truncated", mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined, text: undefined };
     }
     const iced = this.iced;
     const d = this.decoder;
@@ -84,7 +84,7 @@ export class X86Decoder {
     const length = ins.length;
     if (ins.isInvalid) {
       const status = d.lastError === iced.DecoderError.NoMoreBytes ? "truncated" : "invalid";
-      return { offset, length: Math.max(1, length), status, mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined };
+      return { offset, length: Math.max(1, length), status, mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined, text: undefined };
     }
     const mnemonic = iced.Mnemonic[ins.mnemonic] ?? "?";
     let flow: Flow = "next";
@@ -122,7 +122,8 @@ export class X86Decoder {
     }
     // Only 4-byte displacements can name an image offset (and reading one costs a call into WebAssembly).
     const disp = ins.memoryDisplSize === 4 ? Number(ins.memoryDisplacement) >>> 0 : undefined;
+    const text = this.formatter ? objdumpSpelling(this.formatter.format(ins), this.bitness) : undefined;
     // One object shape for every instruction keeps this hot path fast.
-    return { offset, length, status: "ok", mnemonic, flow, terminator, target, disp };
+    return { offset, length, status: "ok", mnemonic, flow, terminator, target, disp, text };
   }
 }

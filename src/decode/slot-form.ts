@@ -1,0 +1,31 @@
+// What a fixed area (call slot, jump point) holds, from its first bytes: the checker (src/check/stubs.ts) and
+// the image model (src/inspect/model.ts) both classify slots by this one rule, the ROM format's (VMware's ROM
+// and vmirom's builder write exactly these shapes).
+
+const UD2_0 = 0x0f;
+const UD2_1 = 0x0b;
+const JMP_REL32 = 0xe9;
+/** Bytes of an out-of-line stub: e9 rel32, 0f 0b. */
+export const OUT_OF_LINE_SIZE = 7;
+
+/**
+ * absent: `ud2` (the backend leaves the call out); outOfLine: `jmp rel32; ud2` (the body is elsewhere, at
+ * `target`); code: anything else, which is inline code or malformed — decoding tells which.
+ */
+export type SlotShape = { kind: "absent"; used: 2 } | { kind: "outOfLine"; used: typeof OUT_OF_LINE_SIZE; target: number } | { kind: "code" };
+
+/** The shape of the `size` bytes at `offset` (the caller has checked they lie inside the image). */
+export function slotShape(bytes: Uint8Array, offset: number, size: number): SlotShape {
+  const b0 = bytes[offset];
+  if (size >= 2 && b0 === UD2_0 && bytes[offset + 1] === UD2_1) return { kind: "absent", used: 2 };
+  if (size >= OUT_OF_LINE_SIZE && isOutOfLineJump(bytes, offset)) {
+    const rel = (bytes[offset + 1]! | (bytes[offset + 2]! << 8) | (bytes[offset + 3]! << 16) | (bytes[offset + 4]! << 24));
+    return { kind: "outOfLine", used: OUT_OF_LINE_SIZE, target: offset + 5 + rel };
+  }
+  return { kind: "code" };
+}
+
+/** `jmp rel32; ud2` at `offset`. */
+export function isOutOfLineJump(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === JMP_REL32 && bytes[offset + 5] === UD2_0 && bytes[offset + 6] === UD2_1;
+}
