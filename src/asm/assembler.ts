@@ -5,8 +5,8 @@
 //   const done = a.newLabel("done");
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
-import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, FormCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { diag, type Diagnostic, type DiagnosticCode } from "../diagnostics.ts";
+import { ByteSink, encode, EncodeError, encodeForm, findForm, lastFixups, match, MNEMONICS, FormCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
 import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -466,7 +466,7 @@ export class Assembler {
       encodeForm(code, form, x, y, z, this.mode, prefixes);
     } catch (err) {
       code.len = start;
-      const c = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
+      const c = err instanceof EncodeError ? err.code : "ASM_INVALID_OPERANDS";
       return this.error(c, `${info.name}: ${(err as Error).message}`);
     }
     const len = code.len - start;
@@ -548,7 +548,7 @@ export class Assembler {
     this.raw(bytes, undefined, { text: t, zero });
   }
 
-  private error(code: string, message: string, label?: string): void {
+  private error(code: DiagnosticCode, message: string, label?: string): void {
     const s = this.src();
     this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }

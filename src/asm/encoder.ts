@@ -14,6 +14,7 @@ import {
   type Register,
   type SegReg,
 } from "./operands.ts";
+import type { DiagnosticCode } from "../diagnostics.ts";
 import { TABLE, type RowSpec } from "./table.ts";
 
 export type Bits = 16 | 32;
@@ -474,7 +475,7 @@ const RM16: Record<string, number> = { "3,6": 0, "3,7": 1, "5,6": 2, "5,7": 3, "
 
 
 export class EncodeError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: DiagnosticCode, message: string) {
     super(message);
   }
 }

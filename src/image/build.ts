@@ -5,9 +5,9 @@
 //   out-of-line call bodies, shared routines, Init, GetRelocationInfo, cold parts of bodies
 //   the 16-bit init routine, the relocation table, the license and $PnP strings
 //   zero padding to a multiple of 512 whose last byte is the checksum
-// Error codes: IMAGE_NONE_NOT_ALLOWED, IMAGE_BODY_TOO_LARGE, IMAGE_EMPTY_BODY, IMAGE_ENTRY_TOO_SMALL,
-// IMAGE_OVERLAP, IMAGE_SLOT_OVERFLOW, IMAGE_TOO_LARGE, IMAGE_SHARED_NAME, IMAGE_LAYOUT, IMAGE_BODY_THREW,
-// and the assembler's ASM_* codes (located at the call whose body caused them).
+// Errors: the IMAGE_* codes of the table in src/diagnostics.ts (what each means is written there),
+// and the assembler's ASM_* codes (located at the call whose body caused them). The .lst names lines of
+// this file (the builder emits the alignment padding), so keep its line count when editing this comment.
 
 import { Assembler, type AsmSymbol, type Label } from "../asm/index.ts";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
