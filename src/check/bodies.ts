@@ -116,7 +116,7 @@ export function checkBodies(
     for (const exit of stub.exits) {
       const cls = classify(exit.target);
       if (cls.kind === "code") {
-        if (exit.call) addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
+        if (exit.flow === "call") addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
         else addEntry(exit.target, "cold", `cold ${stub.name}`, stub);
       } else if (cls.kind !== "stub") reportBadTarget(out, stub.region, exit.from, exit.target, cls);
     }

@@ -3,19 +3,12 @@
 // and code reached from inline stubs are verified later with the bodies.
 
 import type { Layout } from "../layout/types.ts";
-import { slotShape } from "../decode/slot-form.ts";
+import { areaExits, slotShape, type AreaExit } from "../decode/slot-form.ts";
 import { inImage } from "./image-bytes.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
 import type { DecodedInstruction, X86Decoder } from "../decode/x86-decoder.ts";
 
 export type StubKind = "inline" | "outOfLine" | "absent" | "broken";
-
-export interface StubExit {
-  /** Offset of the branch or call instruction. */
-  from: number;
-  target: number;
-  call: boolean;
-}
 
 export interface Stub {
   /** "slot 47 SwapPxE" or "jump point init". */
@@ -36,7 +29,7 @@ export interface Stub {
   /** Instructions of an inline stub. */
   code: DecodedInstruction[];
   /** Branches and calls of an inline stub that leave it (tail jumps to shared code). */
-  exits: StubExit[];
+  exits: AreaExit[];
 }
 
 export function readStubs(bytes: Uint8Array, layout: Layout, decoder: X86Decoder, out: ViolationSink): Stub[] {
@@ -156,14 +149,9 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
   stub.used = p - offset;
   const starts = new Set(stub.code.map((i) => i.offset));
   for (const ins of stub.code) {
-    if (ins.target === undefined) continue;
-    if (ins.target >= offset && ins.target < end) {
-      if (!starts.has(ins.target)) {
-        report(out, `${area}.branch-target`, region, ins.offset, "an instruction start inside the stub's code", hex(ins.target),
-          `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`);
-      }
-    } else {
-      stub.exits.push({ from: ins.offset, target: ins.target, call: ins.flow === "call" });
-    }
+    if (ins.target === undefined || ins.target < offset || ins.target >= end || starts.has(ins.target)) continue;
+    report(out, `${area}.branch-target`, region, ins.offset, "an instruction start inside the stub's code", hex(ins.target),
+      `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`);
   }
+  stub.exits = areaExits(stub.code, offset, end);
 }

@@ -1,6 +1,9 @@
-// What a fixed area (call slot, jump point) holds, from its first bytes: the checker (src/check/stubs.ts) and
-// the image model (src/inspect/model.ts) both classify slots by this one rule, the ROM format's (VMware's ROM
-// and vmirom's builder write exactly these shapes).
+// What a fixed area (call slot, jump point) holds, from its first bytes, and where its code leaves it: the
+// checker (src/check/stubs.ts, bodies.ts) and the readers (src/inspect/disassemble.ts, model.ts) classify
+// slots and find the code they reach by these rules, the ROM format's (VMware's ROM and vmirom's builder
+// write exactly these shapes).
+
+import type { DecodedInstruction } from "./x86-decoder.ts";
 
 const UD2_0 = 0x0f;
 const UD2_1 = 0x0b;
@@ -28,4 +31,29 @@ export function slotShape(bytes: Uint8Array, offset: number, size: number): Slot
 /** `jmp rel32; ud2` at `offset`. */
 export function isOutOfLineJump(bytes: Uint8Array, offset: number): boolean {
   return bytes[offset] === JMP_REL32 && bytes[offset + 5] === UD2_0 && bytes[offset + 6] === UD2_1;
+}
+
+/**
+ * A branch or call of an area's code whose target lies outside the area. What it reaches: a call, a routine
+ * (shared by the calls that reach it); a jump, conditional or not, out of an inline slot, the call's cold part
+ * (code of the call placed apart) — unless several calls reach it, which makes it a shared routine.
+ */
+export interface AreaExit {
+  /** Offset of the branch or call. */
+  from: number;
+  /** Offset of the instruction after it (a call to it is the call/pop idiom, not an exit to a routine). */
+  next: number;
+  target: number;
+  flow: "call" | "jump" | "branch";
+}
+
+/** The exits of the code of the area [start, end), in instruction order. */
+export function areaExits(code: Iterable<DecodedInstruction>, start: number, end: number): AreaExit[] {
+  const out: AreaExit[] = [];
+  for (const ins of code) {
+    const t = ins.target;
+    if (t === undefined || (t >= start && t < end)) continue;
+    if (ins.flow === "call" || ins.flow === "jump" || ins.flow === "branch") out.push({ from: ins.offset, next: ins.offset + ins.length, target: t, flow: ins.flow });
+  }
+  return out;
 }

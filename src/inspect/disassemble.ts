@@ -3,7 +3,7 @@
 // says where the entries are: the 16-bit init entry, each jump point and slot (decoded up to the filler), the
 // out-of-line bodies they jump to and the routines those call, found by following branches.
 
-import { isOutOfLineJump } from "../decode/slot-form.ts";
+import { areaExits, isOutOfLineJump, type AreaExit } from "../decode/slot-form.ts";
 import { X86Decoder, type DecodedInstruction } from "../decode/x86-decoder.ts";
 import type { Layout } from "../layout/types.ts";
 import { hexBytes } from "./bytes.ts";
@@ -123,22 +123,38 @@ class Disassembler {
   private area(e: Entry): DecodedLine[] {
     const end = Math.min(this.bytes.length, e.offset + e.area!);
     const lines: DecodedLine[] = [];
+    const code: Line[] = [];
     let p = e.offset;
     while (p < end) {
       if (this.bytes.subarray(p, end).every((b) => b === this.filler) && p > e.offset) {
         lines.push({ offset: p, length: end - p, text: "(filler)" });
-        return lines;
+        break;
       }
       const ins = this.decode(p, e.bits);
       if (!ins || p + ins.length > end) {
         lines.push({ offset: p, length: end - p, text: "(bytes)" });
-        return lines;
+        break;
       }
       lines.push({ offset: p, length: ins.length, text: ins.text });
-      this.follow(ins, e, e.offset, end);
+      code.push(ins);
       p += ins.length;
     }
+    for (const x of areaExits(code, e.offset, end)) this.leave(x, e);
     return lines;
+  }
+
+  /** An exit of a fixed area becomes an entry: a routine (sub_), the call's body or cold part, init16. */
+  private leave(x: AreaExit, e: Entry): void {
+    const t = x.target;
+    const sub = (): void => {
+      if (t >= 0 && t < this.bytes.length) this.add({ name: `sub_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
+    };
+    // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
+    if (x.flow === "call") {
+      if (t !== x.next) sub();
+    } else if (x.flow === "jump") this.add({ name: this.jumpTargetName(x.from, e, t), offset: t, bits: e.bits });
+    else if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: t, bits: e.bits });
+    else sub();
   }
 
   /** A body or routine: every instruction reachable from its start, in offset order. */
@@ -154,41 +170,29 @@ class Disassembler {
         continue;
       }
       seen.set(p, ins);
-      const next = this.follow(ins, e, -1, -1);
-      stack.push(...next);
+      stack.push(...this.follow(ins, e));
     }
     return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => ({ offset: l.offset, length: l.length, text: l.text }));
   }
 
   /**
-   * Records where control goes from `ins`: calls and jumps out of the current area become entries;
-   * returns the offsets to keep exploring in the current body.
+   * Where control goes from `ins` in a body or routine: a call makes its target a routine (sub_) and
+   * returns; the offsets returned are explored as part of the current body.
    */
-  private follow(ins: Line, e: Entry, areaStart: number, areaEnd: number): number[] {
+  private follow(ins: Line, e: Entry): number[] {
     const next = ins.offset + ins.length;
-    const inside = (t: number): boolean => t >= areaStart && t < areaEnd;
     const target = ins.target;
-    const enter = (t: number, prefix: string): void => {
-      if (t >= 0 && t < this.bytes.length && !inside(t)) this.add({ name: `${prefix}_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
-    };
     switch (ins.flow) {
       case "call":
         // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
-        if (target !== undefined && target !== next) enter(target, "sub");
+        if (target !== undefined && target !== next && target >= 0 && target < this.bytes.length) {
+          this.add({ name: `sub_${target.toString(16).padStart(4, "0")}`, offset: target, bits: e.bits });
+        }
         return [next];
       case "jump":
-        if (target === undefined) return [];
-        if (areaStart >= 0) {
-          if (!inside(target)) this.add({ name: this.jumpTargetName(ins, e, target), offset: target, bits: e.bits });
-          return [];
-        }
-        return [target];
+        return target === undefined ? [] : [target];
       case "branch":
-        if (target !== undefined && areaStart >= 0 && !inside(target)) {
-          if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: target, bits: e.bits });
-          else enter(target, "sub");
-        }
-        return target !== undefined && areaStart < 0 ? [target, next] : [next];
+        return target === undefined ? [next] : [target, next];
       case "return":
       case "trap":
         return [];
@@ -202,9 +206,9 @@ class Disassembler {
    * inline slot jumps out to is its cold part (cold_<Name>; a reader turns it into a shared routine when
    * several slots reach it); else a routine.
    */
-  private jumpTargetName(ins: Line, from: Entry, target: number): string {
+  private jumpTargetName(at: number, from: Entry, target: number): string {
     if (from.name === "rom_entry") return "init16";
-    const outOfLine = ins.offset === from.offset && isOutOfLineJump(this.bytes, ins.offset);
+    const outOfLine = at === from.offset && isOutOfLineJump(this.bytes, at);
     if (!outOfLine) return from.name.startsWith("stub_") ? coldName(from) : `sub_${target.toString(16).padStart(4, "0")}`;
     const name = from.name.replace(/^(stub|jump)_/, "");
     return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
