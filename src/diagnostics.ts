@@ -96,6 +96,10 @@ export const DIAGNOSTICS = {
   CLI_NO_GUEST: "the bundled test guest (dist/vmirom-guest.mjs) is missing",
   CLI_NO_QEMU: "qemu-system-i386 is not installed",
   CLI_QEMU_FAILED: "qemu-system-i386 cannot be started",
+  CLI_HV_BACKEND: "vmirom run --hypervisor: the ROM's backend has no reference hypervisor (or cannot be told)",
+  CLI_HV_API: "vmirom run --hypervisor: the reference hypervisor hosts API 3 guests only",
+  CLI_HV_BUILD: "vmirom run --hypervisor: the reference hypervisor cannot be built (gcc, binutils)",
+  CLI_NOT_A_BZIMAGE: "the kernel is not a Linux bzImage (no HdrS boot-protocol signature)",
   // The test guest and its qemu runner (guest/).
   GUEST_NO_ROM: "no ROM file at the path given",
   GUEST_NO_MANIFEST: "no build manifest beside the ROM",

@@ -18,6 +18,7 @@ const NOT_PROVOKED: Partial<Record<DiagnosticCode, string>> = {
   IMAGE_PHASE: "a builder bug: the second layout of an image differing from the first",
   CLI_NO_GUEST: "needs a dist/ without vmirom-guest.mjs, which the tests share with other runs",
   CLI_QEMU_FAILED: "needs qemu-system-i386 present but failing to start (spawn error)",
+  CLI_HV_BUILD: "needs gcc or binutils failing on the reference hypervisor's sources",
 };
 
 function sources(dir: string, keep: (file: string) => boolean): Map<string, string> {
