@@ -65,7 +65,8 @@ const result = await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["iced-x86"],
+  // esbuild: loaded by `build --backend FILE` only, to compile the backend file (src/cli/backend-file.ts).
+  external: ["iced-x86", "esbuild"],
   banner: { js: "#!/usr/bin/env node" },
   sourcemap: "linked",
   sourcesContent: false,

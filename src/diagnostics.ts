@@ -85,6 +85,10 @@ export const DIAGNOSTICS = {
   // The command line (src/cli).
   CLI_USAGE: "arguments the command does not accept together",
   CLI_UNKNOWN_BACKEND: "no backend of that name",
+  CLI_BACKEND_LOAD: "a backend file cannot be compiled or loaded",
+  CLI_BACKEND_EXPORT: "a backend file does not export a RomProgram (default export or export backend)",
+  CLI_BACKEND_NAME: "a backend file's program has a name that is taken by a built-in backend or unusable in file names",
+  CLI_INIT_TARGET: "vmirom init-backend cannot write its starting point there",
   CLI_UNKNOWN_API: "no layout has that API major version",
   CLI_READ_FAILED: "an input file cannot be read",
   CLI_WRITE_FAILED: "an output file cannot be written",

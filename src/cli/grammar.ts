@@ -65,7 +65,7 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       "build every selected backend × interface into <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and <out>/vmi-api<major>.h",
       (y) =>
         y
-          .option("backend", { type: "string", requiresArg: true, default: "all", describe: "backend to build (see roms/index.ts), or all" })
+          .option("backend", { type: "string", requiresArg: true, default: "all", describe: "backend to build: a built-in one (roms/index.ts), all, or a backend file outside this tree (./mine.ts, .js, .mjs; docs/backends.md)" })
           .option("api", { type: "string", requiresArg: true, default: "all", describe: "interface to build for: an API major version of a layout in layouts/ (3, 13), or all" })
           .option("out", { type: "string", requiresArg: true, default: "build/roms", describe: "output directory", normalize: true })
           .option("all", { type: "boolean", default: false, describe: "every backend and every interface" })

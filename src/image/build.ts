@@ -208,6 +208,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const image: LaidOutImage = {
     layout,
     backend: program.backend,
+    ...(program.hypervisor ? { hypervisor: program.hypervisor } : {}),
     bytes,
     assembled: second,
     entries: placed,

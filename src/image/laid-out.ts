@@ -23,6 +23,8 @@ export interface PlacedEntry extends PlannedEntry {
 export interface LaidOutImage {
   layout: Layout;
   backend: string;
+  /** The program's `hypervisor`, when it names one. */
+  hypervisor?: "vmware" | "xen";
   /** The final image: padded, patched and checksummed. */
   bytes: Uint8Array;
   /** The assembled program, with `bytes` the final image. */

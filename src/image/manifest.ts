@@ -39,6 +39,7 @@ export function buildManifest(image: LaidOutImage): Manifest {
   return {
     tool: "vmirom",
     backend: image.backend,
+    ...(image.hypervisor ? { hypervisor: image.hypervisor } : {}),
     layout: layout.name,
     api: { major: layout.version.major, minor: layout.version.minor },
     size: bytes.length,

@@ -34,10 +34,19 @@ export interface SharedRoutine {
   readonly emit: (a: Assembler, ctx: Omit<BodyContext, "call" | "cold">) => void;
 }
 
+/** The hypervisor contracts a paravirtual backend may speak (docs/hypervisors.md). */
+export type HypervisorName = "vmware" | "xen";
+
 export interface RomProgram {
-  /** Short name used in file names: native, vmware, xen. */
+  /** Short name used in file names and the manifest: native, vmware, xen (letters, digits, - and _). */
   readonly backend: string;
   readonly description: string;
+  /**
+   * For a paravirtual backend built outside this tree: the hypervisor contract it speaks, recorded in the
+   * manifest so that `vmirom run` knows which hypervisor to play (the test guest's model, or the reference
+   * hypervisor with --hypervisor). The built-in backends are known by name and leave it out.
+   */
+  readonly hypervisor?: HypervisorName;
   /** VMI Init (api3: the jump point at 0x80; api13: call 4). Returns EAX = 0 on success. */
   readonly init: Body;
   /**

@@ -34,6 +34,8 @@ export const manifestCallSchema = z.object({
 export const manifestSchema = z.object({
   tool: z.literal("vmirom"),
   backend: z.string(),
+  /** The hypervisor contract the backend speaks, when its program says (out-of-tree paravirtual backends). */
+  hypervisor: z.enum(["vmware", "xen"]).optional(),
   layout: z.string(),
   api: z.object({ major: z.number().int(), minor: z.number().int() }),
   size: z.number().int(),

@@ -1,16 +1,20 @@
 // vmirom build: every selected backend × interface → <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and
 // <out>/vmi-api<major>.h. Everything is built and checked in memory first; files are written only when
 // every image built and passed the checker, so a failed build leaves nothing behind.
+// --backend may name a backend file outside this tree (./mine.ts; src/cli/backend-file.ts): it is built and
+// checked like a built-in one, with the same outputs.
 
 import { join } from "node:path";
 import { BACKENDS, HYPERVISOR_CONTRACTS } from "../../../roms/index.ts";
 import { checkImage, formatViolations, summarize } from "../../check/index.ts";
 import { diag } from "../../diagnostics.ts";
 import { buildImage, renderElf, renderGas, stableJson } from "../../image/index.ts";
+import type { RomProgram } from "../../image/program.ts";
 import { readImageModel } from "../../inspect/model.ts";
 import { renderSvg } from "../../inspect/svg.ts";
 import { cHeaderFileName, renderCHeader } from "../../layout/c-header.ts";
 import type { Layout } from "../../layout/types.ts";
+import { isBackendFile, loadBackendFile, type ImageModule } from "../backend-file.ts";
 import { ensureDir, writeFileAtomic } from "../files.ts";
 import { selectLayouts } from "../layouts.ts";
 import { useBundleLineTable } from "../stack-positions.ts";
@@ -29,13 +33,26 @@ interface Output {
   data: string | Uint8Array;
 }
 
-export function runBuild(args: BuildArgs): number {
+export async function runBuild(args: BuildArgs): Promise<number> {
   const backendName = args.all ? "all" : args.backend;
-  const names = backendName === "all" ? Object.keys(BACKENDS).sort() : [backendName];
-  const unknown = names.filter((n) => !Object.hasOwn(BACKENDS, n));
-  if (unknown.length) {
-    printErrors([diag("CLI_UNKNOWN_BACKEND", `unknown backend ${JSON.stringify(unknown[0])}; available: ${Object.keys(BACKENDS).sort().join(", ")}, all`)]);
-    return EXIT_BAD_INPUT;
+  let programs: RomProgram[];
+  let image: ImageModule = { buildImage, renderElf, renderGas, stableJson };
+  if (!args.all && isBackendFile(backendName)) {
+    const loaded = await loadBackendFile(backendName, Object.keys(BACKENDS).sort());
+    if (!loaded.ok) {
+      printErrors(loaded.errors);
+      return EXIT_BAD_INPUT;
+    }
+    programs = [loaded.value.program];
+    image = loaded.value.image;
+  } else {
+    const names = backendName === "all" ? Object.keys(BACKENDS).sort() : [backendName];
+    const unknown = names.filter((n) => !Object.hasOwn(BACKENDS, n));
+    if (unknown.length) {
+      printErrors([diag("CLI_UNKNOWN_BACKEND", `unknown backend ${JSON.stringify(unknown[0])}; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`)]);
+      return EXIT_BAD_INPUT;
+    }
+    programs = names.map((n) => BACKENDS[n]!);
   }
   const layouts = selectLayouts(args.all ? "all" : args.api, args.layout);
   if (!layouts.ok) {
@@ -48,11 +65,10 @@ export function runBuild(args: BuildArgs): number {
   const summaries: string[] = [];
   let failed = false;
   const headers = new Map<string, Layout>();
-  for (const name of names) {
-    const program = BACKENDS[name]!;
+  for (const program of programs) {
     for (const layout of layouts.value) {
       const stem = `${program.backend}-api${layout.version.major}`;
-      const built = buildImage(program, layout);
+      const built = image.buildImage(program, layout);
       if (!built.ok) {
         printErrors(built.errors, `${stem}: `);
         failed = true;
@@ -71,10 +87,10 @@ export function runBuild(args: BuildArgs): number {
         { file: `${base}.rom`, data: bytes },
         { file: `${base}.lst`, data: listing },
         { file: `${base}.map`, data: map },
-        { file: `${base}.json`, data: stableJson(manifest) },
+        { file: `${base}.json`, data: image.stableJson(manifest) },
         { file: `${base}.svg`, data: renderSvg(readImageModel(bytes, layout, { name: `${stem}.rom`, manifest })) },
-        { file: `${base}.S`, data: renderGas(built.value.laidOut, stem) },
-        { file: `${base}.elf`, data: renderElf(built.value.laidOut, stem) },
+        { file: `${base}.S`, data: image.renderGas(built.value.laidOut, stem) },
+        { file: `${base}.elf`, data: image.renderElf(built.value.laidOut, stem) },
       );
       headers.set(cHeaderFileName(layout), layout);
     }

@@ -1,0 +1,166 @@
+// `vmirom build --backend ./mine.ts`: a backend written outside this tree, as a module whose default export
+// (or named export `backend`) is a RomProgram that imports the DSL and types from "vmirom", "vmirom/image", ….
+//
+// The file (.ts, .mts, .js or .mjs alike) is bundled by esbuild into one temporary ES module. Its imports of
+// "vmirom" and "vmirom/*" are not bundled: they are pointed at this package's own library (dist/lib, through
+// package.json's "exports"), so a backend needs no node_modules of its own and always meets the vmirom that
+// builds it. Everything else it imports (its own files, other packages found from its folder) is bundled.
+//
+// One copy of the assembler: the CLI bundle carries its own copy of the DSL's classes, and the library
+// another. A body from the library's copy (say, a built-in body from "vmirom/roms") given the bundle's
+// Assembler would meet labels that are not `instanceof` its Label (operands.ts's `plus`, `diff`, `expr`),
+// so a file backend is built with the library's `buildImage` and renderers, the copy its imports use;
+// the checker and the map work on bytes and stay the bundle's.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { diag, type Result } from "../diagnostics.ts";
+import type * as ImageApi from "../image/index.ts";
+import type { RomProgram } from "../image/program.ts";
+
+/** The image machinery a build uses: the bundle's own, or the library's when a backend file is built. */
+export type ImageModule = Pick<typeof ImageApi, "buildImage" | "renderGas" | "renderElf" | "stableJson">;
+
+export interface LoadedBackend {
+  program: RomProgram;
+  /** The library's image module, the copy of the DSL the program's imports use. */
+  image: ImageModule;
+}
+
+/** A --backend value names a file (rather than a built-in backend) when it has a path or a module extension. */
+export function isBackendFile(name: string): boolean {
+  return /\.(?:ts|mts|js|mjs)$/i.test(name) || name.includes("/") || name.includes("\\");
+}
+
+/** A backend's name goes into file names, the ROM's product string and the manifest. */
+export const BACKEND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** The folder holding vmirom's package.json (the CLI runs from dist/ or, in tests, from src/cli/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: unknown }).name === "vmirom") return dir;
+      } catch {
+        // not ours: keep looking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error("vmirom's package.json not found above the CLI");
+    dir = up;
+  }
+}
+
+/** "vmirom", "vmirom/image", … → the file package.json's "exports" maps it to (the library's JavaScript). */
+function libraryTargets(root: string): Map<string, string> {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { exports?: Record<string, unknown> };
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(pkg.exports ?? {})) {
+    const target = typeof value === "string" ? value : (value as { default?: unknown }).default;
+    if (typeof target === "string" && target.endsWith(".js")) out.set(key === "." ? "vmirom" : `vmirom/${key.slice(2)}`, join(root, target));
+  }
+  return out;
+}
+
+export async function loadBackendFile(file: string, builtIn: readonly string[]): Promise<Result<LoadedBackend>> {
+  const fail = (code: Parameters<typeof diag>[0], message: string): Result<LoadedBackend> => ({ ok: false, errors: [diag(code, message, { file })] });
+  const path = resolve(file);
+  if (!existsSync(path)) return fail("CLI_READ_FAILED", "cannot read the backend file: no such file");
+  const root = packageRoot();
+  const targets = libraryTargets(root);
+  const imageEntry = targets.get("vmirom/image");
+  if (!imageEntry || !existsSync(imageEntry)) {
+    return fail("CLI_BACKEND_LOAD", `vmirom's library is not built (${imageEntry ?? "dist/lib"} is missing): run npm run build-lib`);
+  }
+
+  let code: string;
+  try {
+    const esbuild = await import("esbuild");
+    const out = await esbuild.build({
+      entryPoints: [path],
+      bundle: true,
+      write: false,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // Inline, so that Node (source maps on, below) names the backend's own lines in stacks, and so in listings.
+      sourcemap: "inline",
+      sourcesContent: false,
+      // The module runs from a temporary folder: its map's sources (relative to this name) are rooted at the
+      // backend's own folder, so stacks and listings name the real file.
+      outfile: join(dirname(path), "vmirom-backend.mjs"),
+      sourceRoot: `${pathToFileURL(dirname(path)).href}/`,
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "vmirom-library",
+          setup(b) {
+            b.onResolve({ filter: /^vmirom(?:\/.*)?$/ }, (args) => {
+              const target = targets.get(args.path);
+              if (!target) return { errors: [{ text: `vmirom exports no "${args.path}" (it has ${[...targets.keys()].join(", ")})` }] };
+              return { path: pathToFileURL(target).href, external: true };
+            });
+          },
+        },
+      ],
+    });
+    code = out.outputFiles[0]!.text;
+  } catch (e) {
+    const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
+    const first = errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : "";
+    return fail("CLI_BACKEND_LOAD", `cannot compile the backend: ${where}${first ? first.text : (e as Error).message}`);
+  }
+
+  // Stacks through the backend's code name its TypeScript lines (the assembler records them per node).
+  process.setSourceMapsEnabled(true);
+  const work = mkdtempSync(join(tmpdir(), "vmirom-backend-"));
+  let mod: Record<string, unknown>;
+  try {
+    const tmp = join(work, "backend.mjs");
+    writeFileSync(tmp, code);
+    mod = (await import(pathToFileURL(tmp).href)) as Record<string, unknown>;
+  } catch (e) {
+    return fail("CLI_BACKEND_LOAD", `the backend module threw when loaded: ${(e as Error).message}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const candidate = mod.default ?? mod.backend;
+  if (candidate === undefined) return fail("CLI_BACKEND_EXPORT", "the backend module has no default export and no export named backend (export default a RomProgram)");
+  const problems = programProblems(candidate);
+  if (problems.length) return fail("CLI_BACKEND_EXPORT", `the backend module's ${mod.default !== undefined ? "default export" : "export backend"} is not a RomProgram: ${problems.join("; ")}`);
+  const program = candidate as RomProgram;
+  if (!BACKEND_NAME.test(program.backend)) {
+    return fail("CLI_BACKEND_NAME", `backend name ${JSON.stringify(program.backend)} is not usable in file names: lower-case letter first, then letters, digits, - or _ (at most 32)`);
+  }
+  if (builtIn.includes(program.backend)) {
+    return fail("CLI_BACKEND_NAME", `backend name ${JSON.stringify(program.backend)} is taken by a built-in backend (${builtIn.join(", ")}): give yours a name of its own`);
+  }
+  const image = (await import(pathToFileURL(imageEntry).href)) as ImageModule;
+  return { ok: true, value: { program, image } };
+}
+
+/** What makes a value a RomProgram, checked field by field (a module may export anything). */
+export function programProblems(v: unknown): string[] {
+  if (typeof v !== "object" || v === null) return [`it is ${v === null ? "null" : typeof v}, not an object`];
+  const p = v as Record<string, unknown>;
+  const out: string[] = [];
+  if (typeof p.backend !== "string") out.push("backend (its name) is not a string");
+  if (typeof p.description !== "string") out.push("description is not a string");
+  if (typeof p.init !== "function") out.push("init is not a function (a Body)");
+  if (typeof p.calls !== "object" || p.calls === null) out.push("calls is not an object of Bodies by call name");
+  else for (const [name, body] of Object.entries(p.calls)) if (typeof body !== "function") out.push(`calls.${name} is not a function (a Body)`);
+  if (p.shared !== undefined && !(Array.isArray(p.shared) && p.shared.every((r: unknown) => typeof r === "object" && r !== null && typeof (r as { name?: unknown }).name === "string" && typeof (r as { emit?: unknown }).emit === "function"))) {
+    out.push("shared is not a list of { name, emit }");
+  }
+  if (p.omit !== undefined && typeof p.omit !== "function") out.push("omit is not a function");
+  if (p.absentReasons !== undefined && (typeof p.absentReasons !== "object" || p.absentReasons === null)) out.push("absentReasons is not an object");
+  if (p.hypervisor !== undefined && p.hypervisor !== "vmware" && p.hypervisor !== "xen") out.push(`hypervisor is ${JSON.stringify(p.hypervisor)}, not "vmware" or "xen"`);
+  return out;
+}
+
