@@ -111,7 +111,7 @@ export const DIAGNOSTICS = {
   GUEST_MANIFEST: "the manifest does not fit the layout the guest is built for",
   GUEST_LAYOUT: "the layout does not fit the guest's memory map",
   GUEST_UNKNOWN_API: "no guest convention for the layout's API (Linux uses 3, Sanos 13)",
-  GUEST_NO_EXPECTATIONS: "no expectation file for the ROM's backend",
+  GUEST_NO_EXPECTATIONS: "the ROM's manifest names a hypervisor contract the guest has no model of",
   GUEST_TEST_DEFINITION: "a backend's expectation file defines a test badly",
 } as const satisfies Record<string, string>;
 

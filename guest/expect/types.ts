@@ -1,7 +1,7 @@
 // What a backend's expectation file provides: the tests that exercise its calls with test vectors and
 // check their effects, the calls it deliberately leaves untested (with the reason), and, for a
-// paravirtual backend, the hypervisor the guest plays. Adding a backend means adding one such file and
-// registering it in index.ts; the guest itself does not change.
+// paravirtual backend, the hypervisor the guest plays. A built-in backend adds one such file and registers it
+// in index.ts; a backend without one gets the common effect tests (index.ts, commonExpectations).
 
 import type { Layout } from "../../src/layout/types.ts";
 import type { TestCtx } from "../context.ts";
@@ -27,6 +27,11 @@ export interface BackendExpectations {
   tests(layout: Layout): readonly CallTest[];
   /** Calls the backend implements but no test exercises, each with the reason. */
   untested: Readonly<Record<string, string>>;
+  /**
+   * false: implemented calls no passing test exercised are reported, not a failure (the common expectations
+   * of a backend without a file of its own, index.ts). Default true.
+   */
+  untestedIsFailure?: boolean;
   /** The hypervisor the guest plays for a paravirtual backend; absent: any hypercall is a fault. */
   hypervisor?: HypervisorModel;
   /** The guest checks at the end that nothing wrote to the shared area at virtual_top. */

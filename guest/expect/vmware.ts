@@ -40,7 +40,7 @@ const SCRATCH = 0xe00000;
 const PRESENT_RW = 0x3;
 
 /** Runs the model's drain before the test's own cleanup. */
-function drained(test: CallTest): CallTest {
+export function drained(test: CallTest): CallTest {
   return {
     ...test,
     cleanup(t) {

@@ -60,6 +60,9 @@ export function summaryLines(v: GuestRunResult): string[] {
   out.push(`tests: ${p.passed.length} passed, ${p.failed.length} failed, ${p.skipped.length} skipped`);
   for (const f of p.failed) out.push(`  FAIL ${f.test} ${f.call}/${f.path}: ${f.what} (got ${f.got}, want ${f.want})`);
   for (const s of p.skipped) out.push(`  skip ${s.test} (${s.call}: ${s.reason})`);
+  if (!v.untestedIsFailure && v.untested.length) {
+    out.push(`not exercised (${v.backend} has no expectations of its own, so the guest ran the common effect tests): ${v.untested.join(", ")}`);
+  }
   if (p.end) out.push(`end: ${kv(p.end)}`);
   return out;
 }

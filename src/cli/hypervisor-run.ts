@@ -30,9 +30,12 @@ export interface HypervisorRunArgs {
 export const HYPERVISOR_MEMORY_MIB = 256;
 const PARAVIRTUAL = ["vmware", "xen"] as const;
 
-/** Which contract a ROM speaks: its manifest's backend, else the name string vmirom writes into every ROM. */
+/**
+ * Which contract a ROM speaks: the hypervisor its manifest names (an out-of-tree paravirtual backend), else
+ * its manifest's backend, else the name string vmirom writes into every ROM.
+ */
 export function romBackend(rom: Uint8Array, manifest: Manifest | undefined): string | undefined {
-  if (manifest) return manifest.backend;
+  if (manifest) return manifest.hypervisor ?? manifest.backend;
   const m = /vmirom VMI (\S+) ROM/.exec(Buffer.from(rom).toString("latin1"));
   return m?.[1];
 }

@@ -145,7 +145,7 @@ describe("the guest generator", () => {
     expect(r5.ok ? [] : r5.errors.map((e) => e.code)).toContain("GUEST_LAYOUT");
   });
 
-  it("runGuest refuses what it cannot run before starting qemu: no ROM, no manifest, not a manifest, no expectations", () => {
+  it("runGuest refuses what it cannot run before starting qemu: no ROM, no manifest, not a manifest, a hypervisor it cannot play", () => {
     const dir = mkdtempSync(join(tmpdir(), "vmirom-guest-errors-"));
     try {
       const codeOf = (o: Parameters<typeof runGuest>[0]) => {
@@ -159,7 +159,8 @@ describe("the guest generator", () => {
       writeFileSync(join(dir, "x.json"), JSON.stringify({ tool: "other" }));
       expect(codeOf({ rom, writeCost: false })).toBe("GUEST_BAD_MANIFEST");
       const manifest = readManifestOf(ensureRoms().find((r) => romName(r) === "native-api3")!);
-      writeFileSync(join(dir, "x.json"), JSON.stringify({ ...manifest, backend: "nobody" }));
+      // A backend without expectations runs the common effect tests; one whose hypervisor the guest cannot play is refused.
+      writeFileSync(join(dir, "x.json"), JSON.stringify({ ...manifest, backend: "nobody", hypervisor: "kvm" }));
       expect(codeOf({ rom, writeCost: false })).toBe("GUEST_NO_EXPECTATIONS");
     } finally {
       rmSync(dir, { recursive: true, force: true });
