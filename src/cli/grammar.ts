@@ -11,6 +11,7 @@ import type { CheckArgs } from "./commands/check.ts";
 import type { DiffArgs } from "./commands/diff.ts";
 import type { InspectArgs } from "./commands/inspect.ts";
 import type { MapArgs } from "./commands/map.ts";
+import type { InitBackendArgs } from "./commands/init-backend.ts";
 import type { RunArgs } from "./commands/run.ts";
 
 /** A command and the arguments it runs with. */
@@ -20,14 +21,15 @@ export type Invocation =
   | { command: "check"; args: CheckArgs }
   | { command: "map"; args: MapArgs }
   | { command: "diff"; args: DiffArgs }
-  | { command: "run"; args: RunArgs };
+  | { command: "run"; args: RunArgs }
+  | { command: "init-backend"; args: InitBackendArgs };
 
 export type ParsedCommandLine =
   | { kind: "run"; invocation: Invocation }
   | { kind: "help"; text: string }
   | { kind: "error"; message: string };
 
-export const COMMANDS = ["build", "info", "list", "check", "map", "diff", "run"] as const;
+export const COMMANDS = ["build", "info", "list", "check", "map", "diff", "run", "init-backend"] as const;
 
 // requiresArg on every string option: `--out` with no value (or followed by another option) is a usage
 // error, not an empty string that would name the current directory.
@@ -169,6 +171,17 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             ...(a.json ? { json: true } : {}),
           },
         };
+      },
+    )
+    .command(
+      "init-backend <name>",
+      "write a starting point for a backend of your own outside the vmirom tree: <name>/backend.ts (a built-in backend's calls with one written out) and a README; it builds with build --backend <name>/backend.ts and passes run as it is",
+      (y) =>
+        y
+          .positional("name", { type: "string", demandOption: true, describe: "the new folder; its last part is the backend's name (lower-case letter first, then letters, digits, - or _)" })
+          .option("from", { type: "string", requiresArg: true, default: "native", describe: "the built-in backend to start from (roms/index.ts)" }),
+      (a) => {
+        invocation = { command: "init-backend", args: { name: a.name, from: a.from } };
       },
     )
     .demandCommand(1, `name a command (${COMMANDS.join(", ")}); see --help`)

@@ -28,6 +28,8 @@ async function run(c: Invocation): Promise<number> {
       return (await import("./commands/diff.ts")).runDiff(c.args);
     case "run":
       return (await import("./commands/run.ts")).runRun(c.args);
+    case "init-backend":
+      return (await import("./commands/init-backend.ts")).runInitBackend(c.args);
   }
 }
 
