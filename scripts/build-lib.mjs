@@ -37,5 +37,14 @@ for (const entry of readdirSync(tmp, { recursive: true, withFileTypes: true })) 
   if (fixed !== text) writeFileSync(file, fixed);
 }
 
-rmSync(final, { recursive: true, force: true });
+// The old folder is moved aside before the new one is moved in, so dist/lib is missing only between two renames
+// (a test that builds a backend file imports it while another test's npm pack rebuilds it).
+const old = join(root, "dist", `lib.${process.pid}.old`);
+rmSync(old, { recursive: true, force: true });
+try {
+  renameSync(final, old);
+} catch {
+  // no library built yet
+}
 renameSync(tmp, final);
+rmSync(old, { recursive: true, force: true });

@@ -113,7 +113,7 @@ describe("vmirom build", () => {
     const dir = join(tmp, "unknown-backend");
     const r = vmirom(["build", "--backend", "nope", "--out", dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split("\n")).toEqual([`vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: ${Object.keys(BACKENDS).join(", ")}, all`]);
+    expect(r.stderr.trim().split("\n")).toEqual([`vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`]);
     expect(existsSync(dir)).toBe(false);
   });
 

@@ -4,7 +4,7 @@
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import type { Manifest } from "../../src/manifest/types.ts";
 import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
-import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import { expectationsFor } from "../../guest/expect/index.ts";
 import { buildGuest } from "../../guest/guest.ts";
 import { callOf, mutatedCopy, readManifestOf } from "./rom-files.ts";
 
@@ -15,7 +15,7 @@ export function runMutated(dir: string, base: string, name: string, mutate: Muta
   const m = readManifestOf(base);
   const layout = loadLayoutByName(m.layout);
   if (!layout.ok) throw new Error(layout.errors[0]!.message);
-  const guest = buildGuest({ layout: layout.value, manifest: m, expectations: EXPECTATIONS[m.backend]! });
+  const guest = buildGuest({ layout: layout.value, manifest: m, expectations: expectationsFor(m)! });
   if (!guest.ok) throw new Error(guest.errors.map((e) => e.message).join("\n"));
   const rom = mutatedCopy(base, dir, name, mutate);
   const r = runGuest({ rom, guest: guest.value, writeCost: false });

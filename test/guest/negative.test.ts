@@ -11,7 +11,7 @@ import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import type { Manifest } from "../../src/manifest/types.ts";
 import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import { expectationsFor } from "../../guest/expect/index.ts";
 import { buildGuest, type GuestBuild } from "../../guest/guest.ts";
 import { callOf, ensureRoms, mutatedCopy, readManifestOf, romName } from "./rom-files.ts";
 
@@ -30,7 +30,7 @@ function guestFor(rom: string): GuestBuild {
     const m = readManifestOf(rom);
     const layout = loadLayoutByName(m.layout);
     if (!layout.ok) throw new Error(layout.errors[0]!.message);
-    const built = buildGuest({ layout: layout.value, manifest: m, expectations: EXPECTATIONS[m.backend]! });
+    const built = buildGuest({ layout: layout.value, manifest: m, expectations: expectationsFor(m)! });
     if (!built.ok) throw new Error(built.errors.map((e) => e.message).join("\n"));
     g = built.value;
     guests.set(rom, g);
