@@ -190,6 +190,20 @@ export const backend = program;
     }
   });
 
+  it("docs/backends.md's worked example builds, checks and passes the test guest as written", () => {
+    const doc = readFileSync(join(ROOT, "docs", "backends.md"), "utf8");
+    const source = doc.split("## A worked example")[1]?.match(/```ts\n([\s\S]*?)```/)?.[1];
+    if (!source) throw new Error("docs/backends.md: no ts block in the worked example");
+    const out = join(tmp, "out-ordered");
+    const r = vmirom(["build", "--backend", backendFile("ordered", source), "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, "ordered-api3.lst"), "utf8")).toMatch(/<stub_RDTSC>:\n\s+[0-9a-f]+:\t53 +\tpush +%ebx\t# .*src-ordered\/backend\.ts:\d+$/m);
+    if (haveQemu) {
+      const run = vmirom(["run", join(out, "ordered-api3.rom")]);
+      expect(run.status, run.stdout).toBe(0);
+    }
+  });
+
   it("a bad backend file gives one clear error and writes nothing", () => {
     const cases: Array<[string, string, string, RegExp]> = [
       ["noexport", `export const x = 1;\n`, "CLI_BACKEND_EXPORT", /no default export and no export named backend/],
