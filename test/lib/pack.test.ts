@@ -141,4 +141,12 @@ describe("npm pack → npm install → use", () => {
     expect(existsSync(join(app, "roms", "native-api3.json"))).toBe(true);
     await ok(bin, ["check", "roms/native-api3.rom", "--manifest", "roms/native-api3.json"], app);
   });
+
+  it("the installed CLI writes a backend of one's own and builds it (esbuild, a dependency, compiles it against the installed library)", async () => {
+    const bin = join(app, "node_modules", ".bin", "vmirom");
+    await ok(bin, ["init-backend", "mine"], app);
+    await ok(bin, ["build", "--backend", "mine/backend.ts", "--api", "3", "--out", "roms"], app);
+    expect((JSON.parse(readFileSync(join(app, "roms", "mine-api3.json"), "utf8")) as { backend: string }).backend).toBe("mine");
+    await ok(bin, ["check", "roms/mine-api3.rom", "--manifest", "roms/mine-api3.json"], app);
+  });
 });
