@@ -6,7 +6,12 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, FormCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
+import { ByteSink } from "./buffers.ts";
+import { encode, encodeForm, lastFixups, type Fixup, type Prefixes } from "./encode.ts";
+import { findForm, FormCache } from "./form-cache.ts";
+import type { Form } from "./forms.ts";
+import { match } from "./match.ts";
+import { MNEMONICS, rowsFor, type Row } from "./rows.ts";
 import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
@@ -25,10 +30,13 @@ import {
   type SegReg,
   type CtrlReg,
   type DbgReg,
+  type AnyOperand,
+  type Bits,
+  type FarPtr,
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { FIXUP_STRIDE, IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
+import { FIXUP_STRIDE, IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./buffers.ts";
 import { InstructionStore } from "./instruction-store.ts";
 import { callerSource, captureSource, type AnyFunction } from "./source.ts";
 

@@ -4,7 +4,7 @@
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Assembler } from "./assembler.ts";
-import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
+import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./buffers.ts";
 import { insOf, type BranchNode, type FixedNode, type InsInfo, type LabelNode, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 

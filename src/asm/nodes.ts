@@ -1,8 +1,9 @@
 // The recorded program: what the DSL appends and the layout pass reads. Nothing here knows bytes' final
 // positions; layout decides those.
 
-import type { AnyOperand, Bits, Fixup, Row } from "./encoder.ts";
-import type { Expr, Label } from "./operands.ts";
+import type { Fixup } from "./encode.ts";
+import type { AnyOperand, Bits, Expr, Label } from "./operands.ts";
+import type { Row } from "./rows.ts";
 
 /**
  * Data, or an instruction recorded outside a run (an explicitly sized branch), whose size is fixed at record
