@@ -6,13 +6,12 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink } from "./buffers.ts";
 import { encode, encodeForm, lastFixups, type Fixup, type Prefixes } from "./encode.ts";
 import { findForm, FormCache } from "./form-cache.ts";
 import type { Form } from "./forms.ts";
 import { match } from "./match.ts";
 import { MNEMONICS, rowsFor, type Row } from "./rows.ts";
-import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
+import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import {
   expr,
   isExpr,
@@ -36,8 +35,7 @@ import {
 } from "./operands.ts";
 import { CONDITIONS } from "./table.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { FIXUP_STRIDE, IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./buffers.ts";
-import { InstructionStore } from "./instruction-store.ts";
+import { Program, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_ORG } from "./program.ts";
 import { callerSource, captureSource, type AnyFunction } from "./source.ts";
 
 type RM8 = Reg8 | Mem8;
@@ -227,39 +225,9 @@ const NO_SOURCE: { src?: string } = Object.freeze({});
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
-  /**
-   * The recorded program. A plain number is a run of consecutive instructions (the start in `code` of its first
-   * one); the instructions themselves are kept flat, in `instructions`. Everything else is a Node.
-   */
-  readonly nodes: (Node | number)[] = objectArray();
-  /** Every instruction recorded in a run, in recording order, without an object per instruction. */
-  readonly instructions = new InstructionStore();
-  /** The last node is a run of instructions that the next instruction joins. */
-  private insRun = false;
-  /** Bytes of every fixed-size node, in recording order (nodes point into it). */
-  readonly code = new ByteSink();
-  /**
-   * Nodes whose position can change during layout (labels, branches, align, org), with the code-buffer
-   * length when each was recorded: the fixed nodes between two of them are one contiguous run of code.
-   */
-  readonly specials = new IntList();
-  readonly specialCodeAt = new IntList();
-  /** What layout needs of each special without reading its node: its kind, and the alignment (align), the
-   * offset (org) or the short and long sizes (branch: short | long << 8). */
-  readonly specialKind = new IntList();
-  readonly specialParam = new IntList();
-  /** The target of each branch special (undefined for the others). */
-  readonly specialTarget = objectArray<Expr | undefined>();
-  /**
-   * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
-   * the instruction's number in `instructions` (-1 for other nodes), its start and length in the code buffer, the
-   * field's place in it, its size, whether it is PC-relative (seven integers each, see FIXUP_STRIDE), and the
-   * value.
-   */
-  readonly fixups = { ints: new IntList(), value: objectArray<Expr>() };
-  readonly errors: Diagnostic[] = [];
-  readonly origin: number;
-  readonly captureSource: boolean;
+  /** What this assembler has recorded; layout reads it (see program.ts). */
+  private readonly program: Program;
+  private readonly captureSource: boolean;
   private mode: Bits;
   /** The source line a DSL method found itself before recording (callerSource), taken by recordGeneral. */
   private callerSrc: string | undefined = undefined;
@@ -271,8 +239,31 @@ export class Assembler {
 
   constructor(options: AssemblerOptions = {}) {
     this.mode = options.bits ?? 32;
-    this.origin = options.origin ?? 0;
     this.captureSource = options.captureSource ?? true;
+    this.program = new Program(options.origin ?? 0, this.captureSource);
+  }
+
+  /** Address of the program's first byte (AssemblerOptions.origin). */
+  get origin(): number {
+    return this.program.origin;
+  }
+
+  /**
+   * How many nodes are recorded so far: the number the next one gets. Diagnostics name nodes by this number
+   * (Diagnostic.location.node), so a caller can tell which part of its program an error came from.
+   */
+  get nodeCount(): number {
+    return this.program.nodes.length;
+  }
+
+  /** Errors found so far while recording (assemble() reports them with those of layout). */
+  get errors(): readonly Diagnostic[] {
+    return this.program.errors;
+  }
+
+  /** @deprecated The node count only (use nodeCount); kept while callers outside src/asm still read it so. */
+  get nodes(): { readonly length: number } {
+    return { length: this.program.nodes.length };
   }
 
   get currentBits(): Bits {
@@ -302,19 +293,17 @@ export class Assembler {
   /** Binds a label here (creating it from a name if needed) and returns it. */
   label(l: Label | string): Label {
     const lab = typeof l === "string" ? this.newLabel(l) : l;
-    if (lab.boundIn === this) {
+    if (lab.boundIn === this.program) {
       this.error("ASM_DUPLICATE_LABEL", `label '${lab.name}' is defined twice`, lab.name);
       return lab;
     }
     if (!lab.local) this.scope = lab.name;
-    lab.boundIn = this;
-    lab.special = this.specials.length;
-    this.special(this.captureSource ? { k: "label", label: lab, ...this.srcFrom(Assembler.prototype.label) } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
+    this.program.bind(lab, this.captureSource ? { k: "label", label: lab, ...this.srcFrom(Assembler.prototype.label) } : { k: "label", label: lab });
     return lab;
   }
 
   isBound(l: Label): boolean {
-    return l.boundIn === this;
+    return l.boundIn === this.program;
   }
 
   // --- prefixes (apply to the next instruction)
@@ -387,11 +376,11 @@ export class Assembler {
   /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
   align(n: number, fill: number | "nop" = 0): void {
     if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
-    this.special({ k: "align", n, fill, bits: this.mode, ...this.srcFrom(Assembler.prototype.align) }, SPECIAL_ALIGN, n);
+    this.program.addSpecial({ k: "align", n, fill, bits: this.mode, ...this.srcFrom(Assembler.prototype.align) }, SPECIAL_ALIGN, n);
   }
   /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
   org(offset: number, fill = 0): void {
-    this.special({ k: "org", offset, fill, ...this.srcFrom(Assembler.prototype.org) }, SPECIAL_ORG, offset);
+    this.program.addSpecial({ k: "org", offset, fill, ...this.srcFrom(Assembler.prototype.org) }, SPECIAL_ORG, offset);
   }
 
   // --- instructions
@@ -454,7 +443,7 @@ export class Assembler {
         const node: BranchNode = prefixes || source !== undefined
           ? { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText, ...(source !== undefined ? { src: source } : {}) }
           : (info.branchNodes[slot >> 1] ??= { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText: "" });
-        this.special(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
+        this.program.addSpecial(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
       }
       return;
     }
@@ -466,9 +455,10 @@ export class Assembler {
     this.emit(info, form, x, y, z, prefixes, prefixText, source);
   }
 
-  /** Encodes one instruction into the code buffer and records it in the current run (starting one if needed). */
+  /** Encodes one instruction into the program's code buffer and records it there. */
   private emit(info: MnemonicInfo, form: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
-    const code = this.code;
+    const program = this.program;
+    const code = program.code;
     const start = code.len;
     try {
       encodeForm(code, form, x, y, z, this.mode, prefixes);
@@ -477,57 +467,21 @@ export class Assembler {
       const c = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
       return this.error(c, `${info.name}: ${(err as Error).message}`);
     }
-    const len = code.len - start;
-    const ins = this.instructions;
-    // Consecutive instructions share one node (a run of the code buffer).
-    if (!this.insRun) {
-      this.nodes.push(start);
-      this.insRun = true;
-    }
-    if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, ins.count, start, len);
-    if (this.captureSource) ins.src[ins.count] = source;
-    ins.add(form, this.mode, len, prefixText, x, y, z);
-  }
-
-  /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
-  private fileLastFixups(node: number, insIndex: number, start: number, len: number): void {
-    const f = this.fixups, l = lastFixups;
-    for (let k = 0; k < l.count; k++) fileFixup(f, node, insIndex, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
+    program.addInstruction(start, form, this.mode, prefixText, x, y, z, source, lastFixups);
   }
 
   /** Lays out and encodes the program (see layout.ts). */
   assemble(options: AssembleOptions = {}): AssembleResult {
-    return layoutProgram(this, options);
+    return layoutProgram(this.program, options);
   }
 
   // --- internals
 
-  /** Files the fixups of the node about to be pushed. */
-  private addFixups(start: number, len: number, list: readonly Fixup[]): void {
-    for (const x of list) fileFixup(this.fixups, this.nodes.length, -1, start, len, x.at, x.size, x.rel, x.value);
-  }
-
-  private special(node: Node, kind: number, param: number, target?: Expr): void {
-    this.specialTarget.push(target);
-    this.specials.push(this.nodes.length);
-    this.specialCodeAt.push(this.code.len);
-    this.specialKind.push(kind);
-    this.specialParam.push(param);
-    this.pushNode(node);
-  }
-
-  /** Appends a node object; it ends any run of instructions. */
-  private pushNode(node: Node): void {
-    this.nodes.push(node);
-    this.insRun = false;
-  }
-
   /** Appends a fixed node with these bytes. */
   private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
-    const start = this.code.len;
-    this.code.bytes(bytes);
-    if (fixups && fixups.length) this.addFixups(start, bytes.length, fixups);
-    this.pushNode({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
+    const has = fixups !== undefined && fixups.length !== 0;
+    const node: FixedNode = { k: "fixed", start: this.program.code.len, size: bytes.length, ...(has ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src };
+    this.program.addFixed(node, bytes, has ? fixups : undefined);
   }
 
   private data(unit: 1 | 2 | 4, values: readonly Expr[]): void {
@@ -558,7 +512,7 @@ export class Assembler {
 
   private error(code: string, message: string, label?: string): void {
     const s = this.src();
-    this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
+    this.program.errors.push(diag(code, message, { node: this.program.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }
 
   /**
@@ -630,21 +584,6 @@ function installMnemonics(): void {
         };
   }
 }
-function fileFixup(f: Assembler["fixups"], node: number, insIndex: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
-  const ints = f.ints;
-  ints.reserve(FIXUP_STRIDE);
-  const d = ints.data, k = ints.length;
-  d[k] = node;
-  d[k + 1] = insIndex;
-  d[k + 2] = start;
-  d[k + 3] = len;
-  d[k + 4] = at;
-  d[k + 5] = size;
-  d[k + 6] = rel ? 1 : 0;
-  ints.length = k + FIXUP_STRIDE;
-  f.value.push(value);
-}
-
 function opsList(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
   return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }

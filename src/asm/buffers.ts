@@ -45,16 +45,6 @@ export class IntList {
 }
 
 /**
- * A program's fixup k occupies ints[7k .. 7k+6] = node, instruction number (-1 for a node that is not in a run),
- * start, len, at, size, rel (0/1); value[k] is its value.
- */
-export const FIXUP_STRIDE = 7;
-
-
-/** Kinds of special nodes (Assembler.specialKind). */
-export const SPECIAL_LABEL = 0, SPECIAL_BRANCH = 1, SPECIAL_ALIGN = 2, SPECIAL_ORG = 3;
-
-/**
  * An empty array already in V8's generic elements kind. Arrays that will hold objects start out as small-integer
  * arrays and change their map on the first object pushed; code optimized while recording one program would then
  * be thrown away (deoptimized) at the start of the next. Starting generic keeps it valid.

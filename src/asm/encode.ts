@@ -132,7 +132,14 @@ export interface Prefixes {
  * Fixups of the instruction last encoded by encodeOps (positions relative to its start): a reusable scratch
  * area, so that encoding allocates nothing. Read it before encoding the next instruction.
  */
-export const lastFixups = { count: 0, at: [0, 0, 0], size: [1, 1, 1] as (1 | 2 | 4)[], rel: [false, false, false], value: [0, 0, 0] as Expr[] };
+export interface FixupScratch {
+  count: number;
+  readonly at: number[];
+  readonly size: (1 | 2 | 4)[];
+  readonly rel: boolean[];
+  readonly value: Expr[];
+}
+export const lastFixups: FixupScratch = { count: 0, at: [0, 0, 0], size: [1, 1, 1], rel: [false, false, false], value: [0, 0, 0] };
 
 function addFixup(at: number, size: 1 | 2 | 4, value: Expr, rel: boolean): void {
   const f = lastFixups;

@@ -100,8 +100,8 @@ export class Label {
     readonly local: boolean = false,
   ) {}
   /**
-   * Where the label is bound: the program that bound it and the index of its node among that program's
-   * specials. Set by Assembler.label(); lets layout read a label's offset without a map lookup.
+   * Where the label is bound: the recorded program (program.ts) that bound it and the index of its node among
+   * that program's specials. Set by Program.bind(); lets layout read a label's offset without a map lookup.
    */
   boundIn: object | undefined = undefined;
   special = -1;
