@@ -10,172 +10,13 @@ import { encode, encodeForm, lastFixups, type Fixup, type Prefixes } from "./enc
 import { findForm, FormCache } from "./form-cache.ts";
 import type { Form } from "./forms.ts";
 import { match } from "./match.ts";
-import { MNEMONICS, rowsFor, type Row } from "./rows.ts";
+import { MNEMONICS, rowsFor, type Row, type Tok } from "./rows.ts";
+import type { BranchSize, Mnemonics } from "./signatures.ts";
 import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
-import {
-  expr,
-  isExpr,
-  Label,
-  type Expr,
-  type Mem16,
-  type Mem32,
-  type Mem64,
-  type Mem8,
-  type MemAny,
-  type MemFar,
-  type Reg16,
-  type Reg32,
-  type Reg8,
-  type SegReg,
-  type CtrlReg,
-  type DbgReg,
-  type AnyOperand,
-  type Bits,
-  type FarPtr,
-} from "./operands.ts";
-import { CONDITIONS } from "./table.ts";
+import { expr, isExpr, Label, type AnyOperand, type Bits, type Expr, type MemAny, type Reg16, type Reg32, type Reg8 } from "./operands.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
 import { Program, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_ORG } from "./program.ts";
 import { callerSource, captureSource, type AnyFunction } from "./source.ts";
-
-type RM8 = Reg8 | Mem8;
-type RM16 = Reg16 | Mem16;
-type RM32 = Reg32 | Mem32;
-type Void = void;
-
-/** add/or/adc/sbb/and/sub/xor/cmp/test/mov-like two-operand forms. */
-interface Binary {
-  (dst: RM8, src: Reg8 | Expr): Void;
-  (dst: Reg8, src: RM8): Void;
-  (dst: RM16, src: Reg16 | Expr): Void;
-  (dst: Reg16, src: RM16): Void;
-  (dst: RM32, src: Reg32 | Expr): Void;
-  (dst: Reg32, src: RM32): Void;
-}
-interface Mov extends Binary {
-  (dst: RM16 | Reg32, src: SegReg): Void;
-  (dst: SegReg, src: RM16 | Reg32): Void;
-  (dst: Reg32, src: CtrlReg | DbgReg): Void;
-  (dst: CtrlReg | DbgReg, src: Reg32): Void;
-}
-interface Unary {
-  (dst: RM8 | RM16 | RM32): Void;
-}
-interface Shift {
-  (dst: RM8 | RM16 | RM32, count?: Expr | Reg8): Void;
-}
-interface Double {
-  (dst: RM16, src: Reg16, count: Expr | Reg8): Void;
-  (dst: RM32, src: Reg32, count: Expr | Reg8): Void;
-}
-interface BitTest {
-  (dst: RM16, bit: Reg16 | Expr): Void;
-  (dst: RM32, bit: Reg32 | Expr): Void;
-}
-interface RegRm {
-  (dst: Reg16, src: RM16): Void;
-  (dst: Reg32, src: RM32): Void;
-}
-interface Extend {
-  (dst: Reg16, src: RM8): Void;
-  (dst: Reg32, src: RM8 | RM16): Void;
-}
-interface Imul {
-  (src: RM8 | RM16 | RM32): Void;
-  (dst: Reg16, src: RM16 | Expr): Void;
-  (dst: Reg32, src: RM32 | Expr): Void;
-  (dst: Reg16, src: RM16, imm: Expr): Void;
-  (dst: Reg32, src: RM32, imm: Expr): Void;
-}
-type BranchSize = "short" | "long";
-interface JumpLike {
-  (target: Expr, size?: BranchSize): Void;
-  (target: RM32 | RM16 | MemFar | FarPtr): Void;
-}
-interface Cond {
-  (target: Expr, size?: BranchSize): Void;
-}
-interface Rel8Only {
-  (target: Expr): Void;
-}
-interface NoOps {
-  (): Void;
-}
-interface Push {
-  (src: Reg16 | Reg32 | Mem16 | Mem32 | SegReg | Expr): Void;
-}
-interface Pop {
-  (dst: Reg16 | Reg32 | Mem16 | Mem32 | SegReg): Void;
-}
-interface MemOnly {
-  (m: MemAny): Void;
-}
-interface Selector {
-  (src: RM16): Void;
-}
-interface SelectorStore {
-  (dst: RM16 | Reg32): Void;
-}
-
-/** Methods installed from the opcode table at module load (see `installMnemonics`). */
-export interface Mnemonics {
-  mov: Mov;
-  add: Binary; or: Binary; adc: Binary; sbb: Binary; and: Binary; sub: Binary; xor: Binary; cmp: Binary; test: Binary;
-  xchg: Binary; cmpxchg: Binary; xadd: Binary;
-  cmpxchg8b(m: Mem64 | MemAny): Void;
-  movzx: Extend; movsx: Extend;
-  lea(dst: Reg16 | Reg32, src: MemAny): Void;
-  bswap(r: Reg32): Void;
-  cbw: NoOps; cwde: NoOps; cwd: NoOps; cdq: NoOps;
-  inc: Unary; dec: Unary; not: Unary; neg: Unary; mul: Unary; div: Unary; idiv: Unary;
-  imul: Imul;
-  rol: Shift; ror: Shift; rcl: Shift; rcr: Shift; shl: Shift; sal: Shift; shr: Shift; sar: Shift;
-  shld: Double; shrd: Double;
-  bt: BitTest; bts: BitTest; btr: BitTest; btc: BitTest;
-  bsf: RegRm; bsr: RegRm;
-  push: Push; pop: Pop;
-  pusha: NoOps; popa: NoOps; pushf: NoOps; popf: NoOps;
-  enter(size: Expr, level: Expr): Void;
-  leave: NoOps;
-  call: JumpLike; jmp: JumpLike;
-  jecxz: Rel8Only; loop: Rel8Only; loope: Rel8Only; loopz: Rel8Only; loopne: Rel8Only; loopnz: Rel8Only;
-  ret(pop?: Expr): Void;
-  retf(pop?: Expr): Void;
-  iret: NoOps; int3: NoOps; into: NoOps;
-  int(vector: Expr): Void;
-  cli: NoOps; sti: NoOps; cld: NoOps; std: NoOps; clc: NoOps; stc: NoOps; cmc: NoOps; sahf: NoOps; lahf: NoOps;
-  hlt: NoOps; pause: NoOps; ud2: NoOps;
-  nop(m?: RM16 | RM32): Void;
-  cpuid: NoOps; rdtsc: NoOps; rdmsr: NoOps; wrmsr: NoOps; rdpmc: NoOps;
-  lgdt: MemOnly; sgdt: MemOnly; lidt: MemOnly; sidt: MemOnly; invlpg: MemOnly;
-  lldt: Selector; ltr: Selector; lmsw: Selector; verr: Selector; verw: Selector;
-  sldt: SelectorStore; str: SelectorStore; smsw: SelectorStore;
-  lar: RegRm; lsl: RegRm;
-  clts: NoOps; invd: NoOps; wbinvd: NoOps; lfence: NoOps; mfence: NoOps; sfence: NoOps;
-  sysenter: NoOps; sysexit: NoOps; vmcall: NoOps; vmmcall: NoOps;
-  in(dst: Reg8 | Reg16 | Reg32, port: Expr | Reg16): Void;
-  out(port: Expr | Reg16, src: Reg8 | Reg16 | Reg32): Void;
-  insb: NoOps; insw: NoOps; insd: NoOps; outsb: NoOps; outsw: NoOps; outsd: NoOps;
-  movsb: NoOps; movsw: NoOps; movsd: NoOps; cmpsb: NoOps; cmpsw: NoOps; cmpsd: NoOps;
-  stosb: NoOps; stosw: NoOps; stosd: NoOps; lodsb: NoOps; lodsw: NoOps; lodsd: NoOps;
-  scasb: NoOps; scasw: NoOps; scasd: NoOps;
-  xlat: NoOps;
-  // Condition-code families (every alias of CONDITIONS).
-  jo: Cond; jno: Cond; jb: Cond; jc: Cond; jnae: Cond; jae: Cond; jnb: Cond; jnc: Cond; je: Cond; jz: Cond;
-  jne: Cond; jnz: Cond; jbe: Cond; jna: Cond; ja: Cond; jnbe: Cond; js: Cond; jns: Cond; jp: Cond; jpe: Cond;
-  jnp: Cond; jpo: Cond; jl: Cond; jnge: Cond; jge: Cond; jnl: Cond; jle: Cond; jng: Cond; jg: Cond; jnle: Cond;
-  seto(d: RM8): Void; setno(d: RM8): Void; setb(d: RM8): Void; setc(d: RM8): Void; setnae(d: RM8): Void;
-  setae(d: RM8): Void; setnb(d: RM8): Void; setnc(d: RM8): Void; sete(d: RM8): Void; setz(d: RM8): Void;
-  setne(d: RM8): Void; setnz(d: RM8): Void; setbe(d: RM8): Void; setna(d: RM8): Void; seta(d: RM8): Void;
-  setnbe(d: RM8): Void; sets(d: RM8): Void; setns(d: RM8): Void; setp(d: RM8): Void; setpe(d: RM8): Void;
-  setnp(d: RM8): Void; setpo(d: RM8): Void; setl(d: RM8): Void; setnge(d: RM8): Void; setge(d: RM8): Void;
-  setnl(d: RM8): Void; setle(d: RM8): Void; setng(d: RM8): Void; setg(d: RM8): Void; setnle(d: RM8): Void;
-  cmovo: RegRm; cmovno: RegRm; cmovb: RegRm; cmovc: RegRm; cmovnae: RegRm; cmovae: RegRm; cmovnb: RegRm;
-  cmovnc: RegRm; cmove: RegRm; cmovz: RegRm; cmovne: RegRm; cmovnz: RegRm; cmovbe: RegRm; cmovna: RegRm;
-  cmova: RegRm; cmovnbe: RegRm; cmovs: RegRm; cmovns: RegRm; cmovp: RegRm; cmovpe: RegRm; cmovnp: RegRm;
-  cmovpo: RegRm; cmovl: RegRm; cmovnge: RegRm; cmovge: RegRm; cmovnl: RegRm; cmovle: RegRm; cmovng: RegRm;
-  cmovg: RegRm; cmovnle: RegRm;
-}
 
 export interface AssemblerOptions {
   /** Initial code size (default 32). Switch with `bits()`. */
@@ -186,17 +27,17 @@ export interface AssemblerOptions {
   captureSource?: boolean;
 }
 
-const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
-const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
-// Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r).
-const SPECIAL_FORMS = new Set(["imul", ...SHIFTS]);
-
 /** What recording needs to know about a mnemonic, computed once. */
 interface MnemonicInfo {
   readonly name: string;
   readonly rows: readonly Row[];
-  /** Label-relative jmp/jcc: recorded with both forms for relaxation. */
+  /** Label-relative jmp/jcc (it has a rel8 and a rel32 row): recorded with both forms for relaxation. */
   readonly jump: boolean;
+  /** `r, imm` may stand for `r, r, imm` (imul: it has rows r, r/m, imm). */
+  readonly shortImm: boolean;
+  /** A constant-1 last operand may be left out (the shifts: they have rows r/m, 1). */
+  readonly omitOne: boolean;
+  /** One of the two short spellings applies. */
   readonly special: boolean;
   /** Forms chosen so far, by operand-class signature. */
   readonly cache: FormCache;
@@ -207,9 +48,16 @@ interface MnemonicInfo {
   /** The DSL method installed for it (where a source line search can start). */
   method?: AnyFunction;
 }
-const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new FormCache(), forms: [], branchNodes: [] }]),
-);
+/** A mnemonic's facts, read off its rows (so that a new row needs nothing else). */
+function mnemonicInfo(name: string): MnemonicInfo {
+  const rows = rowsFor(name)!;
+  const has = (test: (toks: readonly Tok[]) => boolean): boolean => rows.some((r) => test(r.toks));
+  const jump = has((t) => t.length === 1 && t[0] === "rel8") && has((t) => t.length === 1 && t[0] === "rel32");
+  const shortImm = has((t) => t.length === 3 && /^r(16|32)$/.test(t[0]!) && t[1] === `rm${t[0]!.slice(1)}` && t[2]!.startsWith("imm"));
+  const omitOne = has((t) => t.length === 2 && t[1] === "one");
+  return { name, rows, jump, shortImm, omitOne, special: shortImm || omitOne, cache: new FormCache(), forms: [], branchNodes: [] };
+}
+const MNEMONIC_INFO = new Map<string, MnemonicInfo>(MNEMONICS.map((name) => [name, mnemonicInfo(name)]));
 
 let nextLabelId = 1;
 
@@ -428,8 +276,8 @@ export class Assembler {
     }
     if (info.special && n < 3) {
       // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
-      if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
-      else if (n === 1 && SHIFTS.has(mnemonic)) [n, y] = [2, 1];
+      if (info.shortImm && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
+      else if (n === 1 && info.omitOne) [n, y] = [2, 1];
     }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
     if (info.jump && n === 1 && isExpr(x)) {
@@ -549,28 +397,14 @@ export class Assembler {
   }
 }
 
-// Every mnemonic of the table becomes a method that records it.
+// Every mnemonic of the table becomes a method that records it (its type: Mnemonics, signatures.ts).
 export interface Assembler extends Mnemonics {}
 function installMnemonics(): void {
   const proto = Assembler.prototype as unknown as Record<string, unknown>;
-  const names = new Set<string>();
-  for (const c of CONDITIONS.flat()) for (const p of ["j", "set", "cmov"]) names.add(p + c);
-  for (const m of [
-    "mov", "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test", "xchg", "cmpxchg", "xadd", "cmpxchg8b",
-    "movzx", "movsx", "lea", "bswap", "cbw", "cwde", "cwd", "cdq", "inc", "dec", "not", "neg", "mul", "div", "idiv",
-    "imul", "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar", "shld", "shrd", "bt", "bts", "btr", "btc", "bsf",
-    "bsr", "push", "pop", "pusha", "popa", "pushf", "popf", "enter", "leave", "call", "jmp", "jecxz", "loop",
-    "loope", "loopz", "loopne", "loopnz", "ret", "retf", "iret", "int3", "into", "int", "cli", "sti", "cld", "std",
-    "clc", "stc", "cmc", "sahf", "lahf", "hlt", "pause", "ud2", "nop", "cpuid", "rdtsc", "rdmsr", "wrmsr", "rdpmc",
-    "lgdt", "sgdt", "lidt", "sidt", "invlpg", "lldt", "ltr", "lmsw", "verr", "verw", "sldt", "str", "smsw", "lar",
-    "lsl", "clts", "invd", "wbinvd", "lfence", "mfence", "sfence", "sysenter", "sysexit", "vmcall", "vmmcall", "in",
-    "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
-    "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
-  ]) names.add(m);
   type Recorder = { captureSource: boolean; callerSrc: string | undefined; recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
-  for (const name of names) {
-    const info = MNEMONIC_INFO.get(name);
-    if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
+  for (const info of MNEMONIC_INFO.values()) {
+    const name = info.name;
+    if (name in proto) throw new Error(`opcode table mnemonic ${name} would replace the Assembler method of that name`);
     // Fixed arity (at most three operands): no rest-parameter array per call.
     proto[name] = info.method = info.jump
       ? function jump(this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {

@@ -1,6 +1,7 @@
 // The opcode table compiled once into rows: operand tokens, opcode bytes, the ModRM and immediate parts and the
 // operands' roles, so that nothing is parsed or searched per instruction.
 
+import type { OperandToken } from "./signatures.ts";
 import { TABLE, type RowSpec } from "./table.ts";
 
 export type Tok =
@@ -42,7 +43,8 @@ export interface Row {
   readonly immSize: readonly number[];
 }
 
-const TOKENS: Record<string, Tok> = {
+// Keyed by the same tokens the DSL types (signatures.ts), so the two cannot drift apart.
+const TOKENS: { readonly [T in OperandToken]: Tok } = {
   r8: "r8", r16: "r16", r32: "r32", "r/m8": "rm8", "r/m16": "rm16", "r/m32": "rm32", m: "m", m8: "m8", m16: "m16",
   m32: "m32", m64: "m64", "m16:32": "mfar", imm8: "imm8", imm16: "imm16", imm32: "imm32", rel8: "rel8",
   rel32: "rel32", "ptr16:32": "ptr", moffs8: "moffs8", moffs16: "moffs16", moffs32: "moffs32", AL: "AL", AX: "AX",
@@ -55,7 +57,8 @@ const SIZE32: ReadonlySet<Tok> = new Set(["r32", "rm32", "m32", "EAX", "moffs32"
 function compileRow(spec: RowSpec, index: number): Row {
   const [mnemonic, operands, opcode, flags = "", att] = spec;
   const toks = operands.trim() === "" ? [] : operands.split(",").map((s) => {
-    const t = TOKENS[s.trim()];
+    const name = s.trim();
+    const t = Object.hasOwn(TOKENS, name) ? TOKENS[name as OperandToken] : undefined;
     if (!t) throw new Error(`opcode table row ${index} (${mnemonic}): unknown operand token '${s.trim()}'`);
     return t;
   });
