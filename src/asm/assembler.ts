@@ -6,13 +6,13 @@
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import { encode, encodeForm, lastFixups, type Fixup, type Prefixes } from "./encode.ts";
-import { findForm, FormCache } from "./form-cache.ts";
+import { encodeForm, lastFixups, type Fixup, type Prefixes } from "./encode.ts";
+import { findForm } from "./form-cache.ts";
 import type { Form } from "./forms.ts";
 import { match } from "./match.ts";
-import { MNEMONICS, rowsFor, type Row, type Tok } from "./rows.ts";
+import { branchForm, MNEMONIC_INFO, type MnemonicInfo } from "./mnemonics.ts";
 import type { BranchSize, Mnemonics } from "./signatures.ts";
-import type { BranchForm, BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
+import type { BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
 import { expr, isExpr, Label, type AnyOperand, type Bits, type Expr, type MemAny, type Reg16, type Reg32, type Reg8 } from "./operands.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
 import { Program, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_ORG } from "./program.ts";
@@ -27,48 +27,8 @@ export interface AssemblerOptions {
   captureSource?: boolean;
 }
 
-/** What recording needs to know about a mnemonic, computed once. */
-interface MnemonicInfo {
-  readonly name: string;
-  readonly rows: readonly Row[];
-  /** Label-relative jmp/jcc (it has a rel8 and a rel32 row): recorded with both forms for relaxation. */
-  readonly jump: boolean;
-  /** `r, imm` may stand for `r, r, imm` (imul: it has rows r, r/m, imm). */
-  readonly shortImm: boolean;
-  /** A constant-1 last operand may be left out (the shifts: they have rows r/m, 1). */
-  readonly omitOne: boolean;
-  /** One of the two short spellings applies. */
-  readonly special: boolean;
-  /** Forms chosen so far, by operand-class signature. */
-  readonly cache: FormCache;
-  /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
-  readonly forms: (BranchForm | undefined)[];
-  /** Branch nodes without prefix or source line, shared by all such branches: [16-bit, 32-bit]. */
-  readonly branchNodes: (BranchNode | undefined)[];
-  /** The DSL method installed for it (where a source line search can start). */
-  method?: AnyFunction;
-}
-/** A mnemonic's facts, read off its rows (so that a new row needs nothing else). */
-function mnemonicInfo(name: string): MnemonicInfo {
-  const rows = rowsFor(name)!;
-  const has = (test: (toks: readonly Tok[]) => boolean): boolean => rows.some((r) => test(r.toks));
-  const jump = has((t) => t.length === 1 && t[0] === "rel8") && has((t) => t.length === 1 && t[0] === "rel32");
-  const shortImm = has((t) => t.length === 3 && /^r(16|32)$/.test(t[0]!) && t[1] === `rm${t[0]!.slice(1)}` && t[2]!.startsWith("imm"));
-  const omitOne = has((t) => t.length === 2 && t[1] === "one");
-  return { name, rows, jump, shortImm, omitOne, special: shortImm || omitOne, cache: new FormCache(), forms: [], branchNodes: [] };
-}
-const MNEMONIC_INFO = new Map<string, MnemonicInfo>(MNEMONICS.map((name) => [name, mnemonicInfo(name)]));
-
 let nextLabelId = 1;
 
-// Encodings of label-relative branches depend only on the row, the code size and prefixes (cached per
-// mnemonic in MnemonicInfo.forms when there are none).
-function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixes: Prefixes | undefined): BranchForm {
-  const row = rowsFor(mnemonic)!.find((r) => r.toks[0] === tok)!;
-  const e = encode(row, [0], bits, prefixes);
-  const f = e.fixups[0]!;
-  return { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
-}
 const NO_SOURCE: { src?: string } = Object.freeze({});
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
