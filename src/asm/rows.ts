@@ -1,7 +1,7 @@
 // The opcode table compiled once into rows: operand tokens, opcode bytes, the ModRM and immediate parts and the
 // operands' roles, so that nothing is parsed or searched per instruction.
 
-import type { OperandToken } from "./signatures.ts";
+import type { Mnemonic, OperandToken } from "./signatures.ts";
 import { TABLE, type RowSpec } from "./table.ts";
 
 export type Tok =
@@ -114,4 +114,5 @@ for (const r of ROWS) {
 export function rowsFor(mnemonic: string): readonly Row[] | undefined {
   return BY_MNEMONIC.get(mnemonic);
 }
-export const MNEMONICS: readonly string[] = [...BY_MNEMONIC.keys()];
+// The keys are the table's mnemonics, so they have its type.
+export const MNEMONICS = [...BY_MNEMONIC.keys()] as readonly Mnemonic[];
