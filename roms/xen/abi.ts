@@ -7,6 +7,8 @@
 // form); iret is `push %eax; mov $23,%eax; int $0x82` and does not return; arguments 1-5 in EBX, ECX, EDX, ESI,
 // EDI; EAX the number and the result; the Xen 3.x numbers below.
 
+import type { HypervisorContract } from "../../src/layout/c-header.ts";
+
 /** Xen 3.x hypercall numbers the ROM uses. */
 export const HYPERCALL = {
   set_trap_table: 0,
@@ -123,3 +125,21 @@ export function xenDocRows(): { hypercalls: string[]; sharedInfo: string[]; mmue
     mmuext: Object.entries(MMUEXT).map(([name, v]) => `| ${v} | ${name} |`),
   };
 }
+
+/** The same numbers as C names for vmi-api<major>.h (VMI_API<major>_XEN_HC_<name>, ..._SHINFO_<field>, ...). */
+export const xenContract: HypervisorContract = {
+  prefix: "XEN",
+  title: "xen contract: int $0x82 with EAX = number, arguments in EBX, ECX, EDX, ESI, EDI (docs/hypervisors.md)",
+  groups: [
+    { name: "HC", doc: "hypercall numbers", values: HYPERCALL },
+    { name: "MMUEXT", doc: "mmuext_op commands", values: MMUEXT },
+    { name: "SCHEDOP", doc: "sched_op commands", values: SCHEDOP },
+    { name: "SHUTDOWN", doc: "sched_op(shutdown) reasons", values: SHUTDOWN_REASON },
+    { name: "SHINFO", doc: "shared_info fields: offsets in the shared area's backend page", values: Object.fromEntries(Object.entries(SHARED_INFO).map(([n, f]) => [n, f.offset])) },
+    {
+      name: "ABI",
+      doc: "sizes and constants of the hypercall arguments",
+      values: { DOMID_SELF, MMU_NORMAL_PT_UPDATE, MMU_REQUEST_SIZE, MULTICALL_ENTRY_SIZE, TRAP_INFO_CLEAR_MASK, XENVER_VERSION },
+    },
+  ],
+};

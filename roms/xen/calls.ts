@@ -6,7 +6,7 @@
 import { ah, al, bl, bx, ch, cl, cx, dl, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, plus, word, type Assembler, type Reg32 } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
-import { justReturn, returnZero } from "../shared/bodies.ts";
+import { emitSysexitFrame, justReturn, returnZero } from "../shared/bodies.ts";
 import { FLUSH_ROUTINE, modeField, setLinearMapping } from "../shared/paravirt.ts";
 import { HYPERCALL, HYPERCALL_ENTRY, MMUEXT, SCHEDOP, SCRATCH, SHUTDOWN_REASON, TRAP_INFO_CLEAR_MASK, XENVER_VERSION } from "./abi.ts";
 import { MACHINE_ROUTINE, MMUEXT_ROUTINE, PAGE_ROUTINE, SET_ENTRY64_ROUTINE, SET_ENTRY_ROUTINE, hypercall, info, infoByte, scratch } from "./routines.ts";
@@ -72,11 +72,11 @@ const interruptCalls: Record<string, Body> = {
     if (ctx.call.relocs[0] !== "JUMP_REL") a.add(esp, 4);
     a.jmp(plus(shared(ctx, PAGE_ROUTINE), HYPERCALL.iret * HYPERCALL_ENTRY));
   },
-  // EDX = user EIP, ECX = user ESP: events unmasked, then the native return (sysexit takes nothing from the stack).
+  // EDX = user EIP, ECX = user ESP: a ring-1 kernel cannot sysexit (nor sti), so the return is the iret
+  // hypercall on a frame built as sysexit would load it; its EFLAGS.IF unmasks events (Xen fakes sysexit so too).
   SYSEXIT: (a, ctx) => {
-    a.mov(infoByte(ctx, "upcallMask"), 0);
-    a.sti();
-    a.sysexit();
+    emitSysexitFrame(a);
+    a.jmp(plus(shared(ctx, PAGE_ROUTINE), HYPERCALL.iret * HYPERCALL_ENTRY));
   },
 };
 

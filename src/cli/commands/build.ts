@@ -3,7 +3,7 @@
 // every image built and passed the checker, so a failed build leaves nothing behind.
 
 import { join } from "node:path";
-import { BACKENDS } from "../../../roms/index.ts";
+import { BACKENDS, HYPERVISOR_CONTRACTS } from "../../../roms/index.ts";
 import { checkImage, formatViolations, summarize } from "../../check/index.ts";
 import { diag } from "../../diagnostics.ts";
 import { buildImage, renderElf, renderGas, stableJson } from "../../image/index.ts";
@@ -84,7 +84,7 @@ export function runBuild(args: BuildArgs): number {
     process.stderr.write("vmirom: build failed; no files were written\n");
     return EXIT_FAILED;
   }
-  for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout) });
+  for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout, HYPERVISOR_CONTRACTS) });
 
   const dir = ensureDir(args.out);
   if (!dir.ok) {
