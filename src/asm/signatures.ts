@@ -77,7 +77,9 @@ type Named<P extends readonly unknown[]> = P extends [infer A]
     ? [dst: A, src: B]
     : P extends [infer A, infer B, infer C]
       ? [dst: A, src: B, extra: C]
-      : [];
+      : P extends []
+        ? []
+        : never; // the DSL passes at most three operands
 
 /** One signature per run of rows that share all operands but the last (union S of operand strings, not ""). */
 type Merged<S extends string> = Init<S> extends infer P
