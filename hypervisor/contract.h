@@ -19,6 +19,9 @@ enum {
 #define X(name, nr) XEN_SCHEDOP_##name = nr,
     VMI_API3_XEN_SCHEDOP(X)
 #undef X
+#define X(name, nr) XEN_VCPUOP_##name = nr,
+    VMI_API3_XEN_VCPUOP(X)
+#undef X
 #define X(name, nr) XEN_SHUTDOWN_##name = nr,
     VMI_API3_XEN_SHUTDOWN(X)
 #undef X

@@ -121,8 +121,8 @@ extern void pt_final_check(void);
 static void report(const char *outcome) {
     printk("HV-REPORT {\"outcome\":");
     json_string(outcome);
-    printk(",\"hypervisor\":\"%s\",\"launched\":%s,\"kernelCpl\":%u", vcpu.kind == HV_XEN ? "xen" : "vmware",
-           vcpu.launched ? "true" : "false", stat_cpl_seen);
+    printk(",\"hypervisor\":\"%s\",\"launched\":%s,\"kernelCpl\":%u,\"romBase\":\"0x%x\"", vcpu.kind == HV_XEN ? "xen" : "vmware",
+           vcpu.launched ? "true" : "false", stat_cpl_seen, vcpu.rom_virt);
     printk(",\"violationCount\":%u,\"violations\":[", violation_count);
     for (u32 i = 0; i < violation_count && i < MAX_VIOLATIONS; i++) {
         if (i) putc_dbg(',');

@@ -27,6 +27,8 @@ void xen_launch(void) {
     SHINFO32(XEN_SHINFO_wcNsec) = (u32)(wall - div64(wall, 1000000000) * 1000000000ull);
 }
 
+static u32 periodic_ns;
+
 static int machine_to_phys(struct frame *f, const char *name, u32 ma, u32 *pa) {
     u32 p = ma - vcpu.machine_offset;
     if (p >= GUEST_RAM_END) {
@@ -73,6 +75,18 @@ static void mmuext_op(struct frame *f, u32 ops, u32 count, u32 domid) {
             { u32 cr4 = READ_CR(4); WRITE_CR(4, cr4 & ~0x80u); WRITE_CR(4, cr4); }
             break;
         case XEN_MMUEXT_INVLPG_LOCAL: pt_sync(f, "INVLPG_LOCAL"); invlpg(op[1]); break;
+        case XEN_MMUEXT_PIN_L1_TABLE: case XEN_MMUEXT_PIN_L2_TABLE: {
+            u32 pa;
+            if (!machine_to_phys(f, "mmuext_op PIN", op[1] << 12, &pa)) break;
+            pt_track(pa >> 12, op[0] == XEN_MMUEXT_PIN_L2_TABLE ? 2 : 1, "pin");
+            break;
+        }
+        case XEN_MMUEXT_UNPIN_TABLE: {
+            u32 pa;
+            if (!machine_to_phys(f, "mmuext_op UNPIN_TABLE", op[1] << 12, &pa)) break;
+            pt_release(f, pa >> 12);
+            break;
+        }
         default: violation(f, "mmuext_op", "command %u is not in the contract", op[0]);
         }
     }
@@ -171,6 +185,19 @@ static void hypercall(struct frame *f, u32 nr, u32 a1, u32 a2, u32 a3, u32 a4, u
         break;
     }
     case XEN_HC_xen_version: *result = 0x00030004; break;
+    case XEN_HC_vcpu_op:
+        if (a2 != 0) { violation(f, "vcpu_op", "vcpu %u: there is one", a2); break; }
+        if (a1 == XEN_VCPUOP_set_periodic_timer) {
+            u32 p[2];
+            if (!guest_read(a3, p, 8)) { violation(f, "vcpu_op", "argument %x is not mapped", a3); break; }
+            if (p[1] || p[0] < 1000000) { violation(f, "vcpu_op", "period %u ns is under 1 ms or over 4 s", p[0]); break; }
+            periodic_ns = p[0];
+            timer_set_alarm(0, rdtsc() + div64((u64)p[0] * div64(vcpu.tsc_hz, 1000000), 1000), div64((u64)p[0] * div64(vcpu.tsc_hz, 1000000), 1000));
+        } else if (a1 == XEN_VCPUOP_stop_periodic_timer) {
+            if (periodic_ns) timer_cancel_alarm();
+            periodic_ns = 0;
+        } else violation(f, "vcpu_op", "command %u is not in the contract", a1);
+        break;
     case XEN_HC_mmuext_op: mmuext_op(f, a1, a2, a4); break;
     case XEN_HC_sched_op:
         if (a1 == XEN_SCHEDOP_block) { halt_until_event(f); break; }
@@ -193,6 +220,7 @@ void xen_hypercall(struct frame *f) {
     if (!name) { violation(f, "hypercall", "number %u is not in the xen table", nr); f->eax = (u32)-38; return; }
     count_hypercall(name);
     note_call(name, f->eip - 2);
+    if (vcpu.trace) printk("HV: %s ebx %x ecx %x edx %x esi %x edi %x at %x\n", name, f->ebx, f->ecx, f->edx, f->esi, f->edi, f->eip - 2);
     if (nr == XEN_HC_iret) { xen_iret(f); xen_return(f); return; }
     u32 result;
     hypercall(f, nr, f->ebx, f->ecx, f->edx, f->esi, f->edi, &result);

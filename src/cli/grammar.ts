@@ -151,11 +151,23 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
           .option("append", { type: "string", requiresArg: true, describe: "with --kernel: the kernel command line (default: console=ttyS0)" })
           .option("until", { type: "string", requiresArg: true, describe: "with --kernel: the guest has reached its end when its console prints this text" })
           .option("timeout", { type: "number", requiresArg: true, default: 60, describe: "seconds before qemu is stopped (the run then fails)" })
-          .option("memory", { type: "number", requiresArg: true, default: 256, describe: "guest memory in MiB" }),
+          .option("memory", { type: "number", requiresArg: true, default: 256, describe: "guest memory in MiB" })
+          .option("hypervisor", {
+            type: "boolean",
+            describe: "with --kernel: boot under vmirom's reference hypervisor, which takes the kernel over at the ROM's Init, runs it at CPL 1 and checks every hypercall, trap and page-table change (vmware and xen ROMs, API 3); exit 0 only when the kernel reached its end with no violation",
+          })
+          .option("json", { type: "boolean", describe: "with --hypervisor: print the hypervisor's report as one JSON object (the console goes to stderr)" }),
       (a) => {
         invocation = {
           command: "run",
-          args: { rom: a.rom, timeout: a.timeout, memory: a.memory, ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until") },
+          args: {
+            rom: a.rom,
+            timeout: a.timeout,
+            memory: a.memory,
+            ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until"),
+            ...(a.hypervisor ? { hypervisor: true } : {}),
+            ...(a.json ? { json: true } : {}),
+          },
         };
       },
     )
