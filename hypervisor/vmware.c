@@ -40,8 +40,8 @@ void vmware_hypercall(struct frame *f) {
     u32 nr = f->eax, a1 = f->ebx, a2 = f->ecx, a3 = f->edx, a4 = f->esi, a5 = f->edi;
     const char *name = vmware_hypercall_name(nr);
     u32 eip = f->eip;
+    if (!name) { violation(f, "hypercall", "number %x is not in the vmware table", nr); f->eip += 3; f->eax = (u32)-1; return; }
     f->eip += 3;
-    if (!name) { violation(f, "hypercall", "number %x is not in the vmware table", nr); f->eax = (u32)-1; return; }
     count_hypercall(name);
     note_call(name, eip);
     if (vcpu.trace) printk("HV: %s ebx %x ecx %x edx %x esi %x edi %x at %x\n", name, a1, a2, a3, a4, a5, eip);

@@ -117,8 +117,8 @@ export const HYPERCALL_USES: readonly HypercallUse[] = [
   { hypercall: "set_timer_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = system time (ns) low; 0 cancels", "ECX = high"], doc: "one-shot timer" },
   { hypercall: "xen_version", calls: ["EnableInterrupts", "SetInterruptMask"], args: ["EBX = 0 (XENVER_version)", "ECX = 0"], doc: "any hypercall lets the hypervisor deliver a pending event" },
   { hypercall: "iret", calls: ["IRET"], args: ["[ESP] = the caller's EAX, then the iret frame (EIP, CS, EFLAGS[, ESP, SS])"], doc: "returns through the frame; EFLAGS.IF sets the event mask" },
-  { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB", "AllocatePage", "ReleasePage"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "PIN_L1_TABLE 0 / PIN_L2_TABLE 1 / UNPIN_TABLE 4 (arg1 = machine frame), NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
   { hypercall: "vcpu_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = VCPUOP_set_periodic_timer 6 / VCPUOP_stop_periodic_timer 7", "ECX = 0 (vcpu)", "EDX = pointer to {u64 period_ns} / 0"], doc: "the periodic timer: SetAlarm with a period sets it, without one or CancelAlarm stops it" },
+  { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB", "AllocatePage", "ReleasePage"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "PIN_L1_TABLE 0 / PIN_L2_TABLE 1 / UNPIN_TABLE 4 (arg1 = machine frame), NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
   { hypercall: "sched_op", calls: ["Halt", "Reboot", "Shutdown"], args: ["EBX = SCHEDOP_block 1 / SCHEDOP_shutdown 2", "ECX = 0 / pointer to {reason: poweroff 0, reboot 1}"], doc: "block clears the event mask and waits for an event" },
 ];
 

@@ -231,13 +231,12 @@ const pagingCalls: Record<string, Body> = {
   // AllocatePage(pfn = EAX, flags = EDX): pin the page as a page table (L2 for VMI_PAGE_PD, else L1), Xen's way
   // of telling the hypervisor which pages are page tables; ReleasePage unpins. Both take the machine frame.
   AllocatePage: (a, ctx) => {
-    const l1 = a.newLabel();
     pinFrame(a, ctx);
-    a.test(dl, VMI_PAGE_PD);
-    a.mov(eax, MMUEXT.PIN_L1_TABLE);
-    a.jz(l1);
-    a.mov(eax, MMUEXT.PIN_L2_TABLE);
-    a.label(l1);
+    // PIN_L1_TABLE (0) or PIN_L2_TABLE (1) from VMI_PAGE_PD (2), without a branch: the body fits its slot.
+    if (MMUEXT.PIN_L1_TABLE !== 0 || MMUEXT.PIN_L2_TABLE !== VMI_PAGE_PD >> 1) throw new Error("PIN_L1/L2_TABLE are not 0/1");
+    a.mov(eax, edx);
+    a.and(eax, VMI_PAGE_PD);
+    a.shr(eax, 1);
     a.mov(edx, ecx);
     a.jmp(shared(ctx, MMUEXT_ROUTINE));
   },
