@@ -3,8 +3,8 @@
 // The text is produced from the DSL's own operands (not by decoding the bytes), so that decoding the bytes
 // with objdump or iced-x86 and comparing is a real cross-check.
 
-import { constantOf, isMem, isReg, valueWith, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
-import { overrideOf, type AnyOperand, type FarPtr } from "./encoder.ts";
+import { constantOf, isMem, isReg, valueWith, type AnyOperand, type Expr, type FarPtr, type Gpr, type MemAny, type Register } from "./operands.ts";
+import { overrideOf } from "./encode.ts";
 import type { InsInfo } from "./nodes.ts";
 import type { AssembleResult, Placed } from "./layout.ts";
 

@@ -128,17 +128,17 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const recordBody = (e: PlannedEntry): void => {
     const l = labels.get(e)!;
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(l.body);
     writers.get(e)!(a);
     a.label(l.bodyEnd);
-    recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodes.length, entry: e });
+    recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodeCount, entry: e });
   };
   outOfLine.filter((e) => !isInit(e) && !isGetReloc(e)).forEach(recordBody);
   const sharedEnds = new Map<string, Label>();
   for (const routine of program.shared ?? []) {
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(shared[routine.name]!);
     try {
       routine.emit(a, { layout, api: layout.version.major, shared });
@@ -148,17 +148,17 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
     const end = a.newLabel();
     a.label(end);
     sharedEnds.set(routine.name, end);
-    recorded.push({ what: `shared routine ${routine.name}`, first, end: a.nodes.length });
+    recorded.push({ what: `shared routine ${routine.name}`, first, end: a.nodeCount });
   }
   outOfLine.filter(isInit).forEach(recordBody);
   outOfLine.filter(isGetReloc).forEach(recordBody);
   for (const c of colds) {
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(c.label);
     c.emit(a);
     a.label(c.end);
-    recorded.push({ what: `cold part of ${c.entry.name}`, call: c.entry.name, first, end: a.nodes.length, entry: c.entry });
+    recorded.push({ what: `cold part of ${c.entry.name}`, call: c.entry.name, first, end: a.nodeCount, entry: c.entry });
   }
 
   // The 16-bit init routine and the data.
