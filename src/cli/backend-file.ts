@@ -13,10 +13,12 @@
 // the checker and the map work on bytes and stay the bundle's.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { findSourceMap } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { diag, type Result } from "../diagnostics.ts";
+import type { StackPositions } from "../asm/source.ts";
 import type * as ImageApi from "../image/index.ts";
 import type { RomProgram } from "../image/program.ts";
 
@@ -123,7 +125,10 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   try {
     const tmp = join(work, "backend.mjs");
     writeFileSync(tmp, code);
-    mod = (await import(pathToFileURL(tmp).href)) as Record<string, unknown>;
+    const url = pathToFileURL(tmp).href;
+    const asm = (await import(pathToFileURL(targets.get("vmirom")!).href)) as { setStackPositions(p: StackPositions | undefined): void };
+    asm.setStackPositions(stackPositions(url, dirname(dirname(dirname(imageEntry)))));
+    mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
     return fail("CLI_BACKEND_LOAD", `the backend module threw when loaded: ${(e as Error).message}`);
   } finally {
@@ -143,6 +148,27 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   }
   const image = (await import(pathToFileURL(imageEntry).href)) as ImageModule;
   return { ok: true, value: { program, image } };
+}
+
+/**
+ * Source lines for the library's copy of the DSL (src/asm/source.ts), as the bundle's line table gives them for
+ * a built-in backend: the backend's own code by its file relative to the working directory (its map, read by
+ * Node; no host path in the listing, .S or .elf of a build run from the same place), the library's code by its
+ * path inside dist/lib (roms/native/cpu.js:18: the JavaScript the package ships), nothing else.
+ */
+function stackPositions(moduleUrl: string, libDir: string): StackPositions {
+  const cwd = process.cwd();
+  const lib = libDir + sep;
+  return (file, line, column) => {
+    if (file === moduleUrl) {
+      const entry = findSourceMap(file)?.findEntry(line - 1, column - 1);
+      if (!entry || !("originalSource" in entry)) return undefined;
+      const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : entry.originalSource;
+      return `${relative(cwd, source).split(sep).join("/")}:${entry.originalLine + 1}`;
+    }
+    const path = file.startsWith("file:") ? fileURLToPath(file) : file;
+    return path.startsWith(lib) ? `${relative(libDir, path).split(sep).join("/")}:${line}` : undefined;
+  };
 }
 
 /** What makes a value a RomProgram, checked field by field (a module may export anything). */

@@ -75,7 +75,15 @@ describe("vmirom init-backend → build --backend → check → run", () => {
     expect(manifest.backend).toBe("mine");
     expect(manifest.hypervisor).toBeUndefined();
     // The example call's code is named by the backend's own file and line.
-    expect(readFileSync(join(out, "mine-api3.lst"), "utf8")).toMatch(/<stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# \/.*\/mine\/backend\.ts:\d+$/m);
+    expect(readFileSync(join(out, "mine-api3.lst"), "utf8")).toMatch(/<stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# mine\/backend\.ts:\d+$/m);
+
+    // Reproducible, and no host path: the backend's lines are named relative to the working directory.
+    const again = join(tmp, "out-mine-again");
+    expect(vmirom(["build", "--backend", "mine/backend.ts", "--out", again]).status).toBe(0);
+    for (const f of filesFor("mine")) {
+      expect(readFileSync(join(again, f)).equals(readFileSync(join(out, f))), f).toBe(true);
+      if (!f.endsWith(".rom")) expect(readFileSync(join(out, f)).includes(tmp), f).toBe(false);
+    }
 
     for (const api of ["3", "13"]) {
       const check = vmirom(["check", join(out, `mine-api${api}.rom`), "--manifest", join(out, `mine-api${api}.json`)]);
