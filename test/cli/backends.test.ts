@@ -13,6 +13,7 @@ import { commonExpectations, EXPECTATIONS, expectationsFor } from "../../guest/e
 import { BACKENDS } from "../../roms/index.ts";
 import { native } from "../../roms/native/index.ts";
 import { programProblems } from "../../src/cli/backend-file.ts";
+import { romBackend } from "../../src/cli/hypervisor-run.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { layoutNamed } from "../image/helpers.ts";
 import { hasTool, inCI } from "../support/tools.ts";
@@ -256,5 +257,16 @@ describe("the guest's expectations for a backend it has no file for", () => {
     expect(expectationsFor({ backend: "mine", hypervisor: "vmware" })!.hypervisor).toBe(EXPECTATIONS["vmware"]!.hypervisor);
     expect(expectationsFor({ backend: "mine", hypervisor: "xen" })!.hypervisor).toBe(EXPECTATIONS["xen"]!.hypervisor);
     expect(expectationsFor({ backend: "mine", hypervisor: "kvm" })).toBeUndefined();
+  });
+
+  it("run --hypervisor plays the contract the manifest names, before the backend's name", () => {
+    const built = buildImage({ ...native, backend: "mine", hypervisor: "xen" }, layoutNamed("api3"));
+    if (!built.ok) throw new Error("build");
+    expect(built.value.manifest.hypervisor).toBe("xen");
+    expect(romBackend(built.value.bytes, built.value.manifest)).toBe("xen");
+    const plain = buildImage(native, layoutNamed("api3"));
+    if (!plain.ok) throw new Error("build");
+    expect("hypervisor" in plain.value.manifest).toBe(false);
+    expect(romBackend(plain.value.bytes, plain.value.manifest)).toBe("native");
   });
 });
