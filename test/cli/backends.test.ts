@@ -43,6 +43,19 @@ function backendFile(name: string, source: string, ext = "ts"): string {
   return file;
 }
 
+/** A backend name the registry does not hold (a built-in's name is refused), from a wish: mine, mine2, … */
+const fresh = (wish: string): string => {
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? wish : `${wish}${i}`;
+    if (!Object.hasOwn(BACKENDS, name)) return name;
+  }
+};
+const MINE = fresh("mine");
+const PV = fresh("pv");
+const TWIN = fresh("twin");
+const OWN = fresh("own");
+const ORDERED = fresh("ordered");
+
 const OUTPUTS = ["S", "elf", "json", "lst", "map", "rom", "svg"];
 const filesFor = (name: string) => [...["api13", "api3"].flatMap((api) => OUTPUTS.map((ext) => `${name}-${api}.${ext}`)), "vmi-api13.h", "vmi-api3.h"].sort();
 
@@ -59,59 +72,59 @@ afterAll(() => {
 
 describe("vmirom init-backend → build --backend → check → run", () => {
   it("writes a starting point that builds, checks clean and passes the test guest as it is", () => {
-    const init = vmirom(["init-backend", "mine"]);
+    const init = vmirom(["init-backend", MINE]);
     expect(init.status, init.stderr).toBe(0);
-    expect(readdirSync(join(tmp, "mine")).sort()).toEqual(["README.md", "backend.ts"]);
-    const source = readFileSync(join(tmp, "mine", "backend.ts"), "utf8");
+    expect(readdirSync(join(tmp, MINE)).sort()).toEqual(["README.md", "backend.ts"]);
+    const source = readFileSync(join(tmp, MINE, "backend.ts"), "utf8");
     expect(source).toMatch(/from "vmirom\/roms"/);
     expect(source).not.toMatch(/hypervisor:/);
 
-    const out = join(tmp, "out-mine");
-    const build = vmirom(["build", "--backend", "mine/backend.ts", "--out", out]);
+    const out = join(tmp, `out-${MINE}`);
+    const build = vmirom(["build", "--backend", `${MINE}/backend.ts`, "--out", out]);
     expect(build.status, build.stderr).toBe(0);
-    expect(build.stdout).toMatch(/^ok: mine-api3\.rom .* 0 violations$/m);
-    expect(build.stdout).toMatch(/^ok: mine-api13\.rom .* 0 violations$/m);
-    expect(readdirSync(out).sort()).toEqual(filesFor("mine"));
-    const manifest = JSON.parse(readFileSync(join(out, "mine-api3.json"), "utf8")) as { backend: string; hypervisor?: string };
-    expect(manifest.backend).toBe("mine");
+    expect(build.stdout).toMatch(new RegExp(`^ok: ${MINE}-api3\\.rom .* 0 violations$`, "m"));
+    expect(build.stdout).toMatch(new RegExp(`^ok: ${MINE}-api13\\.rom .* 0 violations$`, "m"));
+    expect(readdirSync(out).sort()).toEqual(filesFor(MINE));
+    const manifest = JSON.parse(readFileSync(join(out, `${MINE}-api3.json`), "utf8")) as { backend: string; hypervisor?: string };
+    expect(manifest.backend).toBe(MINE);
     expect(manifest.hypervisor).toBeUndefined();
     // The example call's code is named by the backend's own file and line.
-    expect(readFileSync(join(out, "mine-api3.lst"), "utf8")).toMatch(/<stub_CPUID>:\n\s+a0:\t0f a2 +\tcpuid\t# mine\/backend\.ts:\d+$/m);
+    expect(readFileSync(join(out, `${MINE}-api3.lst`), "utf8")).toMatch(new RegExp(`<stub_CPUID>:\\n\\s+a0:\\t0f a2 +\\tcpuid\\t# ${MINE}/backend\\.ts:\\d+$`, "m"));
 
     // Reproducible, and no host path: the backend's lines are named relative to the working directory.
-    const again = join(tmp, "out-mine-again");
-    expect(vmirom(["build", "--backend", "mine/backend.ts", "--out", again]).status).toBe(0);
-    for (const f of filesFor("mine")) {
+    const again = join(tmp, `out-${MINE}-again`);
+    expect(vmirom(["build", "--backend", `${MINE}/backend.ts`, "--out", again]).status).toBe(0);
+    for (const f of filesFor(MINE)) {
       expect(readFileSync(join(again, f)).equals(readFileSync(join(out, f))), f).toBe(true);
       if (!f.endsWith(".rom")) expect(readFileSync(join(out, f)).includes(tmp), f).toBe(false);
     }
 
     for (const api of ["3", "13"]) {
-      const check = vmirom(["check", join(out, `mine-api${api}.rom`), "--manifest", join(out, `mine-api${api}.json`)]);
+      const check = vmirom(["check", join(out, `${MINE}-api${api}.rom`), "--manifest", join(out, `${MINE}-api${api}.json`)]);
       expect(check.status, check.stdout + check.stderr).toBe(0);
-      expect(vmirom(["info", join(out, `mine-api${api}.rom`)]).status).toBe(0);
+      expect(vmirom(["info", join(out, `${MINE}-api${api}.rom`)]).status).toBe(0);
     }
   });
 
   it.skipIf(!haveQemu)("vmirom run boots the test guest's common effect tests on it (both interfaces), with no expectations file", () => {
-    const out = join(tmp, "out-mine");
+    const out = join(tmp, `out-${MINE}`);
     for (const api of ["3", "13"]) {
-      const r = vmirom(["run", join(out, `mine-api${api}.rom`)]);
+      const r = vmirom(["run", join(out, `${MINE}-api${api}.rom`)]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toContain("backend mine,");
+      expect(r.stdout).toContain(`backend ${MINE},`);
       expect(r.stdout).toMatch(/^tests: \d+ passed, 0 failed/m);
       // What the common tests do not reach is reported, not failed.
-      expect(r.stdout).toMatch(/^not exercised \(mine has no expectations of its own.*\bShutdown\b/m);
+      expect(r.stdout).toMatch(new RegExp(`^not exercised \\(${MINE} has no expectations of its own.*\\bShutdown\\b`, "m"));
     }
   });
 
   it.skipIf(!haveQemu)("--from xen: a paravirtual starting point names its hypervisor, and the guest plays that model", () => {
-    expect(vmirom(["init-backend", "pv", "--from", "xen"]).status).toBe(0);
-    expect(readFileSync(join(tmp, "pv", "backend.ts"), "utf8")).toContain('hypervisor: "xen"');
-    const out = join(tmp, "out-pv");
-    expect(vmirom(["build", "--backend", "pv/backend.ts", "--api", "3", "--out", out]).status).toBe(0);
-    expect((JSON.parse(readFileSync(join(out, "pv-api3.json"), "utf8")) as { hypervisor?: string }).hypervisor).toBe("xen");
-    const r = vmirom(["run", join(out, "pv-api3.rom")]);
+    expect(vmirom(["init-backend", PV, "--from", "xen"]).status).toBe(0);
+    expect(readFileSync(join(tmp, PV, "backend.ts"), "utf8")).toContain('hypervisor: "xen"');
+    const out = join(tmp, `out-${PV}`);
+    expect(vmirom(["build", "--backend", `${PV}/backend.ts`, "--api", "3", "--out", out]).status).toBe(0);
+    expect((JSON.parse(readFileSync(join(out, `${PV}-api3.json`), "utf8")) as { hypervisor?: string }).hypervisor).toBe("xen");
+    const r = vmirom(["run", join(out, `${PV}-api3.rom`)]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     // The model ran: the ROM's Init found a hypervisor and the calls made hypercalls.
     expect(r.stdout).toMatch(/^Init: .*status=ok/m);
@@ -126,7 +139,7 @@ describe("vmirom init-backend → build --backend → check → run", () => {
     };
     refuse(["init-backend", "inside"], ROOT, "CLI_INIT_TARGET");
     expect(existsSync(join(ROOT, "inside"))).toBe(false);
-    refuse(["init-backend", "mine"], tmp, "CLI_INIT_TARGET");
+    refuse(["init-backend", MINE], tmp, "CLI_INIT_TARGET");
     refuse(["init-backend", Object.keys(BACKENDS)[0]!], tmp, "CLI_INIT_TARGET");
     refuse(["init-backend", "Bad.Name"], tmp, "CLI_INIT_TARGET");
     refuse(["init-backend", "other", "--from", "nope"], tmp, "CLI_UNKNOWN_BACKEND");
@@ -136,15 +149,15 @@ describe("vmirom init-backend → build --backend → check → run", () => {
 
 describe("vmirom build --backend FILE", () => {
   it("builds the bytes, listing and manifest the image machinery builds in-process from the same program (.mjs)", () => {
-    const file = backendFile("twin", `import { BACKENDS } from "vmirom/roms";\nexport default { ...BACKENDS.native, backend: "twin" };\n`, "mjs");
-    const out = join(tmp, "out-twin");
+    const file = backendFile(TWIN, `import { BACKENDS } from "vmirom/roms";\nexport default { ...BACKENDS.native, backend: "${TWIN}" };\n`, "mjs");
+    const out = join(tmp, `out-${TWIN}`);
     const r = vmirom(["build", "--backend", file, "--out", out]);
     expect(r.status, r.stderr).toBe(0);
     for (const name of ["api3", "api13"] as const) {
-      const built = buildImage({ ...native, backend: "twin" }, layoutNamed(name));
+      const built = buildImage({ ...native, backend: TWIN }, layoutNamed(name));
       if (!built.ok) throw new Error("build");
-      expect(new Uint8Array(readFileSync(join(out, `twin-${name}.rom`)))).toEqual(built.value.bytes);
-      expect(JSON.parse(readFileSync(join(out, `twin-${name}.json`), "utf8"))).toEqual(JSON.parse(JSON.stringify(built.value.manifest)));
+      expect(new Uint8Array(readFileSync(join(out, `${TWIN}-${name}.rom`)))).toEqual(built.value.bytes);
+      expect(JSON.parse(readFileSync(join(out, `${TWIN}-${name}.json`), "utf8"))).toEqual(JSON.parse(JSON.stringify(built.value.manifest)));
     }
   });
 
@@ -152,7 +165,7 @@ describe("vmirom build --backend FILE", () => {
     // diff(end, start) and the cold part's label cross between the backend's imports and the Assembler the
     // builder passes in: they must be one copy of the DSL (src/cli/backend-file.ts).
     const file = backendFile(
-      "own",
+      OWN,
       `import { diff, dword, eax, ecx, esp, type Assembler } from "vmirom";
 import type { Body, BodyContext, RomProgram } from "vmirom/image";
 import { BACKENDS } from "vmirom/roms";
@@ -175,7 +188,7 @@ const WBINVD: Body = (a, ctx) => {
 };
 const program: RomProgram = {
   ...base,
-  backend: "own",
+  backend: "${OWN}",
   description: "native with CPUID through a shared routine",
   calls: { ...base.calls, CPUID, WBINVD },
   shared: [...(base.shared ?? []), { name: "own_cpuid", emit: helper }],
@@ -183,18 +196,18 @@ const program: RomProgram = {
 export const backend = program;
 `,
     );
-    writeFileSync(join(tmp, "src-own", "helper.ts"), `import type { Assembler } from "vmirom";\nexport function helper(a: Assembler): void {\n  a.cpuid();\n  a.ret();\n}\n`);
-    const out = join(tmp, "out-own");
+    writeFileSync(join(tmp, `src-${OWN}`, "helper.ts"), `import type { Assembler } from "vmirom";\nexport function helper(a: Assembler): void {\n  a.cpuid();\n  a.ret();\n}\n`);
+    const out = join(tmp, `out-${OWN}`);
     const r = vmirom(["build", "--backend", file, "--out", out]);
     expect(r.status, r.stderr).toBe(0);
-    const lst = readFileSync(join(out, "own-api3.lst"), "utf8");
-    expect(lst).toMatch(/<own_cpuid>:\n\s+[0-9a-f]+:\t0f a2 +\tcpuid\t# .*src-own\/helper\.ts:3$/m);
+    const lst = readFileSync(join(out, `${OWN}-api3.lst`), "utf8");
+    expect(lst).toMatch(new RegExp(`<own_cpuid>:\\n\\s+[0-9a-f]+:\\t0f a2 +\\tcpuid\\t# .*src-${OWN}/helper\\.ts:3$`, "m"));
     expect(lst).toMatch(/mov +\$0x5,%ecx/); // diff(end, start): the mov itself
-    const manifest = JSON.parse(readFileSync(join(out, "own-api3.json"), "utf8")) as { calls: Array<{ name: string; cold?: unknown[] }>; shared: Array<{ name: string }> };
+    const manifest = JSON.parse(readFileSync(join(out, `${OWN}-api3.json`), "utf8")) as { calls: Array<{ name: string; cold?: unknown[] }>; shared: Array<{ name: string }> };
     expect(manifest.calls.find((c) => c.name === "WBINVD")?.cold).toHaveLength(1);
     expect(manifest.shared.map((s) => s.name)).toContain("own_cpuid");
     if (haveQemu) {
-      const run = vmirom(["run", join(out, "own-api3.rom")]);
+      const run = vmirom(["run", join(out, `${OWN}-api3.rom`)]);
       expect(run.status, run.stdout).toBe(0);
     }
   });
@@ -203,12 +216,12 @@ export const backend = program;
     const doc = readFileSync(join(ROOT, "docs", "backends.md"), "utf8");
     const source = doc.split("## A worked example")[1]?.match(/```ts\n([\s\S]*?)```/)?.[1];
     if (!source) throw new Error("docs/backends.md: no ts block in the worked example");
-    const out = join(tmp, "out-ordered");
-    const r = vmirom(["build", "--backend", backendFile("ordered", source), "--out", out]);
+    const out = join(tmp, `out-${ORDERED}`);
+    const r = vmirom(["build", "--backend", backendFile(ORDERED, source.replace('backend: "ordered"', `backend: "${ORDERED}"`)), "--out", out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(out, "ordered-api3.lst"), "utf8")).toMatch(/<stub_RDTSC>:\n\s+[0-9a-f]+:\t53 +\tpush +%ebx\t# .*src-ordered\/backend\.ts:\d+$/m);
+    expect(readFileSync(join(out, `${ORDERED}-api3.lst`), "utf8")).toMatch(new RegExp(`<stub_RDTSC>:\\n\\s+[0-9a-f]+:\\t53 +\\tpush +%ebx\\t# .*src-${ORDERED}/backend\\.ts:\\d+$`, "m"));
     if (haveQemu) {
-      const run = vmirom(["run", join(out, "ordered-api3.rom")]);
+      const run = vmirom(["run", join(out, `${ORDERED}-api3.rom`)]);
       expect(run.status, run.stdout).toBe(0);
     }
   });
@@ -248,19 +261,19 @@ export const backend = program;
 describe("the guest's expectations for a backend it has no file for", () => {
   it("registered backends keep their own; any other gets the common effect tests, with the model its manifest names", () => {
     for (const [name, e] of Object.entries(EXPECTATIONS)) expect(expectationsFor({ backend: name })).toBe(e);
-    const plain = expectationsFor({ backend: "mine" })!;
+    const plain = expectationsFor({ backend: MINE })!;
     expect(plain.hypervisor).toBeUndefined();
     expect(plain.untestedIsFailure).toBe(false);
     expect(plain.sharedAreaUntouched).toBe(true);
     const layout = layoutNamed("api3");
     expect(plain.tests(layout).map((t) => t.name)).toEqual(commonExpectations("x").tests(layout).map((t) => t.name));
-    expect(expectationsFor({ backend: "mine", hypervisor: "vmware" })!.hypervisor).toBe(EXPECTATIONS["vmware"]!.hypervisor);
-    expect(expectationsFor({ backend: "mine", hypervisor: "xen" })!.hypervisor).toBe(EXPECTATIONS["xen"]!.hypervisor);
-    expect(expectationsFor({ backend: "mine", hypervisor: "kvm" })).toBeUndefined();
+    expect(expectationsFor({ backend: MINE, hypervisor: "vmware" })!.hypervisor).toBe(EXPECTATIONS["vmware"]!.hypervisor);
+    expect(expectationsFor({ backend: MINE, hypervisor: "xen" })!.hypervisor).toBe(EXPECTATIONS["xen"]!.hypervisor);
+    expect(expectationsFor({ backend: MINE, hypervisor: "kvm" })).toBeUndefined();
   });
 
   it("run --hypervisor plays the contract the manifest names, before the backend's name", () => {
-    const built = buildImage({ ...native, backend: "mine", hypervisor: "xen" }, layoutNamed("api3"));
+    const built = buildImage({ ...native, backend: MINE, hypervisor: "xen" as const }, layoutNamed("api3"));
     if (!built.ok) throw new Error("build");
     expect(built.value.manifest.hypervisor).toBe("xen");
     expect(romBackend(built.value.bytes, built.value.manifest)).toBe("xen");

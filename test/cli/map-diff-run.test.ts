@@ -269,7 +269,9 @@ describe("vmirom run", () => {
     for (const rom of roms) {
       const r = vmirom(["run", rom, "--timeout", "60"]);
       expect(r.status, `${rom}\n${r.stdout}${r.stderr}`).toBe(0);
-      expect(r.stdout).toMatch(/^probe: at=0x000c0000 result=accept /m);
+      // Where SeaBIOS puts the ROM depends on its name (qemu's multiboot ROM sorts among the option ROMs), so
+      // any 2 KiB step of the option-ROM area.
+      expect(r.stdout).toMatch(/^probe: at=0x000[cd][0-9a-f][08]00 result=accept /m);
       expect(r.stdout).toMatch(/^Init: .*status=ok/m);
       expect(r.stdout).toMatch(/^relocations: \d+ answered \(.*\), 0 bad$/m);
       expect(r.stdout).toMatch(/^tests: \d+ passed, 0 failed, \d+ skipped$/m);

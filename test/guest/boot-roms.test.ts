@@ -50,7 +50,9 @@ describe.skipIf(!haveQemu)("the test guest boots every built ROM", () => {
       const sites = Number(patch.sites);
       expect(sites).toBeGreaterThan(100);
       expect(Number(patch.call_rel) + Number(patch.jump_rel) + Number(patch.nop) + Number(patch.none)).toBe(sites);
-      expect(v.untested).toEqual([]);
+      // A backend with expectations of its own exercises every call it implements; one without (the common
+      // effect tests only) has the rest reported, not failed.
+      if (v.untestedIsFailure) expect(v.untested).toEqual([]);
       expect(p.passed.length).toBeGreaterThan(40);
 
       // The cost table: written as JSON and merged into the map exactly once.
