@@ -272,6 +272,22 @@ describe("the guest's expectations for a backend it has no file for", () => {
     expect(expectationsFor({ backend: MINE, hypervisor: "kvm" })).toBeUndefined();
   });
 
+  it("docs/backends.md shows the public types as src/image/program.ts declares them, field for field", () => {
+    const doc = readFileSync(join(ROOT, "docs", "backends.md"), "utf8");
+    const block = doc.split("## The RomProgram API")[1]?.match(/```ts\n([\s\S]*?)```/)?.[1] ?? "";
+    const fields = (text: string, name: string): string[] => {
+      const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? "";
+      return [...body.matchAll(/^\s*readonly (\w+\??):/gm)].map((m) => m[1]!);
+    };
+    const source = readFileSync(join(ROOT, "src", "image", "program.ts"), "utf8");
+    for (const name of ["RomProgram", "BodyContext", "SharedRoutine"]) {
+      expect(fields(source, name).length, name).toBeGreaterThan(1);
+      expect(fields(block, name), name).toEqual(fields(source, name));
+    }
+    expect(block).toContain("export type Body = (a: Assembler, ctx: BodyContext) => void;");
+    expect(source).toContain("export type Body = (a: Assembler, ctx: BodyContext) => void;");
+  });
+
   it("run --hypervisor plays the contract the manifest names, before the backend's name", () => {
     const built = buildImage({ ...native, backend: MINE, hypervisor: "xen" as const }, layoutNamed("api3"));
     if (!built.ok) throw new Error("build");
