@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
+import { fsPath } from "./paths.ts";
 import type { Layout } from "../layout/types.ts";
 import { validateLayout } from "../layout/validate.ts";
 
@@ -231,7 +232,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 export function loadLayout(file: string): Result<Layout> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(fsPath(file), "utf8"); // the bytes the user typed (paths.ts)
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     return { ok: false, errors: [diag("LAYOUT_READ_FAILED", `cannot read the layout file: ${reason}`, { file })] };
