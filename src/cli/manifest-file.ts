@@ -4,7 +4,8 @@
 import * as z from "zod";
 import { diag, type Result } from "../diagnostics.ts";
 import type { Manifest } from "../manifest.ts";
-import { readText } from "./files.ts";
+import { readBytes } from "./files.ts";
+import { showPath } from "./paths.ts";
 
 const region = { offset: z.number().int(), size: z.number().int() };
 const relocType = z.enum(["NONE", "CALL_REL", "JUMP_REL", "NOP"]);
@@ -42,20 +43,43 @@ const manifestSchema = z.object({
   shared: z.array(z.object({ ...region, name: z.string(), sha256: z.string().optional() })),
 });
 
+/** Where the text stops being text: the first byte that is not UTF-8, or a control character JSON never holds. */
+function binaryAt(bytes: Uint8Array): { offset: number; byte: number } | undefined {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Not UTF-8: find the first byte that is not ASCII (near enough to show where), else the start.
+    const i = bytes.findIndex((b) => b >= 0x80);
+    return { offset: Math.max(0, i), byte: bytes[Math.max(0, i)]! };
+  }
+  const i = bytes.findIndex((b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  return i < 0 ? undefined : { offset: i, byte: bytes[i]! };
+}
+
 export function loadManifest(file: string): Result<Manifest> {
-  const text = readText(file, "manifest");
-  if (!text.ok) return text;
+  const where = { file: file === "-" ? "(standard input)" : showPath(file) };
+  const bytes = readBytes(file, "manifest");
+  if (!bytes.ok) return bytes;
+  // Never echo a binary file's bytes to the terminal (JSON.parse's message quotes the text).
+  const bin = binaryAt(bytes.value);
+  if (bin) {
+    const hex = `0x${bin.byte.toString(16).padStart(2, "0")}`;
+    return { ok: false, errors: [diag("CLI_MANIFEST_JSON", `the manifest is not JSON: it is binary data (byte ${hex} at offset ${bin.offset}); a manifest is the <rom>.json the build wrote`, where)] };
+  }
+  const text = new TextDecoder().decode(bytes.value);
   let json: unknown;
   try {
-    json = JSON.parse(text.value);
+    json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, errors: [diag("CLI_MANIFEST_JSON", `the manifest is not JSON: ${e instanceof Error ? e.message : String(e)}`, { file })] };
+    // The message without the text it quotes (it may be long): where the parse stopped is enough.
+    const m = (e instanceof Error ? e.message : String(e)).replace(/, ".*" is not valid JSON$/s, "").replace(/[^\x20-\x7e]/g, "?");
+    return { ok: false, errors: [diag("CLI_MANIFEST_JSON", `the manifest is not JSON: ${m}`, where)] };
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-    return { ok: false, errors: [diag("CLI_MANIFEST_SHAPE", `not a vmirom manifest: ${issue.message}`, { file, path: path || "(top)" })] };
+    return { ok: false, errors: [diag("CLI_MANIFEST_SHAPE", `not a vmirom manifest: ${issue.message}`, { ...where, path: path || "(top)" })] };
   }
   return { ok: true, value: parsed.data as Manifest };
 }
