@@ -54,24 +54,65 @@ export interface DecodedImage {
   entries: DecodedEntry[];
   /** Decoding stopped at the instruction budget. */
   truncated: boolean;
+  /** Near branch and call targets, by the offset of the instruction. */
+  targets: Map<number, number>;
+}
+
+export interface DecodeOptions {
+  /** objdump's default (AT&T, as the builder's listing) or `-M intel`. */
+  syntax?: "att" | "intel";
+  /** A name for code found at an offset (from a build manifest: shared routines, bodies), instead of sub_<offset>. */
+  names?: (offset: number) => string | undefined;
 }
 
 /** Every entry the layout names and every body and routine reached from them, decoded from the bytes. */
-export function decodeImage(bytes: Uint8Array, layout: Layout): DecodedImage {
-  const d = new Disassembler(bytes, layout.filler);
+export function decodeImage(bytes: Uint8Array, layout: Layout, opts: DecodeOptions = {}): DecodedImage {
+  const d = new Disassembler(bytes, layout.filler, opts.syntax ?? "att");
   try {
-    return d.collect(layout);
+    const decoded = d.collect(layout);
+    if (opts.names) {
+      for (const e of decoded.entries) {
+        const n = opts.names(e.offset);
+        if (n !== undefined && e.area === undefined) e.name = n;
+      }
+    }
+    return decoded;
   } finally {
     d.free();
   }
 }
 
-export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
-  const decoded = decodeImage(bytes, layout);
+export interface ListOptions extends DecodeOptions {
+  /** Write a branch's or call's target with its symbol, as objdump does: `jmp    0x9e0 <body_SetDR>`. */
+  symbols?: boolean;
+}
+
+export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image", opts: ListOptions = {}): string {
+  const decoded = decodeImage(bytes, layout, opts);
+  const symbol = opts.symbols ? symbolizer(decoded.entries) : undefined;
   const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
-  for (const e of decoded.entries) out.push("", ...formatEntry(bytes, e));
+  for (const e of decoded.entries) {
+    const withSymbols = symbol
+      ? { ...e, lines: e.lines.map((l) => (decoded.targets.has(l.offset) ? { ...l, text: `${l.text} <${symbol(decoded.targets.get(l.offset)!)}>` } : l)) }
+      : e;
+    out.push("", ...formatEntry(bytes, withSymbols));
+  }
   if (decoded.truncated) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
   return out.join("\n") + "\n";
+}
+
+/** objdump's `<symbol>` / `<symbol+0x5>` for an address: the nearest entry at or below it. */
+function symbolizer(entries: readonly DecodedEntry[]): (target: number) => string {
+  const sorted = [...entries].sort((x, y) => x.offset - y.offset);
+  return (t) => {
+    let best: DecodedEntry | undefined;
+    for (const e of sorted) {
+      if (e.offset > t) break;
+      best = e;
+    }
+    if (!best) return `0x${t.toString(16)}`;
+    return t === best.offset ? best.name : `${best.name}+0x${(t - best.offset).toString(16)}`;
+  };
 }
 
 /** One entry in objdump's style: the symbol header, then its lines. */
@@ -82,7 +123,8 @@ export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
 class Disassembler {
   private readonly decoders: Record<16 | 32, IcedModule.Decoder>;
   private readonly iced = loadIced();
-  private readonly formatter = new this.iced.Formatter(this.iced.FormatterSyntax.Gas);
+  private readonly formatter: IcedModule.Formatter;
+  readonly targets = new Map<number, number>();
   private readonly instr = new this.iced.Instruction();
   private budget = MAX_INSTRUCTIONS;
   private readonly entries: Entry[] = [];
@@ -92,7 +134,9 @@ class Disassembler {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly filler: number,
+    private readonly syntax: "att" | "intel",
   ) {
+    this.formatter = new this.iced.Formatter(syntax === "intel" ? this.iced.FormatterSyntax.Intel : this.iced.FormatterSyntax.Gas);
     this.inArea = new Uint8Array(bytes.length);
     this.decoders = {
       16: new this.iced.Decoder(16, bytes, this.iced.DecoderOptions.None),
@@ -107,6 +151,13 @@ class Disassembler {
     f.smallHexNumbersInDecimal = false;
     f.showZeroDisplacements = true;
     f.firstOperandCharIndex = 7; // objdump pads the mnemonic to 6 columns and a space
+    if (syntax === "intel") {
+      // objdump -M intel: DWORD PTR [eax+0x4], hexadecimal as 0x…
+      f.uppercaseKeywords = true;
+      f.memorySizeOptions = this.iced.MemorySizeOptions.Always;
+      f.hexPrefix = "0x";
+      f.hexSuffix = "";
+    }
   }
 
   free(): void {
@@ -135,7 +186,7 @@ class Disassembler {
     const entries = [...this.entries]
       .sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))
       .map((e) => ({ name: e.name, offset: e.offset, bits: e.bits, ...(e.area !== undefined ? { area: e.area } : {}), lines: lines.get(e)! }));
-    return { entries, truncated: this.budget <= 0 };
+    return { entries, truncated: this.budget <= 0, targets: this.targets };
   }
 
   private add(e: Entry): Entry {
@@ -247,7 +298,12 @@ class Disassembler {
     d.decodeOut(this.instr);
     if (this.instr.isInvalid) return undefined;
     const target = this.instr.isJmpShortOrNear || this.instr.isJccShortOrNear || this.instr.isCallNear ? Number(this.instr.nearBranchTarget) : undefined;
-    const text = objdumpSpelling(this.formatter.format(this.instr), bits);
+    // Every near branch (loop and jecxz too) gets its symbol in the listing; only jmp/jcc/call are followed.
+    const K = this.iced.OpKind;
+    const branch = this.instr.opCount > 0 && (this.instr.op0Kind === K.NearBranch16 || this.instr.op0Kind === K.NearBranch32);
+    const formatted = this.formatter.format(this.instr);
+    const text = this.syntax === "intel" ? intelSpelling(formatted, bits, branch, isMoffs(this.bytes, offset)) : objdumpSpelling(formatted, bits);
+    if (branch) this.targets.set(offset, Number(this.instr.nearBranchTarget));
     return { offset, length: this.instr.length, text, flow: this.instr.flowControl, ...(target !== undefined ? { target } : {}) };
   }
 }
@@ -283,6 +339,38 @@ function objdumpSpelling(text: string, bits: 16 | 32): string {
   // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
   if (bits === 32 && (first === 0x6c /* l */ || first === 0x73 /* s */)) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
   return t;
+}
+
+// Where iced-x86's Intel text differs from `objdump -M intel`'s on code vmirom emits: branch targets in bare
+// hex, the descriptor-table and flags mnemonics of 32-bit code, invlpg's operand size, string I/O's segments.
+const INTEL_SPELLING: Array<[RegExp, string]> = [
+  [/^([ls][gi]dt) +FWORD PTR /, "$1d  "],
+  [/^(pushf|popf|iret|pusha|popa)d$/, "$1"],
+  [/^(imul +)(\w+),(0x[0-9a-f]+)$/, "$1$2,$2,$3"],
+  [/^invlpg (\[)/, "invlpg BYTE PTR $1"],
+  [/^(rep )?ins[bwd] (\w+ PTR )\[edi\],dx$/, "$1ins $2es:[edi],dx"],
+  [/^(rep )?outs[bwd] dx,(\w+ PTR )\[esi\]$/, "$1outs dx,$2ds:[esi]"],
+];
+
+const INTEL_ABSOLUTE = /(\w+ PTR )?\[(0x[0-9a-f]+)\]/;
+const INTEL_INDEX_WITHOUT_SCALE = /\[(e?[a-z]{2})\+(e?[a-z]{2})(?=[\]+-])/;
+
+/** `moffs`: the accumulator form of mov with an absolute address (A0–A3 after any prefixes). */
+function isMoffs(bytes: Uint8Array, at: number): boolean {
+  let p = at;
+  while (p < bytes.length && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67].includes(bytes[p]!)) p++;
+  return bytes[p] !== undefined && bytes[p]! >= 0xa0 && bytes[p]! <= 0xa3;
+}
+
+function intelSpelling(text: string, bits: 16 | 32, branch: boolean, moffs: boolean): string {
+  if (branch) return text.replace(/0x([0-9a-f]+)$/, "$1");
+  if (text === "ret far") return "retf";
+  if (bits !== 32) return text;
+  let t = text;
+  for (const [re, to] of INTEL_SPELLING) if (re.test(t)) t = t.replace(re, to);
+  // objdump writes an absolute address with its segment (ds:0x…), and without the size for mov's moffs form.
+  if (t.includes("[0x")) t = t.replace(INTEL_ABSOLUTE, (_m, size: string | undefined, addr: string) => `${moffs ? "" : (size ?? "")}ds:${addr}`);
+  return t.replace(INTEL_INDEX_WITHOUT_SCALE, "[$1+$2*1");
 }
 
 /** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */
