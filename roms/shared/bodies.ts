@@ -1,7 +1,7 @@
 // Small body builders every backend needs: calls that do nothing, calls that answer zero, and calls that
 // run a few native instructions and return. Backends compose their call tables from these and their own.
 
-import { eax, edx, type Assembler } from "../../src/asm/index.ts";
+import { al, byte, cs, dword, eax, ecx, edx, esp, type Assembler } from "../../src/asm/index.ts";
 import type { Body } from "../../src/image/program.ts";
 
 /** Nothing to do: return to the caller (regparm callers pop their own stack arguments). */
@@ -26,4 +26,27 @@ export function thenReturn(emit: (a: Assembler) => void): Body {
     emit(a);
     a.ret();
   };
+}
+
+const EFLAGS_IF = 0x200;
+
+/**
+ * SYSEXIT as an iret frame, for a kernel that may run at CPL 1 (where sysexit faults): EDX = user EIP, ECX =
+ * user ESP; CS and SS by sysexit's own rule, SYSENTER_CS + 16 and + 24 with RPL 3, taking SYSENTER_CS to be the
+ * kernel's code segment (the one running now, whatever its RPL); EFLAGS as now with IF set (sysexit leaves
+ * EFLAGS alone, and the kernel has enabled interrupts for it). EAX (the system call's result) and every other
+ * register are kept; the caller ends with iret (or an iret hypercall). 26 bytes.
+ */
+export function emitSysexitFrame(a: Assembler): void {
+  a.push(eax);
+  a.mov(eax, cs);
+  a.and(al, 0xfc);
+  a.add(al, 24 + 3);
+  a.xchg(eax, dword(esp, 0)); // [esp] = user SS, EAX back
+  a.push(ecx);
+  a.pushf();
+  a.or(byte(esp, 1), EFLAGS_IF >> 8);
+  a.push(dword(esp, 8));
+  a.sub(byte(esp, 0), 8); // user CS = user SS - 8
+  a.push(edx);
 }

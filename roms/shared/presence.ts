@@ -10,7 +10,7 @@
 
 import { byte, cr0, cr3, cr4, dword, eax, ecx, edx, type Assembler, type Label } from "../../src/asm/index.ts";
 import type { SharedRoutine } from "../../src/image/program.ts";
-import { SHARED_AREA, SHARED_MAGIC, SHARED_VERSION, SHARED_AREA_SIZE, HYPERVISOR_IDS, type HypervisorName } from "../../src/layout/shared-area.ts";
+import { HYPERVISOR_IDS, LAUNCH_BLOCK, SHARED_AREA, SHARED_AREA_SIZE, SHARED_MAGIC, SHARED_VERSION, type HypervisorName } from "../../src/layout/shared-area.ts";
 
 const CR0_PG = 0x80000000;
 const CR4_PSE = 0x10;
@@ -57,6 +57,12 @@ export function emitReadTableEntry(a: Assembler, index: number, fail: Label): vo
 /**
  * The shared routine: EAX = 0 when hypervisor `name` is present (shared area mapped at virtual_top and
  * signed by it), else EAX = -1. Clobbers ECX, EDX and flags.
+ *
+ * Late launch (docs/hypervisors.md): when virtual_top's page-directory entry is empty and a valid launch block
+ * lies in low memory, the routine installs the block's entry there and calls the hypervisor's launch entry
+ * with EAX = the id it wants. The hypervisor either returns at CPL 1 with EAX = 0, the area now mapped and
+ * signed (the signature is still checked, with no privileged instruction on that path), or refuses with
+ * EAX = -1 at CPL 0, and the entry is removed again.
  */
 export function presenceRoutine(name: HypervisorName): SharedRoutine {
   return {
@@ -73,8 +79,9 @@ export function presenceRoutine(name: HypervisorName): SharedRoutine {
       emitLowMemoryWindow(a);
       a.mov(eax, cr3);
       emitReadTableEntry(a, top >>> 22, fail);
+      const launch = a.newLabel();
       a.test(eax, PDE_P);
-      a.jz(fail);
+      a.jz(launch);
       a.test(eax, PDE_PS);
       const table = a.newLabel();
       a.jz(table);
@@ -107,6 +114,40 @@ export function presenceRoutine(name: HypervisorName): SharedRoutine {
       a.label(fail);
       a.or(eax, -1);
       a.ret();
+      emitLateLaunch(a, top, HYPERVISOR_IDS[name], { launch, mapped, fail });
     },
   };
+}
+
+/** The launch path of presenceRoutine: EDX = the low-memory offset, CR3's directory inside the window. */
+function emitLateLaunch(a: Assembler, top: number, id: number, to: { launch: Label; mapped: Label; fail: Label }): void {
+  const { launch, mapped, fail } = to;
+  const block = (field: keyof typeof LAUNCH_BLOCK.fields) => dword({ base: edx, disp: LAUNCH_BLOCK.address + LAUNCH_BLOCK.fields[field] });
+  const pdeSlot = (pd: typeof eax) => dword({ base: pd, index: edx, scale: 1, disp: (top >>> 22) * 4 });
+  a.label(launch);
+  a.cmp(block("magic"), LAUNCH_BLOCK.magic);
+  a.jne(fail);
+  a.mov(eax, block("magic"));
+  a.add(eax, block("pde"));
+  a.add(eax, block("entry"));
+  a.not(eax);
+  a.cmp(eax, block("check"));
+  a.jne(fail);
+  a.mov(eax, cr3);
+  a.and(eax, ~0xfff);
+  a.mov(ecx, block("pde"));
+  a.mov(pdeSlot(eax), ecx);
+  a.mov(eax, cr3);
+  a.mov(cr3, eax);
+  a.mov(ecx, block("entry"));
+  a.mov(eax, id);
+  a.call(ecx);
+  a.test(eax, eax);
+  a.jz(mapped);
+  a.mov(eax, cr3);
+  a.and(eax, ~0xfff);
+  a.mov(pdeSlot(eax), 0);
+  a.mov(eax, cr3);
+  a.mov(cr3, eax);
+  a.jmp(fail);
 }

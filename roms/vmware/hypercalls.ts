@@ -7,6 +7,8 @@
 // (VMIEnqueue entries) carry numbers of their own (ASYNC_*) and are only ever delivered by FlushQueue.
 
 /** Argument registers of the transport, in argument order. */
+import type { HypervisorContract } from "../../src/layout/c-header.ts";
+
 export const HC_ARG_REGS = ["EBX", "ECX", "EDX", "ESI", "EDI"] as const;
 export type HcArgReg = (typeof HC_ARG_REGS)[number];
 
@@ -100,3 +102,13 @@ export function hypercallProblems(): string[] {
   }
   return out;
 }
+
+/** The same numbers as C names for vmi-api<major>.h (VMI_API<major>_VMWARE_HC_<name>, ..._ASYNC_<name>). */
+export const vmwareContract: HypervisorContract = {
+  prefix: "VMWARE",
+  title: "vmware contract: vmcall with EAX = number, arguments in EBX, ECX, EDX, ESI, EDI (docs/hypervisors.md)",
+  groups: [
+    { name: "HC", doc: "hypercall numbers", values: Object.fromEntries(Object.entries(HYPERCALLS).map(([n, d]) => [n, d.number])) },
+    { name: "ASYNC", doc: "queued updates (entry {pa, value, arg1, arg2, number}), applied by FlushQueue", values: Object.fromEntries(Object.entries(ASYNC).map(([n, d]) => [n, d.number])) },
+  ],
+};

@@ -26,18 +26,19 @@ import { flushRoutine, viaHypercall } from "./transport.ts";
 const EFLAGS_IF = 0x200;
 
 /**
- * Init: is the hypervisor there (VMIProbeHypervisor: page-table walk, then the signature)? No: EAX = -1,
- * nothing written. Yes: the virtual interrupt flag starts as the guest's EFLAGS.IF, the queue empty, batching
- * off, the lookaside empty (no entry matches: start = end = 0); EAX = 0.
+ * Init: is the hypervisor there (VMIProbeHypervisor: page-table walk, then the signature, or a late launch)?
+ * No: EAX = -1, nothing written. Yes: the virtual interrupt flag starts as the guest's EFLAGS.IF (read before
+ * the probe: after a late launch Init runs at CPL 1, where EFLAGS.IF is the hypervisor's), the queue empty,
+ * batching off, the lookaside empty (no entry matches: start = end = 0); EAX = 0.
  */
 const init: Body = (a, ctx) => {
   const top = ctx.layout.virtualTop;
   const absent = a.newLabel();
+  a.pushf();
   a.call(ctx.shared[PRESENCE_ROUTINE]!);
+  a.pop(ecx);
   a.test(eax, eax);
   a.jnz(absent);
-  a.pushf();
-  a.pop(ecx);
   a.and(ecx, EFLAGS_IF);
   a.mov(dword(sharedAddress(top, "interruptFlag")), ecx);
   a.mov(dword(sharedAddress(top, "queueCount")), eax);

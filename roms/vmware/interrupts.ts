@@ -6,6 +6,7 @@
 import { dword, eax, esp, type Assembler } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
+import { emitSysexitFrame } from "../shared/bodies.ts";
 import { hypercall } from "./transport.ts";
 
 const EFLAGS_IF = 0x200;
@@ -71,11 +72,19 @@ export const interruptCalls: Record<string, Body> = {
     a.jnz(cold);
     finish(a);
   },
-  // EDX = user EIP, ECX = user ESP: ring 3 runs with interrupts on, virtually too.
+  // EDX = user EIP, ECX = user ESP: ring 3 runs with interrupts on, virtually too. The kernel may run at CPL 1,
+  // where sti and sysexit fault, so the return is an iret built as sysexit would load it (emitSysexitFrame).
   SYSEXIT: (a, ctx) => {
+    const none = a.newLabel();
+    emitSysexitFrame(a);
     a.mov(flag(ctx), EFLAGS_IF);
-    a.sti();
-    a.sysexit();
+    a.cmp(pending(ctx), 0);
+    a.je(none);
+    a.push(eax);
+    hypercall(a, "DeliverEvents");
+    a.pop(eax);
+    a.label(none);
+    a.iret();
   },
   // Safe halt: interrupts on (virtually), then wait in the hypervisor for the next event.
   Halt: (a, ctx) => {

@@ -7,6 +7,8 @@
 // form); iret is `push %eax; mov $23,%eax; int $0x82` and does not return; arguments 1-5 in EBX, ECX, EDX, ESI,
 // EDI; EAX the number and the result; the Xen 3.x numbers below.
 
+import type { HypervisorContract } from "../../src/layout/c-header.ts";
+
 /** Xen 3.x hypercall numbers the ROM uses. */
 export const HYPERCALL = {
   set_trap_table: 0,
@@ -21,6 +23,7 @@ export const HYPERCALL = {
   set_timer_op: 15,
   xen_version: 17,
   iret: 23,
+  vcpu_op: 24,
   mmuext_op: 26,
   sched_op: 29,
 } as const;
@@ -46,6 +49,9 @@ export const TRAP_INFO_SIZE = 8;
 export const TRAP_INFO_CLEAR_MASK = 0x4;
 
 export const MMUEXT = {
+  PIN_L1_TABLE: 0,
+  PIN_L2_TABLE: 1,
+  UNPIN_TABLE: 4,
   NEW_BASEPTR: 5,
   TLB_FLUSH_LOCAL: 6,
   INVLPG_LOCAL: 7,
@@ -53,6 +59,8 @@ export const MMUEXT = {
 } as const;
 
 export const SCHEDOP = { block: 1, shutdown: 2 } as const;
+/** vcpu_op(cmd, vcpu, arg) commands: the periodic timer (arg = {u64 period_ns}). */
+export const VCPUOP = { set_periodic_timer: 6, stop_periodic_timer: 7 } as const;
 export const SHUTDOWN_REASON = { poweroff: 0, reboot: 1 } as const;
 /** xen_version(XENVER_version, NULL): the cheap hypercall Linux makes to have a pending event delivered. */
 export const XENVER_VERSION = 0;
@@ -98,7 +106,7 @@ export interface HypercallUse {
 /** Every hypercall the ROM makes, with its arguments. */
 export const HYPERCALL_USES: readonly HypercallUse[] = [
   { hypercall: "set_trap_table", calls: ["WriteIDTEntry"], args: ["EBX = trap_info list (one entry, then a zero terminator)"], doc: "installs the gate as the entry's vector, DPL, CS and address" },
-  { hypercall: "mmu_update", calls: ["SetPxE", "SetPxE0", "SetPxELong", "SetPxELong0", "SwapPxE", "SwapPxELongAtomic", "DeactivatePxELongAtomic", "TestAndSetPxEBit", "TestAndClearPxEBit", "TestAndSetPxELongBit", "TestAndClearPxELongBit"], args: ["EBX = request list {u64 ptr = machine address (command 0 in the low two bits), u64 val}", "ECX = count (1, or 2 for a 64-bit entry: high half first)", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "writes 4 bytes at each request's machine address" },
+  { hypercall: "mmu_update", calls: ["UpdatePxE", "UpdatePxELong", "SetPxE", "SetPxE0", "SetPxELong", "SetPxELong0", "SwapPxE", "SwapPxELongAtomic", "DeactivatePxELongAtomic", "TestAndSetPxEBit", "TestAndClearPxEBit", "TestAndSetPxELongBit", "TestAndClearPxELongBit"], args: ["EBX = request list {u64 ptr = machine address (command 0 in the low two bits), u64 val}", "ECX = count (1, or 2 for a 64-bit entry: high half first)", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "writes 4 bytes at each request's machine address" },
   { hypercall: "set_gdt", calls: ["SetGDT"], args: ["EBX = frame list (machine frame of each page the table spans)", "ECX = entries ((limit + 1) / 8)", "EDX = the table's byte offset in its first page (vmirom's addition)"], doc: "loads the GDT" },
   { hypercall: "stack_switch", calls: ["UpdateKernelStack"], args: ["EBX = kernel SS (api3: EAX as given; api13: TSS.ss0)", "ECX = kernel ESP"], doc: "the stack the hypervisor switches to on entry to the kernel" },
   { hypercall: "fpu_taskswitch", calls: ["CLTS"], args: ["EBX = 0 (clear TS)"], doc: "clears CR0.TS" },
@@ -109,7 +117,8 @@ export const HYPERCALL_USES: readonly HypercallUse[] = [
   { hypercall: "set_timer_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = system time (ns) low; 0 cancels", "ECX = high"], doc: "one-shot timer" },
   { hypercall: "xen_version", calls: ["EnableInterrupts", "SetInterruptMask"], args: ["EBX = 0 (XENVER_version)", "ECX = 0"], doc: "any hypercall lets the hypervisor deliver a pending event" },
   { hypercall: "iret", calls: ["IRET"], args: ["[ESP] = the caller's EAX, then the iret frame (EIP, CS, EFLAGS[, ESP, SS])"], doc: "returns through the frame; EFLAGS.IF sets the event mask" },
-  { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
+  { hypercall: "vcpu_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = VCPUOP_set_periodic_timer 6 / VCPUOP_stop_periodic_timer 7", "ECX = 0 (vcpu)", "EDX = pointer to {u64 period_ns} / 0"], doc: "the periodic timer: SetAlarm with a period sets it, without one or CancelAlarm stops it" },
+  { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB", "AllocatePage", "ReleasePage"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "PIN_L1_TABLE 0 / PIN_L2_TABLE 1 / UNPIN_TABLE 4 (arg1 = machine frame), NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
   { hypercall: "sched_op", calls: ["Halt", "Reboot", "Shutdown"], args: ["EBX = SCHEDOP_block 1 / SCHEDOP_shutdown 2", "ECX = 0 / pointer to {reason: poweroff 0, reboot 1}"], doc: "block clears the event mask and waits for an event" },
 ];
 
@@ -123,3 +132,22 @@ export function xenDocRows(): { hypercalls: string[]; sharedInfo: string[]; mmue
     mmuext: Object.entries(MMUEXT).map(([name, v]) => `| ${v} | ${name} |`),
   };
 }
+
+/** The same numbers as C names for vmi-api<major>.h (VMI_API<major>_XEN_HC_<name>, ..._SHINFO_<field>, ...). */
+export const xenContract: HypervisorContract = {
+  prefix: "XEN",
+  title: "xen contract: int $0x82 with EAX = number, arguments in EBX, ECX, EDX, ESI, EDI (docs/hypervisors.md)",
+  groups: [
+    { name: "HC", doc: "hypercall numbers", values: HYPERCALL },
+    { name: "MMUEXT", doc: "mmuext_op commands", values: MMUEXT },
+    { name: "SCHEDOP", doc: "sched_op commands", values: SCHEDOP },
+    { name: "VCPUOP", doc: "vcpu_op commands", values: VCPUOP },
+    { name: "SHUTDOWN", doc: "sched_op(shutdown) reasons", values: SHUTDOWN_REASON },
+    { name: "SHINFO", doc: "shared_info fields: offsets in the shared area's backend page", values: Object.fromEntries(Object.entries(SHARED_INFO).map(([n, f]) => [n, f.offset])) },
+    {
+      name: "ABI",
+      doc: "sizes and constants of the hypercall arguments",
+      values: { DOMID_SELF, MMU_NORMAL_PT_UPDATE, MMU_REQUEST_SIZE, MULTICALL_ENTRY_SIZE, TRAP_INFO_CLEAR_MASK, XENVER_VERSION },
+    },
+  ],
+};

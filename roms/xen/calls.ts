@@ -6,9 +6,9 @@
 import { ah, al, bl, bx, ch, cl, cx, dl, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, plus, word, type Assembler, type Reg32 } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
-import { justReturn, returnZero } from "../shared/bodies.ts";
+import { emitSysexitFrame, justReturn, returnZero } from "../shared/bodies.ts";
 import { FLUSH_ROUTINE, modeField, setLinearMapping } from "../shared/paravirt.ts";
-import { HYPERCALL, HYPERCALL_ENTRY, MMUEXT, SCHEDOP, SCRATCH, SHUTDOWN_REASON, TRAP_INFO_CLEAR_MASK, XENVER_VERSION } from "./abi.ts";
+import { HYPERCALL, HYPERCALL_ENTRY, MMUEXT, SCHEDOP, VCPUOP, SCRATCH, SHUTDOWN_REASON, TRAP_INFO_CLEAR_MASK, XENVER_VERSION } from "./abi.ts";
 import { MACHINE_ROUTINE, MMUEXT_ROUTINE, PAGE_ROUTINE, SET_ENTRY64_ROUTINE, SET_ENTRY_ROUTINE, hypercall, info, infoByte, scratch } from "./routines.ts";
 
 const EFLAGS_IF_HIGH = 0x200 >> 8;
@@ -72,13 +72,43 @@ const interruptCalls: Record<string, Body> = {
     if (ctx.call.relocs[0] !== "JUMP_REL") a.add(esp, 4);
     a.jmp(plus(shared(ctx, PAGE_ROUTINE), HYPERCALL.iret * HYPERCALL_ENTRY));
   },
-  // EDX = user EIP, ECX = user ESP: events unmasked, then the native return (sysexit takes nothing from the stack).
+  // EDX = user EIP, ECX = user ESP: a ring-1 kernel cannot sysexit (nor sti), so the return is the iret
+  // hypercall on a frame built as sysexit would load it; its EFLAGS.IF unmasks events (Xen fakes sysexit so too).
   SYSEXIT: (a, ctx) => {
-    a.mov(infoByte(ctx, "upcallMask"), 0);
-    a.sti();
-    a.sysexit();
+    emitSysexitFrame(a);
+    a.jmp(plus(shared(ctx, PAGE_ROUTINE), HYPERCALL.iret * HYPERCALL_ENTRY));
   },
 };
+
+/** EDX:EAX = cycles → EDX:EAX = ns, by shared_info's scale: ((cycles << tsc_shift) × tsc_to_system_mul) >> 32. Clobbers EBX, ESI. */
+function cyclesToNs(a: Assembler, ctx: BodyContext): void {
+  shiftByTscShift(a, ctx, "left");
+  a.mov(esi, edx);
+  a.mul(info(ctx, "tscToSystemMul"));
+  a.mov(ebx, edx);
+  a.mov(eax, esi);
+  a.mul(info(ctx, "tscToSystemMul"));
+  a.add(eax, ebx);
+  a.adc(edx, 0);
+}
+
+/** vcpu_op(stop_periodic_timer, vcpu 0). EBX is the caller's to save. */
+function stopPeriodic(a: Assembler, ctx: BodyContext): void {
+  a.mov(ebx, VCPUOP.stop_periodic_timer);
+  a.xor(ecx, ecx);
+  a.xor(edx, edx);
+  hypercall(a, ctx, "vcpu_op");
+}
+
+/** VMI_PAGE_PD in AllocatePage's flags. */
+const VMI_PAGE_PD = 0x02;
+
+/** ECX = the machine frame of pfn EAX (machine = physical + machineOffset). */
+function pinFrame(a: Assembler, ctx: BodyContext): void {
+  a.mov(ecx, info(ctx, "machineOffset"));
+  a.shr(ecx, 12);
+  a.add(ecx, eax);
+}
 
 /** sched_op(cmd, arg) with EBX saved. */
 function schedOp(a: Assembler, ctx: BodyContext, cmd: number, reason?: number): void {
@@ -181,12 +211,41 @@ const pagingCalls: Record<string, Body> = {
   TestAndClearPxEBit: testAndChange("btr", false),
   TestAndSetPxELongBit: testAndChange("bts", true),
   TestAndClearPxELongBit: testAndChange("btr", true),
-  // Xen's writable-page-table assist has already seen the guest's own store: nothing left to tell.
-  UpdatePxE: justReturn,
-  UpdatePxELong: justReturn,
-  // Tables are validated when first used as one (NEW_BASEPTR, mmu_update); no pinning.
-  AllocatePage: justReturn,
-  ReleasePage: justReturn,
+  // UpdatePxE(ptep = EAX, flags = EDX): the guest stored the entry itself (Linux's ptep_get_and_clear and
+  // friends). Xen would have trapped the store (writable page tables); this contract has the ROM report it
+  // instead, as an mmu_update of the entry's current value (queued like any update under lazy mode).
+  UpdatePxE: (a, ctx) => {
+    a.mov(ecx, edx);
+    a.mov(edx, dword(eax, 0));
+    a.call(shared(ctx, SET_ENTRY_ROUTINE));
+    a.ret();
+  },
+  UpdatePxELong: (a, ctx) => {
+    a.push(edx);
+    a.mov(ecx, dword(eax, 4));
+    a.mov(edx, dword(eax, 0));
+    a.call(shared(ctx, SET_ENTRY64_ROUTINE));
+    a.add(esp, 4);
+    a.ret();
+  },
+  // AllocatePage(pfn = EAX, flags = EDX): pin the page as a page table (L2 for VMI_PAGE_PD, else L1), Xen's way
+  // of telling the hypervisor which pages are page tables; ReleasePage unpins. Both take the machine frame.
+  AllocatePage: (a, ctx) => {
+    pinFrame(a, ctx);
+    // PIN_L1_TABLE (0) or PIN_L2_TABLE (1) from VMI_PAGE_PD (2), without a branch: the body fits its slot.
+    if (MMUEXT.PIN_L1_TABLE !== 0 || MMUEXT.PIN_L2_TABLE !== VMI_PAGE_PD >> 1) throw new Error("PIN_L1/L2_TABLE are not 0/1");
+    a.mov(eax, edx);
+    a.and(eax, VMI_PAGE_PD);
+    a.shr(eax, 1);
+    a.mov(edx, ecx);
+    a.jmp(shared(ctx, MMUEXT_ROUTINE));
+  },
+  ReleasePage: (a, ctx) => {
+    pinFrame(a, ctx);
+    a.mov(edx, ecx);
+    a.mov(eax, MMUEXT.UNPIN_TABLE);
+    a.jmp(shared(ctx, MMUEXT_ROUTINE));
+  },
   // EAX = va.
   InvalPage: (a, ctx) => {
     a.mov(edx, eax);
@@ -462,26 +521,39 @@ const timeCalls: Record<string, Body> = {
   },
   // EAX = flags, EDX:ECX = expiry in cycles (the period on the stack is not kept: set_timer_op is one-shot).
   // system time = system_time + (((expiry - tsc_timestamp) << tsc_shift) * tsc_to_system_mul) >> 32.
+  // The expiry (cycles) becomes system time for set_timer_op; a period (the stack's u64) becomes Xen's periodic
+  // timer (vcpu_op set_periodic_timer, in ns), and none stops it: Linux's periodic tick needs one.
   SetAlarm: (a, ctx) => {
+    const stop = a.newLabel(), done = a.newLabel();
     a.push(ebx);
     a.push(esi);
     a.mov(eax, edx);
     a.mov(edx, ecx);
     a.sub(eax, info(ctx, "tscTimestamp"));
     a.sbb(edx, info(ctx, "tscTimestamp", 4));
-    shiftByTscShift(a, ctx, "left");
-    a.mov(esi, edx);
-    a.mul(info(ctx, "tscToSystemMul"));
-    a.mov(ebx, edx);
-    a.mov(eax, esi);
-    a.mul(info(ctx, "tscToSystemMul"));
-    a.add(eax, ebx);
-    a.adc(edx, 0);
+    cyclesToNs(a, ctx);
     a.add(eax, info(ctx, "systemTime"));
     a.adc(edx, info(ctx, "systemTime", 4));
     a.mov(ebx, eax);
     a.mov(ecx, edx);
     hypercall(a, ctx, "set_timer_op");
+    a.mov(eax, dword(esp, 8 + 4));
+    a.mov(edx, dword(esp, 8 + 8));
+    a.mov(ecx, eax);
+    a.or(ecx, edx);
+    a.jz(stop);
+    cyclesToNs(a, ctx);
+    a.push(edx);
+    a.push(eax);
+    a.mov(edx, esp);
+    a.mov(ebx, VCPUOP.set_periodic_timer);
+    a.xor(ecx, ecx);
+    hypercall(a, ctx, "vcpu_op");
+    a.add(esp, 8);
+    a.jmp(done);
+    a.label(stop);
+    stopPeriodic(a, ctx);
+    a.label(done);
     a.pop(esi);
     a.pop(ebx);
     a.ret();
@@ -491,6 +563,7 @@ const timeCalls: Record<string, Body> = {
     a.xor(ebx, ebx);
     a.xor(ecx, ecx);
     hypercall(a, ctx, "set_timer_op");
+    stopPeriodic(a, ctx);
     a.pop(ebx);
     a.ret();
   },

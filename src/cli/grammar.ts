@@ -185,10 +185,15 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
           .option("until", { type: "string", requiresArg: true, describe: "with --kernel: the guest has reached its end when its console prints this text" })
           .option("timeout", { type: "number", requiresArg: true, default: 60, describe: "seconds before qemu is stopped (the run then fails)" })
           .option("memory", { type: "number", requiresArg: true, default: 256, describe: "guest memory in MiB" })
+          .option("hypervisor", {
+            type: "boolean",
+            describe: "with --kernel: boot under vmirom's reference hypervisor, which takes the kernel over at the ROM's Init, runs it at CPL 1 and checks every hypercall, trap and page-table change (vmware and xen ROMs, API 3); exit 0 only when the kernel reached its end with no violation",
+          })
+          .option("json", { type: "boolean", describe: "with --hypervisor: print the hypervisor's report as one JSON object (the console goes to stderr)" })
           .epilogue(
             exits(
-              "0 the guest reached its end (test guest passed; kernel powered off, rebooted, wrote 0 to isa-debug-exit or printed --until)",
-              "1 it did not (failed, other isa-debug-exit value, panic, triple fault, timeout)",
+              "0 the guest reached its end (test guest passed; kernel powered off, rebooted, wrote 0 to isa-debug-exit or printed --until; under --hypervisor with no violation)",
+              "1 it did not (failed, other isa-debug-exit value, panic, triple fault, timeout, a hypervisor violation)",
               `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, no qemu`,
               "3 qemu failed by itself (its message is shown)",
             ),
@@ -196,7 +201,14 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       (a) => {
         invocation = {
           command: "run",
-          args: { rom: file(a.rom), timeout: a.timeout, memory: a.memory, ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until") },
+          args: {
+            rom: file(a.rom),
+            timeout: a.timeout,
+            memory: a.memory,
+            ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until"),
+            ...(a.hypervisor ? { hypervisor: true } : {}),
+            ...(a.json ? { json: true } : {}),
+          },
         };
       },
     )

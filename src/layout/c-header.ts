@@ -4,6 +4,7 @@
 import {
   HIGH_ALIAS,
   HYPERVISOR_IDS,
+  LAUNCH_BLOCK,
   LINEAR_MAP_ENTRY,
   LINEAR_MAP_SLOTS,
   QUEUE_CAPACITY,
@@ -16,6 +17,18 @@ import {
 } from "./shared-area.ts";
 import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "./types.ts";
 
+/**
+ * A backend's hypervisor contract as C names (hypercall numbers and the like), so that a hypervisor written in
+ * C takes every number from the header. The layout module knows no backend: the backends hand these in.
+ */
+export interface HypervisorContract {
+  /** Prefix after VMI_API<major>_, e.g. "VMWARE". */
+  readonly prefix: string;
+  readonly title: string;
+  /** Groups of named numbers; each group also becomes an X-macro list `<prefix>_<group>(X)` of X(name, value). */
+  readonly groups: readonly { readonly name: string; readonly doc: string; readonly values: Readonly<Record<string, number>> }[];
+}
+
 /** File name the header is meant to be saved as, e.g. "vmi-api3.h". */
 export function cHeaderFileName(layout: Layout): string {
   return `vmi-api${layout.version.major}.h`;
@@ -27,7 +40,7 @@ export function cHeaderFileName(layout: Layout): string {
  * (VMI_CALL_<Name>, VMI_CALL_COUNT, VMI_RELOCATION_<type>) and sets VMI_API_SHORT_NAMES to its
  * major version, so one translation unit never sees the short names defined twice.
  */
-export function renderCHeader(layout: Layout): string {
+export function renderCHeader(layout: Layout, contracts: readonly HypervisorContract[] = []): string {
   const major = layout.version.major;
   const P = `VMI_API${major}_`;
   const guard = `VMIROM_VMI_API${major}_H`;
@@ -108,6 +121,24 @@ export function renderCHeader(layout: Layout): string {
   define(`${P}SHARED_QUEUE_ENTRY_SIZE`, String(QUEUE_ENTRY.size), "pa +0, value +4, arg1 +8, arg2 +12, hypercall +16");
   define(`${P}HIGH_ALIAS`, cHex(HIGH_ALIAS, 8), "api13 ROMs are reached here: physical 0-4 MiB, page-directory entry 1023");
   line();
+  line("/* The late-launch block a resident hypervisor leaves for Init (docs/hypervisors.md, \"Late launch\"). */");
+  define(`${P}LAUNCH_BLOCK_ADDRESS`, cHex(LAUNCH_BLOCK.address, 3), "physical: the BIOS data area's inter-application area");
+  define(`${P}LAUNCH_BLOCK_MAGIC`, cHex(LAUNCH_BLOCK.magic, 8), '"VMIl" as a little-endian dword');
+  for (const [name, offset] of Object.entries(LAUNCH_BLOCK.fields)) define(`${P}LAUNCH_BLOCK_${snake(name)}_OFFSET`, String(offset));
+  define(`${P}LAUNCH_BLOCK_SIZE`, String(LAUNCH_BLOCK.size), "check = ~(magic + pde + entry)");
+  line();
+  for (const c of contracts) {
+    line(`/* ${commentSafe(c.title)} */`);
+    for (const g of c.groups) {
+      const G = `${P}${c.prefix}_${snake(g.name)}`;
+      line(`/* ${commentSafe(g.doc)} */`);
+      for (const [name, value] of Object.entries(g.values)) define(`${G}_${name}`, cHex(value));
+      line(`#define ${G}(X) \\`);
+      const entries = Object.entries(g.values);
+      entries.forEach(([name, value], i) => line(`  X(${name}, ${cHex(value)})${i + 1 < entries.length ? " \\" : ""}`));
+      line();
+    }
+  }
   line("/* Short names, from whichever vmi-api header is included first. */");
   line("#ifndef VMI_API_SHORT_NAMES");
   define("VMI_API_SHORT_NAMES", String(major));

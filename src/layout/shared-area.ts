@@ -47,6 +47,21 @@ export const SHARED_AREA = {
 } as const satisfies Record<string, SharedField>;
 export type SharedFieldName = keyof typeof SHARED_AREA;
 
+/**
+ * The late-launch block (docs/hypervisors.md, "Late launch"): a hypervisor that is resident but not yet
+ * running the guest leaves these four dwords in the BIOS data area's inter-application communication area
+ * (physical 0x4F0-0x4FF, which neither Linux nor Sanos touches). A paravirtual ROM's Init that finds no shared
+ * area installs `pde` as the page-directory entry of virtual_top and calls `entry` with EAX = the hypervisor id
+ * it wants; the hypervisor takes the machine over and returns to Init at CPL 1 with EAX = 0, or refuses with
+ * EAX = -1 (still at CPL 0). check = ~(magic + pde + entry), mod 2^32.
+ */
+export const LAUNCH_BLOCK = {
+  address: 0x4f0,
+  magic: 0x6c494d56, // "VMIl"
+  fields: { magic: 0, pde: 4, entry: 8, check: 12 },
+  size: 16,
+} as const;
+
 /** Bytes the hypervisor maps at virtual_top for the paravirtual backends. */
 export const SHARED_AREA_SIZE = 0x2000;
 

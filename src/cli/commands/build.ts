@@ -4,7 +4,7 @@
 // build leaves nothing behind. The "ok:" lines come only once the files are there.
 
 import { join } from "node:path";
-import { BACKENDS } from "../../../roms/index.ts";
+import { BACKENDS, HYPERVISOR_CONTRACTS } from "../../../roms/index.ts";
 import { checkImage, formatViolations, summarize } from "../../check/index.ts";
 import { diag } from "../../diagnostics.ts";
 import { buildImage, renderElf, renderGas, stableJson } from "../../image/index.ts";
@@ -102,7 +102,7 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer): n
     process.stderr.write("vmirom: build failed; no files were written\n");
     return EXIT_FAILED;
   }
-  for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout) });
+  for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout, HYPERVISOR_CONTRACTS) });
 
   const dir = ensureDir(args.out);
   if (!dir.ok) {

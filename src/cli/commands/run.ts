@@ -31,6 +31,10 @@ export interface RunArgs {
   until?: string;
   keep?: string;
   memory: number;
+  /** Boot --kernel under the reference hypervisor (hypervisor/). */
+  hypervisor?: boolean;
+  /** With --hypervisor: the report as one JSON object on stdout. */
+  json?: boolean;
 }
 
 export async function runRun(args: RunArgs): Promise<number> {
@@ -42,6 +46,10 @@ export async function runRun(args: RunArgs): Promise<number> {
   if (!onPath(QEMU)) {
     printErrors([diag("CLI_NO_QEMU", `${QEMU} is not installed (on Debian: apt-get install ${QEMU_PACKAGE})`)]);
     return EXIT_BAD_INPUT;
+  }
+  if (args.hypervisor) {
+    const { runUnderHypervisor } = await import("../hypervisor-run.ts");
+    return runUnderHypervisor({ ...args, kernel: args.kernel!, json: args.json ?? false });
   }
   return args.kernel !== undefined ? runKernel(args, args.kernel) : runTestGuest(args);
 }
@@ -72,12 +80,13 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   file(args.initrd, "initrd");
   file(args.manifest, "manifest");
   if (args.kernel === undefined) {
-    for (const [name, v] of [["--initrd", args.initrd], ["--append", args.append], ["--until", args.until]] as const) {
+    for (const [name, v] of [["--initrd", args.initrd], ["--append", args.append], ["--until", args.until], ["--hypervisor", args.hypervisor || undefined]] as const) {
       if (v !== undefined) out.push(diag("CLI_USAGE", `${name} needs --kernel (without it, vmirom run boots the test guest)`));
     }
-  } else if (args.manifest !== undefined || args.keep !== undefined) {
-    out.push(diag("CLI_USAGE", "--manifest and --keep are for the test guest, not for --kernel"));
+  } else if ((args.manifest !== undefined && !args.hypervisor) || args.keep !== undefined) {
+    out.push(diag("CLI_USAGE", "--manifest and --keep are for the test guest, not for --kernel (--manifest names the ROM's calls with --hypervisor)"));
   }
+  if (args.json && !args.hypervisor) out.push(diag("CLI_USAGE", "--json goes with --hypervisor (the report as one JSON object)"));
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) out.push(diag("CLI_USAGE", `--timeout must be a positive number of seconds, not ${args.timeout}`));
   if (!Number.isInteger(args.memory) || args.memory < 16) out.push(diag("CLI_USAGE", `--memory must be a whole number of MiB, at least 16, not ${args.memory}`));
   return out;

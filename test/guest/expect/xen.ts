@@ -6,7 +6,7 @@
 
 import { al, dr2, dword, eax, ecx, edx, mem, plus, type Expr } from "../../../src/asm/index.ts";
 import type { Layout } from "../../../src/layout/types.ts";
-import { DOMID_SELF, HYPERCALL, MMUEXT, SCHEDOP, SCRATCH } from "../../../roms/xen/abi.ts";
+import { DOMID_SELF, HYPERCALL, MMUEXT, SCHEDOP, SCRATCH, VCPUOP } from "../../../roms/xen/abi.ts";
 import type { TestCtx } from "../context.ts";
 import { MEM, SEL, GDT_ENTRIES, TSS_SIZE, VEC } from "../memory.ts";
 import { MACHINE_OFFSET, XEN_TIME, XEN_VERSION, infoAddr, xenModel } from "../models/xen.ts";
@@ -368,9 +368,21 @@ function argumentTests(layout: Layout): CallTest[] {
         t.call("SetAlarm", { stack: [0, 0] });
         t.expectEq(eax, 0, "SetAlarm answers set_timer_op's result");
         expectHypercall(t, 0, "set_timer_op", [["ebx", split(ns)[0]], ["ecx", split(ns)[1]]], "SetAlarm: cycles converted to system time");
+        expectHypercall(t, 1, "vcpu_op", [["ebx", VCPUOP.stop_periodic_timer], ["ecx", 0], ["edx", 0]], "SetAlarm without a period stops the periodic timer");
+        // A period (cycles, on the stack) becomes Xen's periodic timer in ns, by the same scale.
+        const period = 0x2000;
+        const periodNs = (BigInt(period) << BigInt(XEN_TIME.tscShift)) * BigInt(XEN_TIME.tscToSystemMul) >> 32n;
+        a.mov(eax, 0x100);
+        a.mov(edx, XEN_TIME.tscTimestamp + ticks);
+        a.xor(ecx, ecx);
+        t.call("SetAlarm", { path: "periodic", stack: [period, 0] });
+        expectHypercall(t, 3, "vcpu_op", [["ebx", VCPUOP.set_periodic_timer], ["ecx", 0]], "SetAlarm with a period sets the periodic timer");
+        t.expectEq(t.v("xen_period"), Number(periodNs), "the period, cycles converted to ns");
         a.xor(eax, eax);
         t.call("CancelAlarm");
-        expectHypercall(t, 1, "set_timer_op", [["ebx", 0], ["ecx", 0]], "CancelAlarm");
+        expectHypercall(t, 4, "set_timer_op", [["ebx", 0], ["ecx", 0]], "CancelAlarm");
+        expectHypercall(t, 5, "vcpu_op", [["ebx", VCPUOP.stop_periodic_timer], ["ecx", 0], ["edx", 0]], "CancelAlarm stops the periodic timer");
+        t.expectEq(t.v("xen_period"), 0, "the periodic timer is stopped");
       },
     },
   ];

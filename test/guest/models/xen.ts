@@ -12,7 +12,7 @@
 import { al, byte, cx, dx, plus, cr0, cr3, cr4, dr0, dr1, dr2, dr3, dr6, dr7, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, mem, word, type DbgReg, type Label, type Mem32, type Reg32 } from "../../../src/asm/index.ts";
 import type { Layout } from "../../../src/layout/types.ts";
 import { sharedAddress } from "../../../src/layout/shared-area.ts";
-import { DOMID_SELF, HYPERCALL, MMUEXT, MMU_REQUEST_SIZE, MULTICALL_ENTRY_SIZE, SCHEDOP, SHARED_INFO, TRAP_INFO_CLEAR_MASK, XENVER_VERSION, type HypercallName, type SharedInfoField } from "../../../roms/xen/abi.ts";
+import { DOMID_SELF, HYPERCALL, MMUEXT, MMU_REQUEST_SIZE, MULTICALL_ENTRY_SIZE, SCHEDOP, SHARED_INFO, TRAP_INFO_CLEAR_MASK, VCPUOP, XENVER_VERSION, type HypercallName, type SharedInfoField } from "../../../roms/xen/abi.ts";
 import type { GuestAsm } from "../emitter.ts";
 import { EXIT, IDENTITY_BYTES, PAGE_OFFSET } from "../memory.ts";
 import { FRAME, HC_RECORD, type HypervisorModel } from "../traps.ts";
@@ -369,6 +369,32 @@ function emitXen(g: GuestAsm): void {
   result(0);
   a.jmp(done);
 
+  // --- vcpu_op(set_periodic_timer, 0, &{u64 period_ns}) / (stop_periodic_timer, 0, NULL): the period is kept
+  // for the expectations (0 when stopped).
+  a.label(get("vcpu_op"));
+  {
+    const stop = a.newLabel(), set = a.newLabel();
+    require(g, arg("ecx"), 0, "vcpu_op: vcpu (ECX) is not 0");
+    a.mov(eax, arg("ebx"));
+    a.cmp(eax, VCPUOP.stop_periodic_timer);
+    a.je(stop);
+    a.cmp(eax, VCPUOP.set_periodic_timer);
+    a.je(set);
+    fatal(g, "vcpu_op: command is not set_periodic_timer or stop_periodic_timer");
+    a.label(set);
+    a.mov(esi, arg("edx"));
+    require(g, dword(esi, 4), 0, "vcpu_op set_periodic_timer: period above 2^32 ns");
+    a.mov(eax, dword(esi, 0));
+    a.mov(g.v("xen_period"), eax);
+    result(0);
+    a.jmp(done);
+    a.label(stop);
+    require(g, arg("edx"), 0, "vcpu_op stop_periodic_timer: argument (EDX) is not NULL");
+    a.mov(g.v("xen_period"), 0);
+    result(0);
+    a.jmp(done);
+  }
+
   // --- xen_version(XENVER_version, NULL)
   a.label(get("xen_version"));
   require(g, arg("ebx"), XENVER_VERSION, "xen_version: command (EBX) is not XENVER_version");
@@ -410,7 +436,7 @@ function emitXen(g: GuestAsm): void {
   // --- mmuext_op(ops, 1, NULL, DOMID_SELF)
   a.label(get("mmuext_op"));
   {
-    const base = a.newLabel(), local = a.newLabel(), invlpg = a.newLabel(), all = a.newLabel();
+    const base = a.newLabel(), local = a.newLabel(), invlpg = a.newLabel(), all = a.newLabel(), pin = a.newLabel();
     require(g, arg("ecx"), 1, "mmuext_op: count (ECX) is not 1");
     require(g, arg("edx"), 0, "mmuext_op: done pointer (EDX) is not 0");
     require(g, arg("esi"), DOMID_SELF, "mmuext_op: foreign domain (ESI) is not DOMID_SELF");
@@ -419,11 +445,19 @@ function emitXen(g: GuestAsm): void {
     a.mov(g.v("xen_last_cmd"), eax);
     a.mov(ecx, dword(esi, 4));
     a.mov(g.v("xen_last_arg1"), ecx);
-    for (const [cmd, l] of [[MMUEXT.NEW_BASEPTR, base], [MMUEXT.TLB_FLUSH_LOCAL, local], [MMUEXT.INVLPG_LOCAL, invlpg], [MMUEXT.TLB_FLUSH_ALL, all]] as const) {
+    for (const [cmd, l] of [[MMUEXT.NEW_BASEPTR, base], [MMUEXT.TLB_FLUSH_LOCAL, local], [MMUEXT.INVLPG_LOCAL, invlpg], [MMUEXT.TLB_FLUSH_ALL, all], [MMUEXT.PIN_L1_TABLE, pin], [MMUEXT.PIN_L2_TABLE, pin], [MMUEXT.UNPIN_TABLE, pin]] as const) {
       a.cmp(eax, cmd);
       a.je(l);
     }
-    fatal(g, "mmuext_op: command is not NEW_BASEPTR, TLB_FLUSH_LOCAL, INVLPG_LOCAL or TLB_FLUSH_ALL");
+    fatal(g, "mmuext_op: command is not NEW_BASEPTR, TLB_FLUSH_LOCAL, INVLPG_LOCAL, TLB_FLUSH_ALL, PIN_L1_TABLE, PIN_L2_TABLE or UNPIN_TABLE");
+    // Pinning: the frame must be the guest's; the model keeps no page-table types (the guest's own tables are
+    // checked by the reference hypervisor, hypervisor/paging.c).
+    a.label(pin);
+    a.mov(eax, ecx);
+    a.shl(eax, 12);
+    machineToAlias(g, 0x1000, "mmuext_op PIN/UNPIN");
+    result(0);
+    a.jmp(done);
     a.label(base);
     a.mov(eax, ecx);
     a.shl(eax, 12);

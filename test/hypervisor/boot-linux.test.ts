@@ -1,0 +1,35 @@
+// The product's purpose, proven on a real kernel: Linux 2.6.32 boots through vmware-api3.rom and xen-api3.rom
+// under the reference hypervisor, is taken over at Init, runs at CPL 1 to user space (int $0x80 and the
+// sysenter vsyscall) and reboots, with every hypercall, trap and page-table change checked: no violation.
+
+import { describe, expect, it } from "vitest";
+import { ensureRoms } from "../guest/rom-files.ts";
+import { requireTools } from "../support/tools.ts";
+import { bootUnderHypervisor, realGuestAvailable, WHY_SKIPPED } from "./real-guest.ts";
+
+const run = requireTools("qemu-system-i386", "gcc", "ld") && realGuestAvailable() ? describe : describe.skip;
+if (run === describe.skip) console.warn(`real-guest tests skipped: ${WHY_SKIPPED}`);
+
+run("Linux 2.6.32 under the reference hypervisor", () => {
+  const roms = ensureRoms().filter((r) => /(vmware|xen)-api3\.rom$/.test(r));
+  it("has both paravirtual api3 ROMs to boot", () => expect(roms).toHaveLength(2));
+  for (const rom of roms) {
+    it(`boots paravirtualized through ${rom.split("/").pop()} at CPL 1 with no violation`, async () => {
+      const { status, report, console } = await bootUnderHypervisor(rom);
+      expect(report.violations).toEqual([]);
+      expect(console).toContain("Booting paravirtualized kernel on vmi");
+      expect(console).toContain("INIT: hello from user space (int 0x80)");
+      expect(console).toContain("INIT: hello via AT_SYSINFO vsyscall");
+      expect(report.launched).toBe(true);
+      expect(report.kernelCpl).toBe(1);
+      expect(report.guest).toBe("rebooted");
+      expect(report.outcome).toBe("ok");
+      expect(status).toBe(0);
+      // It ran through the ROM: privileged work as hypercalls, user space by int $0x80 and sysenter.
+      expect(Object.values(report.hypercalls).reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+      expect(report.traps.int80).toBeGreaterThan(0);
+      expect(report.traps.sysenter).toBeGreaterThan(0);
+      expect(report.pageTables?.mostTracked).toBeGreaterThan(3);
+    });
+  }
+});
