@@ -12,7 +12,7 @@ import { readImageModel } from "../../image/read/model.ts";
 import { renderSvg } from "../../image/read/svg.ts";
 import { cHeaderFileName, renderCHeader } from "../../layout/c-header.ts";
 import type { Layout } from "../../layout/types.ts";
-import { checkOutDir, ensureDir, nodeWriteLayer, removeDirs, writeFilesAtomic, type OutputFile, type WriteLayer } from "../files.ts";
+import { ensureDir, nodeWriteLayer, removeDirs, writeFilesAtomic, type OutputFile, type WriteLayer } from "../files.ts";
 import { selectLayouts } from "../layouts.ts";
 import { useBundleLineTable } from "../stack-positions.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
@@ -53,10 +53,11 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer): n
     printErrors(layouts.errors);
     return EXIT_BAD_INPUT;
   }
-  // Before any work: an --out that cannot hold the files is one error at once.
-  const usable = checkOutDir(args.out);
-  if (!usable.ok) {
-    printErrors(usable.errors);
+  // Before any work: an --out that cannot hold the files is one error at once. The directories made here
+  // are removed again if the build or the write fails (they held nothing before).
+  const dir = ensureDir(args.out);
+  if (!dir.ok) {
+    printErrors(dir.errors);
     return EXIT_BAD_INPUT;
   }
 
@@ -99,16 +100,12 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer): n
   if (failed) {
     // The images that failed, not an "ok:" for those that did not: nothing is written.
     for (const s of summaries) if (!s.startsWith("ok:")) process.stdout.write(`${s}\n`);
+    removeDirs(dir.value);
     process.stderr.write("vmirom: build failed; no files were written\n");
     return EXIT_FAILED;
   }
   for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout, HYPERVISOR_CONTRACTS) });
 
-  const dir = ensureDir(args.out);
-  if (!dir.ok) {
-    printErrors(dir.errors);
-    return EXIT_BAD_INPUT;
-  }
   const w = writeFilesAtomic(outputs, layer);
   if (!w.ok) {
     printErrors(w.errors);
