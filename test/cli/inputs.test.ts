@@ -248,6 +248,22 @@ describe("foreign input: info and check say what the file is and is not, the sam
   });
 });
 
+describe("diff says what differs in words that mean something", () => {
+  it("a copy whose NONE answer's (unused) target field changed: not 'relocation NONE → NONE'", () => {
+    const b = readFileSync(rom("native-api3.rom"));
+    const table = b.readUInt16LE(0x14), count = b.readUInt16LE(table + 4), size = b.readUInt16LE(table + 6);
+    const n = [...Array(count).keys()].find((i) => b[table + 8 + i * size + 2] === 0)!; // a NONE entry
+    b[table + 8 + n * size] ^= 0x10;
+    const file = join(tmp, "none-target.rom");
+    writeFileSync(file, b);
+    const r = vmirom(["diff", rom("native-api3.rom"), file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toContain("NONE → NONE");
+    expect(r.stdout).toMatch(/: relocation NONE: its unused target field 0x0000 → 0x0010\n/);
+    expect(r.stdout).toContain("checksum: ok → BAD");
+  });
+});
+
 describe("--manifest of another kind", () => {
   it("another ROM's manifest: that is said first and only, once", () => {
     const r = vmirom(["check", rom("native-api3.rom"), "--manifest", rom("vmware-api3.json")]);
