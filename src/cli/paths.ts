@@ -93,6 +93,15 @@ export function pathProblem(p: string, what: string): Diagnostic | undefined {
   return undefined;
 }
 
+/**
+ * A name made from a lossy argument (the manifest beside a ROM: n\xe9.rom → n\xe9.json): `text` is given the
+ * bytes `derive` makes of the argument's bytes (read as Latin-1, one character per byte).
+ */
+export function derivePath(from: string, text: string, derive: (latin1: string) => string): void {
+  const b = fsPath(from);
+  if (typeof b !== "string") rawArgs().byText.set(text, Buffer.from(derive(b.toString("latin1")), "latin1"));
+}
+
 /** `p` for messages: a lossy path with its bytes, those that are not ASCII as \xNN. */
 export function showPath(p: string): string {
   const b = fsPath(p);

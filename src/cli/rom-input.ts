@@ -9,7 +9,7 @@ import type { Manifest } from "../manifest.ts";
 import { readBytes, type SizeLimit } from "./files.ts";
 import { layoutForImage, loadAllLayouts } from "./layouts.ts";
 import { loadManifest } from "./manifest-file.ts";
-import { fsPath, showPath } from "./paths.ts";
+import { derivePath, fsPath, showPath } from "./paths.ts";
 import { existsSync } from "node:fs";
 
 /** An option ROM's length byte counts 512-byte blocks: 255 of them is the most any option ROM can be. */
@@ -118,7 +118,9 @@ export function readRomInput(args: RomInputArgs): Result<RomInput> {
   const { layout, notes } = chosen.value;
   let manifestFile = args.manifest;
   if (manifestFile === undefined && args.siblingManifest && args.rom !== "-") {
-    const sibling = args.rom.replace(/\.rom$/i, "") + ".json";
+    const toSibling = (rom: string): string => rom.replace(/\.rom$/i, "") + ".json";
+    const sibling = toSibling(args.rom);
+    derivePath(args.rom, sibling, toSibling);
     if (sibling !== args.rom && existsSync(fsPath(sibling))) manifestFile = sibling;
   }
   if (manifestFile === undefined) return { ok: true, value: { bytes: b, layout, notes } };

@@ -306,6 +306,12 @@ describe("file names are the bytes the user typed", () => {
     expect(info.stderr).toBe("");
     expect(info.status).toBe(0);
     expect(info.stdout).toMatch(/^n\\xe9\.rom: 3072 bytes/);
+    // The manifest beside a ROM so named (x\xe9.json) is found too: list names the shared routines from it.
+    writeFileSync(latin1(join(tmp, "x\xe9.rom")), readFileSync(rom("xen-api3.rom")));
+    writeFileSync(latin1(join(tmp, "x\xe9.json")), readFileSync(rom("xen-api3.json")));
+    const list = vmiromSh(`exec "$NODE" "$BIN" list "$(printf 'x\\351.rom')"`);
+    expect(list.stderr).toBe("");
+    expect(list.stdout).toContain("<XenMachineAddress>");
     const map = vmiromSh(`exec "$NODE" "$BIN" map "$(printf 'n\\351.rom')" --out "$(printf 'm\\351.svg')"`);
     expect(map.status, map.stderr).toBe(0);
     expect(existsSync(latin1(join(tmp, "m\xe9.svg")))).toBe(true);
