@@ -16,6 +16,8 @@ export interface SizeLimit {
 /** Manifests and layouts are a few hundred KiB; anything near this is not one. */
 export const TEXT_LIMIT: SizeLimit = { bytes: 64 << 20, why: "64 MiB, far more than any manifest or layout" };
 
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 const fail = (code: string, message: string, file: string): Result<never> => ({ ok: false, errors: [diag(code, message, { file: showPath(file) })] });
 
 /**
@@ -46,7 +48,10 @@ export function readBytes(file: string, what: string, limit: SizeLimit = TEXT_LI
       try {
         n = fs.readSync(fd, chunk, 0, chunk.length, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue; // a non-blocking terminal or pipe: wait
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+          Atomics.wait(PAUSE, 0, 0, 10); // a non-blocking terminal or pipe: wait for data without spinning
+          continue;
+        }
         if ((e as NodeJS.ErrnoException).code === "EOF") break;
         throw e;
       }

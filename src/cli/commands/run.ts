@@ -207,8 +207,9 @@ export function kernelVerdict(o: { status: number | null; signal: string | null;
   if (o.untilSeen) return { reachedEnd: true, why: "the console printed the --until text" };
   // qemu's own errors exit 1 with a message ("qemu: invalid kernel header"); the guest writing 0 to
   // isa-debug-exit also exits 1, silently. A message on stderr is qemu's failure, never the guest's success.
-  const err = o.stderr.trim().split("\n").filter((l) => l.trim() !== "")[0];
-  if (!o.timedOut && o.status !== null && o.status !== 0 && err !== undefined && !/warning/i.test(err)) {
+  // Warnings (qemu prints some on success too) are not the failure; the first other line is.
+  const err = o.stderr.split("\n").find((l) => l.trim() !== "" && !/warning/i.test(l))?.trim();
+  if (!o.timedOut && o.status !== null && o.status !== 0 && err !== undefined) {
     return { reachedEnd: false, qemuFailed: true, why: `qemu failed (status ${o.status}): ${err}` };
   }
   if (o.timedOut) return { reachedEnd: false, why: `the guest did not reach its end within ${timeoutS} s (qemu stopped)` };
