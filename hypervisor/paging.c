@@ -33,6 +33,9 @@ void *map_phys(int slot, u32 pa) {
 static u32 *view_page(struct view *v) { return map_phys(0, VIEW_POOL_PHYS + v->slot * 0x1000u); }
 static u32 *guest_page(u32 pfn) { return map_phys(1, pfn << 12); }
 
+static void forget_suspects(u32 pfn);
+static void check_loaded(struct frame *f, u32 pd_pfn, const char *why);
+
 static struct view *find(u32 pfn) {
     for (u32 i = 0; i < VIEW_POOL_PAGES; i++) if (views[i].used && views[i].pfn == pfn) return &views[i];
     return 0;
@@ -57,6 +60,7 @@ static struct view *track(u32 pfn, int level) {
         if (pt_count > stat_tracked_max) stat_tracked_max = pt_count;
     }
     v->level = (u8)level;
+    forget_suspects(pfn);
     /* The page's content now is what the guest gave it before it became a page table. */
     u32 copy[1024];
     memcpy(copy, guest_page(pfn), 4096);
@@ -86,6 +90,7 @@ void pt_track_clone(u32 pfn, u32 clone_pfn, u32 start, u32 count) {
  * could tell us, such as Linux's boot tables). */
 void pt_walk_cr3(u32 cr3, const char *why) {
     u32 pd = cr3 >> 12;
+    check_loaded(0, pd, why);
     if (!find(pd)) { track(pd, 2); stat_walked++; }
     u32 entries[1024];
     memcpy(entries, guest_page(pd), 4096);
@@ -124,15 +129,29 @@ static int interesting(u32 old, u32 now) {
 /* A change the contract has not carried yet. The ROM stores an entry before it queues the update (VMware's
  * order), so a sync point that falls between the two — the queue flushed because it was full, an interrupt
  * whose handler flushes the TLB — sees a change whose update is still on its way. A change is therefore a
- * violation when it is still unaccounted for at the next sync point (or at the end). */
-#define MAX_SUSPECTS 256
-static struct { u32 pa, old, now; const char *where; } suspects[MAX_SUSPECTS];
+ * violation when it is still unaccounted for at the next sync point (or when its page is released, or at the
+ * end).
+ *
+ * One exception is Linux's own: while it tears an address space down it clears page-table entries natively
+ * ("paravirt does not care about updates", ptep_get_and_clear_full in arch/x86/include/asm/pgtable.h), then
+ * releases the page tables. An entry cleared to 0 in a page table may therefore wait until its page is released
+ * (or the run ends); loading an address space that still uses such a page is a violation. */
+#define MAX_SUSPECTS 512
+static struct { u32 pa, old, now; const char *where; u8 cleared; } suspects[MAX_SUSPECTS];
 static u32 suspect_count;
-static u32 sync_round;
+u32 stat_teardown_clears;
 
-static int suspected(u32 pa) {
-    for (u32 i = 0; i < suspect_count; i++) if (suspects[i].pa == pa) return 1;
-    return 0;
+enum sync_mode { SYNC_POINT, SYNC_RELEASE, SYNC_END };
+
+static int suspect_index(u32 pa) {
+    for (u32 i = 0; i < suspect_count; i++) if (suspects[i].pa == pa) return (int)i;
+    return -1;
+}
+
+static void forget_suspects(u32 pfn) {
+    u32 kept = 0;
+    for (u32 i = 0; i < suspect_count; i++) if ((suspects[i].pa >> 12) != pfn) suspects[kept++] = suspects[i];
+    suspect_count = kept;
 }
 
 static void report_change(struct frame *f, u32 pa, u32 old, u32 cur, const char *first, const char *where) {
@@ -140,7 +159,7 @@ static void report_change(struct frame *f, u32 pa, u32 old, u32 cur, const char 
               vcpu.kind == HV_XEN ? "mmu_update" : "a queued update", first, where);
 }
 
-static void compare(struct frame *f, struct view *v, const char *where, int last) {
+static void compare(struct frame *f, struct view *v, const char *where, enum sync_mode mode) {
     u32 now[1024];
     memcpy(now, guest_page(v->pfn), 4096);
     u32 *mine = view_page(v);
@@ -150,27 +169,30 @@ static void compare(struct frame *f, struct view *v, const char *where, int last
         /* The CPU may have set A or D since the view last changed; the ROM sees those bits as part of the old
          * entry (it tests what it exchanged out), so the check does too. */
         u32 seen = old | (cur & (PTE_A | PTE_D));
-        if (!hardware_change(old, cur) && (vcpu.kind == HV_XEN || interesting(seen, cur))) {
-            if (!suspected(pa) && !last && suspect_count < MAX_SUSPECTS) {
-                suspects[suspect_count].pa = pa;
-                suspects[suspect_count].old = old;
-                suspects[suspect_count].now = cur;
-                suspects[suspect_count++].where = where;
-                continue;           /* the view keeps the old value until the update arrives or time is up */
+        if (hardware_change(old, cur) || !(vcpu.kind == HV_XEN || interesting(seen, cur))) { mine[i] = cur; continue; }
+        int k = suspect_index(pa);
+        if (cur == 0 && v->level == 1) {
+            if (mode != SYNC_POINT) { stat_teardown_clears++; mine[i] = cur; continue; }
+            if (k < 0 && suspect_count < MAX_SUSPECTS) {
+                suspects[suspect_count].pa = pa; suspects[suspect_count].old = old; suspects[suspect_count].now = cur;
+                suspects[suspect_count].where = where; suspects[suspect_count++].cleared = 1;
             }
-            const char *first = where;
-            for (u32 k = 0; k < suspect_count; k++) if (suspects[k].pa == pa) first = suspects[k].where;
-            report_change(f, pa, old, cur, first, where);
+            if (k >= 0 || suspect_count < MAX_SUSPECTS) continue;
         }
+        if (k < 0 && mode == SYNC_POINT && suspect_count < MAX_SUSPECTS) {
+            suspects[suspect_count].pa = pa; suspects[suspect_count].old = old; suspects[suspect_count].now = cur;
+            suspects[suspect_count].where = where; suspects[suspect_count++].cleared = 0;
+            continue;           /* the view keeps the old value until the update arrives or time is up */
+        }
+        report_change(f, pa, old, cur, k >= 0 ? suspects[k].where : where, where);
         mine[i] = cur;
     }
 }
 
-static void sweep(struct frame *f, const char *where, int last) {
+static void sweep(struct frame *f, const char *where, enum sync_mode mode) {
+    for (u32 i = 0; i < VIEW_POOL_PAGES; i++) if (views[i].used) compare(f, &views[i], where, mode);
+    /* Suspects that the contract has since accounted for (the view now agrees) are done. */
     u32 kept = 0;
-    sync_round++;
-    /* Suspects from the last round that are still different were reported by compare(); drop the rest. */
-    for (u32 i = 0; i < VIEW_POOL_PAGES; i++) if (views[i].used) compare(f, &views[i], where, last);
     for (u32 i = 0; i < suspect_count; i++) {
         struct view *v = find(suspects[i].pa >> 12);
         if (!v) continue;
@@ -181,12 +203,31 @@ static void sweep(struct frame *f, const char *where, int last) {
     suspect_count = kept;
 }
 
-void pt_sync(struct frame *f, const char *where) { sweep(f, where, 0); }
+/* An address space is loaded: none of its page tables may hold entries cleared without the contract. */
+static void check_loaded(struct frame *f, u32 pd_pfn, const char *why) {
+    u32 entries[1024];
+    memcpy(entries, guest_page(pd_pfn), 4096);
+    for (u32 i = 0; i < suspect_count; i++) {
+        if (!suspects[i].cleared) continue;
+        for (u32 e = 0; e < 1024; e++) {
+            if ((entries[e] & PTE_P) && !(entries[e] & PDE_PS) && (entries[e] >> 12) == (suspects[i].pa >> 12)) {
+                violation(f, "page table", "the entry at physical %x was cleared (from %x) without %s, and its page table is in use again (%s)",
+                          suspects[i].pa, suspects[i].old, vcpu.kind == HV_XEN ? "mmu_update" : "a queued update", why);
+                struct view *v = find(suspects[i].pa >> 12);
+                if (v) view_page(v)[(suspects[i].pa & 0xfff) >> 2] = 0;
+                break;
+            }
+        }
+    }
+}
+
+void pt_sync(struct frame *f, const char *where) { sweep(f, where, SYNC_POINT); }
 
 void pt_release(struct frame *f, u32 pfn) {
     struct view *v = find(pfn);
     if (!v) return;
-    compare(f, v, "ReleasePage", 1);
+    compare(f, v, "ReleasePage", SYNC_RELEASE);
+    forget_suspects(pfn);
     v->used = 0;
     free_slots[free_count++] = v->slot;
     pt_count--;
@@ -194,5 +235,5 @@ void pt_release(struct frame *f, u32 pfn) {
 
 void pt_final_check(void) {
     if (vcpu.kind == HV_VMWARE) vmware_flush_queue_at_end();
-    sweep(0, "the end", 1);
+    sweep(0, "the end", SYNC_END);
 }

@@ -117,6 +117,7 @@ static const char *const trap_names[32] = {
 };
 
 extern void pt_final_check(void);
+extern u32 stat_teardown_clears;
 
 static void report(const char *outcome) {
     printk("HV-REPORT {\"outcome\":");
@@ -167,7 +168,8 @@ static void report(const char *outcome) {
     }
     u32 mean10 = stat_flushes ? (stat_flushed_entries * 10 + stat_flushes / 2) / stat_flushes : 0;
     printk("],\"flushes\":%u,\"flushedEntries\":%u,\"meanBatch\":%u.%u", stat_flushes, stat_flushed_entries, mean10 / 10, mean10 % 10);
-    printk(",\"pageTables\":{\"tracked\":%u,\"mostTracked\":%u,\"foundByWalk\":%u}}\n", pt_count, stat_tracked_max, stat_walked);
+    printk(",\"pageTables\":{\"tracked\":%u,\"mostTracked\":%u,\"foundByWalk\":%u,\"clearedAtTeardown\":%u}}\n", pt_count, stat_tracked_max,
+           stat_walked, stat_teardown_clears);
 }
 
 void finish(const char *outcome, int code) {
