@@ -73,7 +73,8 @@ function inputProblems(args: RunArgs): Diagnostic[] {
     if (!rom.ok) out.push(...rom.errors);
   }
   file(args.kernel, "kernel");
-  if (args.kernel !== undefined && out.length === 0) {
+  // --hypervisor boots bzImages only and says so itself (hypervisor-run.ts), after its own checks of the ROM.
+  if (args.kernel !== undefined && !args.hypervisor && out.length === 0) {
     const k = kernelProblem(args.kernel);
     if (k) out.push(k);
   }
