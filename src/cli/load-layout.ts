@@ -2,12 +2,12 @@
 // zod, then run the semantic checks (src/layout/validate.ts). Nothing here throws on bad input;
 // every problem comes back as a Diagnostic naming the file and the path inside it.
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
-import { fsPath } from "./paths.ts";
+import { readBytes } from "./files.ts";
 import type { Layout } from "../layout/types.ts";
 import { validateLayout } from "../layout/validate.ts";
 
@@ -230,13 +230,13 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 
 /** Read and check one layout file: the first failing stage's diagnostics (read, JSON, shape, semantics). */
 export function loadLayout(file: string): Result<Layout> {
-  let text: string;
-  try {
-    text = readFileSync(fsPath(file), "utf8"); // the bytes the user typed (paths.ts)
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return { ok: false, errors: [diag("LAYOUT_READ_FAILED", `cannot read the layout file: ${reason}`, { file })] };
+  // Through readBytes: the name as typed (paths.ts), and a size limit (--layout /dev/zero ends).
+  const bytes = readBytes(file, "layout file");
+  if (!bytes.ok) {
+    const e = bytes.errors[0]!;
+    return { ok: false, errors: [diag(e.code === "CLI_READ_FAILED" ? "LAYOUT_READ_FAILED" : e.code, e.message, { file })] };
   }
+  const text = new TextDecoder().decode(bytes.value);
   // Editors on some systems save a byte-order mark, which JSON.parse rejects.
   return parseLayout(text.replace(/^\uFEFF/, ""), file);
 }

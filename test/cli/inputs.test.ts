@@ -232,6 +232,12 @@ describe("foreign input: info and check say what the file is and is not, the sam
     });
   });
 
+  it("--layout /dev/zero ends too (layouts are read with a limit)", () => {
+    const r = vmirom(["info", rom("native-api3.rom"), "--layout", "/dev/zero"], { timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(lines(r.stderr)).toEqual(["vmirom: CLI_TOO_LARGE: the layout file is too large: more than 67108864 bytes, more than 64 MiB, far more than any manifest or layout (/dev/zero)"]);
+  });
+
   it("/dev/zero ends (read up to the limit + 1), a directory is refused", () => {
     const r = vmirom(["info", "/dev/zero"], { timeout: 20_000 });
     expect(r.status).toBe(2);
