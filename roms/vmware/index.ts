@@ -120,6 +120,3 @@ export const vmware: RomProgram = {
   },
   shared: [presenceRoutine("vmware"), ...paravirtRoutines, flushRoutine],
 };
-
-/** The calls that run natively (see the comment at the top), for the tests. */
-export const VMWARE_NATIVE_CALLS: ReadonlySet<string> = new Set(Object.keys(native));

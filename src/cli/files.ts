@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
+import { diag, type Diagnostic, type DiagnosticCode, type Result } from "../diagnostics.ts";
 import { fsPath, pathProblem, showPath } from "./paths.ts";
 
 /** What a file may hold at most, and why (for the message). */
@@ -18,7 +18,7 @@ export const TEXT_LIMIT: SizeLimit = { bytes: 64 << 20, why: "64 MiB, far more t
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-const fail = (code: string, message: string, file: string): Result<never> => ({ ok: false, errors: [diag(code, message, { file: showPath(file) })] });
+const fail = (code: DiagnosticCode, message: string, file: string): Result<never> => ({ ok: false, errors: [diag(code, message, { file: showPath(file) })] });
 
 /**
  * The bytes of `file` ("-": standard input). A regular file larger than the limit is refused before it is

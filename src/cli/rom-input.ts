@@ -5,7 +5,7 @@
 
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "../manifest/types.ts";
 import { readBytes, type SizeLimit } from "./files.ts";
 import { layoutForImage, loadAllLayouts } from "./layouts.ts";
 import { loadManifest } from "./manifest-file.ts";

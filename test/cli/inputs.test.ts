@@ -327,6 +327,10 @@ describe("file names are the bytes the user typed", () => {
     expect(map.status, map.stderr).toBe(0);
     expect(existsSync(latin1(join(tmp, "m\xe9.svg")))).toBe(true);
     expect(existsSync(join(tmp, "m\uFFFD.svg"))).toBe(false);
+    // qemu takes file names as text: run refuses such a name rather than hand qemu another one.
+    const run = vmiromSh(`exec "$NODE" "$BIN" run "$(printf 'n\\351.rom')" --kernel "$BIN"`);
+    expect(run.status).toBe(2);
+    expect(lines(run.stderr)).toEqual(["vmirom: CLI_PATH_ENCODING: the ROM image's name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file (n\\xe9.rom)"]);
     const build = vmiromSh(`exec "$NODE" "$BIN" build --api 3 --backend native --out="$(printf 'o\\351')"`);
     expect(build.status, build.stderr).toBe(0);
     expect(readdirSync(latin1(join(tmp, "o\xe9")))).toHaveLength(8);

@@ -4,9 +4,9 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { diag, type Diagnostic } from "../../diagnostics.ts";
-import type { Manifest } from "../../manifest.ts";
-import { describeImage } from "../../image/read/info.ts";
-import { disassembleImage } from "../../image/read/disassemble.ts";
+import type { Manifest } from "../../manifest/types.ts";
+import { describeImage } from "../../inspect/info.ts";
+import { disassembleImage } from "../../inspect/disassemble.ts";
 import { showPath } from "../paths.ts";
 import { EXIT_BAD_INPUT, EXIT_OK, printErrors } from "../report.ts";
 import { printNotes, readRomInput, type RomInput } from "../rom-input.ts";
