@@ -76,20 +76,26 @@ const INTEL_SPELLING: Array<[RegExp, string]> = [
 const INTEL_ABSOLUTE = /(\w+ PTR )?\[(0x[0-9a-f]+)\]/;
 const INTEL_INDEX_WITHOUT_SCALE = /\[(e?[a-z]{2})\+(e?[a-z]{2})(?=[\]+-])/;
 
-/** `moffs`: the accumulator form of mov with an absolute address (A0–A3 after any prefixes). */
-export function isMoffs(bytes: Uint8Array, at: number): boolean {
+/** The opcode byte after any prefixes. */
+function opcodeAt(bytes: Uint8Array, at: number): number | undefined {
   let p = at;
-  while (p < bytes.length && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67].includes(bytes[p]!)) p++;
-  return bytes[p] !== undefined && bytes[p]! >= 0xa0 && bytes[p]! <= 0xa3;
+  while (p < bytes.length && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf2, 0xf3].includes(bytes[p]!)) p++;
+  return bytes[p];
 }
 
-/** `branch`: a near relative jump, branch or call (objdump writes its target in bare hex). */
-export function objdumpIntelSpelling(text: string, bits: 16 | 32, branch: boolean, moffs: boolean): string {
+/**
+ * `branch`: a near relative jump, branch or call (objdump writes its target in bare hex); the bytes tell the
+ * forms objdump spells apart: mov's moffs (A0–A3: no size, ds:addr) and the shift-by-one (D0/D1: `,1`).
+ */
+export function objdumpIntelSpelling(text: string, bits: 16 | 32, branch: boolean, bytes: Uint8Array, at: number): string {
   if (branch) return text.replace(/0x([0-9a-f]+)$/, "$1");
   if (text === "ret far") return "retf";
   if (bits !== 32) return text;
+  const op = opcodeAt(bytes, at);
+  const moffs = op !== undefined && op >= 0xa0 && op <= 0xa3;
   let t = text;
   for (const [re, to] of INTEL_SPELLING) if (re.test(t)) t = t.replace(re, to);
+  if (op === 0xd0 || op === 0xd1) t = t.replace(/,0x1$/, ",1");
   // objdump writes an absolute address with its segment (ds:0x…), and without the size for mov's moffs form.
   if (t.includes("[0x")) t = t.replace(INTEL_ABSOLUTE, (_m, size: string | undefined, addr: string) => `${moffs ? "" : (size ?? "")}ds:${addr}`);
   return t.replace(INTEL_INDEX_WITHOUT_SCALE, "[$1+$2*1");

@@ -5,7 +5,7 @@
 
 import type * as IcedModule from "iced-x86";
 import { iced } from "./iced.ts";
-import { isMoffs, objdumpFormatter, objdumpIntelFormatter, objdumpIntelSpelling, objdumpSpelling } from "./objdump-text.ts";
+import { objdumpFormatter, objdumpIntelFormatter, objdumpIntelSpelling, objdumpSpelling } from "./objdump-text.ts";
 
 /**
  * How control leaves an instruction.
@@ -129,7 +129,7 @@ export class X86Decoder {
     const text = !this.formatter
       ? undefined
       : this.intel
-        ? objdumpIntelSpelling(this.formatter.format(ins), this.bitness, target !== undefined, isMoffs(this.bytes, offset))
+        ? objdumpIntelSpelling(this.formatter.format(ins), this.bitness, target !== undefined, this.bytes, offset)
         : objdumpSpelling(this.formatter.format(ins), this.bitness);
     // One object shape for every instruction keeps this hot path fast.
     return { offset, length, status: "ok", mnemonic, flow, terminator, target, disp, text };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../../roms/index.ts";
 import { kernelVerdict } from "../../src/cli/commands/run.ts";
 import { BACKEND_NAMES, COMMANDS } from "../../src/cli/grammar.ts";
+import { requireTools } from "../support/tools.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "dist", "vmirom.mjs");
@@ -366,6 +367,34 @@ describe("vmirom list as objdump users expect", () => {
     expect(bare.stdout).toContain(`<sub_${called!.offset.toString(16).padStart(4, "0")}>`);
     const given = vmirom(["list", alone, "--manifest", rom("xen-api3.json")]);
     expect(given.stdout).toContain(`<${called!.name}>`);
+  });
+
+  it("-M intel gives objdump -M intel's text (on the .elf), symbols included, for every 32-bit instruction of every ROM", () => {
+    if (!requireTools("objdump")) return;
+    /** address → text, from objdump-style lines; `skip`: entries of 16-bit code (objdump reads the .elf as 32-bit). */
+    const rows = (text: string, skip: RegExp = /$^/): Map<number, string> => {
+      const m = new Map<number, string>();
+      let skipping = false;
+      for (const l of text.split("\n")) {
+        const head = /^[0-9a-f]{8} <(.+)>:$/.exec(l);
+        if (head) skipping = skip.test(head[1]!);
+        const r = /^\s+([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/.exec(l);
+        if (r && !skipping && !r[2]!.startsWith("(")) m.set(parseInt(r[1]!, 16), r[2]!.replace(/\s+/g, " ").trim());
+      }
+      return m;
+    };
+    for (const name of readdirSync(out).filter((f) => f.endsWith(".rom"))) {
+      const listed = rows(vmirom(["list", join(out, name), "-M", "intel"]).stdout, /^(rom_entry|init16)$/);
+      const od = spawnSync("objdump", ["-d", "-M", "intel", join(out, name.replace(/\.rom$/, ".elf"))], { encoding: "utf8" });
+      const theirs = rows(od.stdout);
+      let compared = 0;
+      for (const [addr, text] of listed) {
+        if (!theirs.has(addr)) continue;
+        compared++;
+        expect(`${name} ${addr.toString(16)}: ${text}`).toBe(`${name} ${addr.toString(16)}: ${theirs.get(addr)}`);
+      }
+      expect(compared, name).toBeGreaterThan(200);
+    }
   });
 
   it("-M intel: Intel syntax as objdump -M intel spells it", () => {
