@@ -14,7 +14,7 @@ const EXIT_BAD_INPUT = 2;
 async function run(c: Invocation): Promise<number> {
   switch (c.command) {
     case "build":
-      return (await import("./commands/build.ts")).runBuild(c.args);
+      return (await import("./commands/build.ts")).runBuildCommand(c.args);
     case "info":
     case "list": {
       const { runInfo, runList } = await import("./commands/inspect.ts");

@@ -5,7 +5,8 @@
 import type * as z from "zod";
 import type * as S from "./schema.ts";
 
-export { RELOC_TYPES, RELOC_VALUES, relocTypeOf, type RelocType } from "./reloc-types.ts";
+// The relocation types live in relocations.ts, which the schema imports too (no import circle).
+export { RELOC_TYPES, RELOC_VALUES, relocTypeOf, type RelocType } from "./relocations.ts";
 
 export type HeaderComputed = z.output<typeof S.headerComputedSchema>;
 export type HeaderSource = z.output<typeof S.headerSourceSchema>;

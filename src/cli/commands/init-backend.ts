@@ -5,12 +5,13 @@
 // Inside the vmirom tree a backend belongs in roms/ (and registered), so the command refuses to write there;
 // it never writes over a file.
 
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, relative, resolve, sep } from "node:path";
 import { BACKENDS } from "../../../roms/index.ts";
 import { diag } from "../../diagnostics.ts";
 import { BACKEND_NAME, packageRoot } from "../backend-file.ts";
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
+import { ensureDir, removeDirs, writeFilesAtomic } from "../files.ts";
+import { EXIT_BAD_INPUT, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
 
 export interface InitBackendArgs {
   /** The folder to write; its last part is the backend's name. */
@@ -46,12 +47,17 @@ export function runInitBackend(args: InitBackendArgs): number {
     ["backend.ts", backendSource(name, args.from)],
     ["README.md", readme(name, args.from, args.name)],
   ];
-  try {
-    mkdirSync(dir, { recursive: true });
-    for (const [file, text] of files) writeFileSync(resolve(dir, file), text, { flag: "wx" });
-  } catch (e) {
-    printErrors([diag("CLI_WRITE_FAILED", `cannot write the starting point: ${(e as Error).message}`, { file: dir })]);
-    return EXIT_FAILED;
+  // Both files or neither, and a folder made for them is removed again if they cannot be written.
+  const made = ensureDir(dir);
+  if (!made.ok) {
+    printErrors(made.errors);
+    return EXIT_BAD_INPUT;
+  }
+  const written = writeFilesAtomic(files.map(([file, data]) => ({ file: resolve(dir, file), data })));
+  if (!written.ok) {
+    printErrors(written.errors);
+    removeDirs(made.value);
+    return EXIT_IO;
   }
   const backendFile = `${args.name.replace(/[\\/]+$/, "")}/backend.ts`;
   process.stdout.write(

@@ -1,5 +1,5 @@
-// The relocation types GetRelocationInfo answers, apart from types.ts so that schema.ts can use them without
-// importing the module that imports its types (test/asm/structure.test.ts: no import cycle in src/).
+// The relocation types GetRelocationInfo answers, spelled once: the layout types, the schema, the image
+// builder and the checker all take them from here.
 
 /** The relocation types, in the order of their numbers in GetRelocationInfo's 8-byte record (NONE = 0). */
 export const RELOC_TYPES = ["NONE", "CALL_REL", "JUMP_REL", "NOP"] as const;
