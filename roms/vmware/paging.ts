@@ -1,6 +1,6 @@
 // Page-table entries under shadow paging: the ROM writes every entry straight into guest memory (the
 // hypervisor traces page-table pages) and tells the hypervisor only about interesting changes, as
-// asynchronous SetPxEAsync updates queued through VMIEnqueue — VMware's own algorithm (shared/vmi-interface.md
+// asynchronous SetPxEAsync updates queued through VMIEnqueue — VMware's own algorithm (docs/vmi-interface.md
 // §6). The hot path (store + the changed-bits half of the test) sits in the slot; the present half of the
 // test, the translation and the enqueue are the cold part. The queue reaches the hypervisor in one FlushQueue
 // hypercall: when full, on FlushTLB/InvalPage/SetCR3/ReleasePage, on leaving lazy mode, FlushDeferredCalls.

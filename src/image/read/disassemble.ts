@@ -98,7 +98,7 @@ class Disassembler {
       16: new this.iced.Decoder(16, bytes, this.iced.DecoderOptions.None),
       32: new this.iced.Decoder(32, bytes, this.iced.DecoderOptions.None),
     };
-    // objdump's spelling (see shared/real-tools.md).
+    // objdump's spelling (test/support/iced.ts says which options, and how far they agree).
     const f = this.formatter;
     f.uppercaseHex = false;
     f.spaceAfterOperandSeparator = false;
