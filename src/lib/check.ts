@@ -1,0 +1,2 @@
+// "vmirom/check": the independent checker (bytes + layout [+ manifest] → violations).
+export * from "../check/index.ts";

@@ -1,0 +1,2 @@
+// "vmirom/roms": the shipped backends (native, vmware, xen), ready for buildImage.
+export { BACKENDS, HYPERVISOR_CONTRACTS } from "../../roms/index.ts";
