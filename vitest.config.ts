@@ -12,8 +12,8 @@ export default defineConfig({
     // 2-core build machine that is one worker, as vitest's own default (cores - 1) also gives.
     maxWorkers: Math.max(1, Math.floor(availableParallelism() / 2)),
     minWorkers: 1,
-    // Every file: let the worker's event loop turn after each test (test/support/setup.ts).
-    setupFiles: ["./test/support/setup.ts"],
+    // Every file: let the worker's event loop turn after each test (test/support/yield-between-tests.ts).
+    setupFiles: ["./test/support/yield-between-tests.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

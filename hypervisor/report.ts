@@ -2,7 +2,7 @@
 // violations it printed as they happened, and whether the guest was ever taken over. Pure: text in, plain
 // objects out; the CLI prints them as a table or as JSON.
 
-import type { Manifest } from "../src/manifest.ts";
+import type { Manifest } from "../src/manifest/types.ts";
 
 /** The monitor's final report, as report.c prints it. */
 export interface MonitorReport {

@@ -52,8 +52,8 @@ export default function stringWidth(text, options) {
 
 const result = await build({
   // vmirom-guest: the test guest `vmirom run` boots, an entry of its own that the CLI loads only for that
-  // command (src/cli/guest-runner.ts), so that src/ never imports test/.
-  entryPoints: { vmirom: join(root, "src", "cli", "main.ts"), "vmirom-guest": join(root, "scripts", "qemu", "guest-entry.ts") },
+  // command (src/cli/guest-runner.ts), so that src/ never imports guest/.
+  entryPoints: { vmirom: join(root, "src", "cli", "main.ts"), "vmirom-guest": join(root, "guest", "qemu", "guest-entry.ts") },
   outdir: dist,
   entryNames: "[name]",
   chunkNames: "vmirom-[name]-[hash]",

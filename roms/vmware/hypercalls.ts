@@ -1,5 +1,5 @@
 // The vmware backend's hypercall contract, defined once: the ROM emits these numbers and argument registers,
-// the test guest's model (test/guest/models/vmware.ts) decodes and checks them, and docs/hypervisors.md
+// the test guest's model (guest/models/vmware.ts) decodes and checks them, and docs/hypervisors.md
 // prints the same table (test/roms/vmware-hypercalls.test.ts keeps the two in step).
 //
 // Transport: `vmcall` with EAX = number, arguments in EBX, ECX, EDX, ESI, EDI (in that order), result in EAX

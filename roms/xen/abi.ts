@@ -1,6 +1,6 @@
 // The Xen 3.x paravirtual ABI as the xen backend speaks it, described once: hypercall numbers, the argument
 // registers each hypercall the ROM makes receives, the shared_info fields it reads, and the machine-address
-// scheme. The ROM code (roms/xen/*), the test guest's model (test/guest/models/xen.ts) and the xen section of
+// scheme. The ROM code (roms/xen/*), the test guest's model (guest/models/xen.ts) and the xen section of
 // docs/hypervisors.md all follow this table; test/roms/xen-doc.test.ts keeps the doc in step with it.
 //
 // Facts (docs/vmi-interface.md §8): hypercall i at page + i*32 as `mov $i,%eax; int $0x82; ret` (ring-1 PV
@@ -42,10 +42,7 @@ export const MMU_NORMAL_PT_UPDATE = 0;
 export const MMU_REQUEST_SIZE = 16;
 /** One multicall entry on x86_32: {op, result, args[6]} as native longs. */
 export const MULTICALL_ENTRY_SIZE = 32;
-/** One mmuext_op on x86_32: {cmd, arg1 (mfn or linear address), arg2 (nr_ents or vcpumask)}. */
-export const MMUEXT_OP_SIZE = 12;
-/** One trap_info entry: {u8 vector, u8 flags (DPL in bits 0-1, bit 2: clear the event mask), u16 cs, u32 address}. */
-export const TRAP_INFO_SIZE = 8;
+/** trap_info's flags: bit 2 clears the event mask ({u8 vector, u8 flags (DPL in bits 0-1), u16 cs, u32 address}). */
 export const TRAP_INFO_CLEAR_MASK = 0x4;
 
 export const MMUEXT = {

@@ -75,7 +75,7 @@ for (const p of r.placed) {
   if (p.node.k === "label") lines.push(`${p.node.label.name}:`);
   else if (p.ins) {
     const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
-    let text = formatInstruction(p.ins, bytes, p.offset, value);
+    let text = formatInstruction(p.ins, bytes, value);
     if (p.ins.row.relative) text = text.replace(/0x[0-9a-f]+$/, (h) => names.get(parseInt(h, 16)) ?? h);
     lines.push(text);
   }

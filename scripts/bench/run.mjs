@@ -3,7 +3,7 @@
 //   asm   the assembler DSL against `as --32` on the same 1,000,000-instruction stream (scripts/bench/asm.ts)
 //   cli   wall time and peak memory of the bundled CLI as a user runs it (--help, check, build --all), in
 //         rounds, side by side with `node -e 0` and, when build/roms holds the GNU as export (*.S), `as`+`ld`
-//   cost  per ROM in build/roms, the test guest's executed-instruction counts (scripts/qemu/run-guest.ts --json
+//   cost  per ROM in build/roms, the test guest's executed-instruction counts (guest/qemu/run-guest.ts --json
 //         --no-cost: the same run, without rewriting the ROM's .map or .cost.json) and how many calls fit their slot
 // Usage: node scripts/bench/run.mjs [all|asm|cli|cost ...] [--rounds N]
 // TypeScript parts are bundled by esbuild first (no on-the-fly transform in the timed code); the CLI is
@@ -53,7 +53,7 @@ async function asmPart() {
 const INTERRUPT_CALLS = ["DisableInterrupts", "EnableInterrupts", "GetInterruptMask", "SetInterruptMask"];
 
 async function costPart() {
-  const guest = await bundle(join(root, "scripts", "qemu", "run-guest.ts"), "run-guest");
+  const guest = await bundle(join(root, "guest", "qemu", "run-guest.ts"), "run-guest");
   const roms = readdirSync(ROMS).filter((f) => f.endsWith(".rom") && existsSync(join(ROMS, f.replace(/\.rom$/, ".json")))).sort();
   return roms.map((f) => {
     const r = spawnSync(process.execPath, [guest, join(ROMS, f), "--json", "--no-cost"], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });

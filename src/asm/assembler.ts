@@ -5,171 +5,18 @@
 //   const done = a.newLabel("done");
 //   a.sub(esp, 0x1c); a.mov(dword(esp, 0x10), esi); a.test(al, 1); a.je(done); a.label(done); a.ret();
 
-import { diag, type Diagnostic } from "../diagnostics.ts";
-import { ByteSink, encode, encodeForm, findForm, lastFixups, match, MNEMONICS, FormCache, rowsFor, type Form, type Row, type AnyOperand, type Bits, type FarPtr, type Fixup, type Prefixes } from "./encoder.ts";
-import type { BranchForm, BranchNode, InsInfo, Node } from "./nodes.ts";
-import {
-  expr,
-  isExpr,
-  Label,
-  type Expr,
-  type Mem16,
-  type Mem32,
-  type Mem64,
-  type Mem8,
-  type MemAny,
-  type MemFar,
-  type Reg16,
-  type Reg32,
-  type Reg8,
-  type SegReg,
-  type CtrlReg,
-  type DbgReg,
-} from "./operands.ts";
-import { CONDITIONS } from "./table.ts";
+import { diag, type Diagnostic, type DiagnosticCode } from "../diagnostics.ts";
+import { EncodeError, encodeForm, lastFixups, type Fixup, type Prefixes } from "./encode.ts";
+import { findForm } from "./form-cache.ts";
+import type { Form } from "./forms.ts";
+import { match } from "./match.ts";
+import { branchForm, MNEMONIC_INFO, type MnemonicInfo } from "./mnemonics.ts";
+import type { BranchSize, Mnemonics } from "./signatures.ts";
+import type { BranchNode, FixedNode, InsInfo, Node } from "./nodes.ts";
+import { expr, isExpr, Label, type AnyOperand, type Bits, type Expr, type MemAny, type Reg16, type Reg32, type Reg8 } from "./operands.ts";
 import { layoutProgram, type AssembleOptions, type AssembleResult } from "./layout.ts";
-import { FIXUP_STRIDE, IntList, objectArray, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
-import { InstructionStore } from "./instruction-store.ts";
+import { Program, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_ORG } from "./program.ts";
 import { callerSource, captureSource, type AnyFunction } from "./source.ts";
-
-type RM8 = Reg8 | Mem8;
-type RM16 = Reg16 | Mem16;
-type RM32 = Reg32 | Mem32;
-type Void = void;
-
-/** add/or/adc/sbb/and/sub/xor/cmp/test/mov-like two-operand forms. */
-interface Binary {
-  (dst: RM8, src: Reg8 | Expr): Void;
-  (dst: Reg8, src: RM8): Void;
-  (dst: RM16, src: Reg16 | Expr): Void;
-  (dst: Reg16, src: RM16): Void;
-  (dst: RM32, src: Reg32 | Expr): Void;
-  (dst: Reg32, src: RM32): Void;
-}
-interface Mov extends Binary {
-  (dst: RM16 | Reg32, src: SegReg): Void;
-  (dst: SegReg, src: RM16 | Reg32): Void;
-  (dst: Reg32, src: CtrlReg | DbgReg): Void;
-  (dst: CtrlReg | DbgReg, src: Reg32): Void;
-}
-interface Unary {
-  (dst: RM8 | RM16 | RM32): Void;
-}
-interface Shift {
-  (dst: RM8 | RM16 | RM32, count?: Expr | Reg8): Void;
-}
-interface Double {
-  (dst: RM16, src: Reg16, count: Expr | Reg8): Void;
-  (dst: RM32, src: Reg32, count: Expr | Reg8): Void;
-}
-interface BitTest {
-  (dst: RM16, bit: Reg16 | Expr): Void;
-  (dst: RM32, bit: Reg32 | Expr): Void;
-}
-interface RegRm {
-  (dst: Reg16, src: RM16): Void;
-  (dst: Reg32, src: RM32): Void;
-}
-interface Extend {
-  (dst: Reg16, src: RM8): Void;
-  (dst: Reg32, src: RM8 | RM16): Void;
-}
-interface Imul {
-  (src: RM8 | RM16 | RM32): Void;
-  (dst: Reg16, src: RM16 | Expr): Void;
-  (dst: Reg32, src: RM32 | Expr): Void;
-  (dst: Reg16, src: RM16, imm: Expr): Void;
-  (dst: Reg32, src: RM32, imm: Expr): Void;
-}
-type BranchSize = "short" | "long";
-interface JumpLike {
-  (target: Expr, size?: BranchSize): Void;
-  (target: RM32 | RM16 | MemFar | FarPtr): Void;
-}
-interface Cond {
-  (target: Expr, size?: BranchSize): Void;
-}
-interface Rel8Only {
-  (target: Expr): Void;
-}
-interface NoOps {
-  (): Void;
-}
-interface Push {
-  (src: Reg16 | Reg32 | Mem16 | Mem32 | SegReg | Expr): Void;
-}
-interface Pop {
-  (dst: Reg16 | Reg32 | Mem16 | Mem32 | SegReg): Void;
-}
-interface MemOnly {
-  (m: MemAny): Void;
-}
-interface Selector {
-  (src: RM16): Void;
-}
-interface SelectorStore {
-  (dst: RM16 | Reg32): Void;
-}
-
-/** Methods installed from the opcode table at module load (see `installMnemonics`). */
-export interface Mnemonics {
-  mov: Mov;
-  add: Binary; or: Binary; adc: Binary; sbb: Binary; and: Binary; sub: Binary; xor: Binary; cmp: Binary; test: Binary;
-  xchg: Binary; cmpxchg: Binary; xadd: Binary;
-  cmpxchg8b(m: Mem64 | MemAny): Void;
-  movzx: Extend; movsx: Extend;
-  lea(dst: Reg16 | Reg32, src: MemAny): Void;
-  bswap(r: Reg32): Void;
-  cbw: NoOps; cwde: NoOps; cwd: NoOps; cdq: NoOps;
-  inc: Unary; dec: Unary; not: Unary; neg: Unary; mul: Unary; div: Unary; idiv: Unary;
-  imul: Imul;
-  rol: Shift; ror: Shift; rcl: Shift; rcr: Shift; shl: Shift; sal: Shift; shr: Shift; sar: Shift;
-  shld: Double; shrd: Double;
-  bt: BitTest; bts: BitTest; btr: BitTest; btc: BitTest;
-  bsf: RegRm; bsr: RegRm;
-  push: Push; pop: Pop;
-  pusha: NoOps; popa: NoOps; pushf: NoOps; popf: NoOps;
-  enter(size: Expr, level: Expr): Void;
-  leave: NoOps;
-  call: JumpLike; jmp: JumpLike;
-  jecxz: Rel8Only; loop: Rel8Only; loope: Rel8Only; loopz: Rel8Only; loopne: Rel8Only; loopnz: Rel8Only;
-  ret(pop?: Expr): Void;
-  retf(pop?: Expr): Void;
-  iret: NoOps; int3: NoOps; into: NoOps;
-  int(vector: Expr): Void;
-  cli: NoOps; sti: NoOps; cld: NoOps; std: NoOps; clc: NoOps; stc: NoOps; cmc: NoOps; sahf: NoOps; lahf: NoOps;
-  hlt: NoOps; pause: NoOps; ud2: NoOps;
-  nop(m?: RM16 | RM32): Void;
-  cpuid: NoOps; rdtsc: NoOps; rdmsr: NoOps; wrmsr: NoOps; rdpmc: NoOps;
-  lgdt: MemOnly; sgdt: MemOnly; lidt: MemOnly; sidt: MemOnly; invlpg: MemOnly;
-  lldt: Selector; ltr: Selector; lmsw: Selector; verr: Selector; verw: Selector;
-  sldt: SelectorStore; str: SelectorStore; smsw: SelectorStore;
-  lar: RegRm; lsl: RegRm;
-  clts: NoOps; invd: NoOps; wbinvd: NoOps; lfence: NoOps; mfence: NoOps; sfence: NoOps;
-  sysenter: NoOps; sysexit: NoOps; vmcall: NoOps; vmmcall: NoOps;
-  in(dst: Reg8 | Reg16 | Reg32, port: Expr | Reg16): Void;
-  out(port: Expr | Reg16, src: Reg8 | Reg16 | Reg32): Void;
-  insb: NoOps; insw: NoOps; insd: NoOps; outsb: NoOps; outsw: NoOps; outsd: NoOps;
-  movsb: NoOps; movsw: NoOps; movsd: NoOps; cmpsb: NoOps; cmpsw: NoOps; cmpsd: NoOps;
-  stosb: NoOps; stosw: NoOps; stosd: NoOps; lodsb: NoOps; lodsw: NoOps; lodsd: NoOps;
-  scasb: NoOps; scasw: NoOps; scasd: NoOps;
-  xlat: NoOps;
-  // Condition-code families (every alias of CONDITIONS).
-  jo: Cond; jno: Cond; jb: Cond; jc: Cond; jnae: Cond; jae: Cond; jnb: Cond; jnc: Cond; je: Cond; jz: Cond;
-  jne: Cond; jnz: Cond; jbe: Cond; jna: Cond; ja: Cond; jnbe: Cond; js: Cond; jns: Cond; jp: Cond; jpe: Cond;
-  jnp: Cond; jpo: Cond; jl: Cond; jnge: Cond; jge: Cond; jnl: Cond; jle: Cond; jng: Cond; jg: Cond; jnle: Cond;
-  seto(d: RM8): Void; setno(d: RM8): Void; setb(d: RM8): Void; setc(d: RM8): Void; setnae(d: RM8): Void;
-  setae(d: RM8): Void; setnb(d: RM8): Void; setnc(d: RM8): Void; sete(d: RM8): Void; setz(d: RM8): Void;
-  setne(d: RM8): Void; setnz(d: RM8): Void; setbe(d: RM8): Void; setna(d: RM8): Void; seta(d: RM8): Void;
-  setnbe(d: RM8): Void; sets(d: RM8): Void; setns(d: RM8): Void; setp(d: RM8): Void; setpe(d: RM8): Void;
-  setnp(d: RM8): Void; setpo(d: RM8): Void; setl(d: RM8): Void; setnge(d: RM8): Void; setge(d: RM8): Void;
-  setnl(d: RM8): Void; setle(d: RM8): Void; setng(d: RM8): Void; setg(d: RM8): Void; setnle(d: RM8): Void;
-  cmovo: RegRm; cmovno: RegRm; cmovb: RegRm; cmovc: RegRm; cmovnae: RegRm; cmovae: RegRm; cmovnb: RegRm;
-  cmovnc: RegRm; cmove: RegRm; cmovz: RegRm; cmovne: RegRm; cmovnz: RegRm; cmovbe: RegRm; cmovna: RegRm;
-  cmova: RegRm; cmovnbe: RegRm; cmovs: RegRm; cmovns: RegRm; cmovp: RegRm; cmovpe: RegRm; cmovnp: RegRm;
-  cmovpo: RegRm; cmovl: RegRm; cmovnge: RegRm; cmovge: RegRm; cmovnl: RegRm; cmovle: RegRm; cmovng: RegRm;
-  cmovg: RegRm; cmovnle: RegRm;
-}
 
 export interface AssemblerOptions {
   /** Initial code size (default 32). Switch with `bits()`. */
@@ -180,78 +27,15 @@ export interface AssemblerOptions {
   captureSource?: boolean;
 }
 
-const SHIFTS = new Set(["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]);
-const JUMPS = new Set(["jmp", ...CONDITIONS.flat().map((c) => `j${c}`)]);
-// Mnemonics whose short spellings the DSL rewrites (imul r, imm; shl r).
-const SPECIAL_FORMS = new Set(["imul", ...SHIFTS]);
-
-/** What recording needs to know about a mnemonic, computed once. */
-interface MnemonicInfo {
-  readonly name: string;
-  readonly rows: readonly Row[];
-  /** Label-relative jmp/jcc: recorded with both forms for relaxation. */
-  readonly jump: boolean;
-  readonly special: boolean;
-  /** Forms chosen so far, by operand-class signature. */
-  readonly cache: FormCache;
-  /** Branch forms without prefixes: [rel8 16-bit, rel32 16-bit, rel8 32-bit, rel32 32-bit]. */
-  readonly forms: (BranchForm | undefined)[];
-  /** Branch nodes without prefix or source line, shared by all such branches: [16-bit, 32-bit]. */
-  readonly branchNodes: (BranchNode | undefined)[];
-  /** The DSL method installed for it (where a source line search can start). */
-  method?: AnyFunction;
-}
-const MNEMONIC_INFO = new Map<string, MnemonicInfo>(
-  MNEMONICS.map((name) => [name, { name, rows: rowsFor(name)!, jump: JUMPS.has(name), special: SPECIAL_FORMS.has(name), cache: new FormCache(), forms: [], branchNodes: [] }]),
-);
-
 let nextLabelId = 1;
 
-// Encodings of label-relative branches depend only on the row, the code size and prefixes (cached per
-// mnemonic in MnemonicInfo.forms when there are none).
-function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixes: Prefixes | undefined): BranchForm {
-  const row = rowsFor(mnemonic)!.find((r) => r.toks[0] === tok)!;
-  const e = encode(row, [0], bits, prefixes);
-  const f = e.fixups[0]!;
-  return { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
-}
 const NO_SOURCE: { src?: string } = Object.freeze({});
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
 export class Assembler {
-  /**
-   * The recorded program. A plain number is a run of consecutive instructions (the start in `code` of its first
-   * one); the instructions themselves are kept flat, in `instructions`. Everything else is a Node.
-   */
-  readonly nodes: (Node | number)[] = objectArray();
-  /** Every instruction recorded in a run, in recording order, without an object per instruction. */
-  readonly instructions = new InstructionStore();
-  /** The last node is a run of instructions that the next instruction joins. */
-  private insRun = false;
-  /** Bytes of every fixed-size node, in recording order (nodes point into it). */
-  readonly code = new ByteSink();
-  /**
-   * Nodes whose position can change during layout (labels, branches, align, org), with the code-buffer
-   * length when each was recorded: the fixed nodes between two of them are one contiguous run of code.
-   */
-  readonly specials = new IntList();
-  readonly specialCodeAt = new IntList();
-  /** What layout needs of each special without reading its node: its kind, and the alignment (align), the
-   * offset (org) or the short and long sizes (branch: short | long << 8). */
-  readonly specialKind = new IntList();
-  readonly specialParam = new IntList();
-  /** The target of each branch special (undefined for the others). */
-  readonly specialTarget = objectArray<Expr | undefined>();
-  /**
-   * Fixups of fixed nodes, resolved after layout, kept flat (no object per fixup survives recording): the node,
-   * the instruction's number in `instructions` (-1 for other nodes), its start and length in the code buffer, the
-   * field's place in it, its size, whether it is PC-relative (seven integers each, see FIXUP_STRIDE), and the
-   * value.
-   */
-  readonly fixups = { ints: new IntList(), value: objectArray<Expr>() };
-  readonly errors: Diagnostic[] = [];
-  readonly origin: number;
-  readonly captureSource: boolean;
+  /** What this assembler has recorded; layout reads it (see program.ts). */
+  private readonly program: Program;
+  private readonly captureSource: boolean;
   private mode: Bits;
   /** The source line a DSL method found itself before recording (callerSource), taken by recordGeneral. */
   private callerSrc: string | undefined = undefined;
@@ -263,8 +47,26 @@ export class Assembler {
 
   constructor(options: AssemblerOptions = {}) {
     this.mode = options.bits ?? 32;
-    this.origin = options.origin ?? 0;
     this.captureSource = options.captureSource ?? true;
+    this.program = new Program(options.origin ?? 0, this.captureSource);
+  }
+
+  /** Address of the program's first byte (AssemblerOptions.origin). */
+  get origin(): number {
+    return this.program.origin;
+  }
+
+  /**
+   * How many nodes are recorded so far: the number the next one gets. Diagnostics name nodes by this number
+   * (Diagnostic.location.node), so a caller can tell which part of its program an error came from.
+   */
+  get nodeCount(): number {
+    return this.program.nodes.length;
+  }
+
+  /** Errors found so far while recording (assemble() reports them with those of layout). */
+  get errors(): readonly Diagnostic[] {
+    return this.program.errors;
   }
 
   get currentBits(): Bits {
@@ -294,19 +96,17 @@ export class Assembler {
   /** Binds a label here (creating it from a name if needed) and returns it. */
   label(l: Label | string): Label {
     const lab = typeof l === "string" ? this.newLabel(l) : l;
-    if (lab.boundIn === this) {
+    if (lab.boundIn === this.program) {
       this.error("ASM_DUPLICATE_LABEL", `label '${lab.name}' is defined twice`, lab.name);
       return lab;
     }
     if (!lab.local) this.scope = lab.name;
-    lab.boundIn = this;
-    lab.special = this.specials.length;
-    this.special(this.captureSource ? { k: "label", label: lab, ...this.srcFrom(Assembler.prototype.label) } : { k: "label", label: lab }, SPECIAL_LABEL, 0);
+    this.program.bind(lab, this.captureSource ? { k: "label", label: lab, ...this.srcFrom(Assembler.prototype.label) } : { k: "label", label: lab });
     return lab;
   }
 
   isBound(l: Label): boolean {
-    return l.boundIn === this;
+    return l.boundIn === this.program;
   }
 
   // --- prefixes (apply to the next instruction)
@@ -379,11 +179,11 @@ export class Assembler {
   /** Pads to a multiple of `n` (a power of two) with a fill byte or multi-byte NOPs. */
   align(n: number, fill: number | "nop" = 0): void {
     if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) return this.error("ASM_BAD_DIRECTIVE", `align(${n}): not a power of two`);
-    this.special({ k: "align", n, fill, bits: this.mode, ...this.srcFrom(Assembler.prototype.align) }, SPECIAL_ALIGN, n);
+    this.program.addSpecial({ k: "align", n, fill, bits: this.mode, ...this.srcFrom(Assembler.prototype.align) }, SPECIAL_ALIGN, n);
   }
   /** Places what follows at `offset` from the program start, filling the gap; moving backwards is an error. */
   org(offset: number, fill = 0): void {
-    this.special({ k: "org", offset, fill, ...this.srcFrom(Assembler.prototype.org) }, SPECIAL_ORG, offset);
+    this.program.addSpecial({ k: "org", offset, fill, ...this.srcFrom(Assembler.prototype.org) }, SPECIAL_ORG, offset);
   }
 
   // --- instructions
@@ -431,8 +231,8 @@ export class Assembler {
     }
     if (info.special && n < 3) {
       // Short spellings: imul r, imm = imul r, r, imm; shl r = shl r, 1.
-      if (mnemonic === "imul" && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
-      else if (n === 1 && SHIFTS.has(mnemonic)) [n, y] = [2, 1];
+      if (info.shortImm && n === 2 && isExpr(y)) [n, y, z] = [3, x, y];
+      else if (n === 1 && info.omitOne) [n, y] = [2, 1];
     }
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
     if (info.jump && n === 1 && isExpr(x)) {
@@ -446,7 +246,7 @@ export class Assembler {
         const node: BranchNode = prefixes || source !== undefined
           ? { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText, ...(source !== undefined ? { src: source } : {}) }
           : (info.branchNodes[slot >> 1] ??= { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText: "" });
-        this.special(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
+        this.program.addSpecial(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
       }
       return;
     }
@@ -458,68 +258,33 @@ export class Assembler {
     this.emit(info, form, x, y, z, prefixes, prefixText, source);
   }
 
-  /** Encodes one instruction into the code buffer and records it in the current run (starting one if needed). */
+  /** Encodes one instruction into the program's code buffer and records it there. */
   private emit(info: MnemonicInfo, form: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
-    const code = this.code;
+    const program = this.program;
+    const code = program.code;
     const start = code.len;
     try {
       encodeForm(code, form, x, y, z, this.mode, prefixes);
     } catch (err) {
       code.len = start;
-      const c = (err as { code?: string }).code ?? "ASM_INVALID_OPERANDS";
+      const c = err instanceof EncodeError ? err.code : "ASM_INVALID_OPERANDS";
       return this.error(c, `${info.name}: ${(err as Error).message}`);
     }
-    const len = code.len - start;
-    const ins = this.instructions;
-    // Consecutive instructions share one node (a run of the code buffer).
-    if (!this.insRun) {
-      this.nodes.push(start);
-      this.insRun = true;
-    }
-    if (lastFixups.count) this.fileLastFixups(this.nodes.length - 1, ins.count, start, len);
-    if (this.captureSource) ins.src[ins.count] = source;
-    ins.add(form, this.mode, len, prefixText, x, y, z);
-  }
-
-  /** Files the fixups encodeOps left in lastFixups for the node about to be pushed. */
-  private fileLastFixups(node: number, insIndex: number, start: number, len: number): void {
-    const f = this.fixups, l = lastFixups;
-    for (let k = 0; k < l.count; k++) fileFixup(f, node, insIndex, start, len, l.at[k]!, l.size[k]!, l.rel[k]!, l.value[k]!);
+    program.addInstruction(start, form, this.mode, prefixText, x, y, z, source, lastFixups);
   }
 
   /** Lays out and encodes the program (see layout.ts). */
   assemble(options: AssembleOptions = {}): AssembleResult {
-    return layoutProgram(this, options);
+    return layoutProgram(this.program, options);
   }
 
   // --- internals
 
-  /** Files the fixups of the node about to be pushed. */
-  private addFixups(start: number, len: number, list: readonly Fixup[]): void {
-    for (const x of list) fileFixup(this.fixups, this.nodes.length, -1, start, len, x.at, x.size, x.rel, x.value);
-  }
-
-  private special(node: Node, kind: number, param: number, target?: Expr): void {
-    this.specialTarget.push(target);
-    this.specials.push(this.nodes.length);
-    this.specialCodeAt.push(this.code.len);
-    this.specialKind.push(kind);
-    this.specialParam.push(param);
-    this.pushNode(node);
-  }
-
-  /** Appends a node object; it ends any run of instructions. */
-  private pushNode(node: Node): void {
-    this.nodes.push(node);
-    this.insRun = false;
-  }
-
   /** Appends a fixed node with these bytes. */
   private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
-    const start = this.code.len;
-    this.code.bytes(bytes);
-    if (fixups && fixups.length) this.addFixups(start, bytes.length, fixups);
-    this.pushNode({ k: "fixed", start, size: bytes.length, ...(fixups && fixups.length ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src });
+    const has = fixups !== undefined && fixups.length !== 0;
+    const node: FixedNode = { k: "fixed", start: this.program.code.len, size: bytes.length, ...(has ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src };
+    this.program.addFixed(node, bytes, has ? fixups : undefined);
   }
 
   private data(unit: 1 | 2 | 4, values: readonly Expr[]): void {
@@ -548,9 +313,9 @@ export class Assembler {
     this.raw(bytes, undefined, { text: t, zero });
   }
 
-  private error(code: string, message: string, label?: string): void {
+  private error(code: DiagnosticCode, message: string, label?: string): void {
     const s = this.src();
-    this.errors.push(diag(code, message, { node: this.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
+    this.program.errors.push(diag(code, message, { node: this.program.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
   }
 
   /**
@@ -587,28 +352,14 @@ export class Assembler {
   }
 }
 
-// Every mnemonic of the table becomes a method that records it.
+// Every mnemonic of the table becomes a method that records it (its type: Mnemonics, signatures.ts).
 export interface Assembler extends Mnemonics {}
 function installMnemonics(): void {
   const proto = Assembler.prototype as unknown as Record<string, unknown>;
-  const names = new Set<string>();
-  for (const c of CONDITIONS.flat()) for (const p of ["j", "set", "cmov"]) names.add(p + c);
-  for (const m of [
-    "mov", "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test", "xchg", "cmpxchg", "xadd", "cmpxchg8b",
-    "movzx", "movsx", "lea", "bswap", "cbw", "cwde", "cwd", "cdq", "inc", "dec", "not", "neg", "mul", "div", "idiv",
-    "imul", "rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar", "shld", "shrd", "bt", "bts", "btr", "btc", "bsf",
-    "bsr", "push", "pop", "pusha", "popa", "pushf", "popf", "enter", "leave", "call", "jmp", "jecxz", "loop",
-    "loope", "loopz", "loopne", "loopnz", "ret", "retf", "iret", "int3", "into", "int", "cli", "sti", "cld", "std",
-    "clc", "stc", "cmc", "sahf", "lahf", "hlt", "pause", "ud2", "nop", "cpuid", "rdtsc", "rdmsr", "wrmsr", "rdpmc",
-    "lgdt", "sgdt", "lidt", "sidt", "invlpg", "lldt", "ltr", "lmsw", "verr", "verw", "sldt", "str", "smsw", "lar",
-    "lsl", "clts", "invd", "wbinvd", "lfence", "mfence", "sfence", "sysenter", "sysexit", "vmcall", "vmmcall", "in",
-    "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "movsb", "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd",
-    "stosb", "stosw", "stosd", "lodsb", "lodsw", "lodsd", "scasb", "scasw", "scasd", "xlat",
-  ]) names.add(m);
   type Recorder = { captureSource: boolean; callerSrc: string | undefined; recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
-  for (const name of names) {
-    const info = MNEMONIC_INFO.get(name);
-    if (!info) throw new Error(`DSL method ${name} has no row in the opcode table`);
+  for (const info of MNEMONIC_INFO.values()) {
+    const name = info.name;
+    if (name in proto) throw new Error(`opcode table mnemonic ${name} would replace the Assembler method of that name`);
     // Fixed arity (at most three operands): no rest-parameter array per call.
     proto[name] = info.method = info.jump
       ? function jump(this: Recorder, x?: AnyOperand, y?: AnyOperand | BranchSize, z?: AnyOperand) {
@@ -622,21 +373,6 @@ function installMnemonics(): void {
         };
   }
 }
-function fileFixup(f: Assembler["fixups"], node: number, insIndex: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
-  const ints = f.ints;
-  ints.reserve(FIXUP_STRIDE);
-  const d = ints.data, k = ints.length;
-  d[k] = node;
-  d[k + 1] = insIndex;
-  d[k + 2] = start;
-  d[k + 3] = len;
-  d[k + 4] = at;
-  d[k + 5] = size;
-  d[k + 6] = rel ? 1 : 0;
-  ints.length = k + FIXUP_STRIDE;
-  f.value.push(value);
-}
-
 function opsList(n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand[] {
   return (n === 0 ? [] : n === 1 ? [x] : n === 2 ? [x, y] : [x, y, z]) as AnyOperand[];
 }

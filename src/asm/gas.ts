@@ -128,7 +128,7 @@ export function formatGas(r: Ok, options: GasOptions = {}): string {
         out.push(`\t.code${bits}`);
       }
       orgAt = -1;
-      let text = formatInstruction(p.ins, bytes, r.origin + p.offset, numeric, symbolic);
+      let text = formatInstruction(p.ins, bytes, numeric, symbolic);
       // A branch whose size the program fixed (not relaxed): GNU as must not relax it either.
       if (p.node.k === "fixed" && p.ins.row.relative && p.ins.row.toks[0] === "rel32" && p.ins.row.mnemonic !== "call") text = `{disp${bits}} ${text}`;
       out.push(`\t${text}${src}`);

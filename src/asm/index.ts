@@ -1,7 +1,7 @@
 // Public surface of the assembler: the DSL, operands, and the results of assembling.
 export * from "./operands.ts";
-export { Assembler, type AssemblerOptions, type Mnemonics } from "./assembler.ts";
-export { far, type FarPtr, type Bits } from "./encoder.ts";
+export { Assembler, type AssemblerOptions } from "./assembler.ts";
+export type { BranchSize, Mnemonic, Mnemonics } from "./signatures.ts";
 export type { AssembleOptions, AssembleResult, AsmSymbol, Placed } from "./layout.ts";
 export { formatListing, formatInstruction } from "./listing.ts";
 export { formatGas, gasSymbol, type GasOptions } from "./gas.ts";

@@ -5,9 +5,10 @@
 // or a small immediate, two for a memory operand with a constant displacement or a 32-bit immediate; anything
 // else (labels, label expressions, far pointers, a label displacement) is kept as the object itself, by index.
 
-import { IntList, objectArray } from "./int-list.ts";
-import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, OPERAND_OBJECT, type AnyOperand, type Bits, type Form, type Row } from "./encoder.ts";
-import { REGISTERS, type MemAny, type MemSize, type Register } from "./operands.ts";
+import { IntList, objectArray } from "./buffers.ts";
+import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, OPERAND_OBJECT, type Form } from "./forms.ts";
+import { REGISTERS, type AnyOperand, type Bits, type MemAny, type MemSize, type Register } from "./operands.ts";
+import type { Row } from "./rows.ts";
 
 // Info word: form id in bits 0-19, 16-bit code in bit 20, the length in bits 21-24, a prefix text in bit 25 (the
 // text is kept aside: prefixes are rare).

@@ -3,8 +3,7 @@
 // After writing, every node's written size must equal its computed size; a difference is a phase error.
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import type { Assembler } from "./assembler.ts";
-import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG } from "./int-list.ts";
+import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG, type Program } from "./program.ts";
 import { insOf, type BranchNode, type FixedNode, type InsInfo, type LabelNode, type Node } from "./nodes.ts";
 import { Label, labelsOf, type Expr } from "./operands.ts";
 
@@ -97,14 +96,14 @@ class Placement {
   total = 0;
   readonly branches: Int32Array;
 
-  constructor(readonly a: Assembler) {
-    const m = (this.m = a.specials.length);
-    this.origin = a.origin;
-    this.node = a.specials.data.subarray(0, m);
-    const codeAt = a.specialCodeAt.data;
+  constructor(readonly prog: Program) {
+    const m = (this.m = prog.specials.length);
+    this.origin = prog.origin;
+    this.node = prog.specials.data.subarray(0, m);
+    const codeAt = prog.specialCodeAt.data;
     const gap = (this.gap = new Int32Array(m + 1));
     for (let j = 0, prev = 0; j <= m; j++) {
-      const at = j < m ? codeAt[j]! : a.code.len;
+      const at = j < m ? codeAt[j]! : prog.code.len;
       gap[j] = at - prev;
       prev = at;
     }
@@ -116,7 +115,7 @@ class Placement {
     const kind = (this.kind = new Uint8Array(m));
     const shortLen = (this.shortLen = new Uint8Array(m)), longLen = (this.longLen = new Uint8Array(m));
     const param = (this.param = new Int32Array(m)), tgt = (this.tgt = new Int32Array(m));
-    const kinds = a.specialKind.data, params = a.specialParam.data;
+    const kinds = prog.specialKind.data, params = prog.specialParam.data;
     let nb = 0;
     for (let j = 0; j < m; j++) {
       const k = (kind[j] = kinds[j]!);
@@ -131,8 +130,8 @@ class Placement {
     // Branch targets: a label bound here is a special too.
     for (let k = 0; k < nb; k++) {
       const j = branches[k]!;
-      const t = a.specialTarget[j]!;
-      tgt[j] = t instanceof Label ? (t.boundIn === a ? t.special : -2) : -1;
+      const t = prog.specialTarget[j]!;
+      tgt[j] = t instanceof Label ? (t.boundIn === prog ? t.special : -2) : -1;
     }
   }
 
@@ -165,7 +164,7 @@ class Placement {
     let target: number;
     if (t >= 0) target = this.origin + this.soff[t]!;
     else if (t === -1) {
-      const v = evaluateAt(this.a, this.soff, this.a.specialTarget[j]!);
+      const v = evaluateAt(this.prog, this.soff, this.prog.specialTarget[j]!);
       if (v === undefined) return false;
       target = v;
     } else return false;
@@ -259,17 +258,17 @@ class Placement {
 }
 
 /** An expression's value with the given special offsets, or undefined when it uses a label not bound here. */
-function evaluateAt(a: Assembler, soff: Int32Array, e: Expr): number | undefined {
+function evaluateAt(prog: Program, soff: Int32Array, e: Expr): number | undefined {
   if (typeof e === "number") return e;
-  if (e instanceof Label) return e.boundIn === a ? a.origin + soff[e.special]! : undefined;
+  if (e instanceof Label) return e.boundIn === prog ? prog.origin + soff[e.special]! : undefined;
   let v = e.constant;
   for (const l of e.plus) {
-    if (l.boundIn !== a) return undefined;
-    v += a.origin + soff[l.special]!;
+    if (l.boundIn !== prog) return undefined;
+    v += prog.origin + soff[l.special]!;
   }
   for (const l of e.minus) {
-    if (l.boundIn !== a) return undefined;
-    v -= a.origin + soff[l.special]!;
+    if (l.boundIn !== prog) return undefined;
+    v -= prog.origin + soff[l.special]!;
   }
   return v;
 }
@@ -288,16 +287,16 @@ class Writer {
   /** segOut[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])). */
   readonly segOut: Int32Array;
 
-  constructor(readonly a: Assembler, readonly p: Placement, readonly errors: Diagnostic[]) {
+  constructor(readonly prog: Program, readonly p: Placement, readonly errors: Diagnostic[]) {
     this.out = new Uint8Array(p.total);
     this.segOut = new Int32Array(p.m + 1);
   }
 
   /** Each run of fixed code in one copy (runs separated only by labels together), then each special. */
   writeCode(): void {
-    const { a, p, out, segOut } = this;
+    const { prog, p, out, segOut } = this;
     const { m, gap, soff, ssize, kind, short, node: specialNode } = p;
-    const code = a.code.buf, nodes = a.nodes;
+    const code = prog.code.buf, nodes = prog.nodes;
     let pendingCode = 0, pendingOut = 0, pendingLen = 0;
     for (let j = 0, codePos = 0; j <= m; j++) {
       const outAt = j < m ? soff[j]! - gap[j]! : p.total - gap[m]!;
@@ -331,8 +330,8 @@ class Writer {
           const d = soff[t]! - (at + written);
           if (form.relSize === 4 || (d >= -128 && d <= 127)) {
             for (let q = 0; q < form.relSize; q++) out[at + form.relAt + q] = (d >>> (8 * q)) & 0xff;
-          } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, a.specialTarget[j]!);
-        } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, a.specialTarget[j]!);
+          } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, prog.specialTarget[j]!);
+        } else this.fixup(i, -1, at, written, form.relAt, form.relSize, true, prog.specialTarget[j]!);
       } else {
         const node = nodes[i] as Node;
         if (node.k === "align") {
@@ -355,10 +354,10 @@ class Writer {
    * before its code position) only moves forward.
    */
   writeFixups(): void {
-    const { a, p, out, segOut } = this;
-    const m = p.m, soff = p.soff, origin = a.origin;
-    const codeAt = a.specialCodeAt.data;
-    const fx = a.fixups.ints.data, fxValue = a.fixups.value;
+    const { prog, p, out, segOut } = this;
+    const m = p.m, soff = p.soff, origin = prog.origin;
+    const codeAt = prog.specialCodeAt.data;
+    const fx = prog.fixups.ints.data, fxValue = prog.fixups.value;
     for (let k = 0, run = 0; k < fxValue.length; k++) {
       const o = k * FIXUP_STRIDE; // node, instruction, start, len, at, size, rel
       const start = fx[o + 2]!;
@@ -366,7 +365,7 @@ class Writer {
       const insAt = segOut[run]! + (start - (run === 0 ? 0 : codeAt[run - 1]!));
       const value = fxValue[k]!;
       const len = fx[o + 3]!, at = fx[o + 4]!, size = fx[o + 5]!, rel = fx[o + 6] === 1;
-      const v = value instanceof Label && value.boundIn === a && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
+      const v = value instanceof Label && value.boundIn === prog && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
       if (v >= -0x80000000 && v <= (rel ? 0x7fffffff : 0xffffffff)) {
         // The common case: a 32-bit field holding a label bound here.
         const w = insAt + at;
@@ -383,11 +382,11 @@ class Writer {
    * or -1), or reports why it cannot.
    */
   fixup(i: number, ins: number, insAt: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
-    const { a, out } = this;
-    const origin = a.origin;
-    let v = evaluateAt(a, this.p.soff, value);
+    const { prog, out } = this;
+    const origin = prog.origin;
+    let v = evaluateAt(prog, this.p.soff, value);
     if (v === undefined) {
-      for (const l of labelsOf(value)) if (l.boundIn !== a && !this.undefinedRefs.has(l)) this.undefinedRefs.set(l, { node: i, ins });
+      for (const l of labelsOf(value)) if (l.boundIn !== prog && !this.undefinedRefs.has(l)) this.undefinedRefs.set(l, { node: i, ins });
       if (rel) return;
       v = 0;
     }
@@ -397,7 +396,7 @@ class Writer {
     if (v < lo || v > hi) {
       const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
       const near = this.nearestLabel(i);
-      const { src, what } = describeNode(a, i, ins);
+      const { src, what } = describeNode(prog, i, ins);
       const names = labelsOf(value).map((l) => l.name).join(", ") || String(value);
       const message = rel
         ? `${what} at 0x${(origin + insAt).toString(16)} to ${names} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
@@ -409,7 +408,7 @@ class Writer {
   }
 
   private nearestLabel(i: number): string | undefined {
-    const nodes = this.a.nodes;
+    const nodes = this.prog.nodes;
     for (let j = i; j >= 0; j--) {
       const nd = nodes[j]!;
       if (typeof nd !== "number" && nd.k === "label" && !nd.label.local) return nd.label.name;
@@ -420,22 +419,22 @@ class Writer {
 }
 
 /** What node i (instruction ins of a run, or -1) is, and where it was recorded, for messages. */
-function describeNode(a: Assembler, i: number, ins: number): { src?: string; what: string } {
+function describeNode(prog: Program, i: number, ins: number): { src?: string; what: string } {
   if (ins >= 0) {
-    const { src, row } = a.instructions.nth(ins);
+    const { src, row } = prog.instructions.nth(ins);
     return src ? { src, what: row.mnemonic } : { what: row.mnemonic };
   }
-  const nd = a.nodes[i]!;
+  const nd = prog.nodes[i]!;
   if (typeof nd === "number") return { what: "instruction" };
   const what = nd.k === "fixed" ? (nd.row ? nd.row.mnemonic : "data") : nd.k === "branch" ? nd.long.row.mnemonic : nd.k;
   return nd.src ? { src: nd.src, what } : { what };
 }
 
-export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleResult {
-  const nodes = a.nodes;
-  const errors: Diagnostic[] = [...a.errors];
-  const origin = a.origin;
-  const p = new Placement(a);
+export function layoutProgram(prog: Program, options: AssembleOptions): AssembleResult {
+  const nodes = prog.nodes;
+  const errors: Diagnostic[] = [...prog.errors];
+  const origin = prog.origin;
+  const p = new Placement(prog);
   p.relax();
   // Report only what the final layout breaks.
   if (p.orgErrors) {
@@ -447,18 +446,18 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
       errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${p.soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
     }
   }
-  const w = new Writer(a, p, errors);
+  const w = new Writer(prog, p, errors);
   w.writeCode();
   w.writeFixups();
   // Branches whose target is unknown were never shrunk; report the labels they use.
   for (let k = 0; k < p.branches.length; k++) {
     const j = p.branches[k]!;
     if (p.tgt[j]! >= 0) continue;
-    for (const l of labelsOf(a.specialTarget[j]!)) if (l.boundIn !== a && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, { node: p.node[j]!, ins: -1 });
+    for (const l of labelsOf(prog.specialTarget[j]!)) if (l.boundIn !== prog && !w.undefinedRefs.has(l)) w.undefinedRefs.set(l, { node: p.node[j]!, ins: -1 });
   }
   if (!options.allowUndefined) {
     for (const [l, { node: i, ins }] of w.undefinedRefs) {
-      const { src } = describeNode(a, i, ins);
+      const { src } = describeNode(prog, i, ins);
       errors.push(diag("ASM_UNDEFINED_LABEL", `label '${l.name}' is used but never defined`, { node: i, label: l.name, ...(src ? { source: src } : {}) }));
     }
   }
@@ -492,17 +491,17 @@ export function layoutProgram(a: Assembler, options: AssembleOptions): AssembleR
   let placed: Placed[] | undefined;
   Object.defineProperty(result, "placed", {
     enumerable: true,
-    get: () => (placed ??= placeAll(a, p, w.segOut)),
+    get: () => (placed ??= placeAll(prog, p, w.segOut)),
   });
   return result;
 }
 
 /** Every node with its offset and size (for listings and reports); a run of instructions gives one each. */
-function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
-  const nodes = a.nodes;
+function placeAll(prog: Program, p: Placement, segOut: Int32Array): Placed[] {
+  const nodes = prog.nodes;
   const n = nodes.length;
   const { node: specials, soff, ssize, short } = p;
-  const recorded = a.instructions;
+  const recorded = prog.instructions;
   const out: Placed[] = [];
   const next = { at: 0 };
   let j = 0, cur = segOut[0]!, q = 0;
@@ -511,7 +510,7 @@ function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
     if (j < specials.length && specials[j] === i) {
       const node = slot as Node;
       const b = node.k === "branch" ? (short[j] ? node.short : node.long) : undefined;
-      const ins = b && node.k === "branch" ? { row: b.row, ops: [a.specialTarget[j]!], bits: node.bits, prefixText: node.prefixText } : undefined;
+      const ins = b && node.k === "branch" ? { row: b.row, ops: [prog.specialTarget[j]!], bits: node.bits, prefixText: node.prefixText } : undefined;
       out.push({ index: i, node, offset: soff[j]!, size: ssize[j]!, ...(ins ? { ins } : {}), ...(node.src ? { src: node.src } : {}) });
       j++;
       cur = segOut[j]!;
@@ -519,7 +518,7 @@ function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
     }
     if (typeof slot === "number") {
       // The run's instructions follow one another up to where the next node's code starts (or the code ends).
-      const end = i + 1 < n ? codeStartOf(a, i + 1, j) : a.code.len;
+      const end = i + 1 < n ? codeStartOf(prog, i + 1, j) : prog.code.len;
       for (let start = slot; start < end && q < recorded.count; q++) {
         const { row, ops, bits, prefixText, length: size, src } = recorded.read(next.at, q, next);
         const ins: InsInfo = { row, ops, bits, prefixText };
@@ -538,9 +537,9 @@ function placeAll(a: Assembler, p: Placement, segOut: Int32Array): Placed[] {
 }
 
 /** Where node i's bytes start in the code buffer; j is the number of specials before it. */
-function codeStartOf(a: Assembler, i: number, j: number): number {
-  const nd = a.nodes[i]!;
+function codeStartOf(prog: Program, i: number, j: number): number {
+  const nd = prog.nodes[i]!;
   if (typeof nd === "number") return nd;
   if (nd.k === "fixed") return nd.start;
-  return a.specialCodeAt.data[j]!;
+  return prog.specialCodeAt.data[j]!;
 }

@@ -3,8 +3,8 @@
 // The text is produced from the DSL's own operands (not by decoding the bytes), so that decoding the bytes
 // with objdump or iced-x86 and comparing is a real cross-check.
 
-import { constantOf, isMem, isReg, valueWith, type Expr, type Gpr, type MemAny, type Register } from "./operands.ts";
-import { overrideOf, type AnyOperand, type FarPtr } from "./encoder.ts";
+import { constantOf, isMem, isReg, valueWith, type AnyOperand, type Expr, type FarPtr, type Gpr, type MemAny, type Register } from "./operands.ts";
+import { overrideOf } from "./encode.ts";
 import type { InsInfo } from "./nodes.ts";
 import type { AssembleResult, Placed } from "./layout.ts";
 
@@ -51,12 +51,11 @@ function memText(m: MemAny, disp: number, forceDisp: boolean, symbolic?: string)
 }
 
 /** Decoded value of a memory displacement, as written in the instruction bytes. */
-function dispOf(bytes: Uint8Array, m: MemAny, value: (e: Expr) => number): { disp: number; explicit: boolean } {
+function dispOf(m: MemAny, value: (e: Expr) => number): { disp: number; explicit: boolean } {
   const c = constantOf(m.disp);
   const v = c ?? value(m.disp);
   // mod=01/10 with a zero displacement is printed as 0x0(...) by objdump; the encoder picks those for [ebp].
   const explicit = c === undefined || (m.base !== undefined && m.base.code === 5 && m.base.size === 32) || (m.base?.size === 16 && m.base.code === 5 && !m.index);
-  void bytes;
   const signed = (v | 0) === v ? v : v | 0;
   return { disp: m.base || m.index ? signed : v >>> 0, explicit };
 }
@@ -68,10 +67,10 @@ function dispOf(bytes: Uint8Array, m: MemAny, value: (e: Expr) => number): { dis
 export type SymbolText = (e: Expr) => string | undefined;
 
 /**
- * AT&T text of one instruction at `address` (objdump style: mnemonic padded to 6, one space). With `symbol`,
+ * AT&T text of one instruction (objdump style: mnemonic padded to 6, one space). With `symbol`,
  * operands that depend on labels are spelled by it instead of as numbers (GNU as source).
  */
-export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: number, value: (e: Expr) => number, symbol?: SymbolText): string {
+export function formatInstruction(ins: InsInfo, bytes: Uint8Array, value: (e: Expr) => number, symbol?: SymbolText): string {
   const sym = (e: Expr): string | undefined => (symbol && constantOf(e) === undefined ? symbol(e) : undefined);
   const { row, ops } = ins;
   const m = row.mnemonic;
@@ -107,7 +106,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, address: numb
       return (m === "call" || m === "jmp") ? `*${reg(o)}` : reg(o);
     }
     if (isMem(o)) {
-      const d = dispOf(bytes, o, value);
+      const d = dispOf(o, value);
       const s = sym(o.disp);
       if ((row.att === "call" || row.att === "jmp") && overrideOf(o)?.name === "ds") {
         // A 3e prefix on an indirect branch is CET's "notrack" hint to objdump, not a segment.
@@ -200,7 +199,7 @@ export function formatListing(r: Ok, options: ListingOptions = {}): string {
     if (p.size === 0) continue;
     const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
     const addr = (r.origin + p.offset).toString(16).padStart(8, " ");
-    const text = p.ins ? formatInstruction(p.ins, bytes, r.origin + p.offset, value) : dataText(p, bytes);
+    const text = p.ins ? formatInstruction(p.ins, bytes, value) : dataText(p, bytes);
     const src = options.source !== false && p.src ? `\t# ${p.src}` : "";
     // Long data is wrapped 7 bytes per line like objdump; the text goes on the first line.
     for (let i = 0; i < bytes.length; i += 7) {

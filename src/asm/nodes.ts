@@ -1,14 +1,15 @@
 // The recorded program: what the DSL appends and the layout pass reads. Nothing here knows bytes' final
 // positions; layout decides those.
 
-import type { AnyOperand, Bits, Fixup, Row } from "./encoder.ts";
-import type { Expr, Label } from "./operands.ts";
+import type { Fixup } from "./encode.ts";
+import type { AnyOperand, Bits, Expr, Label } from "./operands.ts";
+import type { Row } from "./rows.ts";
 
 /**
  * Data, or an instruction recorded outside a run (an explicitly sized branch), whose size is fixed at record
  * time: its bytes sit in the program's code buffer at [start, start + size), with fixups (positions relative
  * to start) for label values. Ordinary instructions are not nodes of their own: they are kept flat in runs
- * (see Assembler.instructions).
+ * (see Program.instructions).
  */
 export interface FixedNode {
   readonly k: "fixed";
@@ -34,7 +35,7 @@ export interface BranchForm {
 
 /**
  * A label-relative jmp/jcc with a short and a long form; layout picks, starting long. The target is not here but
- * in Assembler.specialTarget, so that the branches of one mnemonic and code size share one node (unless they
+ * in Program.specialTarget, so that the branches of one mnemonic and code size share one node (unless they
  * carry a prefix or a source line).
  */
 export interface BranchNode {

@@ -100,8 +100,8 @@ export class Label {
     readonly local: boolean = false,
   ) {}
   /**
-   * Where the label is bound: the program that bound it and the index of its node among that program's
-   * specials. Set by Assembler.label(); lets layout read a label's offset without a map lookup.
+   * Where the label is bound: the recorded program (program.ts) that bound it and the index of its node among
+   * that program's specials. Set by Program.bind(); lets layout read a label's offset without a map lookup.
    */
   boundIn: object | undefined = undefined;
   special = -1;
@@ -238,3 +238,16 @@ export function isReg(o: unknown): o is Register {
 export function isMem(o: unknown): o is MemAny {
   return typeof o === "object" && o !== null && (o as MemAny).kind === "mem";
 }
+
+/** Code size: the default operand and address size (16-bit real mode, 32-bit protected mode). */
+export type Bits = 16 | 32;
+
+/** A far pointer immediate (ljmp/lcall $sel, $off). */
+export interface FarPtr {
+  readonly kind: "far";
+  readonly selector: number;
+  readonly offset: Expr;
+}
+export const far = (selector: number, offset: Expr): FarPtr => Object.freeze({ kind: "far", selector, offset });
+
+export type AnyOperand = Operand | FarPtr;

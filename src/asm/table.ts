@@ -12,18 +12,23 @@
 //
 // Where several rows match, the first one wins; rows are ordered so that the choice is the one GNU as makes
 // (accumulator short forms, imm8 forms, +rd register forms, store direction for reg,reg).
+//
+// The table is the one list of instructions: the DSL's methods and their TypeScript signatures are derived from
+// its rows (signatures.ts), so rows keep their mnemonic and operands as literal types (`as const`).
 
-export type RowSpec = readonly [mnemonic: string, operands: string, opcode: string, flags?: string, att?: string];
+export type RowSpec<M extends string = string, O extends string = string> = readonly [mnemonic: M, operands: O, opcode: string, flags?: string, att?: string];
 
 /** Condition codes in encoding order, with their aliases. The first name is the one objdump prints. */
-export const CONDITIONS: readonly (readonly string[])[] = [
+export const CONDITIONS = [
   ["o"], ["no"], ["b", "c", "nae"], ["ae", "nb", "nc"], ["e", "z"], ["ne", "nz"], ["be", "na"], ["a", "nbe"],
   ["s"], ["ns"], ["p", "pe"], ["np", "po"], ["l", "nge"], ["ge", "nl"], ["le", "ng"], ["g", "nle"],
-];
+] as const;
+/** Every condition-code name, aliases included. */
+export type Condition = (typeof CONDITIONS)[number][number];
 
 const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0");
 
-function alu(m: string, n: number): RowSpec[] {
+function alu<M extends string>(m: M, n: number) {
   const b = n * 8;
   return [
     [m, "AL, imm8", `${hex(b + 4)} ib`],
@@ -40,18 +45,18 @@ function alu(m: string, n: number): RowSpec[] {
     [m, "r8, r/m8", `${hex(b + 2)} /r`],
     [m, "r16, r/m16", `${hex(b + 3)} /r`],
     [m, "r32, r/m32", `${hex(b + 3)} /r`],
-  ];
+  ] as const;
 }
 
-function unary(m: string, op8: string, op: string, n: number): RowSpec[] {
+function unary<M extends string>(m: M, op8: string, op: string, n: number) {
   return [
     [m, "r/m8", `${op8} /${n}`],
     [m, "r/m16", `${op} /${n}`],
     [m, "r/m32", `${op} /${n}`],
-  ];
+  ] as const;
 }
 
-function shift(m: string, n: number, att = m): RowSpec[] {
+function shift<M extends string>(m: M, n: number, att: string = m) {
   return [
     [m, "r/m8, 1", `D0 /${n}`, "", att],
     [m, "r/m16, 1", `D1 /${n}`, "", att],
@@ -62,35 +67,40 @@ function shift(m: string, n: number, att = m): RowSpec[] {
     [m, "r/m8, imm8", `C0 /${n} ib`, "", att],
     [m, "r/m16, imm8", `C1 /${n} ib`, "", att],
     [m, "r/m32, imm8", `C1 /${n} ib`, "", att],
-  ];
+  ] as const;
 }
 
-function bitTest(m: string, reg: number, n: number): RowSpec[] {
+function bitTest<M extends string>(m: M, reg: number, n: number) {
   return [
     [m, "r/m16, r16", `0F ${hex(reg)} /r`],
     [m, "r/m32, r32", `0F ${hex(reg)} /r`],
     [m, "r/m16, imm8", `0F BA /${n} ib`],
     [m, "r/m32, imm8", `0F BA /${n} ib`],
-  ];
+  ] as const;
 }
 
-function twoRegRm(m: string, opcode: string): RowSpec[] {
+function twoRegRm<M extends string>(m: M, opcode: string) {
   return [
     [m, "r16, r/m16", `${opcode} /r`],
     [m, "r32, r/m32", `${opcode} /r`],
-  ];
+  ] as const;
 }
 
-function stringOp(base: string, op8: number, att: string): RowSpec[] {
+function stringOp<B extends string>(base: B, op8: number, att: string) {
   return [
     [`${base}b`, "", hex(op8), "", `${att}b`],
     [`${base}w`, "", hex(op8 + 1), "o16", `${att}w`],
     [`${base}d`, "", hex(op8 + 1), "o32", `${att}l`],
-  ];
+  ] as const;
 }
 
-function conditionRows(): RowSpec[] {
-  const rows: RowSpec[] = [];
+type ConditionRow =
+  | RowSpec<`j${Condition}`, "rel8" | "rel32">
+  | RowSpec<`set${Condition}`, "r/m8">
+  | RowSpec<`cmov${Condition}`, "r16, r/m16" | "r32, r/m32">;
+
+function conditionRows(): ConditionRow[] {
+  const rows: ConditionRow[] = [];
   CONDITIONS.forEach((names, cc) => {
     for (const c of names) {
       const first = names[0]!;
@@ -104,7 +114,7 @@ function conditionRows(): RowSpec[] {
   return rows;
 }
 
-export const TABLE: readonly RowSpec[] = [
+export const TABLE = [
   // --- data movement
   ["mov", "AL, moffs8", "A0"],
   ["mov", "AX, moffs16", "A1"],
@@ -329,4 +339,4 @@ export const TABLE: readonly RowSpec[] = [
   ...stringOp("lods", 0xac, "lods"),
   ...stringOp("scas", 0xae, "scas"),
   ["xlat", "", "D7"],
-];
+] as const satisfies readonly RowSpec[];

@@ -7,7 +7,7 @@
 import { hex, report, type ViolationSink } from "./violation.ts";
 import { regionContains, regionsOverlap, type ImageRegions, type NamedRegion } from "./image-regions.ts";
 import type { Stub } from "./stubs.ts";
-import type { DecodedInstruction, X86Decoder } from "./x86-decoder.ts";
+import type { DecodedInstruction, X86Decoder } from "../decode/x86-decoder.ts";
 
 const MAX_ENTRIES = 4096;
 const MAX_EXTENT_STEPS = 1 << 21;
@@ -116,7 +116,7 @@ export function checkBodies(
     for (const exit of stub.exits) {
       const cls = classify(exit.target);
       if (cls.kind === "code") {
-        if (exit.call) addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
+        if (exit.flow === "call") addEntry(exit.target, "shared", `shared ${hex(exit.target, 4)}`);
         else addEntry(exit.target, "cold", `cold ${stub.name}`, stub);
       } else if (cls.kind !== "stub") reportBadTarget(out, stub.region, exit.from, exit.target, cls);
     }

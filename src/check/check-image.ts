@@ -3,7 +3,7 @@
 // "check.internal" violation (the fuzz tests assert that one never appears).
 
 import type { Layout } from "../layout/types.ts";
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "../manifest/types.ts";
 import { checkBodies } from "./bodies.ts";
 import { checkCoverage } from "./coverage.ts";
 import { checkHeaderFields, checkUnusedHeaderBytes } from "./header-fields.ts";
@@ -17,7 +17,7 @@ import { checkRomFormat } from "./rom-format.ts";
 import { checkStubRoles } from "./stub-roles.ts";
 import { readStubs } from "./stubs.ts";
 import { hex, report, type Violation, type ViolationSink } from "./violation.ts";
-import { X86Decoder } from "./x86-decoder.ts";
+import { X86Decoder } from "../decode/x86-decoder.ts";
 
 export interface CheckOptions {
   /** The build manifest: when given, the image must also match it. */

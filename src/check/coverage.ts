@@ -8,7 +8,7 @@ import type { Layout } from "../layout/types.ts";
 import type { BodyAnalysis } from "./bodies.ts";
 import type { ImageRegions, NamedRegion } from "./image-regions.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
-import type { X86Decoder } from "./x86-decoder.ts";
+import type { X86Decoder } from "../decode/x86-decoder.ts";
 
 type ClaimKind = "data" | "slot" | "string" | "init16" | "code" | "checksum";
 

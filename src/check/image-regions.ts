@@ -46,10 +46,6 @@ export function relocTableSize(layout: Layout): number {
   return RELOC_HEADER_SIZE + layout.slots.count * layout.relocTable.entrySize;
 }
 
-export function regionEnd(r: NamedRegion): number {
-  return r.offset + r.size;
-}
-
 export function regionContains(r: NamedRegion, offset: number): boolean {
   return offset >= r.offset && offset < r.offset + r.size;
 }

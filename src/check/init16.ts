@@ -6,7 +6,7 @@ import type { Layout } from "../layout/types.ts";
 import { inImage } from "./image-bytes.ts";
 import { headerField, regionContains, type NamedRegion } from "./image-regions.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
-import { X86Decoder } from "./x86-decoder.ts";
+import { X86Decoder } from "../decode/x86-decoder.ts";
 
 const REGION = "init16";
 /** Real init code is a handful of instructions; anything longer is not what the builder emits. */

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest, ManifestCall, Region } from "../manifest.ts";
+import type { Manifest, ManifestCall, Region } from "../manifest/types.ts";
 import type { BodyAnalysis } from "./bodies.ts";
 import { inImage, readCString, readLatin1, readUint } from "./image-bytes.ts";
 import { PCIR_SIZE, PNP_SIZE, readComputedField, regionsOverlap, relocTableSize, type ImageRegions } from "./image-regions.ts";
@@ -223,10 +223,13 @@ function checkBody(bytes: Uint8Array, c: ManifestCall, stub: Stub, facts: ImageF
     report(out, "manifest.body", region, stub.offset, hex(b.offset), hex(stub.target ?? -1), "the slot jumps somewhere other than the manifest's body");
     return;
   }
+  // An out-of-line body may branch to cold parts of its own, as an inline one does: its code lies in the body
+  // region or in one of the call's cold parts.
   const entry = facts.bodies.bodyOf.get(stub);
-  const outside = entry?.instructions.find((i) => i.offset < b.offset || i.offset + i.length > b.offset + b.size);
+  const regions = [b, ...(c.cold ?? [])];
+  const outside = entry?.instructions.find((i) => !regions.some((r) => i.offset >= r.offset && i.offset + i.length <= r.offset + r.size));
   if (outside) {
-    report(out, "manifest.body", `body ${stub.name}`, outside.offset, `code within ${regionText(b)}`, hex(outside.offset),
-      "the body's code reaches beyond the manifest's body region");
+    report(out, "manifest.body", `body ${stub.name}`, outside.offset, `code within ${regions.map(regionText).join(", ")}`, hex(outside.offset),
+      "the body's code reaches beyond the manifest's body region and cold parts");
   }
 }

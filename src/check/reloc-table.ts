@@ -2,14 +2,13 @@
 // number. Each entry must agree with the layout (allowed types) and with the slot it points to
 // (absent stubs answer NONE, implemented ones point at their slot).
 
-import { RELOC_VALUES, type Layout, type RelocType } from "../layout/types.ts";
+import { relocTypeOf, type Layout, type RelocType } from "../layout/types.ts";
 import { inImage, readLatin1, readU16, readU8, readUint } from "./image-bytes.ts";
 import { headerField, regionsOverlap, relocTableSize, RELOC_HEADER_SIZE, type ImageRegions } from "./image-regions.ts";
 import type { Stub } from "./stubs.ts";
 import { hex, hexBytes, quote, report, type ViolationSink } from "./violation.ts";
 
 const REGION = "reloc";
-const TYPE_NAMES = new Map<number, RelocType>(Object.entries(RELOC_VALUES).map(([name, v]) => [v, name as RelocType]));
 
 export interface RelocEntry {
   number: number;
@@ -65,7 +64,7 @@ export function checkRelocTable(
     const target = readU16(bytes, at)!;
     const type = readU8(bytes, at + 2)!;
     const reserved = readU8(bytes, at + 3)!;
-    const typeName = TYPE_NAMES.get(type);
+    const typeName = relocTypeOf(type);
     const call = callByNumber.get(n);
     entries.set(n, { number: n, target, type, typeName, allowed: typeName !== undefined && call !== undefined && call.relocs.includes(typeName) });
     if (!call) {

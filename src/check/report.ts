@@ -4,7 +4,7 @@
 import type { Layout } from "../layout/types.ts";
 import { readStubs, type StubKind } from "./stubs.ts";
 import { hex, type Violation } from "./violation.ts";
-import { X86Decoder } from "./x86-decoder.ts";
+import { X86Decoder } from "../decode/x86-decoder.ts";
 
 export function formatViolation(v: Violation): string {
   return `${v.rule} [${v.region} @ ${hex(v.offset, 4)}] ${v.message}: expected ${v.expected}, found ${v.found}`;

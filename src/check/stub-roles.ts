@@ -9,7 +9,7 @@ import { RELOC_HEADER_SIZE } from "./image-regions.ts";
 import type { RelocEntry } from "./reloc-table.ts";
 import type { Stub } from "./stubs.ts";
 import { hex, report, type ViolationSink } from "./violation.ts";
-import type { DecodedInstruction } from "./x86-decoder.ts";
+import type { DecodedInstruction } from "../decode/x86-decoder.ts";
 
 /** Far more than any stub's code; only a guard against pathological images. */
 const MAX_WALK = 1 << 16;

@@ -3,18 +3,12 @@
 // and code reached from inline stubs are verified later with the bodies.
 
 import type { Layout } from "../layout/types.ts";
-import { inImage, readInt32 } from "./image-bytes.ts";
+import { areaExits, slotShape, type AreaExit } from "../decode/slot-form.ts";
+import { inImage } from "./image-bytes.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
-import type { DecodedInstruction, X86Decoder } from "./x86-decoder.ts";
+import type { DecodedInstruction, X86Decoder } from "../decode/x86-decoder.ts";
 
 export type StubKind = "inline" | "outOfLine" | "absent" | "broken";
-
-export interface StubExit {
-  /** Offset of the branch or call instruction. */
-  from: number;
-  target: number;
-  call: boolean;
-}
 
 export interface Stub {
   /** "slot 47 SwapPxE" or "jump point init". */
@@ -35,12 +29,8 @@ export interface Stub {
   /** Instructions of an inline stub. */
   code: DecodedInstruction[];
   /** Branches and calls of an inline stub that leave it (tail jumps to shared code). */
-  exits: StubExit[];
+  exits: AreaExit[];
 }
-
-const UD2 = [0x0f, 0x0b];
-const JMP_REL32 = 0xe9;
-const OUT_OF_LINE_SIZE = 7; // e9 rel32, 0f 0b
 
 export function readStubs(bytes: Uint8Array, layout: Layout, decoder: X86Decoder, out: ViolationSink): Stub[] {
   const stubs: Stub[] = [];
@@ -82,18 +72,14 @@ function readStub(bytes: Uint8Array, filler: number, decoder: X86Decoder, out: V
     return stub;
   }
   const end = offset + size;
-  const b0 = bytes[offset];
-  if (size >= 2 && b0 === UD2[0] && bytes[offset + 1] === UD2[1]) {
-    stub.kind = "absent";
-    stub.used = 2;
-  } else if (size >= OUT_OF_LINE_SIZE && b0 === JMP_REL32 && bytes[offset + 5] === UD2[0] && bytes[offset + 6] === UD2[1]) {
-    stub.kind = "outOfLine";
-    stub.used = OUT_OF_LINE_SIZE;
-    stub.target = offset + 5 + readInt32(bytes, offset + 1)!;
-  } else {
+  const shape = slotShape(bytes, offset, size);
+  if (shape.kind === "code") {
     readInline(bytes, filler, decoder, out, stub, end);
     return stub;
   }
+  stub.kind = shape.kind;
+  stub.used = shape.used;
+  if (shape.kind === "outOfLine") stub.target = shape.target;
   const bad = firstNonFiller(bytes, offset + stub.used, end, filler);
   if (bad !== undefined) {
     report(out, `${area}.filler`, region, bad, `filler ${hex(filler, 2)} up to ${hex(end)}`, hexBytes(bytes, bad, end - bad),
@@ -163,14 +149,9 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
   stub.used = p - offset;
   const starts = new Set(stub.code.map((i) => i.offset));
   for (const ins of stub.code) {
-    if (ins.target === undefined) continue;
-    if (ins.target >= offset && ins.target < end) {
-      if (!starts.has(ins.target)) {
-        report(out, `${area}.branch-target`, region, ins.offset, "an instruction start inside the stub's code", hex(ins.target),
-          `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`);
-      }
-    } else {
-      stub.exits.push({ from: ins.offset, target: ins.target, call: ins.flow === "call" });
-    }
+    if (ins.target === undefined || ins.target < offset || ins.target >= end || starts.has(ins.target)) continue;
+    report(out, `${area}.branch-target`, region, ins.offset, "an instruction start inside the stub's code", hex(ins.target),
+      `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`);
   }
+  stub.exits = areaExits(stub.code, offset, end);
 }

@@ -1,8 +1,8 @@
-// `vmirom run` boots the test guest (test/guest: a multiboot kernel that uses a ROM as Linux or Sanos does,
-// with each backend's test vectors). The guest is test code and stays with the tests: src/ never imports
-// test/. scripts/bundle.mjs bundles it on its own (scripts/qemu/guest-entry.ts → dist/vmirom-guest.mjs), and
-// the CLI loads that file only when `vmirom run` needs it, through the interface below, which the entry
-// implements (checked by tsc) — so the other commands never parse the guest builder.
+// `vmirom run` boots the test guest (guest/: a multiboot kernel that uses a ROM as Linux or Sanos does,
+// with each backend's test vectors). src/ never imports guest/: scripts/bundle.mjs bundles it on its own
+// (guest/qemu/guest-entry.ts → dist/vmirom-guest.mjs), and the CLI loads that file only when `vmirom run`
+// needs it, through the interface below, which the entry implements (checked by tsc) — so the other commands
+// never parse the guest builder.
 
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { buildHypervisor, hypervisorSourceDir } from "../../hypervisor/build.ts";
 import { formatReport, hypervisorVerdict, parseMonitorLog, symbolizer } from "../../hypervisor/report.ts";
 import { diag, type Diagnostic } from "../diagnostics.ts";
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "../manifest/types.ts";
 import { hypervisorHeader } from "./hypervisor-header.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "./report.ts";
 

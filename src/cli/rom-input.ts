@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { diag, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "../manifest/types.ts";
 import { readBytes } from "./files.ts";
 import { layoutForImage } from "./layouts.ts";
 import { loadManifest } from "./manifest-file.ts";

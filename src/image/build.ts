@@ -5,14 +5,14 @@
 //   out-of-line call bodies, shared routines, Init, GetRelocationInfo, cold parts of bodies
 //   the 16-bit init routine, the relocation table, the license and $PnP strings
 //   zero padding to a multiple of 512 whose last byte is the checksum
-// Error codes: IMAGE_NONE_NOT_ALLOWED, IMAGE_BODY_TOO_LARGE, IMAGE_EMPTY_BODY, IMAGE_ENTRY_TOO_SMALL,
-// IMAGE_OVERLAP, IMAGE_SLOT_OVERFLOW, IMAGE_TOO_LARGE, IMAGE_SHARED_NAME, IMAGE_LAYOUT, IMAGE_BODY_THREW,
-// and the assembler's ASM_* codes (located at the call whose body caused them).
+// Errors: the IMAGE_* codes of the table in src/diagnostics.ts (what each means is written there),
+// and the assembler's ASM_* codes (located at the call whose body caused them). The .lst names lines of
+// this file (the builder emits the alignment padding), so keep its line count when editing this comment.
 
 import { Assembler, type AsmSymbol, type Label } from "../asm/index.ts";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { Layout } from "../layout/types.ts";
-import type { Manifest, Region } from "../manifest.ts";
+import type { Manifest, Region } from "../manifest/types.ts";
 import { paddedSize } from "./checksum.ts";
 import { emitFixedItems, findOverlaps, type FixedItem } from "./fixed.ts";
 import { finishImage } from "./finish.ts";
@@ -128,17 +128,17 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const recordBody = (e: PlannedEntry): void => {
     const l = labels.get(e)!;
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(l.body);
     writers.get(e)!(a);
     a.label(l.bodyEnd);
-    recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodes.length, entry: e });
+    recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodeCount, entry: e });
   };
   outOfLine.filter((e) => !isInit(e) && !isGetReloc(e)).forEach(recordBody);
   const sharedEnds = new Map<string, Label>();
   for (const routine of program.shared ?? []) {
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(shared[routine.name]!);
     try {
       routine.emit(a, { layout, api: layout.version.major, shared });
@@ -148,17 +148,17 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
     const end = a.newLabel();
     a.label(end);
     sharedEnds.set(routine.name, end);
-    recorded.push({ what: `shared routine ${routine.name}`, first, end: a.nodes.length });
+    recorded.push({ what: `shared routine ${routine.name}`, first, end: a.nodeCount });
   }
   outOfLine.filter(isInit).forEach(recordBody);
   outOfLine.filter(isGetReloc).forEach(recordBody);
   for (const c of colds) {
     a.align(BODY_ALIGN, layout.filler);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     a.label(c.label);
     c.emit(a);
     a.label(c.end);
-    recorded.push({ what: `cold part of ${c.entry.name}`, call: c.entry.name, first, end: a.nodes.length, entry: c.entry });
+    recorded.push({ what: `cold part of ${c.entry.name}`, call: c.entry.name, first, end: a.nodeCount, entry: c.entry });
   }
 
   // The 16-bit init routine and the data.

@@ -47,11 +47,11 @@ export function emitFixedItems(a: Assembler, items: readonly FixedItem[]): ItemN
   const out: ItemNodes[] = [];
   for (const item of [...items].sort((x, y) => x.offset - y.offset)) {
     a.org(item.offset, 0);
-    const first = a.nodes.length;
+    const first = a.nodeCount;
     item.emit(a);
-    const padNode = a.nodes.length;
+    const padNode = a.nodeCount;
     a.org(item.offset + item.size, item.padding);
-    out.push({ item, first, end: a.nodes.length, padNode });
+    out.push({ item, first, end: a.nodeCount, padNode });
   }
   return out;
 }

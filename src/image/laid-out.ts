@@ -4,7 +4,7 @@
 
 import type { AssembleResult } from "../asm/index.ts";
 import type { Layout } from "../layout/types.ts";
-import type { Region } from "../manifest.ts";
+import type { Region } from "../manifest/types.ts";
 import type { PlannedEntry } from "./plan.ts";
 
 export type Assembled = Extract<AssembleResult, { ok: true }>;

@@ -3,7 +3,7 @@
 // equal files.
 
 import { createHash } from "node:crypto";
-import type { Manifest, ManifestCall } from "../manifest.ts";
+import type { Manifest, ManifestCall } from "../manifest/types.ts";
 import { readField } from "./finish.ts";
 import type { LaidOutImage } from "./laid-out.ts";
 

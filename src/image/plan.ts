@@ -5,7 +5,7 @@
 import { Assembler, type Label } from "../asm/index.ts";
 import { diag, type Diagnostic, type Result } from "../diagnostics.ts";
 import type { CallDef, JumpPoint, Layout, RelocType } from "../layout/types.ts";
-import type { Placement } from "../manifest.ts";
+import type { Placement } from "../manifest/types.ts";
 import type { Body, BodyContext, RomProgram } from "./program.ts";
 
 /** A body larger than this is a mistake (a runaway `times`, a table in code), not a call implementation. */

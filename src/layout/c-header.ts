@@ -15,7 +15,7 @@ import {
   SHARED_VERSION,
   type SharedField,
 } from "./shared-area.ts";
-import { RELOC_VALUES, type HeaderField, type Layout, type RelocType } from "./types.ts";
+import { RELOC_TYPES, RELOC_VALUES, type HeaderField, type Layout } from "./types.ts";
 
 /**
  * A backend's hypervisor contract as C names (hypercall numbers and the like), so that a hypervisor written in
@@ -53,7 +53,7 @@ export function renderCHeader(layout: Layout, contracts: readonly HypervisorCont
     line(comment ? `${text.padEnd(56)} /* ${commentSafe(comment)} */` : text);
   };
   // Only the types this interface uses: API 13 has no NOP, for instance.
-  const relocTypes = (Object.keys(RELOC_VALUES) as RelocType[]).filter(
+  const relocTypes = RELOC_TYPES.filter(
     (t) => t === "NONE" || layout.calls.some((c) => c.relocs.includes(t)),
   );
 

@@ -1,9 +1,9 @@
 // Semantic checks on a Layout that a schema cannot express: ranges, overlaps, uniqueness, and
 // the facts every VMI option ROM shares (docs/vmi-interface.md sections 1 and 3). Pure: it reports,
 // it never throws and never reads files. The JSON shape itself is checked at the edge
-// (src/cli/load-layout.ts); this runs on any Layout, hand-built ones included.
+// (src/layout/parse.ts); this runs on any Layout, hand-built ones included.
 
-import { diag, type Diagnostic } from "../diagnostics.ts";
+import { diag, type Diagnostic, type DiagnosticCode } from "../diagnostics.ts";
 import { SHARED_AREA_SIZE } from "./shared-area.ts";
 import type { HeaderComputed, HeaderField, Layout } from "./types.ts";
 
@@ -47,7 +47,7 @@ interface Region {
 /** Every broken rule in `layout`, one Diagnostic each; [] when the layout is usable. */
 export function validateLayout(layout: Layout, file?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report = (code: string, path: string, message: string): void => {
+  const report = (code: DiagnosticCode, path: string, message: string): void => {
     out.push(diag(code, message, file === undefined ? { path } : { file, path }));
   };
   const inRange = (value: number, min: number, max: number, path: string, what: string): boolean => {
@@ -68,7 +68,7 @@ export function validateLayout(layout: Layout, file?: string): Diagnostic[] {
   return out;
 }
 
-type Report = (code: string, path: string, message: string) => void;
+type Report = (code: DiagnosticCode, path: string, message: string) => void;
 type InRange = (value: number, min: number, max: number, path: string, what: string) => boolean;
 
 function checkScalars(l: Layout, report: Report, inRange: InRange): void {

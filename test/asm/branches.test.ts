@@ -29,7 +29,7 @@ function build(items: Item[]): { ours: Uint8Array; gas: string; listed: { offset
   const r = a.assemble();
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
   const value = (e: Expr) => (typeof e === "number" ? e : r.labels.get(e as Label) ?? 0);
-  const listed = r.placed.filter((p) => p.ins).map((p) => ({ offset: p.offset, length: p.size, text: formatInstruction(p.ins!, r.bytes.subarray(p.offset, p.offset + p.size), p.offset, value) }));
+  const listed = r.placed.filter((p) => p.ins).map((p) => ({ offset: p.offset, length: p.size, text: formatInstruction(p.ins!, r.bytes.subarray(p.offset, p.offset + p.size), value) }));
   return { ours: r.bytes, gas: gas.join("\n"), listed };
 }
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

@@ -1,7 +1,8 @@
 // Builds test programs from the opcode table and turns them into per-instruction records: our bytes, our
 // AT&T text, the row chosen. Shared by the GNU as cross-check, the decode-back test and the property test.
 import { Assembler, formatInstruction, type Expr } from "../../src/asm/index.ts";
-import { ROWS, type AnyOperand, type Row } from "../../src/asm/encoder.ts";
+import type { AnyOperand } from "../../src/asm/operands.ts";
+import { ROWS, type Row } from "../../src/asm/rows.ts";
 import { combos } from "./samples.ts";
 
 export interface Emitted {
@@ -39,7 +40,7 @@ export function emitAll(items: readonly { mnemonic: string; ops: readonly AnyOpe
   const value = (e: Expr): number => (typeof e === "number" ? e : 0);
   return r.placed.filter((p) => p.ins).map((p, i) => {
     const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
-    return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, p.offset, value), row: p.ins!.row, call: calls[i]! };
+    return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, value), row: p.ins!.row, call: calls[i]! };
   });
 }
 

@@ -100,6 +100,6 @@ describe("assembler errors", () => {
     a.ins("mov", [eax, al]);
     a.mov(ebx, 1);
     expect(a.errors).toHaveLength(1);
-    expect(a.nodes).toHaveLength(1);
+    expect(a.nodeCount).toBe(1);
   });
 });

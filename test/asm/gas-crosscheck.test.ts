@@ -1,7 +1,7 @@
 // Golden cross-check: every row of the opcode table, with representative operands, assembled by the DSL
 // and by GNU as in the same test; the bytes must be identical.
 import { describe, expect, it } from "vitest";
-import { ROWS } from "../../src/asm/encoder.ts";
+import { ROWS } from "../../src/asm/rows.ts";
 import { emitAll, tableCorpus, type Emitted } from "./corpus.ts";
 import { gasAssemble, requireTools } from "../support/tools.ts";
 

@@ -4,7 +4,8 @@
 // 100,000 instructions per run; VMIROM_PROPERTY_INSTRUCTIONS=1000000 for a long run.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ROWS, type AnyOperand, type Row } from "../../src/asm/encoder.ts";
+import type { AnyOperand } from "../../src/asm/operands.ts";
+import { ROWS, type Row } from "../../src/asm/rows.ts";
 import { CREGS, DREGS, GPR16, GPR32, GPR8, SREGS, far, mem, type MemSize } from "../../src/asm/index.ts";
 import { emitAll } from "./corpus.ts";
 import { gasAssemble, normalizeText, objdumpDecode, requireTools } from "../support/tools.ts";

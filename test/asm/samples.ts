@@ -5,7 +5,8 @@ import {
   ah, al, ax, bh, bp, bx, cl, cr0, cr2, cr3, cr4, cs, cx, di, dr0, dr3, dr7, ds, dx, eax, ebp, ebx, ecx, edi, edx,
   es, esi, esp, far, fs, fword, gs, mem, si, sp, ss, byte, word, dword, qword, type Expr, type MemSize,
 } from "../../src/asm/index.ts";
-import type { AnyOperand, Row } from "../../src/asm/encoder.ts";
+import type { AnyOperand } from "../../src/asm/operands.ts";
+import type { Row } from "../../src/asm/rows.ts";
 
 type Sized = (size: MemSize) => AnyOperand[];
 const mems: Sized = (size) => {

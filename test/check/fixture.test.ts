@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkImage, formatViolations, summarize, type Violation } from "../../src/check/index.ts";
-import { X86Decoder } from "../../src/check/x86-decoder.ts";
+import { X86Decoder } from "../../src/decode/x86-decoder.ts";
 import { objdumpDecode, requireTools, withTempDir } from "../support/tools.ts";
 import { buildFixture } from "./fixture.ts";
 import { layoutNamed } from "./layouts.ts";

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { RELOC_VALUES, slotOffset, type CallDef, type HeaderField, type Layout, type RelocType } from "../../src/layout/types.ts";
-import type { Manifest, ManifestCall, Placement, Region } from "../../src/manifest.ts";
+import type { Manifest, ManifestCall, Placement, Region } from "../../src/manifest/types.ts";
 
 /** Raw bytes at increasing offsets, with named labels and rel/abs fix-ups resolved at the end. */
 class ByteWriter {

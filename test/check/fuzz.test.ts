@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkImage, type Violation } from "../../src/check/index.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { buildFixture, fixChecksum } from "./fixture.ts";
 import { layoutNamed } from "./layouts.ts";
 import { builtRomFiles, loadBuiltRom } from "./mutation.ts";

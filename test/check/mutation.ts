@@ -8,9 +8,9 @@ import { checkImage, type Violation } from "../../src/check/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import { loadManifest } from "../../src/cli/manifest-file.ts";
 import { readStubs } from "../../src/check/stubs.ts";
-import { X86Decoder } from "../../src/check/x86-decoder.ts";
+import { X86Decoder } from "../../src/decode/x86-decoder.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 
 export interface ByteClassCount {
   bytes: number;

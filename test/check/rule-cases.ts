@@ -2,7 +2,7 @@
 
 import { createHash } from "node:crypto";
 import type { Layout } from "../../src/layout/types.ts";
-import type { Manifest, ManifestCall, Region } from "../../src/manifest.ts";
+import type { Manifest, ManifestCall, Region } from "../../src/manifest/types.ts";
 import { buildFixture, type FixtureOptions } from "./fixture.ts";
 import { layoutNamed } from "./layouts.ts";
 

@@ -261,6 +261,14 @@ describe("vmirom check", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/CLI_MANIFEST_SHAPE: not a vmirom manifest: .* \(.*bad-manifest\.json:backend\)/);
   });
+
+  it("refuses a manifest that is not JSON", () => {
+    const file = join(tmp, "not-json.json");
+    writeFileSync(file, "{ tool: vmirom");
+    const r = vmirom(["check", join(out, "native-api3.rom"), "--manifest", file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/CLI_MANIFEST_JSON: the manifest is not JSON: .*not-json\.json/);
+  });
 });
 
 describe("--help and usage", () => {

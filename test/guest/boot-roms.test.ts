@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import { MAP_SECTION_START } from "../../scripts/qemu/cost.ts";
-import { runGuest, siblingPath } from "../../scripts/qemu/run-guest.ts";
+import { MAP_SECTION_START } from "../../guest/qemu/cost.ts";
+import { runGuest, siblingPath } from "../../guest/qemu/run-guest.ts";
 import { icedDecode } from "../support/iced.ts";
 import { requireTools } from "../support/tools.ts";
 import { ensureRoms, readManifestOf, romName } from "./rom-files.ts";

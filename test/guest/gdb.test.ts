@@ -9,8 +9,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { qemuArgs, QEMU } from "../../scripts/qemu/qemu.ts";
-import { runGuest } from "../../scripts/qemu/run-guest.ts";
+import { qemuArgs, QEMU } from "../../guest/qemu/qemu.ts";
+import { runGuest } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
 import { ensureRoms, readManifestOf, romName } from "./rom-files.ts";
 

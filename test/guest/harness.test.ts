@@ -11,17 +11,17 @@ import { describe, expect, it } from "vitest";
 import { dword, eax, ebp, ebx } from "../../src/asm/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import { costTable, formatCostTable, MAP_SECTION_START, mergeIntoMap } from "../../scripts/qemu/cost.ts";
-import { parseGuestLog, parseLine } from "../../scripts/qemu/parse-log.ts";
-import { runQemu } from "../../scripts/qemu/qemu.ts";
-import { outcomeOf, runGuest } from "../../scripts/qemu/run-guest.ts";
+import { costTable, formatCostTable, MAP_SECTION_START, mergeIntoMap } from "../../guest/qemu/cost.ts";
+import { parseGuestLog, parseLine } from "../../guest/qemu/parse-log.ts";
+import { runQemu } from "../../guest/qemu/qemu.ts";
+import { outcomeOf, runGuest } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import type { BackendExpectations } from "./expect/types.ts";
-import { buildGuest } from "./guest.ts";
-import { EXIT, exitStatus, LOAD_ADDR } from "./memory.ts";
+import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import type { BackendExpectations } from "../../guest/expect/types.ts";
+import { buildGuest } from "../../guest/guest.ts";
+import { EXIT, exitStatus, LOAD_ADDR } from "../../guest/memory.ts";
 import { ensureRoms, readManifestOf, romName } from "./rom-files.ts";
-import { FRAME } from "./traps.ts";
+import { FRAME } from "../../guest/traps.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const layoutOf = (name: string): Layout => {
@@ -134,12 +134,37 @@ describe("the guest generator", () => {
     const manifest = readManifestOf(ensureRoms().find((r) => romName(r) === "native-api13")!);
     const r2 = buildGuest({ layout: api3, manifest, expectations: native });
     expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual(["the manifest is for layout api13, not api3"]);
+    expect(r2.ok ? [] : r2.errors.map((e) => e.code)).toEqual(["GUEST_MANIFEST"]);
     const dup: BackendExpectations = { ...native, tests: () => [{ name: "x", calls: [], emit() {} }, { name: "x", calls: [], emit() {} }] };
     const r3 = buildGuest({ layout: api3, expectations: dup });
     expect(r3.ok ? [] : r3.errors.map((e) => e.message)).toEqual(["two tests are named x"]);
+    expect(r3.ok ? [] : r3.errors.map((e) => e.code)).toEqual(["GUEST_TEST_DEFINITION"]);
     const missing: BackendExpectations = { ...native, tests: () => [{ name: "y", calls: [], emit: (t) => t.call("NoSuchCall") }] };
     const r4 = buildGuest({ layout: api3, expectations: missing });
     expect(r4.ok ? [] : r4.errors.map((e) => e.message)).toEqual(["layout api3 has no call named NoSuchCall"]);
+    const r5 = buildGuest({ layout: { ...api3, virtualTop: api3.virtualTop + 0x800 }, expectations: native });
+    expect(r5.ok ? [] : r5.errors.map((e) => e.code)).toContain("GUEST_LAYOUT");
+  });
+
+  it("runGuest refuses what it cannot run before starting qemu: no ROM, no manifest, not a manifest, no expectations", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmirom-guest-errors-"));
+    try {
+      const codeOf = (o: Parameters<typeof runGuest>[0]) => {
+        const r = runGuest(o);
+        return r.ok ? "ok" : r.errors.map((e) => e.code).join(",");
+      };
+      const rom = join(dir, "x.rom");
+      expect(codeOf({ rom, writeCost: false })).toBe("GUEST_NO_ROM");
+      writeFileSync(rom, new Uint8Array(512));
+      expect(codeOf({ rom, writeCost: false })).toBe("GUEST_NO_MANIFEST");
+      writeFileSync(join(dir, "x.json"), JSON.stringify({ tool: "other" }));
+      expect(codeOf({ rom, writeCost: false })).toBe("GUEST_BAD_MANIFEST");
+      const manifest = readManifestOf(ensureRoms().find((r) => romName(r) === "native-api3")!);
+      writeFileSync(join(dir, "x.json"), JSON.stringify({ ...manifest, backend: "nobody" }));
+      expect(codeOf({ rom, writeCost: false })).toBe("GUEST_NO_EXPECTATIONS");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves out tests whose calls the layout lacks (api3 has no SwapPxE)", () => {
@@ -159,7 +184,7 @@ describe.skipIf(!requireTools("qemu-system-i386"))("runs in qemu", () => {
     try {
       const { build } = await import("esbuild");
       const script = join(dir, "run-guest.mjs");
-      await build({ entryPoints: [join(REPO, "scripts", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
+      await build({ entryPoints: [join(REPO, "guest", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
       const r = spawnSync("sh", ["-c", `"${process.execPath}" "${script}" "${rom}" --json --no-cost | (sleep 0.3; cat)`], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
       expect(r.stdout.length).toBeGreaterThan(65536);
       expect(JSON.parse(r.stdout).ok).toBe(true);

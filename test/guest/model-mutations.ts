@@ -2,10 +2,10 @@
 // ROM (checksum fixed) and say which calls the run blamed, plus byte patches located by the manifest.
 
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
-import { runGuest, type GuestRunResult } from "../../scripts/qemu/run-guest.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import { buildGuest } from "./guest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
+import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
+import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import { buildGuest } from "../../guest/guest.ts";
 import { callOf, mutatedCopy, readManifestOf } from "./rom-files.ts";
 
 export type Mutation = (b: Uint8Array, m: Manifest) => void;

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Assembler, eax } from "../../src/asm/index.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
-import type { Manifest } from "../../src/manifest.ts";
-import { runGuest, type GuestRunResult } from "../../scripts/qemu/run-guest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
+import { runGuest, type GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { requireTools } from "../support/tools.ts";
-import { EXPECTATIONS } from "./expect/index.ts";
-import { buildGuest, type GuestBuild } from "./guest.ts";
+import { EXPECTATIONS } from "../../guest/expect/index.ts";
+import { buildGuest, type GuestBuild } from "../../guest/guest.ts";
 import { callOf, ensureRoms, mutatedCopy, readManifestOf, romName } from "./rom-files.ts";
 
 const haveQemu = requireTools("qemu-system-i386");

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Manifest, ManifestCall } from "../../src/manifest.ts";
+import type { Manifest, ManifestCall } from "../../src/manifest/types.ts";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ROM_DIR = join(REPO, "build/roms");

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Assembler, eax, ecx, edx } from "../../src/asm/index.ts";
-import type { GuestRunResult } from "../../scripts/qemu/run-guest.ts";
+import type { GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { HYPERCALLS } from "../../roms/vmware/hypercalls.ts";
 import { requireTools } from "../support/tools.ts";
 import { blamed, patchSlot, runMutated, type Mutation } from "./model-mutations.ts";

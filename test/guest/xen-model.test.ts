@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GuestRunResult } from "../../scripts/qemu/run-guest.ts";
+import type { GuestRunResult } from "../../guest/qemu/run-guest.ts";
 import { HYPERCALL, HYPERCALL_ENTRY } from "../../roms/xen/abi.ts";
 import { MACHINE_ROUTINE, PAGE_ROUTINE, SET_ENTRY_ROUTINE, infoAddress } from "../../roms/xen/routines.ts";
 import { requireTools } from "../support/tools.ts";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { callOf, ensureRoms, mutatedCopy } from "../guest/rom-files.ts";
 import { requireTools } from "../support/tools.ts";
 import { bootUnderHypervisor, realGuestAvailable } from "./real-guest.ts";

@@ -23,18 +23,19 @@ describe("vmirom run --hypervisor: bad input", () => {
   it("refuses a kernel that is not a bzImage", () => {
     const r = vmirom("run", rom("vmware-api3"), "--kernel", notKernel, "--hypervisor");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("not a Linux bzImage");
+    expect(r.stderr).toContain("CLI_NOT_A_BZIMAGE: not a Linux bzImage");
     expect(r.stderr).toContain("random.bin");
   });
   it("refuses the native backend, which has no hypervisor", () => {
     const r = vmirom("run", rom("native-api3"), "--kernel", notKernel, "--hypervisor");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("the native backend has no hypervisor");
+    expect(r.stderr).toContain("CLI_HV_BACKEND: the native backend has no hypervisor");
   });
   it("refuses an api13 ROM (not hosted yet) and --hypervisor without --kernel", () => {
     const r = vmirom("run", rom("xen-api13"), "--kernel", notKernel, "--hypervisor");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("hosts API 3 guests");
+    expect(r.stderr).toContain("CLI_HV_API:");
     const s = vmirom("run", rom("xen-api3"), "--hypervisor");
     expect(s.status).toBe(2);
     expect(s.stderr).toContain("--hypervisor needs --kernel");

@@ -5,7 +5,7 @@ import { native } from "../../roms/native/index.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { MAX_BODY_SIZE } from "../../src/image/plan.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import { bodyOfSize, layoutNamed, program } from "./helpers.ts";
+import { bodyOfSize, initReturnsZero, layoutNamed, program } from "./helpers.ts";
 
 const api3 = layoutNamed("api3");
 const api13 = layoutNamed("api13");
@@ -90,5 +90,25 @@ describe("builder errors", () => {
     const errors = errorsOf(buildImage(program({ CLTS: () => undefined }), api3));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "IMAGE_EMPTY_BODY", location: { call: "CLTS" } });
+  });
+
+  it("a body that throws is one diagnostic at its call, not an exception", () => {
+    const errors = errorsOf(buildImage(program({ CLTS: () => { throw new Error("no such register"); } }), api3));
+    expect(errors[0]).toMatchObject({ code: "IMAGE_BODY_THREW", location: { call: "CLTS" } });
+    expect(errors[0]!.message).toContain("no such register");
+  });
+
+  it("a shared routine with a reserved or duplicate name", () => {
+    const ret = (a: Parameters<typeof initReturnsZero>[0]) => a.ret();
+    const reserved = errorsOf(buildImage(program({}, { shared: [{ name: "stub_CPUID", emit: ret }] }), api3));
+    expect(reserved[0]).toMatchObject({ code: "IMAGE_SHARED_NAME", location: { label: "stub_CPUID" } });
+    const twice = errorsOf(buildImage(program({}, { shared: [{ name: "Helper", emit: ret }, { name: "Helper", emit: ret }] }), api3));
+    expect(twice[0]).toMatchObject({ code: "IMAGE_SHARED_NAME", location: { label: "Helper" } });
+  });
+
+  it("a layout without exactly one entry per role (hand-built: the layout checks would refuse it)", () => {
+    const noInit: Layout = { ...api3, jumpPoints: api3.jumpPoints.filter((j) => j.role !== "init") };
+    const errors = errorsOf(buildImage(program({}), noInit));
+    expect(errors).toEqual([expect.objectContaining({ code: "IMAGE_LAYOUT", location: { path: "jumpPoints" } })]);
   });
 });

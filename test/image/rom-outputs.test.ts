@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../src/manifest.ts";
+import type { Manifest } from "../../src/manifest/types.ts";
 import { ensureRoms, readManifestOf, REPO, romName } from "../guest/rom-files.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import { requireTools, withTempDir } from "../support/tools.ts";

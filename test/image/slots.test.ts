@@ -164,3 +164,29 @@ describe("cold parts (a hot path in the slot, the rest out of line)", () => {
     expect(rules).toContain("manifest.call-sha256");
   });
 });
+
+describe("an out-of-line body with a cold part", () => {
+  // 40 bytes of body (too long for the slot) that branch to an 8-byte cold part: the checker follows the body
+  // into the cold part, which the manifest lists for the call, and accepts it (it once reported manifest.body).
+  const built = build(
+    program({
+      CPUID: (a, ctx) => {
+        const cold = ctx.cold((x) => {
+          for (let i = 0; i < 7; i++) x.nop();
+          x.ret();
+        });
+        a.test(eax, eax);
+        a.jnz(cold);
+        for (let i = 0; i < 31; i++) a.nop();
+        a.ret();
+      },
+    }),
+    layout,
+  );
+  const call = built.manifest.calls.find((c) => c.name === "CPUID")!;
+  it("goes out of line, keeps its cold part, and passes the checker", () => {
+    expect(call.placement).toBe("outOfLine");
+    expect(call.cold).toEqual([{ offset: symbol(built, "cold_CPUID"), size: 8 }]);
+    expect(checkImage(built.bytes, layout, { manifest: built.manifest })).toEqual([]);
+  });
+});

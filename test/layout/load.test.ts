@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findLayoutsDir, listLayoutNames, loadLayout, loadLayoutByName, parseLayout, syntaxErrorOffset } from "../../src/cli/load-layout.ts";
+import { findLayoutsDir, listLayoutNames, loadLayout, loadLayoutByName } from "../../src/cli/load-layout.ts";
+import { parseLayout, syntaxErrorOffset } from "../../src/layout/parse.ts";
 import { LAYOUTS_DIR, rawLayout, tempDir, writeTemp, type RawLayout } from "./helpers.ts";
 
 const api3Text = readFileSync(join(LAYOUTS_DIR, "api3.json"), "utf8");

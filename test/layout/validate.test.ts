@@ -128,6 +128,8 @@ const cases: Case[] = [
   { rule: "relocation table magic not 4 characters", base: "api3", mutate: (l) => (l.relocTable.magic = "cVr"), expect: [["LAYOUT_RELOC_MAGIC", "relocTable.magic"]] },
   { rule: "PCI vendor wider than 16 bits", base: "api3", mutate: (l) => (l.pci.vendor = "0x10000"), expect: [["LAYOUT_VALUE_RANGE", "pci.vendor"]] },
   { rule: "PnP device type byte > 255", base: "api13", mutate: (l) => (l.pnp.deviceType[1] = 256), expect: [["LAYOUT_VALUE_RANGE", "pnp.deviceType[1]"]] },
+  { rule: "high alias not 4 MiB-aligned", base: "api13", mutate: (l) => (l.highAlias = "0xFFC01000"), expect: [["LAYOUT_HIGH_ALIAS", "highAlias"]] },
+  { rule: "high alias below virtualTop", base: "api13", mutate: (l) => (l.highAlias = "0x400000"), expect: [["LAYOUT_HIGH_ALIAS", "highAlias"]] },
   { rule: "PCIR pointer 0", base: "api3", mutate: (l) => (l.pci.offset = 0), expect: [["LAYOUT_VALUE_RANGE", "pci.offset"]] },
 ];
 

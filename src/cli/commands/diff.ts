@@ -1,9 +1,9 @@
-// vmirom diff: two images compared call by call (see src/image/read/diff.ts). Exit 0 when the bytes are
+// vmirom diff: two images compared call by call (see src/inspect/diff.ts). Exit 0 when the bytes are
 // identical, 1 when they differ, 2 when either input cannot be read as a ROM.
 
 import { basename } from "node:path";
-import { diffImages } from "../../image/read/diff.ts";
-import { readImageModel } from "../../image/read/model.ts";
+import { diffImages } from "../../inspect/diff.ts";
+import { readImageModel } from "../../inspect/model.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
 import { readRomInput } from "../rom-input.ts";
 

@@ -2,8 +2,8 @@
 // objdump-style listing), with the layout picked from the image's version byte or --api.
 
 import { basename } from "node:path";
-import { describeImage } from "../../image/read/info.ts";
-import { disassembleImage } from "../../image/read/disassemble.ts";
+import { describeImage } from "../../inspect/info.ts";
+import { disassembleImage } from "../../inspect/disassemble.ts";
 import type { Layout } from "../../layout/types.ts";
 import { readBytes } from "../files.ts";
 import { layoutForImage } from "../layouts.ts";

@@ -3,8 +3,8 @@
 // names and exact body extents when it describes these very bytes.
 
 import { basename } from "node:path";
-import { readImageModel } from "../../image/read/model.ts";
-import { renderSvg } from "../../image/read/svg.ts";
+import { readImageModel } from "../../inspect/model.ts";
+import { renderSvg } from "../../inspect/svg.ts";
 import { writeFileAtomic } from "../files.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
 import { readRomInput } from "../rom-input.ts";

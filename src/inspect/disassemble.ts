@@ -1,0 +1,236 @@
+// `vmirom list`: an objdump-style listing made from an image alone, decoded by the checker's decoder
+// (src/decode: iced-x86, never vmirom's own assembler, so it can cross-check the builder's .lst). The layout
+// says where the entries are: the 16-bit init entry, each jump point and slot (decoded up to the filler), the
+// out-of-line bodies they jump to and the routines those call, found by following branches.
+
+import { areaExits, isOutOfLineJump, type AreaExit } from "../decode/slot-form.ts";
+import { X86Decoder, type DecodedInstruction } from "../decode/x86-decoder.ts";
+import type { Layout } from "../layout/types.ts";
+import { hexBytes } from "./bytes.ts";
+
+/** Decoding stops after this many instructions in total (a garbage image could otherwise run long). */
+const MAX_INSTRUCTIONS = 200_000;
+
+/** A decoded instruction with its text (the decoder is asked for text). */
+type Line = DecodedInstruction & { text: string };
+
+interface Entry {
+  name: string;
+  offset: number;
+  bits: 16 | 32;
+  /** A fixed area (slot, jump point): decode to its end and show the filler; otherwise explore. */
+  area?: number;
+}
+
+/** One decoded line: an instruction, or a run of filler or undecodable bytes (text in parentheses). */
+export interface DecodedLine {
+  offset: number;
+  length: number;
+  text: string;
+}
+
+/** A slot, jump point, body or routine and its lines, in offset order. */
+export interface DecodedEntry {
+  name: string;
+  offset: number;
+  bits: 16 | 32;
+  /** Size of a fixed area (slot, jump point); absent for code found by following branches. */
+  area?: number;
+  lines: DecodedLine[];
+}
+
+export interface DecodedImage {
+  /** Sorted by offset (then name). */
+  entries: DecodedEntry[];
+  /** Decoding stopped at the instruction budget. */
+  truncated: boolean;
+}
+
+/** Every entry the layout names and every body and routine reached from them, decoded from the bytes. */
+export function decodeImage(bytes: Uint8Array, layout: Layout): DecodedImage {
+  const d = new Disassembler(bytes, layout.filler);
+  try {
+    return d.collect(layout);
+  } finally {
+    d.free();
+  }
+}
+
+export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
+  const decoded = decodeImage(bytes, layout);
+  const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
+  for (const e of decoded.entries) out.push("", ...formatEntry(bytes, e));
+  if (decoded.truncated) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
+  return out.join("\n") + "\n";
+}
+
+/** One entry in objdump's style: the symbol header, then its lines. */
+export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
+  return [`${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`, ...e.lines.map((l) => row(l.offset, bytes.subarray(l.offset, l.offset + l.length), l.text))];
+}
+
+class Disassembler {
+  private readonly decoders: Record<16 | 32, X86Decoder>;
+  private budget = MAX_INSTRUCTIONS;
+  private readonly entries: Entry[] = [];
+  private readonly entryAt = new Map<number, Entry>();
+  private readonly inArea: Uint8Array;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly filler: number,
+  ) {
+    this.inArea = new Uint8Array(bytes.length);
+    this.decoders = { 16: new X86Decoder(bytes, 16, { text: true }), 32: new X86Decoder(bytes, 32, { text: true }) };
+  }
+
+  free(): void {
+    this.decoders[16].free();
+    this.decoders[32].free();
+  }
+
+  collect(layout: Layout): DecodedImage {
+    const entryField = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "romEntry");
+    if (entryField) this.add({ name: "rom_entry", offset: entryField.offset, bits: 16, area: entryField.size });
+    for (const jp of layout.jumpPoints) this.add({ name: `jump_${jp.role}`, offset: jp.offset, bits: 32, area: jp.size });
+    for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
+      this.add({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size });
+    }
+    // Code found by following branches never runs on into a slot or jump point (a cold part jumping back
+    // into its slot's hot path): those bytes belong to their area.
+    for (const e of this.entries) if (e.area !== undefined) this.inArea.fill(1, Math.max(0, e.offset), Math.min(this.bytes.length, e.offset + e.area));
+    // Entries found while decoding are appended; sorted in offset order once all are known.
+    const lines = new Map<Entry, DecodedLine[]>();
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      lines.set(e, e.area !== undefined ? this.area(e) : this.explore(e));
+    }
+    const entries = [...this.entries]
+      .sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))
+      .map((e) => ({ name: e.name, offset: e.offset, bits: e.bits, ...(e.area !== undefined ? { area: e.area } : {}), lines: lines.get(e)! }));
+    return { entries, truncated: this.budget <= 0 };
+  }
+
+  private add(e: Entry): Entry {
+    const existing = this.entryAt.get(e.offset);
+    if (existing) return existing;
+    this.entries.push(e);
+    this.entryAt.set(e.offset, e);
+    return e;
+  }
+
+  /** A slot or jump point: instructions until a terminator followed only by filler, then the filler. */
+  private area(e: Entry): DecodedLine[] {
+    const end = Math.min(this.bytes.length, e.offset + e.area!);
+    const lines: DecodedLine[] = [];
+    const code: Line[] = [];
+    let p = e.offset;
+    while (p < end) {
+      if (this.bytes.subarray(p, end).every((b) => b === this.filler) && p > e.offset) {
+        lines.push({ offset: p, length: end - p, text: "(filler)" });
+        break;
+      }
+      const ins = this.decode(p, e.bits);
+      if (!ins || p + ins.length > end) {
+        lines.push({ offset: p, length: end - p, text: "(bytes)" });
+        break;
+      }
+      lines.push({ offset: p, length: ins.length, text: ins.text });
+      code.push(ins);
+      p += ins.length;
+    }
+    for (const x of areaExits(code, e.offset, end)) this.leave(x, e);
+    return lines;
+  }
+
+  /** An exit of a fixed area becomes an entry: a routine (sub_), the call's body or cold part, init16. */
+  private leave(x: AreaExit, e: Entry): void {
+    const t = x.target;
+    const sub = (): void => {
+      if (t >= 0 && t < this.bytes.length) this.add({ name: `sub_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
+    };
+    // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
+    if (x.flow === "call") {
+      if (t !== x.next) sub();
+    } else if (x.flow === "jump") this.add({ name: this.jumpTargetName(x.from, e, t), offset: t, bits: e.bits });
+    else if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: t, bits: e.bits });
+    else sub();
+  }
+
+  /** A body or routine: every instruction reachable from its start, in offset order. */
+  private explore(e: Entry): DecodedLine[] {
+    const seen = new Map<number, DecodedLine>();
+    const stack = [e.offset];
+    while (stack.length && this.budget > 0) {
+      const p = stack.pop()!;
+      if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && (this.entryAt.has(p) || this.inArea[p]))) continue;
+      const ins = this.decode(p, e.bits);
+      if (!ins) {
+        seen.set(p, { offset: p, length: 1, text: "(invalid)" });
+        continue;
+      }
+      seen.set(p, ins);
+      stack.push(...this.follow(ins, e));
+    }
+    return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => ({ offset: l.offset, length: l.length, text: l.text }));
+  }
+
+  /**
+   * Where control goes from `ins` in a body or routine: a call makes its target a routine (sub_) and
+   * returns; the offsets returned are explored as part of the current body.
+   */
+  private follow(ins: Line, e: Entry): number[] {
+    const next = ins.offset + ins.length;
+    const target = ins.target;
+    switch (ins.flow) {
+      case "call":
+        // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
+        if (target !== undefined && target !== next && target >= 0 && target < this.bytes.length) {
+          this.add({ name: `sub_${target.toString(16).padStart(4, "0")}`, offset: target, bits: e.bits });
+        }
+        return [next];
+      case "jump":
+        return target === undefined ? [] : [target];
+      case "branch":
+        return target === undefined ? [next] : [target, next];
+      case "return":
+      case "trap":
+        return [];
+      default:
+        return [next];
+    }
+  }
+
+  /**
+   * An out-of-line stub's target is its body (body_<Name>), the init entry's the 16-bit routine; code an
+   * inline slot jumps out to is its cold part (cold_<Name>; a reader turns it into a shared routine when
+   * several slots reach it); else a routine.
+   */
+  private jumpTargetName(at: number, from: Entry, target: number): string {
+    if (from.name === "rom_entry") return "init16";
+    const outOfLine = at === from.offset && isOutOfLineJump(this.bytes, at);
+    if (!outOfLine) return from.name.startsWith("stub_") ? coldName(from) : `sub_${target.toString(16).padStart(4, "0")}`;
+    const name = from.name.replace(/^(stub|jump)_/, "");
+    return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  }
+
+  private decode(offset: number, bits: 16 | 32): Line | undefined {
+    if (--this.budget < 0) return undefined;
+    const ins = this.decoders[bits].at(offset);
+    return ins.status === "ok" ? (ins as Line) : undefined;
+  }
+}
+
+function coldName(stub: Entry): string {
+  return `cold_${stub.name.replace(/^stub_/, "")}`;
+}
+
+/** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */
+function row(offset: number, bytes: Uint8Array, text: string): string {
+  const addr = (o: number): string => o.toString(16).padStart(8, " ");
+  const first = hexBytes(bytes, 0, Math.min(7, bytes.length)).padEnd(21);
+  if (text.startsWith("(")) return `${addr(offset)}:\t${first}\t${bytes.length > 7 ? `${text.slice(0, -1)}, ${bytes.length} bytes)` : text}`;
+  const lines = [`${addr(offset)}:\t${first}\t${text}`];
+  for (let i = 7; i < bytes.length; i += 7) lines.push(`${addr(offset + i)}:\t${hexBytes(bytes, i, Math.min(7, bytes.length - i))}`);
+  return lines.join("\n");
+}
