@@ -63,7 +63,7 @@ static void find_rom(void) {
 
 void monitor_main(u32 magic, struct mb_info *mbi) {
     printk("HV: vmirom reference hypervisor\n");
-    if (magic != 0x2BADB002) fail(0, "not started by a multiboot loader (magic 0x%x)", magic);
+    if (magic != 0x2BADB002) fail(0, "not started by a multiboot loader (magic %x)", magic);
     parse_options((mbi->flags & 4) ? (const char *)mbi->cmdline : "");
     printk("HV: contract %s, memory %u KiB\n", vcpu.kind == HV_XEN ? "xen" : "vmware", mbi->mem_upper + 1024);
     if ((u64)(mbi->mem_upper + 1024) * 1024 < RAM_NEEDED) fail(0, "the monitor needs %u MiB of memory (qemu -m 256)", RAM_NEEDED >> 20);

@@ -34,6 +34,8 @@ void vmware_flush_queue_at_end(void) {
     SHARED(VMI_API3_SHARED_QUEUE_COUNT_OFFSET) = 0;
 }
 
+static u32 guest_apic[256];
+
 static u32 apic_reg_ok(u32 reg) { return reg >= 0xfee00000 && reg < 0xfee01000 && !(reg & 15); }
 
 void vmware_hypercall(struct frame *f) {
@@ -147,9 +149,18 @@ void vmware_hypercall(struct frame *f) {
         if (SHARED(VMI_API3_SHARED_QUEUE_COUNT_OFFSET)) violation(f, name, "the update queue is not empty");
         pt_release(f, a1);
         break;
-    case VMW_HC_APICWrite: if (!apic_reg_ok(a1)) violation(f, name, "%x is not a local APIC register", a1); break;
-    case VMW_HC_APICRead: if (!apic_reg_ok(a1)) violation(f, name, "%x is not a local APIC register", a1); f->eax = 0; break;
-    case VMW_HC_SetInitialAPState: violation(f, name, "one processor only"); f->eax = (u32)-1; break;
+    /* The guest's local APIC is a register file of its own (the real one is the monitor's timer): writes are
+     * kept and read back; Linux 2.6.32 without local-APIC support never calls these. */
+    case VMW_HC_APICWrite:
+        if (!apic_reg_ok(a1)) { violation(f, name, "%x is not a local APIC register", a1); break; }
+        guest_apic[(a1 & 0xfff) >> 4] = a2;
+        break;
+    case VMW_HC_APICRead:
+        if (!apic_reg_ok(a1)) { violation(f, name, "%x is not a local APIC register", a1); f->eax = 0; break; }
+        f->eax = guest_apic[(a1 & 0xfff) >> 4];
+        break;
+    /* One processor: starting another is answered "not done" (EAX != 0), as the contract allows. */
+    case VMW_HC_SetInitialAPState: f->eax = (u32)-1; break;
     case VMW_HC_GetCycleFrequency: f->eax = (u32)vcpu.tsc_hz; f->edx = (u32)(vcpu.tsc_hz >> 32); break;
     case VMW_HC_GetCycleCounter: {
         if (a1 > 2) violation(f, name, "counter %u", a1);

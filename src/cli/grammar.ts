@@ -29,13 +29,27 @@ export type ParsedCommandLine =
 
 export const COMMANDS = ["build", "info", "list", "check", "map", "diff", "run"] as const;
 
+/**
+ * The backends `build` can build, for its help. The registry (roms/index.ts) is the truth, but importing it
+ * here would load every ROM program for --help; test/cli checks that this list is the registry's.
+ */
+export const BACKEND_NAMES = ["native", "vmware", "xen"] as const;
+
+/** Each command's exit statuses (report.ts), for the end of its --help. */
+const EXIT_HELP = {
+  ok: "0 success",
+  usage: "2 bad usage or bad input (an unreadable or foreign file, conflicting options); nothing was done",
+  io: "3 a file could not be written (nothing is left half-written)",
+};
+const exits = (...lines: string[]): string => `Exit status:\n  ${lines.join("\n  ")}`;
+
 // requiresArg on every string option: `--out` with no value (or followed by another option) is a usage
 // error, not an empty string that would name the current directory.
 const romOptions = {
   api: { type: "string", requiresArg: true, describe: "API major version of the image's layout, e.g. 3 or 13 (default: byte 0x0D)" },
   layout: { type: "string", requiresArg: true, describe: "a layout JSON file to use instead of layouts/", normalize: true },
 } as const;
-const romPositional = { type: "string", demandOption: true, describe: "ROM image file" } as const;
+const romPositional = { type: "string", demandOption: true, describe: "ROM image file (-: standard input)" } as const;
 
 /** yargs's getOptions(), which @types/yargs does not declare: the keys of each type of option in effect. */
 interface OptionLists {
@@ -57,6 +71,9 @@ function given<K extends string>(a: Partial<Record<K, unknown>>, ...keys: K[]): 
 export function parseCommandLine(argv: readonly string[], width = 110): ParsedCommandLine {
   let invocation: Invocation | undefined;
   let failure: string | undefined;
+  // yargs hands a positional "-" (standard input) over as ""; an empty name typed as "" stays "".
+  const dash = argv.includes("-") && !argv.includes("");
+  const file = (v: string): string => (v === "" && dash ? "-" : v);
   const parser: Argv = yargs()
     .scriptName("vmirom")
     .usage("$0 <command> [options]\n\nBuilds and checks VMI-style paravirtualization option ROMs for i386 guests.")
@@ -65,11 +82,12 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       "build every selected backend × interface into <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and <out>/vmi-api<major>.h",
       (y) =>
         y
-          .option("backend", { type: "string", requiresArg: true, default: "all", describe: "backend to build (see roms/index.ts), or all" })
+          .option("backend", { type: "string", requiresArg: true, default: "all", describe: `backend to build: ${BACKEND_NAMES.join(", ")}, or all` })
           .option("api", { type: "string", requiresArg: true, default: "all", describe: "interface to build for: an API major version of a layout in layouts/ (3, 13), or all" })
           .option("out", { type: "string", requiresArg: true, default: "build/roms", describe: "output directory", normalize: true })
-          .option("all", { type: "boolean", default: false, describe: "every backend and every interface" })
-          .option("layout", romOptions.layout),
+          .option("all", { type: "boolean", default: false, describe: "every backend and every interface (not with --backend, --api or --layout)" })
+          .option("layout", romOptions.layout)
+          .epilogue(exits(EXIT_HELP.ok, "1 an image failed to build or check (nothing was written)", EXIT_HELP.usage, EXIT_HELP.io)),
       (a) => {
         invocation = { command: "build", args: { backend: a.backend, api: a.api, out: a.out, all: a.all, ...given(a, "layout") } };
       },
@@ -77,17 +95,29 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
     .command(
       "info <rom>",
       "decode an image's header fields, PCIR, $PnP, license, relocation table and slots",
-      (y) => y.positional("rom", romPositional).options(romOptions),
+      (y) => y.positional("rom", romPositional).options(romOptions).epilogue(exits(EXIT_HELP.ok, EXIT_HELP.usage)),
       (a) => {
-        invocation = { command: "info", args: { rom: a.rom, ...given(a, "api", "layout") } };
+        invocation = { command: "info", args: { rom: file(a.rom), ...given(a, "api", "layout") } };
       },
     )
     .command(
       "list <rom>",
       "disassemble an image slot by slot and body by body (objdump style, from the bytes alone)",
-      (y) => y.positional("rom", romPositional).options(romOptions),
+      (y) =>
+        y
+          .positional("rom", romPositional)
+          .options(romOptions)
+          .option("manifest", {
+            type: "string",
+            requiresArg: true,
+            describe: "the build manifest, for the names of shared routines (default: <rom>.json beside the ROM, if any); used only when it describes these bytes",
+            normalize: true,
+          })
+          .option("disassembler-options", { alias: "M", type: "string", requiresArg: true, describe: "as objdump's -M: intel (Intel syntax) or att (the default, as the build's .lst)" })
+          .epilogue(exits(EXIT_HELP.ok, EXIT_HELP.usage)),
       (a) => {
-        invocation = { command: "list", args: { rom: a.rom, ...given(a, "api", "layout") } };
+        const m = a["disassembler-options"];
+        invocation = { command: "list", args: { rom: file(a.rom), ...given(a, "api", "layout", "manifest"), ...(typeof m === "string" ? { disassemblerOptions: m } : {}) } };
       },
     )
     .command(
@@ -98,9 +128,10 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
           .positional("rom", romPositional)
           .options(romOptions)
           .option("manifest", { type: "string", requiresArg: true, describe: "the build manifest (<rom>.json) the image must match", normalize: true })
-          .option("json", { type: "boolean", default: false, describe: "print violations as JSON" }),
+          .option("json", { type: "boolean", default: false, describe: "print violations as JSON" })
+          .epilogue(exits("0 no violations", "1 violations (or a manifest of another image)", EXIT_HELP.usage)),
       (a) => {
-        invocation = { command: "check", args: { rom: a.rom, json: a.json, ...given(a, "api", "layout", "manifest") } };
+        invocation = { command: "check", args: { rom: file(a.rom), json: a.json, ...given(a, "api", "layout", "manifest") } };
       },
     )
     .command(
@@ -116,9 +147,10 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             describe: "the build manifest (default: <rom>.json beside the ROM, if any); used only when it describes these bytes",
             normalize: true,
           })
-          .option("out", { type: "string", requiresArg: true, describe: "write the SVG to this file (default: standard output)", normalize: true }),
+          .option("out", { type: "string", requiresArg: true, describe: "write the SVG to this file (default, or -: standard output)", normalize: true })
+          .epilogue(exits(EXIT_HELP.ok, EXIT_HELP.usage, EXIT_HELP.io)),
       (a) => {
-        invocation = { command: "map", args: { rom: a.rom, ...given(a, "api", "layout", "manifest", "out") } };
+        invocation = { command: "map", args: { rom: file(a.rom), ...given(a, "api", "layout", "manifest", "out") } };
       },
     )
     .command(
@@ -128,9 +160,10 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
         y
           .positional("a", { type: "string", demandOption: true, describe: "first ROM image" })
           .positional("b", { type: "string", demandOption: true, describe: "second ROM image" })
-          .options(romOptions),
+          .options(romOptions)
+          .epilogue(exits("0 the images are identical", "1 they differ", EXIT_HELP.usage)),
       (a) => {
-        invocation = { command: "diff", args: { a: a.a, b: a.b, ...given(a, "api", "layout") } };
+        invocation = { command: "diff", args: { a: file(a.a), b: file(a.b), ...given(a, "api", "layout") } };
       },
     )
     .command(
@@ -156,12 +189,20 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             type: "boolean",
             describe: "with --kernel: boot under vmirom's reference hypervisor, which takes the kernel over at the ROM's Init, runs it at CPL 1 and checks every hypercall, trap and page-table change (vmware and xen ROMs, API 3); exit 0 only when the kernel reached its end with no violation",
           })
-          .option("json", { type: "boolean", describe: "with --hypervisor: print the hypervisor's report as one JSON object (the console goes to stderr)" }),
+          .option("json", { type: "boolean", describe: "with --hypervisor: print the hypervisor's report as one JSON object (the console goes to stderr)" })
+          .epilogue(
+            exits(
+              "0 the guest reached its end (test guest passed; kernel powered off, rebooted, wrote 0 to isa-debug-exit or printed --until; under --hypervisor with no violation)",
+              "1 it did not (failed, other isa-debug-exit value, panic, triple fault, timeout, a hypervisor violation)",
+              `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, no qemu`,
+              "3 qemu failed by itself (its message is shown)",
+            ),
+          ),
       (a) => {
         invocation = {
           command: "run",
           args: {
-            rom: a.rom,
+            rom: file(a.rom),
             timeout: a.timeout,
             memory: a.memory,
             ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until"),

@@ -12,7 +12,7 @@ import { formatReport, hypervisorVerdict, parseMonitorLog, symbolizer } from "..
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Manifest } from "../manifest/types.ts";
 import { hypervisorHeader } from "./hypervisor-header.ts";
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "./report.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "./report.ts";
 
 export interface HypervisorRunArgs {
   rom: string;
@@ -168,5 +168,6 @@ export async function runUnderHypervisor(args: HypervisorRunArgs): Promise<numbe
     else for (const v of log.violations) process.stdout.write(`violation: ${symbolize(v)}\n`);
     process.stdout.write(`result: ${verdict.ok ? "ok" : "FAILED"} — ${verdict.why}\n`);
   }
-  return verdict.ok ? EXIT_OK : EXIT_FAILED;
+  // qemu failing by itself is exit 3, as for run --kernel (report.ts), not the guest's failure.
+  return verdict.ok ? EXIT_OK : qemuError ? EXIT_IO : EXIT_FAILED;
 }

@@ -1,22 +1,23 @@
 // The edge where layout JSON files become Layout values: find and read the file; parsing and checking are
 // src/layout/parse.ts's. Nothing here throws on bad input; every problem comes back as a Diagnostic.
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diag, type Result } from "../diagnostics.ts";
+import { readBytes } from "./files.ts";
 import type { Layout } from "../layout/types.ts";
 import { parseLayout } from "../layout/parse.ts";
 
 /** Read and check one layout file: the first failing stage's diagnostics (read, JSON, shape, semantics). */
 export function loadLayout(file: string): Result<Layout> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return { ok: false, errors: [diag("LAYOUT_READ_FAILED", `cannot read the layout file: ${reason}`, { file })] };
+  // Through readBytes: the name as typed (paths.ts), and a size limit (--layout /dev/zero ends).
+  const bytes = readBytes(file, "layout file");
+  if (!bytes.ok) {
+    const e = bytes.errors[0]!;
+    return { ok: false, errors: [diag(e.code === "CLI_READ_FAILED" ? "LAYOUT_READ_FAILED" : e.code, e.message, { file })] };
   }
+  const text = new TextDecoder().decode(bytes.value);
   // Editors on some systems save a byte-order mark, which JSON.parse rejects.
   return parseLayout(text.replace(/^\uFEFF/, ""), file);
 }

@@ -5,7 +5,7 @@
 
 import type * as IcedModule from "iced-x86";
 import { iced } from "./iced.ts";
-import { objdumpFormatter, objdumpSpelling } from "./objdump-text.ts";
+import { objdumpFormatter, objdumpIntelFormatter, objdumpIntelSpelling, objdumpSpelling } from "./objdump-text.ts";
 
 /**
  * How control leaves an instruction.
@@ -38,6 +38,8 @@ export interface DecodedInstruction {
 export interface DecoderOptions {
   /** Also spell each instruction as objdump does (`text`); the checker never needs it. */
   text?: boolean;
+  /** The text's syntax: objdump's default (AT&T) or its `-M intel`. */
+  syntax?: "att" | "intel";
 }
 
 export class X86Decoder {
@@ -46,6 +48,7 @@ export class X86Decoder {
   private readonly instruction = new this.iced.Instruction();
   private readonly cache = new Map<number, DecodedInstruction>();
   private readonly formatter: IcedModule.Formatter | undefined;
+  private readonly intel: boolean;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -53,7 +56,8 @@ export class X86Decoder {
     options: DecoderOptions = {},
   ) {
     this.decoder = new this.iced.Decoder(bitness, bytes, this.iced.DecoderOptions.None);
-    this.formatter = options.text ? objdumpFormatter(this.iced) : undefined;
+    this.intel = options.syntax === "intel";
+    this.formatter = options.text ? (this.intel ? objdumpIntelFormatter(this.iced) : objdumpFormatter(this.iced)) : undefined;
   }
 
   /** The instruction starting at image offset `offset` (the ROM is addressed from its first byte). */
@@ -122,7 +126,11 @@ export class X86Decoder {
     }
     // Only 4-byte displacements can name an image offset (and reading one costs a call into WebAssembly).
     const disp = ins.memoryDisplSize === 4 ? Number(ins.memoryDisplacement) >>> 0 : undefined;
-    const text = this.formatter ? objdumpSpelling(this.formatter.format(ins), this.bitness) : undefined;
+    const text = !this.formatter
+      ? undefined
+      : this.intel
+        ? objdumpIntelSpelling(this.formatter.format(ins), this.bitness, target !== undefined, this.bytes, offset)
+        : objdumpSpelling(this.formatter.format(ins), this.bitness);
     // One object shape for every instruction keeps this hot path fast.
     return { offset, length, status: "ok", mnemonic, flow, terminator, target, disp, text };
   }

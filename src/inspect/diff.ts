@@ -119,7 +119,11 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
       if (moved) d.push(`cold part at ${ca.map((r) => hex(r.offset)).join(" ")} → ${cb.map((r) => hex(r.offset)).join(" ")}`);
     }
     const ra = x.reloc, rb = y.reloc;
-    if (ra?.type !== rb?.type || ra?.target !== rb?.target) d.push(`relocation ${relocText(ra)} → ${relocText(rb)}`);
+    if (ra?.type !== rb?.type || ra?.target !== rb?.target) {
+      // NONE and NOP answers carry a target nobody reads: "NONE → NONE" would say nothing.
+      const unused = ra && rb && ra.type === rb.type && ra.type !== "CALL_REL" && ra.type !== "JUMP_REL";
+      d.push(unused ? `relocation ${ra.type}: its unused target field ${hex(ra.target)} → ${hex(rb.target)}` : `relocation ${relocText(ra)} → ${relocText(rb)}`);
+    }
     const bytesSame = callBytesEqual(a.bytes, x, b.bytes, y);
     const la = normalized(x.lines, x.slot, x.body, x.cold, routinesA), lb = normalized(y.lines, y.slot, y.body, y.cold, routinesB);
     const codeChanged = la.join("\n") !== lb.join("\n");

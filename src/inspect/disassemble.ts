@@ -44,24 +44,65 @@ export interface DecodedImage {
   entries: DecodedEntry[];
   /** Decoding stopped at the instruction budget. */
   truncated: boolean;
+  /** Near relative jump, branch and call targets, by the offset of the instruction. */
+  targets: Map<number, number>;
+}
+
+export interface DecodeOptions {
+  /** objdump's default (AT&T, as the builder's listing) or `-M intel`. */
+  syntax?: "att" | "intel";
+  /** A name for code found at an offset (from a build manifest: shared routines, bodies), instead of sub_<offset>. */
+  names?: (offset: number) => string | undefined;
 }
 
 /** Every entry the layout names and every body and routine reached from them, decoded from the bytes. */
-export function decodeImage(bytes: Uint8Array, layout: Layout): DecodedImage {
-  const d = new Disassembler(bytes, layout.filler);
+export function decodeImage(bytes: Uint8Array, layout: Layout, opts: DecodeOptions = {}): DecodedImage {
+  const d = new Disassembler(bytes, layout.filler, opts.syntax ?? "att");
   try {
-    return d.collect(layout);
+    const decoded = d.collect(layout);
+    if (opts.names) {
+      for (const e of decoded.entries) {
+        const n = opts.names(e.offset);
+        if (n !== undefined && e.area === undefined) e.name = n;
+      }
+    }
+    return decoded;
   } finally {
     d.free();
   }
 }
 
-export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image"): string {
-  const decoded = decodeImage(bytes, layout);
+export interface ListOptions extends DecodeOptions {
+  /** Write a branch's or call's target with its symbol, as objdump does: `jmp    0x9e0 <body_SetDR>`. */
+  symbols?: boolean;
+}
+
+export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "image", opts: ListOptions = {}): string {
+  const decoded = decodeImage(bytes, layout, opts);
+  const symbol = opts.symbols ? symbolizer(decoded.entries) : undefined;
   const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
-  for (const e of decoded.entries) out.push("", ...formatEntry(bytes, e));
+  for (const e of decoded.entries) {
+    const withSymbols = symbol
+      ? { ...e, lines: e.lines.map((l) => (decoded.targets.has(l.offset) ? { ...l, text: `${l.text} <${symbol(decoded.targets.get(l.offset)!)}>` } : l)) }
+      : e;
+    out.push("", ...formatEntry(bytes, withSymbols));
+  }
   if (decoded.truncated) out.push("", `(stopped after ${MAX_INSTRUCTIONS} instructions)`);
   return out.join("\n") + "\n";
+}
+
+/** objdump's `<symbol>` / `<symbol+0x5>` for an address: the nearest entry at or below it. */
+function symbolizer(entries: readonly DecodedEntry[]): (target: number) => string {
+  const sorted = [...entries].sort((x, y) => x.offset - y.offset);
+  return (t) => {
+    let best: DecodedEntry | undefined;
+    for (const e of sorted) {
+      if (e.offset > t) break;
+      best = e;
+    }
+    if (!best) return `0x${t.toString(16)}`;
+    return t === best.offset ? best.name : `${best.name}+0x${(t - best.offset).toString(16)}`;
+  };
 }
 
 /** One entry in objdump's style: the symbol header, then its lines. */
@@ -71,6 +112,7 @@ export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
 
 class Disassembler {
   private readonly decoders: Record<16 | 32, X86Decoder>;
+  readonly targets = new Map<number, number>();
   private budget = MAX_INSTRUCTIONS;
   private readonly entries: Entry[] = [];
   private readonly entryAt = new Map<number, Entry>();
@@ -79,9 +121,10 @@ class Disassembler {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly filler: number,
+    syntax: "att" | "intel",
   ) {
     this.inArea = new Uint8Array(bytes.length);
-    this.decoders = { 16: new X86Decoder(bytes, 16, { text: true }), 32: new X86Decoder(bytes, 32, { text: true }) };
+    this.decoders = { 16: new X86Decoder(bytes, 16, { text: true, syntax }), 32: new X86Decoder(bytes, 32, { text: true, syntax }) };
   }
 
   free(): void {
@@ -108,7 +151,7 @@ class Disassembler {
     const entries = [...this.entries]
       .sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))
       .map((e) => ({ name: e.name, offset: e.offset, bits: e.bits, ...(e.area !== undefined ? { area: e.area } : {}), lines: lines.get(e)! }));
-    return { entries, truncated: this.budget <= 0 };
+    return { entries, truncated: this.budget <= 0, targets: this.targets };
   }
 
   private add(e: Entry): Entry {
@@ -217,7 +260,10 @@ class Disassembler {
   private decode(offset: number, bits: 16 | 32): Line | undefined {
     if (--this.budget < 0) return undefined;
     const ins = this.decoders[bits].at(offset);
-    return ins.status === "ok" ? (ins as Line) : undefined;
+    if (ins.status !== "ok") return undefined;
+    // Every near relative target (loop and jecxz too) gets its symbol in the listing.
+    if (ins.target !== undefined) this.targets.set(offset, ins.target);
+    return ins as Line;
   }
 }
 

@@ -3,7 +3,7 @@
 // imports the types alone, which keeps zod out of every bundle chunk that does not parse a layout.
 
 import * as z from "zod";
-import { RELOC_TYPES } from "./types.ts";
+import { RELOC_TYPES } from "./relocations.ts";
 
 // A command parses each layout once: compiling every object schema into a specialised function first (zod's
 // default) costs more than it saves.

@@ -5,17 +5,8 @@
 import type * as z from "zod";
 import type * as S from "./schema.ts";
 
-/** The relocation types, in the order of their numbers in GetRelocationInfo's 8-byte record (NONE = 0). */
-export const RELOC_TYPES = ["NONE", "CALL_REL", "JUMP_REL", "NOP"] as const;
-export type RelocType = (typeof RELOC_TYPES)[number];
-
-/** Numeric values of the relocation types in the 8-byte record GetRelocationInfo returns. */
-export const RELOC_VALUES: Readonly<Record<RelocType, number>> = Object.fromEntries(RELOC_TYPES.map((t, i) => [t, i])) as Record<RelocType, number>;
-
-/** The relocation type a number in the record stands for, or undefined for any other number. */
-export function relocTypeOf(value: number): RelocType | undefined {
-  return RELOC_TYPES[value];
-}
+// The relocation types live in relocations.ts, which the schema imports too (no import circle).
+export { RELOC_TYPES, RELOC_VALUES, relocTypeOf, type RelocType } from "./relocations.ts";
 
 export type HeaderComputed = z.output<typeof S.headerComputedSchema>;
 export type HeaderSource = z.output<typeof S.headerSourceSchema>;

@@ -83,7 +83,7 @@ describe("help", () => {
     for (const c of COMMANDS) expect(all).toMatch(new RegExp(`^ {2}vmirom ${c}\\b`, "m"));
     expect(all).toContain("-h, --help");
     const check = help(["check", "--help"]);
-    expect(check).toMatch(/Positionals:\n {2}rom +ROM image file +\[string\] \[required\]/);
+    expect(check).toMatch(/Positionals:\n {2}rom +ROM image file \(-: standard input\) +\[string\] \[required\]/);
     expect(check).toMatch(/--json +print violations as JSON +\[boolean\] \[default: false\]/);
     const build = help(["build", "--help"]);
     expect(build).toMatch(/--out +output directory +\[string\] \[default: "build\/roms"\]/);

@@ -1,6 +1,7 @@
 // vmirom build: every selected backend × interface → <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and
 // <out>/vmi-api<major>.h. Everything is built and checked in memory first; files are written only when
-// every image built and passed the checker, so a failed build leaves nothing behind.
+// every image built and passed the checker, and then all of them or none (writeFilesAtomic), so a failed
+// build leaves nothing behind. The "ok:" lines come only once the files are there.
 
 import { join } from "node:path";
 import { BACKENDS, HYPERVISOR_CONTRACTS } from "../../../roms/index.ts";
@@ -11,10 +12,10 @@ import { readImageModel } from "../../inspect/model.ts";
 import { renderSvg } from "../../inspect/svg.ts";
 import { cHeaderFileName, renderCHeader } from "../../layout/c-header.ts";
 import type { Layout } from "../../layout/types.ts";
-import { ensureDir, writeFileAtomic } from "../files.ts";
+import { ensureDir, nodeWriteLayer, removeDirs, writeFilesAtomic, type OutputFile, type WriteLayer } from "../files.ts";
 import { selectLayouts } from "../layouts.ts";
 import { useBundleLineTable } from "../stack-positions.ts";
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
 
 export interface BuildArgs {
   backend: string;
@@ -24,12 +25,22 @@ export interface BuildArgs {
   layout?: string;
 }
 
-interface Output {
-  file: string;
-  data: string | Uint8Array;
+/** Options that select the same thing twice, with different answers: a usage error naming both. */
+function conflicts(args: BuildArgs): string | undefined {
+  if (args.all && args.backend !== "all") return `--all builds every backend, but --backend ${args.backend} names one; give one of them`;
+  if (args.all && args.api !== "all") return `--all builds every interface, but --api ${args.api} names one; give one of them`;
+  if (args.all && args.layout !== undefined) return "--all builds every interface in layouts/, but --layout names one file; give one of them";
+  if (args.api !== "all" && args.layout !== undefined) return `--api ${args.api} and --layout both choose the interface; give one of them`;
+  return undefined;
 }
 
-export function runBuild(args: BuildArgs): number {
+/** `layer`: the file operations the outputs are written with (tests give one that fails). */
+export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer): number {
+  const conflict = conflicts(args);
+  if (conflict) {
+    printErrors([diag("CLI_USAGE", conflict)]);
+    return EXIT_BAD_INPUT;
+  }
   const backendName = args.all ? "all" : args.backend;
   const names = backendName === "all" ? Object.keys(BACKENDS).sort() : [backendName];
   const unknown = names.filter((n) => !Object.hasOwn(BACKENDS, n));
@@ -42,9 +53,16 @@ export function runBuild(args: BuildArgs): number {
     printErrors(layouts.errors);
     return EXIT_BAD_INPUT;
   }
+  // Before any work: an --out that cannot hold the files is one error at once. The directories made here
+  // are removed again if the build or the write fails (they held nothing before).
+  const dir = ensureDir(args.out);
+  if (!dir.ok) {
+    printErrors(dir.errors);
+    return EXIT_BAD_INPUT;
+  }
 
   useBundleLineTable();
-  const outputs: Output[] = [];
+  const outputs: OutputFile[] = [];
   const summaries: string[] = [];
   let failed = false;
   const headers = new Map<string, Layout>();
@@ -79,25 +97,23 @@ export function runBuild(args: BuildArgs): number {
       headers.set(cHeaderFileName(layout), layout);
     }
   }
-  for (const s of summaries) process.stdout.write(`${s}\n`);
   if (failed) {
+    // The images that failed, not an "ok:" for those that did not: nothing is written.
+    for (const s of summaries) if (!s.startsWith("ok:")) process.stdout.write(`${s}\n`);
+    removeDirs(dir.value);
     process.stderr.write("vmirom: build failed; no files were written\n");
     return EXIT_FAILED;
   }
   for (const [file, layout] of headers) outputs.push({ file: join(args.out, file), data: renderCHeader(layout, HYPERVISOR_CONTRACTS) });
 
-  const dir = ensureDir(args.out);
-  if (!dir.ok) {
-    printErrors(dir.errors);
-    return EXIT_BAD_INPUT;
+  const w = writeFilesAtomic(outputs, layer);
+  if (!w.ok) {
+    printErrors(w.errors);
+    removeDirs(dir.value);
+    process.stderr.write("vmirom: no files were written\n");
+    return EXIT_IO;
   }
-  for (const o of outputs) {
-    const w = writeFileAtomic(o.file, o.data);
-    if (!w.ok) {
-      printErrors(w.errors);
-      return EXIT_FAILED;
-    }
-  }
+  for (const s of summaries) process.stdout.write(`${s}\n`);
   process.stdout.write(`wrote ${outputs.length} files to ${args.out}\n`);
   return EXIT_OK;
 }

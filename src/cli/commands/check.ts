@@ -2,10 +2,9 @@
 
 import { basename } from "node:path";
 import { checkImage, formatViolations, summarize } from "../../check/index.ts";
-import { diag } from "../../diagnostics.ts";
-import { readBytes } from "../files.ts";
-import { layoutForImage } from "../layouts.ts";
-import { loadManifest } from "../manifest-file.ts";
+import type { Violation } from "../../check/violation.ts";
+import { showPath } from "../paths.ts";
+import { printNotes, readRomInput } from "../rom-input.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
 
 export interface CheckArgs {
@@ -16,32 +15,38 @@ export interface CheckArgs {
   json: boolean;
 }
 
+/**
+ * Violations that say the manifest is of another image (other size, layout or backend). When there are any,
+ * the rest (every region and call compared against another image's) is noise: they are all the report.
+ */
+function otherImage(violations: readonly Violation[]): Violation[] {
+  return violations.filter((v) => v.rule === "manifest.size" || v.rule === "manifest.layout" || v.rule === "manifest.api" || (v.rule === "pnp.product" && v.message.includes("manifest's backend")));
+}
+
 export function runCheck(args: CheckArgs): number {
-  const bytes = readBytes(args.rom, "ROM image");
-  if (!bytes.ok) {
-    printErrors(bytes.errors);
+  const input = readRomInput(args);
+  if (!input.ok) {
+    printErrors(input.errors);
     return EXIT_BAD_INPUT;
   }
-  if (bytes.value.length === 0) {
-    printErrors([diag("CLI_NOT_A_ROM", "the file is empty", { file: args.rom })]);
-    return EXIT_BAD_INPUT;
+  const { bytes, layout, manifest, manifestFile, notes } = input.value;
+  printNotes(notes);
+  let violations = checkImage(bytes, layout, manifest ? { manifest } : {});
+  const other = manifest ? otherImage(violations) : [];
+  if (other.length) {
+    const m = manifest!;
+    const differs = other.map((v) => (v.rule === "pnp.product" ? "backend" : v.rule.replace(/^manifest\./, "")));
+    const product = other.find((v) => v.rule === "pnp.product")?.found;
+    violations = [{
+      rule: "manifest.image",
+      region: "image",
+      offset: 0,
+      expected: `${m.backend}-api${m.api.major}: layout ${m.layout}, ${m.size} bytes`,
+      found: `layout ${layout.name}, ${bytes.length} bytes${product ? `, product ${product}` : ""}`,
+      message: `the manifest ${showPath(manifestFile!)} describes another image (its ${differs.join(", ")} differ), so nothing else was compared`,
+    }];
   }
-  const layout = layoutForImage(bytes.value, args.rom, args.api, args.layout);
-  if (!layout.ok) {
-    printErrors(layout.errors);
-    return EXIT_BAD_INPUT;
-  }
-  let manifest;
-  if (args.manifest !== undefined) {
-    const m = loadManifest(args.manifest);
-    if (!m.ok) {
-      printErrors(m.errors);
-      return EXIT_BAD_INPUT;
-    }
-    manifest = m.value;
-  }
-  const violations = checkImage(bytes.value, layout.value, manifest ? { manifest } : {});
-  const summary = summarize(bytes.value, layout.value, violations, basename(args.rom));
+  const summary = summarize(bytes, layout, violations, args.rom === "-" ? "(standard input)" : basename(args.rom));
   if (args.json) {
     process.stdout.write(formatViolations(violations, true) + "\n");
     process.stderr.write(summary + "\n");

@@ -3,15 +3,19 @@
 // its results and the instruction counts. With --kernel, the user's own kernel boots instead: its serial
 // console is streamed to the terminal and the VMI lines it printed are summarised at the end.
 // Exit 0 only when the guest reached its end: the test guest passed; a kernel powered off, rebooted, wrote 0
-// to isa-debug-exit (port 0xf4) or printed the --until text. Exit 1 otherwise, 2 when it could not start.
+// to isa-debug-exit (port 0xf4) or printed the --until text. Exit 1 otherwise, 2 when it could not start
+// (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when qemu
+// itself failed (its message is shown: qemu's own exit status 1 is not the guest writing 0 to isa-debug-exit).
 
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
 import { diag, type Diagnostic } from "../../diagnostics.ts";
 import { loadGuestRunner } from "../guest-runner.ts";
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, printErrors } from "../report.ts";
+import { fsPath, showPath } from "../paths.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
+import { readRomBytes } from "../rom-input.ts";
 
 export const QEMU = "qemu-system-i386";
 const QEMU_PACKAGE = "qemu-system-x86";
@@ -52,16 +56,28 @@ export async function runRun(args: RunArgs): Promise<number> {
 
 function inputProblems(args: RunArgs): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const file = (f: string | undefined, what: string) => {
-    if (f === undefined) return;
-    if (!existsSync(f) || !statSync(f).isFile()) out.push(diag("CLI_READ_FAILED", `cannot read the ${what}: no such file`, { file: f }));
+  // qemu takes its file names as text: a name that is not UTF-8 (paths.ts) cannot be handed on as typed.
+  const textName = (f: string, what: string): boolean => {
+    if (typeof fsPath(f) === "string" && !f.includes("\uFFFD")) return true;
+    out.push(diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file`, { file: showPath(f) }));
+    return false;
   };
-  file(args.rom, "ROM image");
-  if (out.length === 0) {
-    const head = readFileSync(args.rom).subarray(0, 2);
-    if (head[0] !== 0x55 || head[1] !== 0xaa) out.push(diag("CLI_NOT_A_ROM", "not an option ROM: the file does not start with 55 AA", { file: args.rom, offset: 0 }));
+  const file = (f: string | undefined, what: string) => {
+    if (f === undefined || !textName(f, what)) return;
+    if (!existsSync(f)) out.push(diag("CLI_READ_FAILED", `cannot read the ${what}: no such file`, { file: f }));
+    else if (!isRegularFile(f)) out.push(diag("CLI_NOT_A_FILE", `cannot read the ${what}: not a regular file`, { file: f }));
+  };
+  if (args.rom === "-") out.push(diag("CLI_USAGE", "vmirom run needs the ROM image as a file (qemu reads it), not standard input"));
+  else if (textName(args.rom, "ROM image")) {
+    const rom = readRomBytes(args.rom);
+    if (!rom.ok) out.push(...rom.errors);
   }
   file(args.kernel, "kernel");
+  // --hypervisor boots bzImages only and says so itself (hypervisor-run.ts), after its own checks of the ROM.
+  if (args.kernel !== undefined && !args.hypervisor && out.length === 0) {
+    const k = kernelProblem(args.kernel);
+    if (k) out.push(k);
+  }
   file(args.initrd, "initrd");
   file(args.manifest, "manifest");
   if (args.kernel === undefined) {
@@ -75,6 +91,62 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) out.push(diag("CLI_USAGE", `--timeout must be a positive number of seconds, not ${args.timeout}`));
   if (!Number.isInteger(args.memory) || args.memory < 16) out.push(diag("CLI_USAGE", `--memory must be a whole number of MiB, at least 16, not ${args.memory}`));
   return out;
+}
+
+function isRegularFile(f: string): boolean {
+  try {
+    const fd = openSync(f, "r");
+    try {
+      return fstatSync(fd).isFile();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+function head(file: string, n: number): Uint8Array {
+  const fd = openSync(file, "r");
+  try {
+    const buf = new Uint8Array(n);
+    let got = 0;
+    for (let r; got < n && (r = readSync(fd, buf, got, n - got, got)) > 0; ) got += r;
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const MULTIBOOT_MAGIC = 0x1badb002;
+
+/**
+ * What qemu -kernel can boot on i386: a Linux bzImage ("HdrS" at 0x202, boot protocol 2.x), a multiboot
+ * kernel (the magic 0x1BADB002, its flags and a checksum summing to 0, 4-byte aligned in the first 8 KiB),
+ * or an ELF file (a PVH kernel; qemu says itself when the ELF note is missing). Anything else qemu either
+ * refuses ("invalid kernel header") or jumps into as if it were an old zImage.
+ */
+export function kernelKind(b: Uint8Array): "bzImage" | "multiboot" | "elf" | undefined {
+  if (b.length >= 0x206 && b[0x202] === 0x48 && b[0x203] === 0x64 && b[0x204] === 0x72 && b[0x205] === 0x53) return "bzImage";
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i + 12 <= Math.min(b.length, 8192); i += 4) {
+    if (dv.getUint32(i, true) === MULTIBOOT_MAGIC && ((MULTIBOOT_MAGIC + dv.getUint32(i + 4, true) + dv.getUint32(i + 8, true)) >>> 0) === 0) return "multiboot";
+  }
+  if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return "elf";
+  return undefined;
+}
+
+function kernelProblem(kernel: string): Diagnostic | undefined {
+  let b: Uint8Array;
+  try {
+    b = head(kernel, 8192);
+  } catch (e) {
+    return diag("CLI_READ_FAILED", `cannot read the kernel: ${e instanceof Error ? e.message : String(e)}`, { file: kernel });
+  }
+  if (kernelKind(b) !== undefined) return undefined;
+  const lacks = b.length < 0x206 ? `it is ${b.length} bytes, too short for a Linux boot header` : `no "HdrS" at 0x202`;
+  return diag("CLI_NOT_A_KERNEL", `not a kernel qemu can boot: not a Linux bzImage (${lacks}), not a multiboot kernel (no 0x1BADB002 header with a valid checksum in its first 8 KiB) and not ELF`, { file: kernel });
 }
 
 function onPath(cmd: string): boolean {
@@ -127,11 +199,20 @@ const VMI_LINE = /\bVMI\b|\bvmi\b|vmi-timer/;
 
 export interface KernelVerdict {
   reachedEnd: boolean;
+  /** qemu failed by itself (a message on its stderr), as opposed to the guest ending badly. */
+  qemuFailed?: boolean;
   why: string;
 }
 
 export function kernelVerdict(o: { status: number | null; signal: string | null; timedOut: boolean; untilSeen: boolean; tripleFault: boolean; console: string; stderr: string }, timeoutS: number): KernelVerdict {
   if (o.untilSeen) return { reachedEnd: true, why: "the console printed the --until text" };
+  // qemu's own errors exit 1 with a message ("qemu: invalid kernel header"); the guest writing 0 to
+  // isa-debug-exit also exits 1, silently. A message on stderr is qemu's failure, never the guest's success.
+  // Warnings (qemu prints some on success too) are not the failure; the first other line is.
+  const err = o.stderr.split("\n").find((l) => l.trim() !== "" && !/warning/i.test(l))?.trim();
+  if (!o.timedOut && o.status !== null && o.status !== 0 && err !== undefined) {
+    return { reachedEnd: false, qemuFailed: true, why: `qemu failed (status ${o.status}): ${err}` };
+  }
   if (o.timedOut) return { reachedEnd: false, why: `the guest did not reach its end within ${timeoutS} s (qemu stopped)` };
   if (o.tripleFault) return { reachedEnd: false, why: "the CPU triple-faulted (qemu reset it and -no-reboot stopped it)" };
   if (/Kernel panic - not syncing/.test(o.console)) return { reachedEnd: false, why: "the kernel panicked" };
@@ -140,7 +221,6 @@ export function kernelVerdict(o: { status: number | null; signal: string | null;
     const v = (o.status - 1) / 2;
     return v === 0 ? { reachedEnd: true, why: "the guest wrote 0 to isa-debug-exit" } : { reachedEnd: false, why: `the guest wrote ${v} to isa-debug-exit` };
   }
-  const err = o.stderr.trim().split("\n")[0];
   return { reachedEnd: false, why: `qemu exited with ${o.status !== null ? `status ${o.status}` : `signal ${o.signal}`}${err ? `: ${err}` : ""}` };
 }
 
@@ -181,6 +261,8 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
       }
     });
     child.stderr.on("data", (chunk: Buffer) => {
+      // Shown as it comes (qemu's warnings and errors are the user's business), and kept for the verdict.
+      process.stderr.write(chunk);
       stderr += chunk.toString("utf8");
     });
     child.on("error", (error) => {
@@ -216,5 +298,5 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   for (const l of vmi) process.stdout.write(`  ${l}\n`);
   const verdict = kernelVerdict({ ...result, timedOut, untilSeen, tripleFault, console: consoleText, stderr }, args.timeout);
   process.stdout.write(`result: ${verdict.reachedEnd ? "ok" : "FAILED"} — ${verdict.why}\n`);
-  return verdict.reachedEnd ? EXIT_OK : EXIT_FAILED;
+  return verdict.reachedEnd ? EXIT_OK : verdict.qemuFailed ? EXIT_IO : EXIT_FAILED;
 }
