@@ -19,7 +19,7 @@ function haltForever(a: Assembler): void {
   a.jmp(again);
 }
 
-export const cpuCalls: Record<string, Body> = {
+export const cpuCalls = {
   CPUID: thenReturn((a) => a.cpuid()), // EAX/ECX in, EAX/EBX/ECX/EDX out, as the instruction
   WRMSR: thenReturn((a) => a.wrmsr()), // ECX = msr, EDX:EAX = value
   RDMSR: thenReturn((a) => a.rdmsr()), // ECX = msr → EDX:EAX
@@ -49,4 +49,4 @@ export const cpuCalls: Record<string, Body> = {
   },
   // Without ACPI there is no power-off register to write: stop the processor for good.
   Shutdown: haltForever,
-};
+} satisfies Record<string, Body>;

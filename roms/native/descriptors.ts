@@ -16,7 +16,7 @@ const writeEntry: Body = (a: Assembler) => {
 /** ESP0 lives at offset 4 of the 32-bit TSS. */
 const TSS_ESP0 = 4;
 
-export const descriptorCalls: Record<string, Body> = {
+export const descriptorCalls = {
   SetGDT: thenReturn((a) => a.lgdt(mem(eax))), // EAX = &dtr
   SetIDT: thenReturn((a) => a.lidt(mem(eax))),
   GetGDT: thenReturn((a) => a.sgdt(mem(eax))),
@@ -42,4 +42,4 @@ export const descriptorCalls: Record<string, Body> = {
     a.mov(dword(eax, TSS_ESP0), edx);
     a.ret();
   },
-};
+} satisfies Record<string, Body>;

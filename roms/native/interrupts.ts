@@ -14,7 +14,7 @@ function calledNotJumped(ctx: BodyContext): boolean {
   return ctx.call.relocs[0] !== "JUMP_REL";
 }
 
-export const interruptCalls: Record<string, Body> = {
+export const interruptCalls = {
   EnableInterrupts: thenReturn((a) => a.sti()),
   DisableInterrupts: thenReturn((a) => a.cli()),
   // → EAX = EFLAGS & IF.
@@ -53,4 +53,4 @@ export const interruptCalls: Record<string, Body> = {
     a.or(dword(esp, 0), eax);
     a.popf();
   }),
-};
+} satisfies Record<string, Body>;

@@ -14,7 +14,7 @@ const outDword = thenReturn((a) => a.out(dx, eax));
 const insDword = repeated((a) => a.insd());
 const outsDword = repeated((a) => a.outsd());
 
-export const ioCalls: Record<string, Body> = {
+export const ioCalls = {
   INL: inDword,
   IN: inDword,
   INB: thenReturn((a) => a.in(al, dx)),
@@ -32,4 +32,4 @@ export const ioCalls: Record<string, Body> = {
   OUTSB: repeated((a) => a.outsb()),
   OUTSW: repeated((a) => a.outsw()),
   IODelay: thenReturn((a) => a.out(POST_PORT, al)),
-};
+} satisfies Record<string, Body>;

@@ -49,7 +49,7 @@ function testAndChange(op: "bts" | "btr"): Body {
   });
 }
 
-export const pagingCalls: Record<string, Body> = {
+export const pagingCalls = {
   SetPxE: setPxE,
   SetPxE0: setPxE,
   SetPxELong: setPxELong,
@@ -118,4 +118,4 @@ export const pagingCalls: Record<string, Body> = {
   // No machine/physical distinction natively: EAX in, EAX out.
   MachineToPhysical: justReturn,
   PhysicalToMachine: justReturn,
-};
+} satisfies Record<string, Body>;

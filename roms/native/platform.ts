@@ -6,7 +6,7 @@ import { dword, eax, edx } from "../../src/asm/index.ts";
 import type { Body } from "../../src/image/program.ts";
 import { justReturn, returnZero, returnZero64, thenReturn } from "../shared/bodies.ts";
 
-export const platformCalls: Record<string, Body> = {
+export const platformCalls = {
   APICWrite: thenReturn((a) => a.mov(dword(eax, 0), edx)), // EAX = register address, EDX = value
   APICRead: thenReturn((a) => a.mov(eax, dword(eax, 0))),
   // A native processor starts through INIT/SIPI from the kernel itself; there is no state to hand over.
@@ -19,4 +19,4 @@ export const platformCalls: Record<string, Body> = {
   GetWallclockTime: returnZero64,
   WallclockUpdated: returnZero,
   SetCallbacks: justReturn,
-};
+} satisfies Record<string, Body>;

@@ -25,7 +25,7 @@ function dispatchDebugReg(a: Assembler, access: (a: Assembler, r: DbgReg) => voi
   }
 }
 
-export const registerCalls: Record<string, Body> = {
+export const registerCalls = {
   SetCR0: setCr(cr0),
   SetCR2: setCr(cr2),
   SetCR3: setCr(cr3),
@@ -38,4 +38,4 @@ export const registerCalls: Record<string, Body> = {
   SetDR: (a) => dispatchDebugReg(a, (x, r) => { x.mov(r, edx); x.ret(); }, (x) => x.ret()),
   // EAX = register number → EAX = value (0 for numbers without a register).
   GetDR: (a) => dispatchDebugReg(a, (x, r) => { x.mov(eax, r); x.ret(); }, (x) => { x.xor(eax, eax); x.ret(); }),
-};
+} satisfies Record<string, Body>;

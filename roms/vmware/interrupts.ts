@@ -1,17 +1,20 @@
 // The virtual interrupt flag: the interrupt-flag calls touch only the shared area (interruptFlag holds an
 // EFLAGS image, bit 0x200 = enabled; the hypervisor sets pendingEvents = 0x200 while an event waits). Enabling
 // with an event pending delivers it through the DeliverEvents hypercall, in the cold part. These calls
-// clobber the flags only, so the cold part keeps EAX (the transport preserves everything else).
+// clobber the flags only, so the cold part keeps EAX (the transport preserves everything else). The iret and
+// sysexit returns stay native instructions (they return to the frame's ring with the frame's EFLAGS, as the
+// hardware must for ring 3), with the virtual flag kept in step first; IOPL is set by hypercall.
 
 import { dword, eax, esp, type Assembler } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
 import { emitSysexitFrame } from "../shared/bodies.ts";
-import { hypercall } from "./transport.ts";
+import { hypercall, viaHypercall } from "./transport.ts";
 
 const EFLAGS_IF = 0x200;
 
-const flag = (ctx: Pick<BodyContext, "layout">) => dword(sharedAddress(ctx.layout.virtualTop, "interruptFlag"));
+/** The virtual interrupt flag in the shared area (Halt sets it too). */
+export const virtualFlag = (ctx: Pick<BodyContext, "layout">) => dword(sharedAddress(ctx.layout.virtualTop, "interruptFlag"));
 const pending = (ctx: Pick<BodyContext, "layout">) => dword(sharedAddress(ctx.layout.virtualTop, "pendingEvents"));
 
 /** Cold part: deliver the pending events, keeping EAX. */
@@ -27,23 +30,23 @@ function deliver(ctx: BodyContext) {
 export const interruptCalls: Record<string, Body> = {
   EnableInterrupts: (a, ctx) => {
     const cold = deliver(ctx);
-    a.mov(flag(ctx), EFLAGS_IF);
+    a.mov(virtualFlag(ctx), EFLAGS_IF);
     a.cmp(pending(ctx), 0);
     a.jne(cold);
     a.ret();
   },
   DisableInterrupts: (a, ctx) => {
-    a.mov(flag(ctx), 0);
+    a.mov(virtualFlag(ctx), 0);
     a.ret();
   },
   GetInterruptMask: (a, ctx) => {
-    a.mov(eax, flag(ctx));
+    a.mov(eax, virtualFlag(ctx));
     a.ret();
   },
   // EAX = mask (an earlier GetInterruptMask answer): an event waits and the mask enables → deliver.
   SetInterruptMask: (a, ctx) => {
     const cold = deliver(ctx);
-    a.mov(flag(ctx), eax);
+    a.mov(virtualFlag(ctx), eax);
     a.test(pending(ctx), eax);
     a.jnz(cold);
     a.ret();
@@ -66,7 +69,7 @@ export const interruptCalls: Record<string, Body> = {
     a.push(eax);
     a.mov(eax, dword(esp, 4 + (called ? 4 : 0) + 8)); // the frame's EFLAGS, past EAX and EIP, CS
     a.and(eax, EFLAGS_IF);
-    a.mov(flag(ctx), eax);
+    a.mov(virtualFlag(ctx), eax);
     a.test(pending(ctx), eax);
     a.pop(eax);
     a.jnz(cold);
@@ -77,7 +80,7 @@ export const interruptCalls: Record<string, Body> = {
   SYSEXIT: (a, ctx) => {
     const none = a.newLabel();
     emitSysexitFrame(a);
-    a.mov(flag(ctx), EFLAGS_IF);
+    a.mov(virtualFlag(ctx), EFLAGS_IF);
     a.cmp(pending(ctx), 0);
     a.je(none);
     a.push(eax);
@@ -86,10 +89,6 @@ export const interruptCalls: Record<string, Body> = {
     a.label(none);
     a.iret();
   },
-  // Safe halt: interrupts on (virtually), then wait in the hypervisor for the next event.
-  Halt: (a, ctx) => {
-    a.mov(flag(ctx), EFLAGS_IF);
-    hypercall(a, "Halt");
-    a.ret();
-  },
+  // EAX = the new IOPL bits: the caller's EFLAGS.IOPL is the hypervisor's to set.
+  SetIOPLMask: viaHypercall("SetIOPLMask", [eax]),
 };

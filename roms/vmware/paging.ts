@@ -1,6 +1,6 @@
 // Page-table entries under shadow paging: the ROM writes every entry straight into guest memory (the
 // hypervisor traces page-table pages) and tells the hypervisor only about interesting changes, as
-// asynchronous SetPxEAsync updates queued through VMIEnqueue — VMware's own algorithm (shared/vmi-interface.md
+// asynchronous SetPxEAsync updates queued through VMIEnqueue — VMware's own algorithm (docs/vmi-interface.md
 // §6). The hot path (store + the changed-bits half of the test) sits in the slot; the present half of the
 // test, the translation and the enqueue are the cold part. The queue reaches the hypervisor in one FlushQueue
 // hypercall: when full, on FlushTLB/InvalPage/SetCR3/ReleasePage, on leaving lazy mode, FlushDeferredCalls.
@@ -210,42 +210,40 @@ const setLazyMode: Body = (a, ctx) => {
   a.ret();
 };
 
-export function pagingCalls(): Record<string, Body> {
-  return {
-    SetPxE: setPxE,
-    SetPxE0: setPxE,
-    SwapPxE: swapPxE,
-    SetPxELong: setPxELong,
-    SetPxELong0: setPxELong,
-    UpdatePxE: updatePxE(false),
-    UpdatePxELong: updatePxE(true),
-    // Reads need no hypervisor: the guest's tables are the truth under shadow paging.
-    GetPxE: nativePaging.GetPxE!,
-    GetPxELong: nativePaging.GetPxELong!,
-    SwapPxELongAtomic: exchange64((x) => {
-      x.mov(esi, ecx);
-      x.mov(ebx, eax);
-      x.mov(ecx, edx);
-    }),
-    DeactivatePxELongAtomic: exchange64((x) => {
-      x.mov(esi, eax);
-      x.xor(ebx, ebx);
-      x.xor(ecx, ecx);
-    }),
-    TestAndSetPxEBit: testAndChange("bts", false),
-    TestAndClearPxEBit: testAndChange("btr", false),
-    TestAndSetPxELongBit: testAndChange("bts", true),
-    TestAndClearPxELongBit: testAndChange("btr", true),
-    AllocatePage: viaHypercall("AllocatePage", [eax, edx, ecx, { stack: 1 }, { stack: 2 }]),
-    ReleasePage: (a, ctx) => viaHypercall("ReleasePage", [eax, edx], flushQueue(ctx))(a, ctx),
-    InvalPage: (a, ctx) => viaHypercall("InvalPage", [eax], flushQueue(ctx))(a, ctx),
-    FlushTLB: (a, ctx) => viaHypercall("FlushTLB", [eax], flushQueue(ctx))(a, ctx),
-    // api13 (flags 0x80 page-table updates, 0x40 CPU state): only page-table updates are ever queued.
-    FlushDeferredCalls: (a, ctx) => a.jmp(ctx.shared[FLUSH_ROUTINE]!),
-    SetLazyMode: setLazyMode,
-    SetLinearMapping: setLinearMapping,
-    // Shadow paging: the guest's physical addresses are what the hypervisor works with.
-    MachineToPhysical: justReturn,
-    PhysicalToMachine: justReturn,
-  };
-}
+export const pagingCalls: Record<string, Body> = {
+  SetPxE: setPxE,
+  SetPxE0: setPxE,
+  SwapPxE: swapPxE,
+  SetPxELong: setPxELong,
+  SetPxELong0: setPxELong,
+  UpdatePxE: updatePxE(false),
+  UpdatePxELong: updatePxE(true),
+  // Reads need no hypervisor: the guest's tables are the truth under shadow paging.
+  GetPxE: nativePaging.GetPxE,
+  GetPxELong: nativePaging.GetPxELong,
+  SwapPxELongAtomic: exchange64((x) => {
+    x.mov(esi, ecx);
+    x.mov(ebx, eax);
+    x.mov(ecx, edx);
+  }),
+  DeactivatePxELongAtomic: exchange64((x) => {
+    x.mov(esi, eax);
+    x.xor(ebx, ebx);
+    x.xor(ecx, ecx);
+  }),
+  TestAndSetPxEBit: testAndChange("bts", false),
+  TestAndClearPxEBit: testAndChange("btr", false),
+  TestAndSetPxELongBit: testAndChange("bts", true),
+  TestAndClearPxELongBit: testAndChange("btr", true),
+  AllocatePage: viaHypercall("AllocatePage", [eax, edx, ecx, { stack: 1 }, { stack: 2 }]),
+  ReleasePage: (a, ctx) => viaHypercall("ReleasePage", [eax, edx], flushQueue(ctx))(a, ctx),
+  InvalPage: (a, ctx) => viaHypercall("InvalPage", [eax], flushQueue(ctx))(a, ctx),
+  FlushTLB: (a, ctx) => viaHypercall("FlushTLB", [eax], flushQueue(ctx))(a, ctx),
+  // api13 (flags 0x80 page-table updates, 0x40 CPU state): only page-table updates are ever queued.
+  FlushDeferredCalls: (a, ctx) => a.jmp(ctx.shared[FLUSH_ROUTINE]!),
+  SetLazyMode: setLazyMode,
+  SetLinearMapping: setLinearMapping,
+  // Shadow paging: the guest's physical addresses are what the hypervisor works with.
+  MachineToPhysical: justReturn,
+  PhysicalToMachine: justReturn,
+};

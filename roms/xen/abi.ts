@@ -3,7 +3,7 @@
 // scheme. The ROM code (roms/xen/*), the test guest's model (guest/models/xen.ts) and the xen section of
 // docs/hypervisors.md all follow this table; test/roms/xen-doc.test.ts keeps the doc in step with it.
 //
-// Facts (shared/vmi-interface.md §8): hypercall i at page + i*32 as `mov $i,%eax; int $0x82; ret` (ring-1 PV
+// Facts (docs/vmi-interface.md §8): hypercall i at page + i*32 as `mov $i,%eax; int $0x82; ret` (ring-1 PV
 // form); iret is `push %eax; mov $23,%eax; int $0x82` and does not return; arguments 1-5 in EBX, ECX, EDX, ESI,
 // EDI; EAX the number and the result; the Xen 3.x numbers below.
 

@@ -3,7 +3,7 @@
 // VMIFlush — the queue sent as ONE multicall. Register conventions are regparm's: EBX, ESI and EDI are
 // callee-saved, so a routine that loads Xen's argument registers saves them itself.
 
-import { byte, dword, eax, ebx, ecx, edi, edx, esi, esp, plus, type Assembler, type Mem32, type Mem8 } from "../../src/asm/index.ts";
+import { byte, dword, eax, ebx, ecx, edi, edx, esi, esp, plus, type Assembler, type Label, type Mem32, type Mem8 } from "../../src/asm/index.ts";
 import type { BodyContext, SharedRoutine } from "../../src/image/program.ts";
 import { QUEUE_ENTRY, sharedAddress } from "../../src/layout/shared-area.ts";
 import { ENQUEUE_ROUTINE, FLUSH_ROUTINE, TRANSLATE_ROUTINE, modeField, queueCountField } from "../shared/paravirt.ts";
@@ -261,3 +261,10 @@ export const flushRoutine: SharedRoutine = {
   },
 };
 if (MMU_REQUEST_SIZE !== 16 || MULTICALL_ENTRY_SIZE !== 32) throw new Error("VMIFlush scales entry numbers by shifting 4 and 5");
+
+/** The entry label of shared routine `name`: every xen body reaches the routines through this. */
+export function routine(ctx: Pick<BodyContext, "shared">, name: string): Label {
+  const label = ctx.shared[name];
+  if (label === undefined) throw new Error(`the xen program carries no shared routine ${name}`);
+  return label;
+}

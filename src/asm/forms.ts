@@ -97,9 +97,11 @@ export function compileForm(row: Row, n: number, classes: readonly number[]): Fo
   const memIdx = row.rmIdx >= 0 && classes[row.rmIdx]! >= 40 && classes[row.rmIdx]! <= 51 ? row.rmIdx : -1;
   const generic = row.moffsIdx >= 0 || row.immSize.includes(-1) || (row.plusIdx >= 0 && !reg(row.plusIdx)) ||
     (row.regIdx >= 0 && !reg(row.regIdx)) || (row.rmIdx >= 0 && memIdx < 0 && !reg(row.rmIdx));
+  // A `+r` row adds the register number to its last opcode byte.
+  const plus = row.plusIdx >= 0 && !generic ? reg(row.plusIdx)!.code : 0;
+  const opcode = row.opcode.map((op, i) => (i === row.opcode.length - 1 ? op + plus : op));
   const head = ([16, 32] as const).map((bits) => {
-    const bytes = row.opsize !== 0 && row.opsize !== bits ? [0x66, ...row.opcode] : [...row.opcode];
-    if (row.plusIdx >= 0 && !generic) bytes[bytes.length - 1] += reg(row.plusIdx)!.code;
+    const bytes = row.opsize !== 0 && row.opsize !== bits ? [0x66, ...opcode] : opcode;
     if (bytes.length > 4) throw new Error(`opcode table row ${row.index} (${row.mnemonic}): more than four opcode bytes`);
     return { value: bytes.reduce((v, b, i) => v | (b << (8 * i)), 0), length: bytes.length };
   });

@@ -4,7 +4,7 @@
 import type * as IcedModule from "iced-x86";
 import type { Iced } from "./iced.ts";
 
-/** A GAS formatter set to objdump's spelling (see shared/real-tools.md). */
+/** A GAS formatter set to objdump's spelling (test/support/iced.ts says which options, and how far they agree). */
 export function objdumpFormatter(x: Iced): IcedModule.Formatter {
   const f = new x.Formatter(x.FormatterSyntax.Gas);
   f.uppercaseHex = false;

@@ -3,7 +3,7 @@
 // prints their offsets, and the test guest's hypervisor models read and write them. docs/hypervisors.md
 // is the prose form of this table; test/layout/shared-area.test.ts keeps the two in step.
 //
-// Facts behind it (shared/vmi-interface.md §6): VMware's 13.0 ROM reads a structure at 0xFC000000 whose
+// Facts behind it (docs/vmi-interface.md §6): VMware's 13.0 ROM reads a structure at 0xFC000000 whose
 // linear-map lookaside (4 entries of 16 bytes: startVA, endVA, physOffset, reserved) starts at +0x54.
 // Everything else is vmirom's own contract.
 

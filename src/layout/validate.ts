@@ -1,5 +1,5 @@
 // Semantic checks on a Layout that a schema cannot express: ranges, overlaps, uniqueness, and
-// the facts every VMI option ROM shares (vmi-interface.md sections 1 and 3). Pure: it reports,
+// the facts every VMI option ROM shares (docs/vmi-interface.md sections 1 and 3). Pure: it reports,
 // it never throws and never reads files. The JSON shape itself is checked at the edge
 // (src/layout/parse.ts); this runs on any Layout, hand-built ones included.
 
@@ -216,7 +216,7 @@ function checkComputed(l: Layout, report: Report): void {
   }
 }
 
-/** The first 0x0E header bytes both ABIs share and the guests probe (vmi-interface.md 0, 1a, 1b). */
+/** The first 0x0E header bytes both ABIs share and the guests probe (docs/vmi-interface.md 0, 1a, 1b). */
 function checkProbeFields(l: Layout, report: Report): void {
   const expected: Array<{ offset: number; size: number; kind: "const" | "ascii"; value: number | string; what: string }> = [
     { offset: 0x00, size: 2, kind: "const", value: 0xaa55, what: "the option-ROM signature" },

@@ -11,6 +11,7 @@ import { X86Decoder } from "../../src/decode/x86-decoder.ts";
 import { objdumpDecode, requireTools, withTempDir } from "../support/tools.ts";
 import { buildFixture } from "./fixture.ts";
 import { layoutNamed } from "./layouts.ts";
+import { flipBits } from "../support/bytes.ts";
 
 const APIS = ["api3", "api13"] as const;
 
@@ -30,7 +31,7 @@ describe("fixture images", () => {
       `ok: f.rom ${f.bytes.length} bytes, ${f.manifest.calls.length} slots (${n("inline")} inline, ${outOfLine} out of line${absent}), 0 violations`,
     );
     const bad = new Uint8Array(f.bytes);
-    bad[0x21] ^= 0xff;
+    flipBits(bad, 0x21, 0xff);
     const v = checkImage(bad, f.layout);
     expect(summarize(bad, f.layout, v, "f.rom")).toMatch(/^FAIL: f\.rom \d+ bytes, .*, 2 violations \(image\.checksum, pcir\.signature\)$/);
   });
@@ -104,7 +105,7 @@ describe("SeaBIOS agrees on the option-ROM envelope", () => {
     expect(runs(runSeaBios(f.bytes))).toBe(none + 1);
 
     const bad = new Uint8Array(f.bytes);
-    bad[bad.length - 1] ^= 1;
+    flipBits(bad, bad.length - 1, 1);
     expect(checkImage(bad, f.layout).map((v) => v.rule)).toEqual(["image.checksum"]);
     const log = runSeaBios(bad);
     expect(log).toMatch(/Found option rom with bad checksum: loc=0x[0-9a-f]+ len=3072 sum=1/);

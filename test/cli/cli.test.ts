@@ -12,6 +12,7 @@ import { native } from "../../roms/native/index.ts";
 import { COMMANDS, parseCommandLine } from "../../src/cli/grammar.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { layoutNamed } from "../image/helpers.ts";
+import { flipBits } from "../support/bytes.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "dist", "vmirom.mjs");
@@ -232,7 +233,7 @@ describe("vmirom check", () => {
 
   it("fails a modified image: exit 1 with the violations, as text and as JSON", () => {
     const rom = readFileSync(join(out, "native-api3.rom"));
-    rom[0x21] ^= 0x01; // inside "PCIR"
+    flipBits(rom, 0x21, 0x01); // inside "PCIR"
     const file = join(tmp, "modified.rom");
     writeFileSync(file, rom);
     const r = vmirom(["check", file]);

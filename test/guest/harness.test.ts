@@ -117,7 +117,8 @@ describe("the guest generator", () => {
     expect(magic).toBe(0x1badb002);
     expect(flags).toBe(0x00010000);
     expect((magic + flags + sum) >>> 0).toBe(0);
-    const [headerAddr, loadAddr, loadEnd, bssEnd, entry] = [12, 16, 20, 24, 28].map((o) => v.getUint32(o, true));
+    const field = (o: number) => v.getUint32(o, true);
+    const headerAddr = field(12), loadAddr = field(16), loadEnd = field(20), bssEnd = field(24), entry = field(28);
     expect([headerAddr, loadAddr]).toEqual([LOAD_ADDR, LOAD_ADDR]);
     expect(loadEnd - loadAddr).toBe(g.value.bytes.length);
     expect(bssEnd).toBe(loadEnd);

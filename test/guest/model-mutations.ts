@@ -49,5 +49,7 @@ export const patchRoutine = (name: string, from: readonly number[], to: readonly
 };
 
 /** The calls a run's FAIL and FATAL lines name. */
-export const blamed = (v: GuestRunResult): Set<string> =>
-  new Set([...v.parsed.failed.map((f) => f.call), ...(v.parsed.fatal ? [v.parsed.fatal.call] : [])]);
+export const blamed = (v: GuestRunResult): Set<string> => {
+  const lines = v.parsed.fatal ? [...v.parsed.failed, v.parsed.fatal] : v.parsed.failed;
+  return new Set(lines.flatMap((f) => (f.call === undefined ? [] : [f.call])));
+};

@@ -11,6 +11,7 @@ import type { Layout } from "../../src/layout/types.ts";
 import type { Manifest } from "../../src/manifest/types.ts";
 import { fixChecksum } from "../guest/rom-files.ts";
 import { bodyOfSize, build, layoutNamed, program } from "../image/helpers.ts";
+import { flipBits } from "../support/bytes.ts";
 
 const api3 = layoutNamed("api3");
 const api13 = layoutNamed("api13");
@@ -63,7 +64,7 @@ describe("vmirom diff", () => {
       const lines = readImageModel(native3.bytes, api3).calls.find((c) => c.name === "SetDR")!.lines;
       const first = lines.find((l) => l.offset === setdr.body!.offset)!;
       x.fill(0x90, first.offset, first.offset + first.length);
-      x[native3.manifest.pci.offset + 6] ^= 0x01; // device id
+      flipBits(x, native3.manifest.pci.offset + 6, 0x01); // device id
     });
     const d = diffImages(side(native3.bytes, api3, "a.rom"), side(b, api3, "b.rom"));
     expect(d.changedCalls).toEqual(["SetDR"]);

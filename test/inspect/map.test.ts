@@ -3,7 +3,6 @@
 // bodies, the document is well-formed XML (parsed here) that rsvg-convert renders; the model read from
 // the bytes alone agrees with the builder's manifest.
 
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -15,7 +14,7 @@ import { loadAllLayouts } from "../../src/cli/layouts.ts";
 import { readImageModel } from "../../src/inspect/model.ts";
 import { renderSvg } from "../../src/inspect/svg.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import { requireTools, withTempDir } from "../support/tools.ts";
+import { requireTools, runTool, withTempDirAsync } from "../support/tools.ts";
 import { allElements, parseXml, type XmlElement } from "../support/xml.ts";
 import { build, layoutNamed, program } from "../image/helpers.ts";
 
@@ -235,14 +234,14 @@ describe("the model and the map, in detail", () => {
     );
   });
 
-  it("rsvg-convert renders every map to a PNG", () => {
+  it("rsvg-convert renders every map to a PNG", async () => {
     if (!requireTools("rsvg-convert")) return;
-    withTempDir((dir) => {
+    await withTempDirAsync(async (dir) => {
       for (const { name, program: p, layout } of ROMS) {
         const built = build(p, layout);
         const svg = join(dir, `${name}.svg`), png = join(dir, `${name}.png`);
         writeFileSync(svg, renderSvg(readImageModel(built.bytes, layout, { name, manifest: built.manifest })));
-        const r = spawnSync("rsvg-convert", [svg, "-o", png], { encoding: "utf8" });
+        const r = await runTool("rsvg-convert", [svg, "-o", png]);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toBe("");
         expect([...readFileSync(png).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);

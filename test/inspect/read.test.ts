@@ -7,6 +7,7 @@ import { native } from "../../roms/native/index.ts";
 import { disassembleImage } from "../../src/inspect/disassemble.ts";
 import { describeImage } from "../../src/inspect/info.ts";
 import { build, layoutNamed, symbol } from "../image/helpers.ts";
+import { flipBits } from "../support/bytes.ts";
 
 const LINE = /^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} ?)+?)\s*\t([^\t#]*)/;
 
@@ -64,7 +65,7 @@ for (const name of ["api3", "api13"] as const) {
 
     it("reports a broken checksum and survives truncated or garbage bytes", () => {
       const broken = built.bytes.slice();
-      broken[broken.length - 1] ^= 0xff;
+      flipBits(broken, broken.length - 1, 0xff);
       expect(describeImage(broken, layout)).toMatch(/checksum BAD \(sum 0x[0-9a-f]{2}\)/);
       let seed = 7;
       const random = Uint8Array.from({ length: 3000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));

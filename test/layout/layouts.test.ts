@@ -1,4 +1,4 @@
-// The two shipped layouts load cleanly and say what vmi-interface.md says (sections 1-4).
+// The two shipped layouts load cleanly and say what docs/vmi-interface.md says (sections 1-4).
 
 import { describe, expect, it } from "vitest";
 import { loadLayout, loadLayoutByName } from "../../src/cli/load-layout.ts";
