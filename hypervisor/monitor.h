@@ -110,8 +110,12 @@ u32 guest_eflags(struct frame *f);
 
 /* timer.c */
 void timer_init(void);
-void timer_set_alarm(u32 flags, u64 expiry, u64 period);
-int timer_cancel_alarm(void);
+void timer_set_oneshot(u64 expiry_tsc);
+void timer_cancel_oneshot(void);
+void timer_set_periodic(u64 first_tsc, u64 period_cycles);
+void timer_stop_periodic(void);
+int timer_armed(void);
+int timer_expired(void);
 u64 wallclock_ns(void);
 void apic_eoi(void);
 u32 apic_read(u32 reg);

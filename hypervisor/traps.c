@@ -45,7 +45,7 @@ static int pic_vector(u32 v) {
 static void interrupt(u32 v) {
     if (v == APIC_TIMER_VECTOR) {
         apic_eoi();
-        raise_event(0x20);    /* Linux without an I/O APIC takes the VMI alarm at FIRST_EXTERNAL_VECTOR */
+        if (timer_expired()) raise_event(0x20);    /* Linux without an I/O APIC takes the VMI alarm at FIRST_EXTERNAL_VECTOR */
     } else if (v == APIC_SPURIOUS_VECTOR) {
         return;
     } else {

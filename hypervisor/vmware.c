@@ -168,8 +168,20 @@ void vmware_hypercall(struct frame *f) {
         f->eax = (u32)t; f->edx = (u32)(t >> 32);
         break;
     }
-    case VMW_HC_SetAlarm: timer_set_alarm(a1, ((u64)a3 << 32) | a2, ((u64)a5 << 32) | a4); f->eax = 0; break;
-    case VMW_HC_CancelAlarm: f->eax = (u32)timer_cancel_alarm(); break;
+    /* VMware's alarm is one timer: a period makes it periodic from the expiry on, none makes it one-shot. */
+    case VMW_HC_SetAlarm: {
+        u64 expiry = ((u64)a3 << 32) | a2, every = ((u64)a5 << 32) | a4;
+        timer_cancel_oneshot();
+        timer_stop_periodic();
+        if (every) timer_set_periodic(expiry, every); else timer_set_oneshot(expiry);
+        f->eax = 0;
+        break;
+    }
+    case VMW_HC_CancelAlarm:
+        f->eax = (u32)timer_armed();
+        timer_cancel_oneshot();
+        timer_stop_periodic();
+        break;
     case VMW_HC_GetWallclockTime: { u64 ns = wallclock_ns(); f->eax = (u32)ns; f->edx = (u32)(ns >> 32); break; }
     case VMW_HC_WallclockUpdated: f->eax = 0; break;
     default: violation(f, name, "not implemented by this hypervisor"); break;

@@ -27,8 +27,6 @@ void xen_launch(void) {
     SHINFO32(XEN_SHINFO_wcNsec) = (u32)(wall - div64(wall, 1000000000) * 1000000000ull);
 }
 
-static u32 periodic_ns;
-
 static int machine_to_phys(struct frame *f, const char *name, u32 ma, u32 *pa) {
     u32 p = ma - vcpu.machine_offset;
     if (p >= GUEST_RAM_END) {
@@ -174,14 +172,12 @@ static void hypercall(struct frame *f, u32 nr, u32 a1, u32 a2, u32 a3, u32 a4, u
     }
     case XEN_HC_multicall: multicall(f, a1, a2); break;
     case XEN_HC_set_timer_op: {
+        /* system time (ns since launch) to a TSC deadline; 0 cancels. The periodic timer is another timer. */
         u64 when = ((u64)a2 << 32) | a1;
-        if (!when) timer_cancel_alarm();
-        else {
-            /* system time (ns since launch) to TSC cycles */
-            u64 now_ns = div64((rdtsc() - *(volatile u64 *)(MON_VIRT + 0x1000 + XEN_SHINFO_tscTimestamp)) * 1000, (u32)div64(vcpu.tsc_hz, 1000000));
-            u64 delta_ns = when > now_ns ? when - now_ns : 1;
-            timer_set_alarm(0, rdtsc() + div64(delta_ns * div64(vcpu.tsc_hz, 1000000), 1000), 0);
-        }
+        if (!when) { timer_cancel_oneshot(); break; }
+        u64 stamp = *(volatile u64 *)(MON_VIRT + 0x1000 + XEN_SHINFO_tscTimestamp);
+        u32 per_us = (u32)div64(vcpu.tsc_hz, 1000000);
+        timer_set_oneshot(stamp + div64(when * per_us, 1000));
         break;
     }
     case XEN_HC_xen_version: *result = 0x00030004; break;
@@ -191,11 +187,10 @@ static void hypercall(struct frame *f, u32 nr, u32 a1, u32 a2, u32 a3, u32 a4, u
             u32 p[2];
             if (!guest_read(a3, p, 8)) { violation(f, "vcpu_op", "argument %x is not mapped", a3); break; }
             if (p[1] || p[0] < 1000000) { violation(f, "vcpu_op", "period %u ns is under 1 ms or over 4 s", p[0]); break; }
-            periodic_ns = p[0];
-            timer_set_alarm(0, rdtsc() + div64((u64)p[0] * div64(vcpu.tsc_hz, 1000000), 1000), div64((u64)p[0] * div64(vcpu.tsc_hz, 1000000), 1000));
+            u64 cycles = div64((u64)p[0] * div64(vcpu.tsc_hz, 1000000), 1000);
+            timer_set_periodic(rdtsc() + cycles, cycles);
         } else if (a1 == XEN_VCPUOP_stop_periodic_timer) {
-            if (periodic_ns) timer_cancel_alarm();
-            periodic_ns = 0;
+            timer_stop_periodic();
         } else violation(f, "vcpu_op", "command %u is not in the contract", a1);
         break;
     case XEN_HC_mmuext_op: mmuext_op(f, a1, a2, a4); break;
