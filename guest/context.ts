@@ -3,7 +3,7 @@
 // the hypercall log. A failed check prints one FAIL line and ends the test (its cleanup still runs).
 
 import {
-  Assembler,
+  type Assembler,
   dword,
   eax,
   ebp,

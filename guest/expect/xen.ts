@@ -10,7 +10,7 @@ import { DOMID_SELF, HYPERCALL, MMUEXT, SCHEDOP, SCRATCH, VCPUOP } from "../../r
 import type { TestCtx } from "../context.ts";
 import { MEM, SEL, GDT_ENTRIES, TSS_SIZE, VEC } from "../memory.ts";
 import { MACHINE_OFFSET, XEN_TIME, XEN_VERSION, infoAddr, xenModel } from "../models/xen.ts";
-import { HC_RECORD } from "../traps.ts";
+import type { HC_RECORD } from "../traps.ts";
 import {
   FLAT_DATA,
   commonEffectTests,

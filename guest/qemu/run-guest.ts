@@ -119,8 +119,12 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
     build = built.value;
   }
 
-  const work = o.keepDir ? (mkdirSync(o.keepDir, { recursive: true }), o.keepDir) : mkdtempSync(join(tmpdir(), "vmirom-guest-"));
-  let run;
+  let work: string;
+  if (o.keepDir) {
+    mkdirSync(o.keepDir, { recursive: true });
+    work = o.keepDir;
+  } else work = mkdtempSync(join(tmpdir(), "vmirom-guest-"));
+  let run: ReturnType<typeof runQemu>;
   try {
     const kernel = join(work, "guest.bin");
     writeFileSync(kernel, build.bytes);

@@ -32,6 +32,7 @@ let nextLabelId = 1;
 const NO_SOURCE: { src?: string } = Object.freeze({});
 type FixedNodeData = NonNullable<Extract<Node, { k: "fixed" }>["data"]>;
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface Assembler declares the DSL's methods, derived from the opcode table, which the class installs at load time (mnemonics.ts).
 export class Assembler {
   /** What this assembler has recorded; layout reads it (see program.ts). */
   private readonly program: Program;

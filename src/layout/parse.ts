@@ -125,6 +125,7 @@ export function syntaxErrorOffset(text: string): number | undefined {
     return typeof at === "number" ? Math.min(at, text.length) : 0;
   }
 }
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold raw control characters; this is the rule that says so.
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const KEYWORD = /true|false|null/y;

@@ -9,7 +9,13 @@ type Item = { k: "jmp" | "je" | "jne" | "call" | "loop" | "jecxz"; to: number } 
 function build(items: Item[]): { ours: Uint8Array; gas: string; listed: { offset: number; length: number; text: string }[] } {
   const a = new Assembler({ captureSource: false });
   const labels = new Map<number, Label>();
-  const lab = (id: number) => labels.get(id) ?? (labels.set(id, a.newLabel(`L${id}`)), labels.get(id)!);
+  const lab = (id: number): Label => {
+    const known = labels.get(id);
+    if (known) return known;
+    const l = a.newLabel(`L${id}`);
+    labels.set(id, l);
+    return l;
+  };
   const gas: string[] = [];
   for (const it of items) {
     if (it.k === "fill") {

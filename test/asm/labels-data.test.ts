@@ -147,8 +147,8 @@ describe("recording keeps no object per instruction", () => {
     expect(ins[2]!.ins!.ops).toEqual([dword(0xfffffff0), 0x80000000]);
     expect(ins.find((p) => p.ins!.row.mnemonic === "call")!.ins!.ops[0]).toBe(top);
     const text = formatListing(r);
-    expect(text).toMatch(/\tmov    %fs:-0x258\(%ebx,%ecx,4\),%eax/);
-    expect(text).toMatch(/\tmovl   \$0x8000012b,0xfffffff0/);
-    expect(text).toMatch(/\tcall   0x0/);
+    expect(text).toMatch(/\tmov {4}%fs:-0x258\(%ebx,%ecx,4\),%eax/);
+    expect(text).toMatch(/\tmovl {3}\$0x8000012b,0xfffffff0/);
+    expect(text).toMatch(/\tcall {3}0x0/);
   });
 });

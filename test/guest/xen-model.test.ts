@@ -67,7 +67,7 @@ describe.skipIf(!haveQemu)("the xen model refuses what breaks the contract", () 
     const v = run(api13!, "defer-ignored", (b, m) => {
       const r = m.shared.find((x) => x.name === SET_ENTRY_ROUTINE)!;
       patchAt(b, r.offset, r.size, test, [...test.slice(0, 6), 0x90], SET_ENTRY_ROUTINE);
-      const jnz = b.subarray(r.offset, r.offset + r.size).findIndex((x, i, s) => test.slice(0, 6).every((y, k) => s[i + k] === y)) + r.offset + 7;
+      const jnz = b.subarray(r.offset, r.offset + r.size).findIndex((_x, i, s) => test.slice(0, 6).every((y, k) => s[i + k] === y)) + r.offset + 7;
       b[jnz] = 0x90;
     });
     expect(v.outcome).toBe("fail");

@@ -5,7 +5,7 @@ import { native } from "../../roms/native/index.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { MAX_BODY_SIZE } from "../../src/image/plan.ts";
 import type { Layout } from "../../src/layout/types.ts";
-import { bodyOfSize, initReturnsZero, layoutNamed, program } from "./helpers.ts";
+import { bodyOfSize, type initReturnsZero, layoutNamed, program } from "./helpers.ts";
 
 const api3 = layoutNamed("api3");
 const api13 = layoutNamed("api13");

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 export const LAYOUTS_DIR = fileURLToPath(new URL("../../layouts", import.meta.url));
 
 /** Raw JSON as read from a layout file; tests poke at it freely before writing a bad copy. */
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON that the tests break on purpose.
 export type RawLayout = any;
 
 export function rawLayout(name: "api3" | "api13"): RawLayout {

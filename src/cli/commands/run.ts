@@ -112,7 +112,7 @@ function head(file: string, n: number): Uint8Array {
   try {
     const buf = new Uint8Array(n);
     let got = 0;
-    for (let r; got < n && (r = readSync(fd, buf, got, n - got, got)) > 0; ) got += r;
+    for (let r: number; got < n && (r = readSync(fd, buf, got, n - got, got)) > 0; ) got += r;
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);
