@@ -5,29 +5,7 @@
 // (models/present.ts), so a ROM on a machine without its hypervisor finds none. A Sanos-style guest (api13)
 // runs on a copy of the page directory below 4 MiB until it drops its identity map (reloc.ts).
 
-import {
-  al,
-  ax,
-  byte,
-  cr0,
-  cr3,
-  dword,
-  ds,
-  eax,
-  ecx,
-  edi,
-  es,
-  esi,
-  esp,
-  far,
-  fs,
-  gs,
-  mem,
-  plus,
-  ss,
-  word,
-  type Label,
-} from "../src/asm/index.ts";
+import { al, ax, byte, cr0, cr3, dword, ds, eax, ecx, edi, es, esi, esp, far, fs, gs, mem, plus, ss, word, type Label } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
 import type { GuestAsm } from "./emitter.ts";
 import type { GuestKind } from "./probe.ts";
@@ -77,7 +55,7 @@ export interface Tables {
 export function emitMultibootHeader(g: GuestAsm, entry: Label, loadEnd: Label): void {
   const a = g.a;
   const header = a.label("multiboot_header");
-  a.dd(MB_MAGIC, MB_FLAGS, (-(MB_MAGIC + MB_FLAGS)) >>> 0);
+  a.dd(MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS) >>> 0);
   // header_addr, load_addr, load_end_addr, bss_end_addr (no bss: fixed areas are zeroed by the guest), entry.
   a.dd(header, header, loadEnd, loadEnd, entry);
 }

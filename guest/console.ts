@@ -18,7 +18,8 @@ export function emitConsole(g: GuestAsm): void {
   a.pusha();
   a.mov(esi, dword(esp, ARG));
   a.mov(dx, DEBUG_PORT);
-  const strLoop = a.newLabel(), strDone = a.newLabel();
+  const strLoop = a.newLabel(),
+    strDone = a.newLabel();
   a.cld();
   a.label(strLoop);
   a.lodsb();
@@ -42,7 +43,8 @@ export function emitConsole(g: GuestAsm): void {
   a.mov(al, "x".charCodeAt(0));
   a.out(dx, al);
   a.mov(ecx, 8);
-  const hexLoop = a.newLabel(), digit = a.newLabel();
+  const hexLoop = a.newLabel(),
+    digit = a.newLabel();
   a.label(hexLoop);
   a.rol(ebx, 4);
   a.mov(al, bl);
@@ -65,7 +67,8 @@ export function emitConsole(g: GuestAsm): void {
   a.mov(eax, dword(esp, ARG));
   a.mov(ebx, 10);
   a.xor(ecx, ecx);
-  const divLoop = a.newLabel(), outLoop = a.newLabel();
+  const divLoop = a.newLabel(),
+    outLoop = a.newLabel();
   a.label(divLoop);
   a.xor(edx, edx);
   a.div(ebx);

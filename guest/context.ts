@@ -2,21 +2,7 @@
 // values and report a mismatch by test, call and path, expect a fault, go to ring 3 and back, look at
 // the hypercall log. A failed check prints one FAIL line and ends the test (its cleanup still runs).
 
-import {
-  type Assembler,
-  dword,
-  eax,
-  ebp,
-  ebx,
-  edi,
-  esi,
-  esp,
-  mem,
-  type Expr,
-  type Label,
-  type Mem32,
-  type Reg32,
-} from "../src/asm/index.ts";
+import { type Assembler, dword, eax, ebp, ebx, edi, esi, esp, mem, type Expr, type Label, type Mem32, type Reg32 } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
 import type { Manifest } from "../src/manifest/types.ts";
 import { emitCountEnd, emitCountStart } from "./count.ts";

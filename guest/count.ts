@@ -48,7 +48,8 @@ export function emitCountEnd(g: GuestAsm, call: string, path: string, extra: str
   g.print(`GUEST: COUNT call=${call} path=${path} instructions=`);
   g.printDec(g.v("count"));
   g.printKeyDec(" hypercalls=", g.v("hc_delta"));
-  const kept = a.newLabel(), done = a.newLabel();
+  const kept = a.newLabel(),
+    done = a.newLabel();
   a.cmp(g.v("tf_after"), 0);
   a.jne(kept);
   g.print(" tf=lost");

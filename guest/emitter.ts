@@ -2,14 +2,7 @@
 // a string pool, named dword variables, zeroed buffers and the calls into the print routines. Data is
 // collected while code is recorded and placed once, after all code, by `emitData()`.
 
-import {
-  Assembler,
-  dword,
-  type Expr,
-  type Label,
-  type Mem32,
-  type Reg32,
-} from "../src/asm/index.ts";
+import { Assembler, dword, type Expr, type Label, type Mem32, type Reg32 } from "../src/asm/index.ts";
 import { LOAD_ADDR } from "./memory.ts";
 
 /** A value the print and check helpers accept: register, memory, or immediate/label. */

@@ -49,7 +49,10 @@ export interface GuestBuild {
 export function guestKind(layout: Layout): Result<GuestKind> {
   if (layout.version.major === 3) return { ok: true, value: "linux" };
   if (layout.version.major === 13) return { ok: true, value: "sanos" };
-  return { ok: false, errors: [diag("GUEST_UNKNOWN_API", `no guest uses API major ${layout.version.major} (Linux uses 3, Sanos 13)`, { path: "version.major" })] };
+  return {
+    ok: false,
+    errors: [diag("GUEST_UNKNOWN_API", `no guest uses API major ${layout.version.major} (Linux uses 3, Sanos 13)`, { path: "version.major" })],
+  };
 }
 
 export function buildGuest(input: GuestInput): Result<GuestBuild> {
@@ -77,7 +80,8 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
 
   const g = new GuestAsm(input.sourceLines ?? false);
   const a = g.a;
-  const entry = a.newLabel("entry"), loadEnd = a.newLabel("load_end");
+  const entry = a.newLabel("entry"),
+    loadEnd = a.newLabel("load_end");
   emitMultibootHeader(g, entry, loadEnd);
   const tables = declareTables(g);
   const check: CheckRuntime = { reportFail: a.newLabel("report_fail") };
@@ -104,7 +108,8 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
     a.mov(g.v("hc_model_on"), 1);
 
     model?.setup?.(g, layout);
-    const found = a.newLabel("rom_found"), notFound = a.newLabel("rom_not_found");
+    const found = a.newLabel("rom_found"),
+      notFound = a.newLabel("rom_not_found");
     emitProbe(g, kind, found, notFound);
     a.label(notFound);
     g.print("GUEST: END result=no-rom\n");
@@ -112,7 +117,8 @@ export function buildGuest(input: GuestInput): Result<GuestBuild> {
     a.call(g.rt.exit);
 
     a.label(found);
-    const native = a.newLabel("stay_native"), patch = a.newLabel("patch_sites");
+    const native = a.newLabel("stay_native"),
+      patch = a.newLabel("patch_sites");
     emitInit(g, kind, native);
     emitRelocations(g, kind, layout, manifest, plan);
     a.jmp(patch);

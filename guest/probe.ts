@@ -35,7 +35,9 @@ export const wantMajor = (kind: GuestKind): number => (kind === "linux" ? 3 : 13
  */
 export function emitProbe(g: GuestAsm, kind: GuestKind, found: Label, notFound: Label): void {
   const a = g.a;
-  const loop = a.newLabel(), next = a.newLabel(), accept = a.newLabel();
+  const loop = a.newLabel(),
+    next = a.newLabel(),
+    accept = a.newLabel();
   const report = (result: string, reason: string) => {
     g.printKeyHex("GUEST: PROBE at=", ebx);
     g.print(` result=${result} reason=${reason}`);
@@ -82,7 +84,8 @@ export function emitProbe(g: GuestAsm, kind: GuestKind, found: Label, notFound: 
     a.jne(pciOk);
     refuse("no-pci-header");
     a.label(pciOk);
-    const vendorOk = a.newLabel(), warn = a.newLabel();
+    const vendorOk = a.newLabel(),
+      warn = a.newLabel();
     a.cmp(word({ base: esi, index: eax, disp: 4 }), PROBE.vendor);
     a.jne(warn);
     a.cmp(word({ base: esi, index: eax, disp: 6 }), PROBE.device);
@@ -98,7 +101,8 @@ export function emitProbe(g: GuestAsm, kind: GuestKind, found: Label, notFound: 
     g.print("\n");
     a.label(vendorOk);
 
-    const licenseOk = a.newLabel(), hasLicense = a.newLabel();
+    const licenseOk = a.newLabel(),
+      hasLicense = a.newLabel();
     a.movzx(eax, word(esi, H.license));
     a.test(eax, eax);
     a.jne(hasLicense);
@@ -143,7 +147,8 @@ export function emitProbe(g: GuestAsm, kind: GuestKind, found: Label, notFound: 
 /** Jumps to `equal` when the NUL-terminated strings at `s` (a register) and EDI are equal; clobbers EDI, ECX. */
 function emitStrEq(g: GuestAsm, s: Reg32, equal: Label): void {
   const a = g.a;
-  const loop = a.newLabel(), differ = a.newLabel();
+  const loop = a.newLabel(),
+    differ = a.newLabel();
   a.push(s);
   a.label(loop);
   a.mov(cl, byte(s, 0));
@@ -166,7 +171,9 @@ function emitStrEq(g: GuestAsm, s: Reg32, equal: Label): void {
 function emitFoundLine(g: GuestAsm): void {
   const a = g.a;
   g.print("GUEST: FOUND");
-  const noPci = a.newLabel(), noPnp = a.newLabel(), done = a.newLabel();
+  const noPci = a.newLabel(),
+    noPnp = a.newLabel(),
+    done = a.newLabel();
   a.movzx(eax, word(esi, H.pci));
   a.test(eax, eax);
   a.je(noPci);
@@ -182,7 +189,10 @@ function emitFoundLine(g: GuestAsm): void {
   a.movzx(eax, word(esi, H.pnp));
   a.test(eax, eax);
   a.je(noPnp);
-  for (const [key, off] of [["manufacturer", 0x0e], ["product", 0x10]] as const) {
+  for (const [key, off] of [
+    ["manufacturer", 0x0e],
+    ["product", 0x10],
+  ] as const) {
     a.movzx(ecx, word({ base: esi, index: eax, disp: off }));
     a.add(ecx, esi);
     g.print(` ${key}=`);

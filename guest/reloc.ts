@@ -33,7 +33,6 @@ const RECORD = 16; // dd number, dd name, db allowed mask, db expected type, dw 
 const UNKNOWN = 0xff;
 const UNKNOWN_OFFSET = 0xffffffff;
 
-
 export interface RelocPlan {
   arrays: RelocArrays;
   /** Highest call number + 1: the arrays' length. */
@@ -70,7 +69,9 @@ export function emitInit(g: GuestAsm, kind: GuestKind, native: Label): void {
   if (kind === "linux") a.je(ok);
   else a.jns(ok);
   g.print(kind === "linux" ? " status=failed rule=nonzero\n" : " status=failed rule=negative\n");
-  g.print("GUEST: NATIVE reason=init-failed what=Init answered failure: the guest stays native (no relocation asked, every site keeps its native instructions)\n");
+  g.print(
+    "GUEST: NATIVE reason=init-failed what=Init answered failure: the guest stays native (no relocation asked, every site keeps its native instructions)\n",
+  );
   a.jmp(native);
   a.label(ok);
   g.print(" status=ok\n");
@@ -106,7 +107,9 @@ export function emitDropIdentityMap(g: GuestAsm): void {
  */
 function emitTranslateRoutine(g: GuestAsm, entry: Label): void {
   const a = g.a;
-  const miss = a.newLabel(), table = a.newLabel(), hit = a.newLabel();
+  const miss = a.newLabel(),
+    table = a.newLabel(),
+    hit = a.newLabel();
   a.label(entry);
   a.push(ecx);
   a.push(edx);
@@ -158,7 +161,8 @@ function emitTranslateRoutine(g: GuestAsm, entry: Label): void {
  */
 export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, manifest: Manifest | undefined, plan: RelocPlan): void {
   const a = g.a;
-  const table = a.newLabel("reloc_checks"), tableEnd = a.newLabel("reloc_checks_end");
+  const table = a.newLabel("reloc_checks"),
+    tableEnd = a.newLabel("reloc_checks_end");
   const translate = a.newLabel("guest_translate");
   const calls = [...layout.calls].sort((x, y) => x.number - y.number);
   const expected = new Map(manifest?.calls.map((c) => [c.number, c]) ?? []);
@@ -195,7 +199,10 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
 
   if (kind === "sanos") emitDropIdentityMap(g);
 
-  const loop = a.newLabel(), next = a.newLabel(), code = a.newLabel(), offsetKnown = a.newLabel();
+  const loop = a.newLabel(),
+    next = a.newLabel(),
+    code = a.newLabel(),
+    offsetKnown = a.newLabel();
   a.mov(esi, table);
   a.label(loop);
   a.mov(ebx, dword(esi, 0));
@@ -208,7 +215,8 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   g.printKeyHex(" eip=", eax);
   if (kind === "sanos") {
     // An address the guest will call: it must still be mapped, and reach the slot's physical address.
-    const plain = a.newLabel(), mapped = a.newLabel();
+    const plain = a.newLabel(),
+      mapped = a.newLabel();
     a.cmp(edx, RELOC_VALUES.CALL_REL);
     a.je(code);
     a.cmp(edx, RELOC_VALUES.JUMP_REL);
@@ -237,7 +245,8 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   // From here EAX = offset of the entry the eip reaches from the ROM start, EDX = type, EBX = call number,
   // ESI = the check record.
   const check = (reason: string, emitJumpToFail: (fail: Label) => void) => {
-    const fail = a.newLabel(), ok = a.newLabel();
+    const fail = a.newLabel(),
+      ok = a.newLabel();
     emitJumpToFail(fail);
     a.jmp(ok);
     a.label(fail);
@@ -327,7 +336,8 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   // address — the answers do not depend on the alias the question came through.
   const probe = calls.find((c) => expected.get(c.number)?.reloc === "CALL_REL") ?? calls.find((c) => c.relocs[0] === "CALL_REL");
   if (probe && (kind === "linux" || getRelocCall)) {
-    const skip = a.newLabel(), fine = a.newLabel();
+    const skip = a.newLabel(),
+      fine = a.newLabel();
     const storedEip = dword(plus(relocEip, probe.number * 4));
     a.cmp(dword(plus(relocType, probe.number * 4)), RELOC_VALUES.CALL_REL);
     a.jne(skip);

@@ -57,7 +57,11 @@ export function emitReportFail(g: GuestAsm, check: CheckRuntime): void {
 export function emitTest(d: RunnerDeps, test: CallTest, relocs?: RelocArrays): void {
   const { g } = d;
   const a = g.a;
-  const body = a.newLabel(), checks = a.newLabel(), failed = a.newLabel(), cleanup = a.newLabel(), end = a.newLabel();
+  const body = a.newLabel(),
+    checks = a.newLabel(),
+    failed = a.newLabel(),
+    cleanup = a.newLabel(),
+    end = a.newLabel();
   const t = new TestCtx(g, d.layout, d.kind, d.manifest, d.labels, d.sites, d.check, failed, d.model);
   a.mov(esp, MEM.stackTop);
   a.cli();

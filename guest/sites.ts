@@ -52,8 +52,14 @@ export class SiteTable {
   emitPatcher(r: RelocArrays): void {
     const { g } = this;
     const a = g.a;
-    const loop = a.newLabel(), next = a.newLabel(), done = a.newLabel();
-    const callRel = a.newLabel(), jumpRel = a.newLabel(), rel = a.newLabel(), nop = a.newLabel(), none = a.newLabel();
+    const loop = a.newLabel(),
+      next = a.newLabel(),
+      done = a.newLabel();
+    const callRel = a.newLabel(),
+      jumpRel = a.newLabel(),
+      rel = a.newLabel(),
+      nop = a.newLabel(),
+      none = a.newLabel();
     a.mov(esi, this.table);
     a.label(loop);
     a.cmp(esi, this.end);

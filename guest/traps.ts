@@ -4,19 +4,7 @@
 // raise #UD under qemu's software CPU, int $0x82 arrives through the IDT) recorded in a log and handed
 // to the backend's hypervisor model, the IRQ handlers, and the gate ring 3 uses to come back.
 
-import {
-  al,
-  byte,
-  cr2,
-  dword,
-  eax,
-  ebp,
-  edi,
-  esi,
-  esp,
-  word,
-  type Label,
-} from "../src/asm/index.ts";
+import { al, byte, cr2, dword, eax, ebp, edi, esi, esp, word, type Label } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
 import type { Gate } from "./boot.ts";
 import type { GuestAsm } from "./emitter.ts";
@@ -26,8 +14,38 @@ import { EXIT, HC_ENTRY_SIZE, HC_LOG_MAX, MEM, VEC } from "./memory.ts";
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
 
 export const EXCEPTION_NAMES = [
-  "DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "MF9", "TS", "NP", "SS", "GP", "PF", "R15",
-  "MF", "AC", "MC", "XM", "VE", "CP", "R22", "R23", "R24", "R25", "R26", "R27", "HV", "VC", "SX", "R31",
+  "DE",
+  "DB",
+  "NMI",
+  "BP",
+  "OF",
+  "BR",
+  "UD",
+  "NM",
+  "DF",
+  "MF9",
+  "TS",
+  "NP",
+  "SS",
+  "GP",
+  "PF",
+  "R15",
+  "MF",
+  "AC",
+  "MC",
+  "XM",
+  "VE",
+  "CP",
+  "R22",
+  "R23",
+  "R24",
+  "R25",
+  "R26",
+  "R27",
+  "HV",
+  "VC",
+  "SX",
+  "R31",
 ] as const;
 
 /** Offsets in the frame the stubs build: pushad, then vector, error code, and the CPU's eip/cs/eflags. */
@@ -151,7 +169,8 @@ export function emitTraps(g: GuestAsm, model: HypervisorModel | undefined): Trap
   a.cmp(g.v("counting"), 0);
   a.je(dbFatal);
   a.push(eax);
-  const counted = a.newLabel(), shadow = a.newLabel();
+  const counted = a.newLabel(),
+    shadow = a.newLabel();
   a.mov(eax, g.v("prev_eip"));
   a.sub(eax, g.v("rom_lo"));
   a.cmp(eax, g.v("rom_size"));
@@ -194,7 +213,10 @@ export function emitTraps(g: GuestAsm, model: HypervisorModel | undefined): Trap
   a.mov(esi, dword(esp, FRAME.eip));
   a.cmp(word(esi, 0), 0x010f);
   a.jne(notHc);
-  for (const [via, byte3] of [["vmcall", 0xc1], ["vmmcall", 0xd9]] as const) {
+  for (const [via, byte3] of [
+    ["vmcall", 0xc1],
+    ["vmmcall", 0xd9],
+  ] as const) {
     const next = a.newLabel();
     a.cmp(byte(esi, 2), byte3);
     a.jne(next);
@@ -282,7 +304,8 @@ function emitHypercallTail(g: GuestAsm, model: HypervisorModel | undefined, leng
   a.label(tail);
   a.mov(ebp, esp);
   a.mov(edi, g.v("hc_seq"));
-  const full = a.newLabel(), stored = a.newLabel();
+  const full = a.newLabel(),
+    stored = a.newLabel();
   a.cmp(edi, HC_LOG_MAX);
   a.jae(full);
   a.imul(edi, edi, HC_ENTRY_SIZE);

@@ -8,12 +8,38 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const HYPERVISOR_SOURCES = ["boot.S", "lib.c", "report.c", "main.c", "cpu.c", "events.c", "traps.c", "emulate.c", "vmware.c", "xen.c", "paging.c", "timer.c"] as const;
+export const HYPERVISOR_SOURCES = [
+  "boot.S",
+  "lib.c",
+  "report.c",
+  "main.c",
+  "cpu.c",
+  "events.c",
+  "traps.c",
+  "emulate.c",
+  "vmware.c",
+  "xen.c",
+  "paging.c",
+  "timer.c",
+] as const;
 
 const CFLAGS = [
-  "-m32", "-march=i686", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
-  "-ffreestanding", "-fno-pic", "-fno-pie", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
-  "-fno-builtin", "-mgeneral-regs-only", "-fno-ident",
+  "-m32",
+  "-march=i686",
+  "-std=gnu11",
+  "-O2",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  "-Wno-unused-parameter",
+  "-ffreestanding",
+  "-fno-pic",
+  "-fno-pie",
+  "-fno-stack-protector",
+  "-fno-asynchronous-unwind-tables",
+  "-fno-builtin",
+  "-mgeneral-regs-only",
+  "-fno-ident",
   // The monitor reads and writes low physical addresses (the BIOS data area); not null pointers.
   "--param=min-pagesize=0",
 ];

@@ -90,13 +90,17 @@ export function hypervisorVerdict(log: MonitorLog, o: { untilSeen: boolean; time
   if (!log.started) return { ok: false, why: "the hypervisor did not start (qemu did not run it)" };
   if (log.failure) return { ok: false, why: `the hypervisor stopped the guest: ${log.failure}` };
   if (!log.launched) {
-    return { ok: false, why: "the guest stayed native: the kernel never called the ROM's Init (or Init did not find the hypervisor), so no paravirtual call ran" };
+    return {
+      ok: false,
+      why: "the guest stayed native: the kernel never called the ROM's Init (or Init did not find the hypervisor), so no paravirtual call ran",
+    };
   }
   if (count) return { ok: false, why: `the hypervisor saw ${count} contract violation${count === 1 ? "" : "s"}` };
   if (o.untilSeen) return { ok: true, why: "the console printed the --until text, with no violation so far (no final report: qemu was stopped)" };
   if (o.timedOut) return { ok: false, why: `the guest did not reach its end within ${o.timeoutS} s (qemu stopped)` };
   if (!log.report) return { ok: false, why: "the run ended without the hypervisor's report" };
-  if (/^(rebooted|powered off)$/.test(log.report.outcome)) return { ok: true, why: `the kernel ${log.report.outcome} at CPL ${log.report.kernelCpl} with no violation` };
+  if (/^(rebooted|powered off)$/.test(log.report.outcome))
+    return { ok: true, why: `the kernel ${log.report.outcome} at CPL ${log.report.kernelCpl} with no violation` };
   return { ok: false, why: `the run ended: ${log.report.outcome}` };
 }
 
@@ -117,10 +121,16 @@ export function formatReport(r: MonitorReport, symbolize: (t: string) => string 
   // The busiest sites only: a boot emulates port I/O at dozens of places in the kernel's drivers.
   const SITES = 20;
   const sites = [...r.emulatedSites].sort((a, b) => b.count - a.count);
-  if (sites.length) table("  by site:", sites.slice(0, SITES).map((s) => [`${s.kind} at ${symbolize(s.eip)}`, s.count]));
+  if (sites.length)
+    table(
+      "  by site:",
+      sites.slice(0, SITES).map((s) => [`${s.kind} at ${symbolize(s.eip)}`, s.count]),
+    );
   if (sites.length > SITES) out.push(`    (${sites.length - SITES} more sites; --json lists them all)`);
   out.push(`queue flushes: ${r.flushes} (${r.flushedEntries} entries, ${r.meanBatch} per flush)`);
-  out.push(`page-table pages: ${r.pageTables.tracked} tracked at the end, ${r.pageTables.mostTracked} at most, ${r.pageTables.foundByWalk} found by walking; ${r.pageTables.clearedAtTeardown} entries cleared by Linux's address-space teardown, accepted when their page was released`);
+  out.push(
+    `page-table pages: ${r.pageTables.tracked} tracked at the end, ${r.pageTables.mostTracked} at most, ${r.pageTables.foundByWalk} found by walking; ${r.pageTables.clearedAtTeardown} entries cleared by Linux's address-space teardown, accepted when their page was released`,
+  );
   out.push(`violations: ${r.violationCount}`);
   for (const v of r.violations) out.push(`  ${symbolize(v)}`);
   if (r.violationCount > r.violations.length) out.push(`  (${r.violationCount - r.violations.length} more)`);

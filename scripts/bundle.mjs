@@ -79,10 +79,16 @@ const B64 = Object.fromEntries([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 
 /** Source map v3 segments as [generated line (0-based), column, source index, original line] (no names). */
 function* segments(mappings) {
-  let line = 0, col = 0, src = 0, oline = 0, i = 0;
+  let line = 0,
+    col = 0,
+    src = 0,
+    oline = 0,
+    i = 0;
   const n = mappings.length;
   const vlq = () => {
-    let v = 0, shift = 0, d;
+    let v = 0,
+      shift = 0,
+      d;
     do {
       d = B64[mappings[i++]];
       v += (d & 31) << shift;
@@ -92,8 +98,16 @@ function* segments(mappings) {
   };
   while (i < n) {
     const c = mappings[i];
-    if (c === ";") { line++; col = 0; i++; continue; }
-    if (c === ",") { i++; continue; }
+    if (c === ";") {
+      line++;
+      col = 0;
+      i++;
+      continue;
+    }
+    if (c === ",") {
+      i++;
+      continue;
+    }
     col += vlq();
     const fields = [col];
     if (i < n && mappings[i] !== "," && mappings[i] !== ";") {
@@ -120,7 +134,10 @@ function lineTable(map, mapDir) {
     return sources.length - 1;
   });
   const seg = [];
-  let prevLine = 0, prevOrig = 0, lastSrc = NaN, lastOrig = NaN;
+  let prevLine = 0,
+    prevOrig = 0,
+    lastSrc = NaN,
+    lastOrig = NaN;
   for (const [line, col, s, oline] of segments(map.mappings)) {
     const src = s < 0 ? -1 : index[s];
     const orig = src < 0 ? -1 : oline + 1;

@@ -5,13 +5,7 @@
 import { al, eax, ecx, edx } from "../../src/asm/index.ts";
 import type { Layout } from "../../src/layout/types.ts";
 import { SEL } from "../memory.ts";
-import {
-  commonEffectTests,
-  identityTranslationTests,
-  initialApStateTest,
-  kernelStackToTss,
-  returnsTest,
-} from "./effects/index.ts";
+import { commonEffectTests, identityTranslationTests, initialApStateTest, kernelStackToTss, returnsTest } from "./effects/index.ts";
 import type { BackendExpectations, CallTest } from "./types.ts";
 
 /** Calls whose native body answers a constant: "unknown" or "nothing happened". */
@@ -50,7 +44,6 @@ function zeroAnswers(): CallTest[] {
   ];
 }
 
-
 export const nativeExpectations: BackendExpectations = {
   backend: "native",
   tests(layout: Layout) {
@@ -58,7 +51,12 @@ export const nativeExpectations: BackendExpectations = {
     return [
       ...commonEffectTests(layout),
       // api3 passes a selector and esp0: natively the TSS the kernel keeps itself is what the CPU uses.
-      api3 ? returnsTest("UpdateKernelStack", undefined, (t) => { t.a.mov(eax, SEL.data0); t.a.mov(edx, 0x00abcde0); }) : kernelStackToTss(),
+      api3
+        ? returnsTest("UpdateKernelStack", undefined, (t) => {
+            t.a.mov(eax, SEL.data0);
+            t.a.mov(edx, 0x00abcde0);
+          })
+        : kernelStackToTss(),
       ...identityTranslationTests("the identity natively"),
       ...zeroAnswers(),
       returnsTest("WBINVD", (a) => a.wbinvd()),

@@ -82,58 +82,60 @@ function expectQueued(t: TestCtx, i: number, pa: number, value: number, what: st
 /** Interesting vs uninteresting changes through each PTE call that tests for them. */
 function interestingTests(layout: Layout): CallTest[] {
   const names = ["SwapPxE", "SetPxE", "SetPxE0"].filter((n) => layout.calls.some((c) => c.name === n));
-  return names.map((name): CallTest => ({
-    name: `vmware-interesting-${name}`,
-    calls: [name, "FlushTLB"],
-    emit(t) {
-      const a = t.a;
-      const entry = testEntry(3);
-      const call = (value: number, path: string, at = entry) => {
-        if (name === "SwapPxE") {
-          a.mov(eax, at);
-          a.mov(edx, value);
-        } else {
-          a.mov(eax, value);
-          a.mov(edx, at);
-          a.mov(ecx, 1);
-        }
-        t.call(name, { path });
-      };
-      a.mov(dword(entry), pte(MEM.pageA));
-      t.hc.mark();
-      // Only the frame changes: uninteresting (the shadow keeps working through a hidden fault).
-      call(pte(MEM.pageC), "uninteresting");
-      if (name === "SwapPxE") t.expectEq(eax, pte(MEM.pageA), "SwapPxE returns the old entry (uninteresting)");
-      t.expectEq(dword(entry), pte(MEM.pageC), "the entry is written in place (uninteresting)");
-      t.expectEq(shared(t, "queueCount"), 0, "nothing queued for an uninteresting change");
-      // R/W goes away on a present entry: interesting.
-      call(pte(MEM.pageC) & ~2, "interesting");
-      if (name === "SwapPxE") t.expectEq(eax, pte(MEM.pageC), "SwapPxE returns the old entry (interesting)");
-      t.expectEq(dword(entry), pte(MEM.pageC) & ~2, "the entry is written in place (interesting)");
-      t.expectEq(shared(t, "queueCount"), 1, "one update queued");
-      expectQueued(t, 0, entry, pte(MEM.pageC) & ~2, "interesting");
-      // Interesting bits change, but neither entry is present: nothing to tell (another entry: the queued
-      // one must still hold what was queued when the flush comes).
-      a.mov(dword(testEntry(4)), 0);
-      call(0x2, "interesting-bits-not-present", testEntry(4));
-      t.expectEq(shared(t, "queueCount"), 1, "a not-present change is not queued");
-      t.hc.expectCount(0, "no hypercall for any PTE change");
-      // FlushTLB hands the queue over first: FlushQueue(1), then FlushTLB(1).
-      a.mov(eax, 1);
-      t.call("FlushTLB", { path: "queued=1" });
-      t.hc.expectCount(2, "FlushTLB with one update queued: FlushQueue, then FlushTLB");
-      t.hc.expectField(0, "eax", hcNumber("FlushQueue"), "first hypercall: FlushQueue");
-      t.hc.expectField(0, "ebx", 1, "FlushQueue: EBX = entries");
-      t.hc.expectField(1, "eax", hcNumber("FlushTLB"), "second hypercall: FlushTLB");
-      t.hc.expectField(1, "ebx", 1, "FlushTLB: EBX = flags");
-      t.expectEq(shared(t, "queueCount"), 0, "the flush emptied the queue");
-    },
-    cleanup(t) {
-      t.a.mov(dword(testEntry(3)), 0);
-      t.a.mov(dword(testEntry(4)), 0);
-      t.a.invlpg(dword(testVa(3)));
-    },
-  }));
+  return names.map(
+    (name): CallTest => ({
+      name: `vmware-interesting-${name}`,
+      calls: [name, "FlushTLB"],
+      emit(t) {
+        const a = t.a;
+        const entry = testEntry(3);
+        const call = (value: number, path: string, at = entry) => {
+          if (name === "SwapPxE") {
+            a.mov(eax, at);
+            a.mov(edx, value);
+          } else {
+            a.mov(eax, value);
+            a.mov(edx, at);
+            a.mov(ecx, 1);
+          }
+          t.call(name, { path });
+        };
+        a.mov(dword(entry), pte(MEM.pageA));
+        t.hc.mark();
+        // Only the frame changes: uninteresting (the shadow keeps working through a hidden fault).
+        call(pte(MEM.pageC), "uninteresting");
+        if (name === "SwapPxE") t.expectEq(eax, pte(MEM.pageA), "SwapPxE returns the old entry (uninteresting)");
+        t.expectEq(dword(entry), pte(MEM.pageC), "the entry is written in place (uninteresting)");
+        t.expectEq(shared(t, "queueCount"), 0, "nothing queued for an uninteresting change");
+        // R/W goes away on a present entry: interesting.
+        call(pte(MEM.pageC) & ~2, "interesting");
+        if (name === "SwapPxE") t.expectEq(eax, pte(MEM.pageC), "SwapPxE returns the old entry (interesting)");
+        t.expectEq(dword(entry), pte(MEM.pageC) & ~2, "the entry is written in place (interesting)");
+        t.expectEq(shared(t, "queueCount"), 1, "one update queued");
+        expectQueued(t, 0, entry, pte(MEM.pageC) & ~2, "interesting");
+        // Interesting bits change, but neither entry is present: nothing to tell (another entry: the queued
+        // one must still hold what was queued when the flush comes).
+        a.mov(dword(testEntry(4)), 0);
+        call(0x2, "interesting-bits-not-present", testEntry(4));
+        t.expectEq(shared(t, "queueCount"), 1, "a not-present change is not queued");
+        t.hc.expectCount(0, "no hypercall for any PTE change");
+        // FlushTLB hands the queue over first: FlushQueue(1), then FlushTLB(1).
+        a.mov(eax, 1);
+        t.call("FlushTLB", { path: "queued=1" });
+        t.hc.expectCount(2, "FlushTLB with one update queued: FlushQueue, then FlushTLB");
+        t.hc.expectField(0, "eax", hcNumber("FlushQueue"), "first hypercall: FlushQueue");
+        t.hc.expectField(0, "ebx", 1, "FlushQueue: EBX = entries");
+        t.hc.expectField(1, "eax", hcNumber("FlushTLB"), "second hypercall: FlushTLB");
+        t.hc.expectField(1, "ebx", 1, "FlushTLB: EBX = flags");
+        t.expectEq(shared(t, "queueCount"), 0, "the flush emptied the queue");
+      },
+      cleanup(t) {
+        t.a.mov(dword(testEntry(3)), 0);
+        t.a.mov(dword(testEntry(4)), 0);
+        t.a.invlpg(dword(testVa(3)));
+      },
+    }),
+  );
 }
 
 /** SetLinearMapping fills the lookaside; each entry translates its own range; no match is identity. */
@@ -430,37 +432,96 @@ function argumentTests(layout: Layout): CallTest[] {
     { call: "SetCR3", hc: "SetCR3", ...current("cr3") },
     { call: "SetCR4", hc: "SetCR4", ...current("cr4") },
     ...(["GetCR0", "GetCR2", "GetCR3", "GetCR4"] as const).map((n): ArgCase => ({ call: n, hc: n, ...none })),
-    { call: "SetDR", hc: "SetDR", setup: (t) => regs(t, { eax: 3, edx: 0x4444000c }), want: () => ({ ebx: 3, ecx: 0x4444000c }), cleanup: (t) => { t.a.xor(eax, eax); t.a.mov(dr3, eax); } },
+    {
+      call: "SetDR",
+      hc: "SetDR",
+      setup: (t) => regs(t, { eax: 3, edx: 0x4444000c }),
+      want: () => ({ ebx: 3, ecx: 0x4444000c }),
+      cleanup: (t) => {
+        t.a.xor(eax, eax);
+        t.a.mov(dr3, eax);
+      },
+    },
     { call: "GetDR", hc: "GetDR", setup: (t) => regs(t, { eax: 3 }), want: () => ({ ebx: 3 }) },
     {
-      call: "SetIOPLMask", hc: "SetIOPLMask", setup: (t) => regs(t, { eax: EFLAGS_IOPL }), want: () => ({ ebx: EFLAGS_IOPL }),
-      cleanup: (t) => { t.a.pushf(); t.a.and(dword(esp, 0), ~EFLAGS_IOPL >>> 0); t.a.popf(); },
+      call: "SetIOPLMask",
+      hc: "SetIOPLMask",
+      setup: (t) => regs(t, { eax: EFLAGS_IOPL }),
+      want: () => ({ ebx: EFLAGS_IOPL }),
+      cleanup: (t) => {
+        t.a.pushf();
+        t.a.and(dword(esp, 0), ~EFLAGS_IOPL >>> 0);
+        t.a.popf();
+      },
     },
     { call: "SetGDT", hc: "SetGDT", setup: (t) => regs(t, { eax: t.labels.gdtPtr }), want: (t) => ({ ebx: t.labels.gdtPtr }) },
     { call: "SetIDT", hc: "SetIDT", setup: (t) => regs(t, { eax: t.labels.idtPtr }), want: (t) => ({ ebx: t.labels.idtPtr }) },
-    { call: "SetLDT", hc: "SetLDT", setup: (t) => regs(t, { eax: SEL.ldt }), want: () => ({ ebx: SEL.ldt }), cleanup: (t) => { t.a.xor(eax, eax); t.a.lldt(ax); } },
-    ...(["WriteGDTEntry", "WriteLDTEntry", "WriteIDTEntry"] as const).map((n): ArgCase => ({
-      call: n, hc: n, setup: (t, table) => regs(t, { eax: table, edx: 3, ecx: 0x11112222 }), stack: [0x33334444],
-      want: (_t, table) => ({ ebx: table, ecx: 3, edx: 0x11112222, esi: 0x33334444 }),
-    })),
+    {
+      call: "SetLDT",
+      hc: "SetLDT",
+      setup: (t) => regs(t, { eax: SEL.ldt }),
+      want: () => ({ ebx: SEL.ldt }),
+      cleanup: (t) => {
+        t.a.xor(eax, eax);
+        t.a.lldt(ax);
+      },
+    },
+    ...(["WriteGDTEntry", "WriteLDTEntry", "WriteIDTEntry"] as const).map(
+      (n): ArgCase => ({
+        call: n,
+        hc: n,
+        setup: (t, table) => regs(t, { eax: table, edx: 3, ecx: 0x11112222 }),
+        stack: [0x33334444],
+        want: (_t, table) => ({ ebx: table, ecx: 3, edx: 0x11112222, esi: 0x33334444 }),
+      }),
+    ),
     api3
-      ? { call: "UpdateKernelStack", hc: "SetKernelStack", setup: (t) => regs(t, { eax: SEL.data0, edx: 0x00abcde0 }), want: () => ({ ebx: SEL.data0, ecx: 0x00abcde0 }) }
-      : { call: "UpdateKernelStack", hc: "UpdateKernelStack", setup: (t, table) => regs(t, { eax: table, edx: 0x00abcde0 }), want: (_t, table) => ({ ebx: table, ecx: 0x00abcde0 }) },
+      ? {
+          call: "UpdateKernelStack",
+          hc: "SetKernelStack",
+          setup: (t) => regs(t, { eax: SEL.data0, edx: 0x00abcde0 }),
+          want: () => ({ ebx: SEL.data0, ecx: 0x00abcde0 }),
+        }
+      : {
+          call: "UpdateKernelStack",
+          hc: "UpdateKernelStack",
+          setup: (t, table) => regs(t, { eax: table, edx: 0x00abcde0 }),
+          want: (_t, table) => ({ ebx: table, ecx: 0x00abcde0 }),
+        },
     { call: "InvalPage", hc: "InvalPage", setup: (t) => regs(t, { eax: testVa(1) }), want: () => ({ ebx: testVa(1) }) },
     { call: "FlushTLB", hc: "FlushTLB", setup: (t) => regs(t, { eax: 1 }), want: () => ({ ebx: 1 }) },
     {
-      call: "AllocatePage", hc: "AllocatePage", setup: (t) => regs(t, { eax: MEM.pageC >>> 12, edx: 1, ecx: 0x7f3 }), stack: [0x11, 0x22],
+      call: "AllocatePage",
+      hc: "AllocatePage",
+      setup: (t) => regs(t, { eax: MEM.pageC >>> 12, edx: 1, ecx: 0x7f3 }),
+      stack: [0x11, 0x22],
       want: () => ({ ebx: MEM.pageC >>> 12, ecx: 1, edx: 0x7f3, esi: 0x11, edi: 0x22 }),
     },
     { call: "ReleasePage", hc: "ReleasePage", setup: (t) => regs(t, { eax: MEM.pageC >>> 12, edx: 1 }), want: () => ({ ebx: MEM.pageC >>> 12, ecx: 1 }) },
-    { call: "APICWrite", hc: "APICWrite", setup: (t) => regs(t, { eax: APIC_BASE + 0x80, edx: 0x20 }), want: () => ({ ebx: APIC_BASE + 0x80, ecx: 0x20 }), cleanup: (t) => t.a.mov(dword(APIC_BASE + 0x80), 0) },
+    {
+      call: "APICWrite",
+      hc: "APICWrite",
+      setup: (t) => regs(t, { eax: APIC_BASE + 0x80, edx: 0x20 }),
+      want: () => ({ ebx: APIC_BASE + 0x80, ecx: 0x20 }),
+      cleanup: (t) => t.a.mov(dword(APIC_BASE + 0x80), 0),
+    },
     { call: "APICRead", hc: "APICRead", setup: (t) => regs(t, { eax: APIC_BASE + 0x80 }), want: () => ({ ebx: APIC_BASE + 0x80 }) },
-    { call: "SetInitialAPState", hc: "SetInitialAPState", setup: (t, table) => regs(t, { eax: table, edx: 1 }), want: (_t, table) => ({ ebx: table, ecx: 1 }), result: { eax: 0 } },
+    {
+      call: "SetInitialAPState",
+      hc: "SetInitialAPState",
+      setup: (t, table) => regs(t, { eax: table, edx: 1 }),
+      want: (_t, table) => ({ ebx: table, ecx: 1 }),
+      result: { eax: 0 },
+    },
     { call: "GetCycleFrequency", hc: "GetCycleFrequency", ...none, result: { eax: MODEL_CYCLE_HZ, edx: 0 } },
     { call: "GetCycleCounter", hc: "GetCycleCounter", path: "stolen", setup: (t) => regs(t, { eax: 2 }), want: () => ({ ebx: 2 }), result: { eax: 0, edx: 0 } },
     {
-      call: "SetAlarm", hc: "SetAlarm", setup: (t) => regs(t, { eax: 0x11, edx: 0x22222222, ecx: 0x33 }), stack: [0x44444444, 0x55],
-      want: () => ({ ebx: 0x11, ecx: 0x22222222, edx: 0x33, esi: 0x44444444, edi: 0x55 }), result: { eax: 0 },
+      call: "SetAlarm",
+      hc: "SetAlarm",
+      setup: (t) => regs(t, { eax: 0x11, edx: 0x22222222, ecx: 0x33 }),
+      stack: [0x44444444, 0x55],
+      want: () => ({ ebx: 0x11, ecx: 0x22222222, edx: 0x33, esi: 0x44444444, edi: 0x55 }),
+      result: { eax: 0 },
     },
     { call: "CancelAlarm", hc: "CancelAlarm", path: "armed", setup: (t) => regs(t, { eax: 0x11 }), want: () => ({ ebx: 0x11 }), result: { eax: 1 } },
     { call: "CancelAlarm", hc: "CancelAlarm", path: "disarmed", setup: (t) => regs(t, { eax: 0x11 }), want: () => ({ ebx: 0x11 }), result: { eax: 0 } },
@@ -469,27 +530,29 @@ function argumentTests(layout: Layout): CallTest[] {
   ];
   return cases
     .filter((c) => layout.calls.some((x) => x.name === c.call))
-    .map((c): CallTest => ({
-      name: `vmware-args-${c.call}${c.path ? `-${c.path}` : ""}`,
-      calls: [c.call],
-      emit(t) {
-        const table = t.scratch(TSS_SIZE, 16);
-        c.setup(t, table);
-        t.hc.mark();
-        t.call(c.call, { path: c.path ?? "args", ...(c.stack ? { stack: c.stack } : {}) });
-        if (c.result?.eax !== undefined) t.expectEq(eax, c.result.eax >>> 0, `${c.call}: EAX from the hypercall`);
-        if (c.result?.edx !== undefined) t.expectEq(edx, c.result.edx >>> 0, `${c.call}: EDX from the hypercall`);
-        t.hc.expectCount(1, `${c.call} is one hypercall`);
-        t.hc.expectField(0, "eax", hcNumber(c.hc), `${c.call}: EAX = ${c.hc} (0x${hcNumber(c.hc).toString(16)})`);
-        const want = c.want(t, table);
-        for (const f of FIELDS) {
-          const v = want[f];
-          if (v === undefined) continue;
-          expectLogged(t, 0, f, v, `${c.call}: ${f.toUpperCase()} = ${HYPERCALLS[c.hc].args[FIELDS.indexOf(f)] ?? "?"}`);
-        }
-      },
-      ...(c.cleanup ? { cleanup: c.cleanup } : {}),
-    }));
+    .map(
+      (c): CallTest => ({
+        name: `vmware-args-${c.call}${c.path ? `-${c.path}` : ""}`,
+        calls: [c.call],
+        emit(t) {
+          const table = t.scratch(TSS_SIZE, 16);
+          c.setup(t, table);
+          t.hc.mark();
+          t.call(c.call, { path: c.path ?? "args", ...(c.stack ? { stack: c.stack } : {}) });
+          if (c.result?.eax !== undefined) t.expectEq(eax, c.result.eax >>> 0, `${c.call}: EAX from the hypercall`);
+          if (c.result?.edx !== undefined) t.expectEq(edx, c.result.edx >>> 0, `${c.call}: EDX from the hypercall`);
+          t.hc.expectCount(1, `${c.call} is one hypercall`);
+          t.hc.expectField(0, "eax", hcNumber(c.hc), `${c.call}: EAX = ${c.hc} (0x${hcNumber(c.hc).toString(16)})`);
+          const want = c.want(t, table);
+          for (const f of FIELDS) {
+            const v = want[f];
+            if (v === undefined) continue;
+            expectLogged(t, 0, f, v, `${c.call}: ${f.toUpperCase()} = ${HYPERCALLS[c.hc].args[FIELDS.indexOf(f)] ?? "?"}`);
+          }
+        },
+        ...(c.cleanup ? { cleanup: c.cleanup } : {}),
+      }),
+    );
 }
 
 /** What Init set up: an empty queue, batching off, the virtual IF as the guest had it (off: Init runs under cli). */
@@ -504,7 +567,6 @@ function initStateTest(): CallTest {
     },
   };
 }
-
 
 export const vmwareExpectations: BackendExpectations = {
   backend: "vmware",

@@ -36,7 +36,11 @@ function expectHypercall(t: TestCtx, k: number, name: keyof typeof HYPERCALL, fi
   for (const [f, want] of fields) t.hc.expectField(k, f, want, `${what}: ${name} ${f.toUpperCase()}`);
 }
 
-const LIST_ARGS = (count: number): ReadonlyArray<readonly [Field, Expr]> => [["ecx", count], ["edx", 0], ["esi", DOMID_SELF]];
+const LIST_ARGS = (count: number): ReadonlyArray<readonly [Field, Expr]> => [
+  ["ecx", count],
+  ["edx", 0],
+  ["esi", DOMID_SELF],
+];
 
 /** The entry-writing call of the interface (api13 has both the 13.0 and the 13.3 SetPxE). */
 const setPxE = (t: TestCtx): string => t.pick("SetPxE", "SetPxE0");
@@ -76,7 +80,17 @@ function translationTest(): CallTest {
         a.mov(ecx, 1);
         t.call(set, { path });
         t.hc.expectCount(1, `${path}: one hypercall`);
-        expectHypercall(t, 0, "mmu_update", [["ecx", 1], ["edx", 0], ["esi", DOMID_SELF]], path);
+        expectHypercall(
+          t,
+          0,
+          "mmu_update",
+          [
+            ["ecx", 1],
+            ["edx", 0],
+            ["esi", DOMID_SELF],
+          ],
+          path,
+        );
         t.expectEq(t.v("xen_last_ptr"), ma(testEntry(2)), `${path}: mmu_update's machine address`);
         t.expectEq(dword(testEntry(2)), pte(MEM.pageB), `${path}: the entry written`);
       };
@@ -125,7 +139,16 @@ function lazyTests(layout: Layout): CallTest[] {
         t.expectEq(dword(entries), 0, "a queued update is not written yet");
         lazyOff(t);
         t.hc.expectCount(1, `${N} queued updates leave in ONE hypercall`);
-        expectHypercall(t, 0, "multicall", [["ebx", sharedAddress(layout.virtualTop, "scratch", SCRATCH.multicalls)], ["ecx", N]], "the flush");
+        expectHypercall(
+          t,
+          0,
+          "multicall",
+          [
+            ["ebx", sharedAddress(layout.virtualTop, "scratch", SCRATCH.multicalls)],
+            ["ecx", N],
+          ],
+          "the flush",
+        );
         t.expectEq(t.v("xen_mc_count"), N, "the multicall's entries");
         for (let i = 0; i < N; i++) t.expectEq(dword(plus(entries, 4 * i)), ((i + 1) << 12) | 7, `entry ${i} after the flush`);
         // Leaving the mode again with nothing queued costs nothing.
@@ -186,7 +209,16 @@ function eventTests(): CallTest[] {
           t.call(call, { path: "event-pending" });
           if (call === "SetInterruptMask") t.expectEq(eax, 0x200, "SetInterruptMask preserves EAX");
           t.hc.expectCount(1, `${call} with an event pending makes one hypercall`);
-          expectHypercall(t, 0, "xen_version", [["ebx", 0], ["ecx", 0]], call);
+          expectHypercall(
+            t,
+            0,
+            "xen_version",
+            [
+              ["ebx", 0],
+              ["ecx", 0],
+            ],
+            call,
+          );
           t.hc.expectField(0, "result", XEN_VERSION, "xen_version's answer");
           t.expectEq(t.v("ticks"), 1, `the pending interrupt arrived through ${call}`);
           t.expectMasked(dword(infoAddr("upcallPending")), 0xffff, 0, "upcall_pending cleared, events unmasked");
@@ -197,7 +229,16 @@ function eventTests(): CallTest[] {
         t.hc.mark();
         t.call("Halt", { path: "args", count: false });
         t.hc.expectCount(1, "Halt makes one hypercall");
-        expectHypercall(t, 0, "sched_op", [["ebx", SCHEDOP.block], ["ecx", 0]], "Halt");
+        expectHypercall(
+          t,
+          0,
+          "sched_op",
+          [
+            ["ebx", SCHEDOP.block],
+            ["ecx", 0],
+          ],
+          "Halt",
+        );
         t.expectEq(t.v("ticks"), 1, "Halt returned after the event");
         maskIrqs(t);
       },
@@ -229,7 +270,18 @@ function argumentTests(layout: Layout): CallTest[] {
       a.mov(edx, index);
       a.mov(ecx, FLAT_DATA[0]);
       t.call(`Write${kind}Entry`, { stack: [FLAT_DATA[1]], count: false });
-      expectHypercall(t, 0, "update_descriptor", [["ebx", plus(table(t), index * 8 + MACHINE_OFFSET)], ["ecx", 0], ["edx", FLAT_DATA[0]], ["esi", FLAT_DATA[1]]], `Write${kind}Entry`);
+      expectHypercall(
+        t,
+        0,
+        "update_descriptor",
+        [
+          ["ebx", plus(table(t), index * 8 + MACHINE_OFFSET)],
+          ["ecx", 0],
+          ["edx", FLAT_DATA[0]],
+          ["esi", FLAT_DATA[1]],
+        ],
+        `Write${kind}Entry`,
+      );
     });
   const tests: CallTest[] = [
     argTest("set-cr3", ["SetCR3"], (t) => {
@@ -255,28 +307,33 @@ function argumentTests(layout: Layout): CallTest[] {
     }),
     descriptor("GDT", (t) => t.labels.gdt, SEL.spare >> 3),
     descriptor("LDT", (t) => t.labels.ldt, 1),
-    argTest("write-idt-entry", ["WriteIDTEntry"], (t) => {
-      const a = t.a;
-      a.mov(eax, t.labels.int90);
-      a.and(eax, 0xffff);
-      a.or(eax, SEL.code0 << 16);
-      a.mov(ecx, eax);
-      a.mov(eax, t.labels.int90);
-      a.and(eax, 0xffff0000);
-      a.or(eax, 0xee00); // DPL 3 interrupt gate
-      a.mov(t.v("desc_hi"), eax);
-      t.hc.mark();
-      a.mov(eax, t.labels.idt);
-      a.mov(edx, VEC.written);
-      t.call("WriteIDTEntry", { stack: [t.v("desc_hi")], count: false });
-      expectHypercall(t, 0, "set_trap_table", [], "WriteIDTEntry");
-      t.expectEq(t.v("xen_trap_entries"), 1, "one trap_info entry before the terminator");
-      a.mov(eax, t.v("desc_hi"));
-      t.expectEq(dword(plus(t.labels.idt, VEC.written * 8 + 4)), eax, "the gate's DPL and type survive the trap table");
-    }, (t) => {
-      t.a.mov(dword(plus(t.labels.idt, VEC.written * 8)), 0);
-      t.a.mov(dword(plus(t.labels.idt, VEC.written * 8 + 4)), 0);
-    }),
+    argTest(
+      "write-idt-entry",
+      ["WriteIDTEntry"],
+      (t) => {
+        const a = t.a;
+        a.mov(eax, t.labels.int90);
+        a.and(eax, 0xffff);
+        a.or(eax, SEL.code0 << 16);
+        a.mov(ecx, eax);
+        a.mov(eax, t.labels.int90);
+        a.and(eax, 0xffff0000);
+        a.or(eax, 0xee00); // DPL 3 interrupt gate
+        a.mov(t.v("desc_hi"), eax);
+        t.hc.mark();
+        a.mov(eax, t.labels.idt);
+        a.mov(edx, VEC.written);
+        t.call("WriteIDTEntry", { stack: [t.v("desc_hi")], count: false });
+        expectHypercall(t, 0, "set_trap_table", [], "WriteIDTEntry");
+        t.expectEq(t.v("xen_trap_entries"), 1, "one trap_info entry before the terminator");
+        a.mov(eax, t.v("desc_hi"));
+        t.expectEq(dword(plus(t.labels.idt, VEC.written * 8 + 4)), eax, "the gate's DPL and type survive the trap table");
+      },
+      (t) => {
+        t.a.mov(dword(plus(t.labels.idt, VEC.written * 8)), 0);
+        t.a.mov(dword(plus(t.labels.idt, VEC.written * 8 + 4)), 0);
+      },
+    ),
     argTest("update-kernel-stack", ["UpdateKernelStack"], (t) => {
       const a = t.a;
       if (api3) {
@@ -289,7 +346,16 @@ function argumentTests(layout: Layout): CallTest[] {
       a.mov(edx, MEM.ring0StackTop);
       t.hc.mark();
       t.call("UpdateKernelStack", { path: "args", count: false });
-      expectHypercall(t, 0, "stack_switch", [["ebx", SEL.data0], ["ecx", MEM.ring0StackTop]], "UpdateKernelStack");
+      expectHypercall(
+        t,
+        0,
+        "stack_switch",
+        [
+          ["ebx", SEL.data0],
+          ["ecx", MEM.ring0StackTop],
+        ],
+        "UpdateKernelStack",
+      );
       t.expectEq(t.v("xen_kernel_sp"), MEM.ring0StackTop, "the kernel stack the hypervisor keeps");
     }),
     argTest("clts", ["CLTS"], (t) => {
@@ -297,22 +363,36 @@ function argumentTests(layout: Layout): CallTest[] {
       t.call("CLTS", { path: "args", count: false });
       expectHypercall(t, 0, "fpu_taskswitch", [["ebx", 0]], "CLTS");
     }),
-    argTest("debug-registers", ["SetDR", "GetDR"], (t) => {
-      const a = t.a;
-      t.hc.mark();
-      a.mov(eax, 2);
-      a.mov(edx, 0x55550000);
-      t.call("SetDR", { path: "args", count: false });
-      expectHypercall(t, 0, "set_debugreg", [["ebx", 2], ["ecx", 0x55550000]], "SetDR");
-      a.mov(eax, 2);
-      t.call("GetDR", { path: "args", count: false });
-      a.mov(t.v("xen_dr"), eax); // expectField uses EAX
-      expectHypercall(t, 1, "get_debugreg", [["ebx", 2]], "GetDR");
-      t.expectEq(t.v("xen_dr"), 0x55550000, "GetDR(2) after SetDR(2)");
-    }, (t) => {
-      t.a.xor(eax, eax);
-      t.a.mov(dr2, eax);
-    }),
+    argTest(
+      "debug-registers",
+      ["SetDR", "GetDR"],
+      (t) => {
+        const a = t.a;
+        t.hc.mark();
+        a.mov(eax, 2);
+        a.mov(edx, 0x55550000);
+        t.call("SetDR", { path: "args", count: false });
+        expectHypercall(
+          t,
+          0,
+          "set_debugreg",
+          [
+            ["ebx", 2],
+            ["ecx", 0x55550000],
+          ],
+          "SetDR",
+        );
+        a.mov(eax, 2);
+        t.call("GetDR", { path: "args", count: false });
+        a.mov(t.v("xen_dr"), eax); // expectField uses EAX
+        expectHypercall(t, 1, "get_debugreg", [["ebx", 2]], "GetDR");
+        t.expectEq(t.v("xen_dr"), 0x55550000, "GetDR(2) after SetDR(2)");
+      },
+      (t) => {
+        t.a.xor(eax, eax);
+        t.a.mov(dr2, eax);
+      },
+    ),
     argTest("pte-long", [t13or3(layout, "SetPxELong", "SetPxELong0")], (t) => {
       const a = t.a;
       const entry = t.scratch(8, 8);
@@ -345,7 +425,7 @@ function argumentTests(layout: Layout): CallTest[] {
       emit(t) {
         const a = t.a;
         const split = (v: bigint) => [Number(v & 0xffffffffn), Number(v >> 32n)] as const;
-        const freq = (10n ** 9n << 32n) / BigInt(XEN_TIME.tscToSystemMul) >> BigInt(XEN_TIME.tscShift);
+        const freq = (((10n ** 9n) << 32n) / BigInt(XEN_TIME.tscToSystemMul)) >> BigInt(XEN_TIME.tscShift);
         t.call("GetCycleFrequency");
         t.expectEq(eax, split(freq)[0], "GetCycleFrequency (low) from tsc_to_system_mul and tsc_shift");
         t.expectEq(edx, split(freq)[1], "GetCycleFrequency (high)");
@@ -360,28 +440,75 @@ function argumentTests(layout: Layout): CallTest[] {
         t.expectEq(eax, 1, "WallclockUpdated after wc_version moved");
         a.sub(dword(infoAddr("wcVersion")), 2);
         const ticks = 0x1000;
-        const ns = BigInt(XEN_TIME.systemTime) + ((BigInt(ticks) << BigInt(XEN_TIME.tscShift)) * BigInt(XEN_TIME.tscToSystemMul) >> 32n);
+        const ns = BigInt(XEN_TIME.systemTime) + (((BigInt(ticks) << BigInt(XEN_TIME.tscShift)) * BigInt(XEN_TIME.tscToSystemMul)) >> 32n);
         t.hc.mark();
         a.xor(eax, eax);
         a.mov(edx, XEN_TIME.tscTimestamp + ticks);
         a.xor(ecx, ecx);
         t.call("SetAlarm", { stack: [0, 0] });
         t.expectEq(eax, 0, "SetAlarm answers set_timer_op's result");
-        expectHypercall(t, 0, "set_timer_op", [["ebx", split(ns)[0]], ["ecx", split(ns)[1]]], "SetAlarm: cycles converted to system time");
-        expectHypercall(t, 1, "vcpu_op", [["ebx", VCPUOP.stop_periodic_timer], ["ecx", 0], ["edx", 0]], "SetAlarm without a period stops the periodic timer");
+        expectHypercall(
+          t,
+          0,
+          "set_timer_op",
+          [
+            ["ebx", split(ns)[0]],
+            ["ecx", split(ns)[1]],
+          ],
+          "SetAlarm: cycles converted to system time",
+        );
+        expectHypercall(
+          t,
+          1,
+          "vcpu_op",
+          [
+            ["ebx", VCPUOP.stop_periodic_timer],
+            ["ecx", 0],
+            ["edx", 0],
+          ],
+          "SetAlarm without a period stops the periodic timer",
+        );
         // A period (cycles, on the stack) becomes Xen's periodic timer in ns, by the same scale.
         const period = 0x2000;
-        const periodNs = (BigInt(period) << BigInt(XEN_TIME.tscShift)) * BigInt(XEN_TIME.tscToSystemMul) >> 32n;
+        const periodNs = ((BigInt(period) << BigInt(XEN_TIME.tscShift)) * BigInt(XEN_TIME.tscToSystemMul)) >> 32n;
         a.mov(eax, 0x100);
         a.mov(edx, XEN_TIME.tscTimestamp + ticks);
         a.xor(ecx, ecx);
         t.call("SetAlarm", { path: "periodic", stack: [period, 0] });
-        expectHypercall(t, 3, "vcpu_op", [["ebx", VCPUOP.set_periodic_timer], ["ecx", 0]], "SetAlarm with a period sets the periodic timer");
+        expectHypercall(
+          t,
+          3,
+          "vcpu_op",
+          [
+            ["ebx", VCPUOP.set_periodic_timer],
+            ["ecx", 0],
+          ],
+          "SetAlarm with a period sets the periodic timer",
+        );
         t.expectEq(t.v("xen_period"), Number(periodNs), "the period, cycles converted to ns");
         a.xor(eax, eax);
         t.call("CancelAlarm");
-        expectHypercall(t, 4, "set_timer_op", [["ebx", 0], ["ecx", 0]], "CancelAlarm");
-        expectHypercall(t, 5, "vcpu_op", [["ebx", VCPUOP.stop_periodic_timer], ["ecx", 0], ["edx", 0]], "CancelAlarm stops the periodic timer");
+        expectHypercall(
+          t,
+          4,
+          "set_timer_op",
+          [
+            ["ebx", 0],
+            ["ecx", 0],
+          ],
+          "CancelAlarm",
+        );
+        expectHypercall(
+          t,
+          5,
+          "vcpu_op",
+          [
+            ["ebx", VCPUOP.stop_periodic_timer],
+            ["ecx", 0],
+            ["edx", 0],
+          ],
+          "CancelAlarm stops the periodic timer",
+        );
         t.expectEq(t.v("xen_period"), 0, "the periodic timer is stopped");
       },
     },
@@ -412,7 +539,12 @@ export const xenExpectations: BackendExpectations = {
     const api3 = layout.version.major === 3;
     return [
       ...commonEffectTests(layout),
-      api3 ? returnsTest("UpdateKernelStack", undefined, (t) => { t.a.mov(eax, SEL.data0); t.a.mov(edx, MEM.ring0StackTop); }) : kernelStackToTss(),
+      api3
+        ? returnsTest("UpdateKernelStack", undefined, (t) => {
+            t.a.mov(eax, SEL.data0);
+            t.a.mov(edx, MEM.ring0StackTop);
+          })
+        : kernelStackToTss(),
       returnsTest("WBINVD", (x) => x.wbinvd()),
       returnsTest("INVD", (x) => x.invd()),
       returnsTest("Pause", (x) => x.pause()),
@@ -432,4 +564,3 @@ export const xenExpectations: BackendExpectations = {
   hypervisor: xenModel,
   sharedAreaUntouched: false,
 };
-

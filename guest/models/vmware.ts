@@ -93,34 +93,41 @@ function contractFail(g: GuestAsm, hcName: string, what: string, got: Reg32 | Me
 type Check = (g: GuestAsm, failWith: (what: string, got: Reg32, want: number) => void) => void;
 
 /** arg & mask must be 0. */
-const noBits = (arg: ArgName, mask: number, what: string): Check => (g, failWith) => {
-  const ok = g.a.newLabel();
-  g.a.mov(eax, dword(ebp, ARG[arg]));
-  g.a.test(eax, mask >>> 0);
-  g.a.jz(ok);
-  failWith(`${arg} ${what}`, eax, 0);
-  g.a.label(ok);
-};
+const noBits =
+  (arg: ArgName, mask: number, what: string): Check =>
+  (g, failWith) => {
+    const ok = g.a.newLabel();
+    g.a.mov(eax, dword(ebp, ARG[arg]));
+    g.a.test(eax, mask >>> 0);
+    g.a.jz(ok);
+    failWith(`${arg} ${what}`, eax, 0);
+    g.a.label(ok);
+  };
 /** lo <= arg < hi. */
-const inRange = (arg: ArgName, lo: number, hi: number, what: string): Check => (g, failWith) => {
-  const ok = g.a.newLabel(), no = g.a.newLabel();
-  g.a.mov(eax, dword(ebp, ARG[arg]));
-  g.a.cmp(eax, lo >>> 0);
-  g.a.jb(no);
-  g.a.cmp(eax, hi >>> 0);
-  g.a.jb(ok);
-  g.a.label(no);
-  failWith(`${arg} ${what}`, eax, lo);
-  g.a.label(ok);
-};
-const nonZero = (arg: ArgName, what: string): Check => (g, failWith) => {
-  const ok = g.a.newLabel();
-  g.a.mov(eax, dword(ebp, ARG[arg]));
-  g.a.test(eax, eax);
-  g.a.jnz(ok);
-  failWith(`${arg} ${what}`, eax, 1);
-  g.a.label(ok);
-};
+const inRange =
+  (arg: ArgName, lo: number, hi: number, what: string): Check =>
+  (g, failWith) => {
+    const ok = g.a.newLabel(),
+      no = g.a.newLabel();
+    g.a.mov(eax, dword(ebp, ARG[arg]));
+    g.a.cmp(eax, lo >>> 0);
+    g.a.jb(no);
+    g.a.cmp(eax, hi >>> 0);
+    g.a.jb(ok);
+    g.a.label(no);
+    failWith(`${arg} ${what}`, eax, lo);
+    g.a.label(ok);
+  };
+const nonZero =
+  (arg: ArgName, what: string): Check =>
+  (g, failWith) => {
+    const ok = g.a.newLabel();
+    g.a.mov(eax, dword(ebp, ARG[arg]));
+    g.a.test(eax, eax);
+    g.a.jnz(ok);
+    failWith(`${arg} ${what}`, eax, 1);
+    g.a.label(ok);
+  };
 
 /** Result registers of the frame. */
 const setResult = (g: GuestAsm, lo: Reg32 | number, hi?: Reg32 | number) => {
@@ -129,7 +136,14 @@ const setResult = (g: GuestAsm, lo: Reg32 | number, hi?: Reg32 | number) => {
 };
 
 const CRS: Record<string, CtrlReg> = { 0: cr0, 2: cr2, 3: cr3, 4: cr4 };
-const DRS: ReadonlyArray<[number, DbgReg]> = [[0, dr0], [1, dr1], [2, dr2], [3, dr3], [6, dr6], [7, dr7]];
+const DRS: ReadonlyArray<[number, DbgReg]> = [
+  [0, dr0],
+  [1, dr1],
+  [2, dr2],
+  [3, dr3],
+  [6, dr6],
+  [7, dr7],
+];
 
 interface Handler {
   checks?: readonly Check[];
@@ -165,7 +179,10 @@ function handlers(): Record<HypercallName, Handler> {
       a.mov(dword({ base: ebx, index: ecx, scale: 8, disp: 4 }), eax);
     },
   };
-  const selector = (what: string): Check[] => [inRange("EBX", 0, 0x10000, `(${what} selector) is not 16 bits`), noBits("EBX", 4, `(${what} selector) points into an LDT`)];
+  const selector = (what: string): Check[] => [
+    inRange("EBX", 0, 0x10000, `(${what} selector) is not 16 bits`),
+    noBits("EBX", 4, `(${what} selector) points into an LDT`),
+  ];
   const apicReg = inRange("EBX", APIC_BASE, APIC_BASE + 0x1000, "is not a local APIC register");
   const debugReg = (body: (g: GuestAsm, r: DbgReg) => void, otherwise: (g: GuestAsm) => void): Handler => ({
     checks: [inRange("EBX", 0, 8, "(the debug register number) is above 7")],
@@ -213,30 +230,41 @@ function handlers(): Record<HypercallName, Handler> {
     WBINVD: { effect: (g) => g.a.wbinvd() },
     // A hypervisor never lets a guest drop dirty lines it shares with others: INVD is done as WBINVD.
     INVD: { effect: (g) => g.a.wbinvd() },
-    SetCR0: setCr(0, [(g, failWith) => {
-      const ok = g.a.newLabel();
-      g.a.mov(eax, arg("EBX"));
-      g.a.and(eax, CR0_PE_PG);
-      g.a.cmp(eax, CR0_PE_PG);
-      g.a.je(ok);
-      failWith("EBX turns protection or paging off", eax, CR0_PE_PG);
-      g.a.label(ok);
-    }]),
+    SetCR0: setCr(0, [
+      (g, failWith) => {
+        const ok = g.a.newLabel();
+        g.a.mov(eax, arg("EBX"));
+        g.a.and(eax, CR0_PE_PG);
+        g.a.cmp(eax, CR0_PE_PG);
+        g.a.je(ok);
+        failWith("EBX turns protection or paging off", eax, CR0_PE_PG);
+        g.a.label(ok);
+      },
+    ]),
     SetCR2: setCr(2),
-    SetCR3: setCr(3, [noBits("EBX", 0xfff, "(the page directory) is not page aligned"), inRange("EBX", 0x1000, IDENTITY_BYTES, "(the page directory) is outside guest RAM")]),
+    SetCR3: setCr(3, [
+      noBits("EBX", 0xfff, "(the page directory) is not page aligned"),
+      inRange("EBX", 0x1000, IDENTITY_BYTES, "(the page directory) is outside guest RAM"),
+    ]),
     SetCR4: setCr(4),
     GetCR0: getCr(0),
     GetCR2: getCr(2),
     GetCR3: getCr(3),
     GetCR4: getCr(4),
-    SetDR: debugReg((g, r) => {
-      g.a.mov(eax, arg("ECX"));
-      g.a.mov(r, eax);
-    }, () => undefined),
-    GetDR: debugReg((g, r) => {
-      g.a.mov(eax, r);
-      setResult(g, eax);
-    }, (g) => setResult(g, 0)),
+    SetDR: debugReg(
+      (g, r) => {
+        g.a.mov(eax, arg("ECX"));
+        g.a.mov(r, eax);
+      },
+      () => undefined,
+    ),
+    GetDR: debugReg(
+      (g, r) => {
+        g.a.mov(eax, r);
+        setResult(g, eax);
+      },
+      (g) => setResult(g, 0),
+    ),
     SetIOPLMask: {
       checks: [noBits("EBX", ~EFLAGS_IOPL, "has bits besides IOPL")],
       effect: (g) => {
@@ -246,10 +274,34 @@ function handlers(): Record<HypercallName, Handler> {
         g.a.mov(dword(ebp, FRAME.eflags), eax);
       },
     },
-    SetGDT: { checks: [nonZero("EBX", "(&dtr) is null")], effect: (g) => { g.a.mov(ebx, arg("EBX")); g.a.lgdt(mem(ebx)); } },
-    SetIDT: { checks: [nonZero("EBX", "(&dtr) is null")], effect: (g) => { g.a.mov(ebx, arg("EBX")); g.a.lidt(mem(ebx)); } },
-    SetLDT: { checks: selector("LDT"), effect: (g) => { g.a.mov(ebx, arg("EBX")); g.a.lldt(bx); } },
-    SetTR: { checks: selector("TSS"), effect: (g) => { g.a.mov(ebx, arg("EBX")); g.a.ltr(bx); } },
+    SetGDT: {
+      checks: [nonZero("EBX", "(&dtr) is null")],
+      effect: (g) => {
+        g.a.mov(ebx, arg("EBX"));
+        g.a.lgdt(mem(ebx));
+      },
+    },
+    SetIDT: {
+      checks: [nonZero("EBX", "(&dtr) is null")],
+      effect: (g) => {
+        g.a.mov(ebx, arg("EBX"));
+        g.a.lidt(mem(ebx));
+      },
+    },
+    SetLDT: {
+      checks: selector("LDT"),
+      effect: (g) => {
+        g.a.mov(ebx, arg("EBX"));
+        g.a.lldt(bx);
+      },
+    },
+    SetTR: {
+      checks: selector("TSS"),
+      effect: (g) => {
+        g.a.mov(ebx, arg("EBX"));
+        g.a.ltr(bx);
+      },
+    },
     WriteGDTEntry: writeEntry,
     WriteLDTEntry: writeEntry,
     WriteIDTEntry: writeEntry,
@@ -295,20 +347,28 @@ function handlers(): Record<HypercallName, Handler> {
       },
     },
     FlushQueue: {
-      checks: [inRange("EBX", 1, QUEUE_CAPACITY + 1, "(entries) is not 1..32"), (g, failWith) => {
-        const ok = g.a.newLabel();
-        g.a.mov(eax, arg("EBX"));
-        g.a.cmp(eax, field("queueCount"));
-        g.a.je(ok);
-        failWith("EBX (entries) differs from queueCount", eax, 0);
-        g.a.label(ok);
-      }],
+      checks: [
+        inRange("EBX", 1, QUEUE_CAPACITY + 1, "(entries) is not 1..32"),
+        (g, failWith) => {
+          const ok = g.a.newLabel();
+          g.a.mov(eax, arg("EBX"));
+          g.a.cmp(eax, field("queueCount"));
+          g.a.je(ok);
+          failWith("EBX (entries) differs from queueCount", eax, 0);
+          g.a.label(ok);
+        },
+      ],
       effect: (g) => {
         g.a.inc(g.v("hv_flushes"));
         g.a.call(queueWalk(g));
       },
     },
-    InvalPage: { effect: (g) => { g.a.mov(ebx, arg("EBX")); g.a.invlpg(mem(ebx)); } },
+    InvalPage: {
+      effect: (g) => {
+        g.a.mov(ebx, arg("EBX"));
+        g.a.invlpg(mem(ebx));
+      },
+    },
     FlushTLB: {
       checks: [noBits("EBX", ~3, "(flags) has bits besides TLB (1) and GLOBAL (2)"), nonZero("EBX", "(flags) is 0")],
       effect: (g) => {
@@ -329,7 +389,10 @@ function handlers(): Record<HypercallName, Handler> {
     AllocatePage: {
       checks: [inRange("EBX", 1, IDENTITY_BYTES >>> 12, "(pfn) is outside guest RAM"), noBits("ECX", ~0x7f, "(flags) has unknown bits")],
       effect: (g) => {
-        for (const [r, v] of [["EBX", "hv_alloc_pfn"], ["ECX", "hv_alloc_flags"]] as const) {
+        for (const [r, v] of [
+          ["EBX", "hv_alloc_pfn"],
+          ["ECX", "hv_alloc_flags"],
+        ] as const) {
           g.a.mov(eax, arg(r));
           g.a.mov(g.v(v), eax);
         }
@@ -364,7 +427,8 @@ function handlers(): Record<HypercallName, Handler> {
       checks: [inRange("EBX", 0, 3, "is not 0 (real), 1 (available) or 2 (stolen)")],
       effect: (g) => {
         const a = g.a;
-        const stolen = a.newLabel(), done = a.newLabel();
+        const stolen = a.newLabel(),
+          done = a.newLabel();
         a.cmp(arg("EBX"), 2);
         a.je(stolen);
         a.rdtsc();
@@ -377,7 +441,13 @@ function handlers(): Record<HypercallName, Handler> {
     },
     SetAlarm: {
       effect: (g) => {
-        for (const [r, v] of [["EBX", "hv_alarm_flags"], ["ECX", "hv_alarm_expiry_lo"], ["EDX", "hv_alarm_expiry_hi"], ["ESI", "hv_alarm_period_lo"], ["EDI", "hv_alarm_period_hi"]] as const) {
+        for (const [r, v] of [
+          ["EBX", "hv_alarm_flags"],
+          ["ECX", "hv_alarm_expiry_lo"],
+          ["EDX", "hv_alarm_expiry_hi"],
+          ["ESI", "hv_alarm_period_lo"],
+          ["EDI", "hv_alarm_period_hi"],
+        ] as const) {
           g.a.mov(eax, arg(r));
           g.a.mov(g.v(v), eax);
         }
@@ -408,7 +478,9 @@ function emitQueueWalk(g: GuestAsm): void {
   a.push(ebp);
   a.push(edi);
   a.mov(esi, g.v("hv_top"));
-  const loop = a.newLabel(), done = a.newLabel(), next = a.newLabel();
+  const loop = a.newLabel(),
+    done = a.newLabel(),
+    next = a.newLabel();
   a.mov(ecx, field("queueCount"));
   a.cmp(ecx, QUEUE_CAPACITY);
   const countOk = a.newLabel();
@@ -423,7 +495,9 @@ function emitQueueWalk(g: GuestAsm): void {
   a.imul(ebp, edi, QUEUE_ENTRY.size);
   a.lea(ebp, mem({ base: esi, index: ebp, scale: 1, disp: SHARED_AREA.queue.offset }));
   const entry = (f: keyof Omit<typeof QUEUE_ENTRY, "size">) => dword(ebp, QUEUE_ENTRY[f]);
-  const single = a.newLabel(), long = a.newLabel(), landed = a.newLabel();
+  const single = a.newLabel(),
+    long = a.newLabel(),
+    landed = a.newLabel();
   a.mov(eax, entry("hypercall"));
   a.cmp(eax, ASYNC.SetPxEAsync.number);
   a.je(single);
@@ -480,7 +554,8 @@ function emitQueueWalk(g: GuestAsm): void {
 function emitDispatch(g: GuestAsm): void {
   const a = g.a;
   const table = handlers();
-  const done = a.newLabel(), unknown = a.newLabel();
+  const done = a.newLabel(),
+    unknown = a.newLabel();
   a.mov(esi, g.v("hv_top"));
   a.mov(eax, dword(ebp, FRAME.eax));
   const names = Object.keys(HYPERCALLS) as HypercallName[];
@@ -553,4 +628,3 @@ export function emitDrain(g: GuestAsm): void {
   g.a.call(queueWalk(g));
   g.a.popa();
 }
-

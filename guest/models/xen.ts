@@ -9,10 +9,53 @@
 // PAGE_OFFSET alias of low memory. Arguments that are not registers are kept in variables (xen_*) for the
 // expectation file to check.
 
-import { al, byte, cx, dx, plus, cr0, cr3, cr4, dr0, dr1, dr2, dr3, dr6, dr7, dword, eax, ebp, ebx, ecx, edi, edx, esi, esp, mem, word, type DbgReg, type Label, type Mem32, type Reg32 } from "../../src/asm/index.ts";
+import {
+  al,
+  byte,
+  cx,
+  dx,
+  plus,
+  cr0,
+  cr3,
+  cr4,
+  dr0,
+  dr1,
+  dr2,
+  dr3,
+  dr6,
+  dr7,
+  dword,
+  eax,
+  ebp,
+  ebx,
+  ecx,
+  edi,
+  edx,
+  esi,
+  esp,
+  mem,
+  word,
+  type DbgReg,
+  type Label,
+  type Mem32,
+  type Reg32,
+} from "../../src/asm/index.ts";
 import type { Layout } from "../../src/layout/types.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
-import { DOMID_SELF, HYPERCALL, MMUEXT, MMU_REQUEST_SIZE, MULTICALL_ENTRY_SIZE, SCHEDOP, SHARED_INFO, TRAP_INFO_CLEAR_MASK, VCPUOP, XENVER_VERSION, type HypercallName, type SharedInfoField } from "../../roms/xen/abi.ts";
+import {
+  DOMID_SELF,
+  HYPERCALL,
+  MMUEXT,
+  MMU_REQUEST_SIZE,
+  MULTICALL_ENTRY_SIZE,
+  SCHEDOP,
+  SHARED_INFO,
+  TRAP_INFO_CLEAR_MASK,
+  VCPUOP,
+  XENVER_VERSION,
+  type HypercallName,
+  type SharedInfoField,
+} from "../../roms/xen/abi.ts";
 import type { GuestAsm } from "../emitter.ts";
 import { EXIT, IDENTITY_BYTES, PAGE_OFFSET } from "../memory.ts";
 import { FRAME, HC_RECORD, type HypervisorModel } from "../traps.ts";
@@ -82,7 +125,8 @@ function machineToAlias(g: GuestAsm, bytes: number, what: string): void {
  */
 function emitMmuUpdate(g: GuestAsm, routine: Label): void {
   const a = g.a;
-  const next = a.newLabel(), countOk = a.newLabel();
+  const next = a.newLabel(),
+    countOk = a.newLabel();
   a.label(routine);
   require(g, esi, DOMID_SELF, "mmu_update: foreign domain is not DOMID_SELF (ESI)");
   require(g, edx, 0, "mmu_update: done pointer must be 0 (EDX)");
@@ -115,11 +159,20 @@ function emitMmuUpdate(g: GuestAsm, routine: Label): void {
   a.ret();
 }
 
-const DEBUG_REGS: ReadonlyArray<[number, DbgReg]> = [[0, dr0], [1, dr1], [2, dr2], [3, dr3], [6, dr6], [7, dr7]];
+const DEBUG_REGS: ReadonlyArray<[number, DbgReg]> = [
+  [0, dr0],
+  [1, dr1],
+  [2, dr2],
+  [3, dr3],
+  [6, dr6],
+  [7, dr7],
+];
 
 function emitXen(g: GuestAsm): void {
   const a = g.a;
-  const done = a.newLabel(), mmuRun = a.newLabel(), afterRoutines = a.newLabel();
+  const done = a.newLabel(),
+    mmuRun = a.newLabel(),
+    afterRoutines = a.newLabel();
   a.jmp(afterRoutines);
   emitMmuUpdate(g, mmuRun);
   a.label(afterRoutines);
@@ -145,7 +198,10 @@ function emitXen(g: GuestAsm): void {
   // --- set_trap_table(list): each {vector, flags, cs, address} until address 0 becomes a gate of the IDT in use.
   a.label(get("set_trap_table"));
   {
-    const loop = a.newLabel(), end = a.newLabel(), trap = a.newLabel(), put = a.newLabel();
+    const loop = a.newLabel(),
+      end = a.newLabel(),
+      trap = a.newLabel(),
+      put = a.newLabel();
     const dtr = g.buffer(8, 8);
     a.sidt(mem(dtr));
     a.mov(esi, arg("ebx"));
@@ -196,7 +252,9 @@ function emitXen(g: GuestAsm): void {
   // --- multicall(list, count): every entry must be an mmu_update of the queue's form; each one runs.
   a.label(get("multicall"));
   {
-    const loop = a.newLabel(), countOk = a.newLabel(), bad = a.newLabel();
+    const loop = a.newLabel(),
+      countOk = a.newLabel(),
+      bad = a.newLabel();
     a.mov(ecx, arg("ecx"));
     a.mov(g.v("xen_mc_count"), ecx);
     a.cmp(ecx, 1);
@@ -231,7 +289,9 @@ function emitXen(g: GuestAsm): void {
   // has it (its physical address), with limit entries * 8 - 1.
   a.label(get("set_gdt"));
   {
-    const ok = a.newLabel(), loop = a.newLabel(), frames = a.newLabel();
+    const ok = a.newLabel(),
+      loop = a.newLabel(),
+      frames = a.newLabel();
     const dtr = g.buffer(8, 8);
     a.mov(ecx, arg("ecx"));
     a.cmp(ecx, 1);
@@ -297,7 +357,8 @@ function emitXen(g: GuestAsm): void {
   // --- fpu_taskswitch(set): 0 clears CR0.TS, 1 sets it.
   a.label(get("fpu_taskswitch"));
   {
-    const set = a.newLabel(), bad = a.newLabel();
+    const set = a.newLabel(),
+      bad = a.newLabel();
     a.mov(eax, arg("ebx"));
     a.cmp(eax, 1);
     a.je(set);
@@ -373,7 +434,8 @@ function emitXen(g: GuestAsm): void {
   // for the expectations (0 when stopped).
   a.label(get("vcpu_op"));
   {
-    const stop = a.newLabel(), set = a.newLabel();
+    const stop = a.newLabel(),
+      set = a.newLabel();
     require(g, arg("ecx"), 0, "vcpu_op: vcpu (ECX) is not 0");
     a.mov(eax, arg("ebx"));
     a.cmp(eax, VCPUOP.stop_periodic_timer);
@@ -407,7 +469,8 @@ function emitXen(g: GuestAsm): void {
   a.label(get("iret"));
   {
     const callerEsp = FRAME.eflags + 4;
-    const masked = a.newLabel(), counted = a.newLabel();
+    const masked = a.newLabel(),
+      counted = a.newLabel();
     a.mov(esi, dword(ebp, callerEsp));
     a.mov(dword(ebp, FRAME.eax), esi); // EAX as the caller had it
     a.mov(dword(edi, HC_RECORD.result), esi);
@@ -436,7 +499,11 @@ function emitXen(g: GuestAsm): void {
   // --- mmuext_op(ops, 1, NULL, DOMID_SELF)
   a.label(get("mmuext_op"));
   {
-    const base = a.newLabel(), local = a.newLabel(), invlpg = a.newLabel(), all = a.newLabel(), pin = a.newLabel();
+    const base = a.newLabel(),
+      local = a.newLabel(),
+      invlpg = a.newLabel(),
+      all = a.newLabel(),
+      pin = a.newLabel();
     require(g, arg("ecx"), 1, "mmuext_op: count (ECX) is not 1");
     require(g, arg("edx"), 0, "mmuext_op: done pointer (EDX) is not 0");
     require(g, arg("esi"), DOMID_SELF, "mmuext_op: foreign domain (ESI) is not DOMID_SELF");
@@ -445,7 +512,15 @@ function emitXen(g: GuestAsm): void {
     a.mov(g.v("xen_last_cmd"), eax);
     a.mov(ecx, dword(esi, 4));
     a.mov(g.v("xen_last_arg1"), ecx);
-    for (const [cmd, l] of [[MMUEXT.NEW_BASEPTR, base], [MMUEXT.TLB_FLUSH_LOCAL, local], [MMUEXT.INVLPG_LOCAL, invlpg], [MMUEXT.TLB_FLUSH_ALL, all], [MMUEXT.PIN_L1_TABLE, pin], [MMUEXT.PIN_L2_TABLE, pin], [MMUEXT.UNPIN_TABLE, pin]] as const) {
+    for (const [cmd, l] of [
+      [MMUEXT.NEW_BASEPTR, base],
+      [MMUEXT.TLB_FLUSH_LOCAL, local],
+      [MMUEXT.INVLPG_LOCAL, invlpg],
+      [MMUEXT.TLB_FLUSH_ALL, all],
+      [MMUEXT.PIN_L1_TABLE, pin],
+      [MMUEXT.PIN_L2_TABLE, pin],
+      [MMUEXT.UNPIN_TABLE, pin],
+    ] as const) {
       a.cmp(eax, cmd);
       a.je(l);
     }
@@ -521,7 +596,8 @@ export const xenModel: HypervisorModel = {
   transports: ["int82"],
   emit: emitXen,
   setup(g: GuestAsm, layout: Layout) {
-    if (layout.virtualTop !== VIRTUAL_TOP) throw new Error(`the xen model expects virtual_top 0x${VIRTUAL_TOP.toString(16)}, layout ${layout.name} has 0x${layout.virtualTop.toString(16)}`);
+    if (layout.virtualTop !== VIRTUAL_TOP)
+      throw new Error(`the xen model expects virtual_top 0x${VIRTUAL_TOP.toString(16)}, layout ${layout.name} has 0x${layout.virtualTop.toString(16)}`);
     presentHypervisor(g, layout, "xen");
     const a = g.a;
     a.mov(byte(infoAddr("upcallPending")), 0);
@@ -547,4 +623,3 @@ export const xenModel: HypervisorModel = {
     g.a.mov(byte(infoAddr("upcallPending")), 1);
   },
 };
-

@@ -75,7 +75,12 @@ export function formatCostTable(t: CostTable): string {
     r.placement ?? "-",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => "  " + cells.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    "  " +
+    cells
+      .map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const notes = t.rows.some((r) => !r.tfKept) ? ["  * the call cleared TF itself (iret/sysexit): counted up to that instruction"] : [];
   return [line(head), ...body.map(line), ...notes].join("\n");
 }

@@ -8,7 +8,6 @@ import { formatCostTable } from "./cost.ts";
 import type { Fields } from "./parse-log.ts";
 import { runGuest, type GuestRunResult } from "./run-guest.ts";
 
-
 export function runGuestReport(req: GuestRunRequest): Result<GuestRunReport> {
   const r = runGuest({
     rom: req.rom,
@@ -40,7 +39,13 @@ export function runGuestReport(req: GuestRunRequest): Result<GuestRunReport> {
 export function summaryLines(v: GuestRunResult): string[] {
   const p = v.parsed;
   const out: string[] = [];
-  const kv = (f: Fields | undefined, skip: string[] = []) => (f ? Object.entries(f).filter(([k]) => !skip.includes(k)).map(([k, x]) => `${k}=${x}`).join(" ") : "-");
+  const kv = (f: Fields | undefined, skip: string[] = []) =>
+    f
+      ? Object.entries(f)
+          .filter(([k]) => !skip.includes(k))
+          .map(([k, x]) => `${k}=${x}`)
+          .join(" ")
+      : "-";
   if (p.begin) out.push(`guest: ${kv(p.begin)}`);
   for (const probe of p.probes) out.push(`probe: ${kv(probe)}`);
   if (p.found) out.push(`found: ${kv(p.found)}`);
@@ -51,7 +56,9 @@ export function summaryLines(v: GuestRunResult): string[] {
       const t = relocTypeOf(Number(x.type)) ?? `type ${x.type}`;
       byType.set(t, (byType.get(t) ?? 0) + 1);
     }
-    const types = RELOC_TYPES.filter((t) => byType.has(t)).map((t) => `${byType.get(t)} ${t}`).join(", ");
+    const types = RELOC_TYPES.filter((t) => byType.has(t))
+      .map((t) => `${byType.get(t)} ${t}`)
+      .join(", ");
     out.push(`relocations: ${p.relocs.length} answered (${types}), ${p.relocBad.length} bad`);
   }
   for (const x of p.relocBad) out.push(`  bad relocation: ${kv(x)}`);

@@ -81,7 +81,16 @@ export function parseLine(line: string): GuestLine | undefined {
 
 export function parseGuestLog(log: string): ParsedLog {
   const out: ParsedLog = {
-    lines: [], probes: [], relocs: [], relocBad: [], passed: [], failed: [], skipped: [], counts: [], hypercalls: [], info: [],
+    lines: [],
+    probes: [],
+    relocs: [],
+    relocBad: [],
+    passed: [],
+    failed: [],
+    skipped: [],
+    counts: [],
+    hypercalls: [],
+    info: [],
     seabiosRomRuns: 0,
   };
   for (const raw of log.split("\n")) {
@@ -92,19 +101,45 @@ export function parseGuestLog(log: string): ParsedLog {
     out.lines.push(g);
     const f = g.fields;
     switch (g.kind) {
-      case "BEGIN": out.begin = f; break;
-      case "PROBE": out.probes.push(f); break;
-      case "FOUND": out.found = f; break;
-      case "INIT": out.init = { ...out.init, ...f }; break;
-      case "NATIVE": out.native = f; break;
-      case "DROP": out.drop = f; break;
-      case "RELOC": out.relocs.push(f); break;
-      case "RELOC-BAD": out.relocBad.push(f); break;
-      case "PIC": out.pic = f; break;
-      case "PATCH": out.patch = f; break;
-      case "PASS": out.passed.push(f.test ?? "?"); break;
-      case "FAIL": out.failed.push(f); break;
-      case "SKIP": out.skipped.push(f); break;
+      case "BEGIN":
+        out.begin = f;
+        break;
+      case "PROBE":
+        out.probes.push(f);
+        break;
+      case "FOUND":
+        out.found = f;
+        break;
+      case "INIT":
+        out.init = { ...out.init, ...f };
+        break;
+      case "NATIVE":
+        out.native = f;
+        break;
+      case "DROP":
+        out.drop = f;
+        break;
+      case "RELOC":
+        out.relocs.push(f);
+        break;
+      case "RELOC-BAD":
+        out.relocBad.push(f);
+        break;
+      case "PIC":
+        out.pic = f;
+        break;
+      case "PATCH":
+        out.patch = f;
+        break;
+      case "PASS":
+        out.passed.push(f.test ?? "?");
+        break;
+      case "FAIL":
+        out.failed.push(f);
+        break;
+      case "SKIP":
+        out.skipped.push(f);
+        break;
       case "COUNT":
         out.counts.push({
           call: f.call ?? "?",
@@ -117,11 +152,21 @@ export function parseGuestLog(log: string): ParsedLog {
           ...(f.body !== undefined ? { body: Number(f.body) } : {}),
         });
         break;
-      case "HC": out.hypercalls.push(f); break;
-      case "FATAL": out.fatal = { ...f }; break;
-      case "REGS": if (out.fatal) Object.assign(out.fatal, f); break;
-      case "INFO": out.info.push(f); break;
-      case "END": out.end = f; break;
+      case "HC":
+        out.hypercalls.push(f);
+        break;
+      case "FATAL":
+        out.fatal = { ...f };
+        break;
+      case "REGS":
+        if (out.fatal) Object.assign(out.fatal, f);
+        break;
+      case "INFO":
+        out.info.push(f);
+        break;
+      case "END":
+        out.end = f;
+        break;
     }
   }
   return out;

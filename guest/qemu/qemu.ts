@@ -27,17 +27,24 @@ export const QEMU = "qemu-system-i386";
 
 export function qemuArgs(o: QemuOptions, logFile: string): string[] {
   return [
-    "-machine", "pc",
-    "-m", "128",
+    "-machine",
+    "pc",
+    "-m",
+    "128",
     "-nodefaults",
     "-nographic",
     "-no-reboot",
-    "-display", "none",
+    "-display",
+    "none",
     ...(o.optionRom ? ["-option-rom", o.optionRom] : []),
-    "-kernel", o.kernel,
-    "-debugcon", `file:${logFile}`,
-    "-global", "isa-debugcon.iobase=0x402",
-    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    "-kernel",
+    o.kernel,
+    "-debugcon",
+    `file:${logFile}`,
+    "-global",
+    "isa-debugcon.iobase=0x402",
+    "-device",
+    "isa-debug-exit,iobase=0xf4,iosize=0x04",
   ];
 }
 

@@ -74,7 +74,8 @@ export function siblingPath(rom: string, ext: string): string {
 }
 
 export function readManifest(path: string): Result<Manifest> {
-  if (!existsSync(path)) return { ok: false, errors: [diag("GUEST_NO_MANIFEST", `no manifest at ${path} (the builder writes <rom>.json next to the ROM)`, { file: path })] };
+  if (!existsSync(path))
+    return { ok: false, errors: [diag("GUEST_NO_MANIFEST", `no manifest at ${path} (the builder writes <rom>.json next to the ROM)`, { file: path })] };
   try {
     const m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
     if (m.tool !== "vmirom" || !Array.isArray(m.calls)) {
@@ -110,7 +111,16 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
   if (!layoutR.ok) return layoutR;
   const expectations = o.expectations ?? expectationsFor(manifest);
   if (!expectations) {
-    return { ok: false, errors: [diag("GUEST_NO_EXPECTATIONS", `backend ${manifest.backend} speaks the ${String(manifest.hypervisor)} hypervisor contract, which the guest has no model of (it plays vmware and xen)`, { file: rom })] };
+    return {
+      ok: false,
+      errors: [
+        diag(
+          "GUEST_NO_EXPECTATIONS",
+          `backend ${manifest.backend} speaks the ${String(manifest.hypervisor)} hypervisor contract, which the guest has no model of (it plays vmware and xen)`,
+          { file: rom },
+        ),
+      ],
+    };
   }
   let build = o.guest;
   if (!build) {
@@ -137,17 +147,21 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
   const parsed = parseGuestLog(run.log);
   const outcome = outcomeOf(run.status);
   const problems: string[] = [];
-  if (outcome !== "pass") problems.push(`qemu exited with status ${run.status} (${outcome})${run.stderr.trim() ? `: ${run.stderr.trim().split("\n")[0]}` : ""}`);
+  if (outcome !== "pass")
+    problems.push(`qemu exited with status ${run.status} (${outcome})${run.stderr.trim() ? `: ${run.stderr.trim().split("\n")[0]}` : ""}`);
   if (!parsed.end) problems.push("the guest never printed its END line");
   else if (parsed.end.result !== "pass") problems.push(`the guest ended with result=${parsed.end.result}`);
   for (const p of parsed.probes.filter((x) => x.result === "refuse")) problems.push(`probe refused the ROM at ${p.at}: ${p.reason}`);
-  if (parsed.init && parsed.init.status !== "ok") problems.push(`Init failed: result=${parsed.init.result}${parsed.native ? " (the guest stayed native)" : ""}`);
+  if (parsed.init && parsed.init.status !== "ok")
+    problems.push(`Init failed: result=${parsed.init.result}${parsed.native ? " (the guest stayed native)" : ""}`);
   for (const r of parsed.relocBad) problems.push(`bad relocation for call ${r.n} (${r.name}): ${r.reason} (type ${r.type}${r.eip ? `, eip ${r.eip}` : ""})`);
   if (parsed.pic && parsed.pic.result !== "ok") problems.push(`GetRelocationInfo is position-dependent: ${parsed.pic.phys_eip} vs ${parsed.pic.alias_eip}`);
   for (const f of parsed.failed) problems.push(`FAIL ${f.test} ${f.call}/${f.path}: ${f.what} (got ${f.got}, want ${f.want})`);
   if (parsed.fatal) {
     const f = parsed.fatal;
-    problems.push(`unexpected exception vector ${f.vector} at eip ${f.eip}${f.rom_offset ? ` (ROM offset ${f.rom_offset})` : ""} err ${f.err} during test ${f.test}, call ${f.call}`);
+    problems.push(
+      `unexpected exception vector ${f.vector} at eip ${f.eip}${f.rom_offset ? ` (ROM offset ${f.rom_offset})` : ""} err ${f.err} during test ${f.test}, call ${f.call}`,
+    );
   }
   const passed = new Set(parsed.passed);
   for (const t of build.tests) {
@@ -206,8 +220,12 @@ function main(argv: string[]): number {
     process.stdout.write("usage: run-guest.ts <rom> [--json] [--no-cost] [--keep DIR [--source]] [--timeout MS] [--manifest FILE]\n");
     return 0;
   }
-  const json = flag("--json"), noCost = flag("--no-cost"), sourceLines = flag("--source");
-  const keepDir = value("--keep"), timeout = value("--timeout"), manifest = value("--manifest");
+  const json = flag("--json"),
+    noCost = flag("--no-cost"),
+    sourceLines = flag("--source");
+  const keepDir = value("--keep"),
+    timeout = value("--timeout"),
+    manifest = value("--manifest");
   if (args.length !== 1) {
     process.stderr.write("run-guest: expected exactly one ROM file (see --help)\n");
     return 2;
@@ -230,7 +248,15 @@ function main(argv: string[]): number {
     process.stdout.write(JSON.stringify(rest, null, 2) + "\n");
   } else {
     process.stdout.write(`${basename(v.rom)}: ${v.ok ? "ok" : "FAILED"} (${v.outcome}, status ${v.status}, ${v.durationMs} ms, guest ${v.guest})\n`);
-    process.stdout.write(`  passed ${v.parsed.passed.length} tests, failed ${v.parsed.failed.length}, skipped ${v.parsed.skipped.length}; relocations ${v.parsed.relocs.length}; patch ${v.parsed.patch ? Object.entries(v.parsed.patch).map(([k, x]) => `${k}=${x}`).join(" ") : "-"}\n`);
+    process.stdout.write(
+      `  passed ${v.parsed.passed.length} tests, failed ${v.parsed.failed.length}, skipped ${v.parsed.skipped.length}; relocations ${v.parsed.relocs.length}; patch ${
+        v.parsed.patch
+          ? Object.entries(v.parsed.patch)
+              .map(([k, x]) => `${k}=${x}`)
+              .join(" ")
+          : "-"
+      }\n`,
+    );
     for (const p of v.problems) process.stdout.write(`  problem: ${p}\n`);
     if (v.cost) process.stdout.write(`${formatCostTable(v.cost)}\n`);
   }

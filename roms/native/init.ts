@@ -19,11 +19,14 @@ import { cr0, cr3, cr4, dword, eax, ebx, ecx, edx, mem, type Assembler } from ".
 import type { BodyContext } from "../../src/image/program.ts";
 import { emitLowMemoryWindow, emitReadTableEntry } from "../shared/presence.ts";
 
-const PDE_P = 0x01, PDE_RW = 0x02, PDE_PS = 0x80;
+const PDE_P = 0x01,
+  PDE_RW = 0x02,
+  PDE_PS = 0x80;
 const PDE_ACCESSED_DIRTY = 0x60;
 /** What Init installs: physical frame 0, present, writable, supervisor, 4 MiB. */
 export const HIGH_ALIAS_PDE = PDE_P | PDE_RW | PDE_PS;
-const CR4_PSE = 0x10, CR4_PAE = 0x20;
+const CR4_PSE = 0x10,
+  CR4_PAE = 0x20;
 const CPUID_PSE = 0x8;
 
 export function nativeInit(a: Assembler, ctx: BodyContext): void {
@@ -35,7 +38,10 @@ export function nativeInit(a: Assembler, ctx: BodyContext): void {
     return;
   }
   const index = alias >>> 22;
-  const fail = a.newLabel(), install = a.newLabel(), pseOn = a.newLabel(), scan = a.newLabel();
+  const fail = a.newLabel(),
+    install = a.newLabel(),
+    pseOn = a.newLabel(),
+    scan = a.newLabel();
   // First, so that no branch crosses its call/pop (the checker reads the call's target as a routine of its own).
   emitLowMemoryWindow(a); // EDX = the window's linear offset, ECX = its physical limit
   a.mov(eax, cr0);

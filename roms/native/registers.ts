@@ -9,7 +9,14 @@ const setCr = (r: CtrlReg): Body => thenReturn((a) => a.mov(r, eax));
 const getCr = (r: CtrlReg): Body => thenReturn((a) => a.mov(eax, r));
 
 // dr4/dr5 are only aliases of dr6/dr7 (and fault with CR4.DE set); like numbers above 7 they are ignored.
-const DEBUG_REGS: ReadonlyArray<[number, DbgReg]> = [[0, dr0], [1, dr1], [2, dr2], [3, dr3], [6, dr6], [7, dr7]];
+const DEBUG_REGS: ReadonlyArray<[number, DbgReg]> = [
+  [0, dr0],
+  [1, dr1],
+  [2, dr2],
+  [3, dr3],
+  [6, dr6],
+  [7, dr7],
+];
 
 /** Compares EAX with each register number and runs `access` for the match; no match: `otherwise`. */
 function dispatchDebugReg(a: Assembler, access: (a: Assembler, r: DbgReg) => void, otherwise: (a: Assembler) => void): void {
@@ -35,7 +42,26 @@ export const registerCalls = {
   GetCR3: getCr(cr3),
   GetCR4: getCr(cr4),
   // EAX = register number, EDX = value.
-  SetDR: (a) => dispatchDebugReg(a, (x, r) => { x.mov(r, edx); x.ret(); }, (x) => x.ret()),
+  SetDR: (a) =>
+    dispatchDebugReg(
+      a,
+      (x, r) => {
+        x.mov(r, edx);
+        x.ret();
+      },
+      (x) => x.ret(),
+    ),
   // EAX = register number → EAX = value (0 for numbers without a register).
-  GetDR: (a) => dispatchDebugReg(a, (x, r) => { x.mov(eax, r); x.ret(); }, (x) => { x.xor(eax, eax); x.ret(); }),
+  GetDR: (a) =>
+    dispatchDebugReg(
+      a,
+      (x, r) => {
+        x.mov(eax, r);
+        x.ret();
+      },
+      (x) => {
+        x.xor(eax, eax);
+        x.ret();
+      },
+    ),
 } satisfies Record<string, Body>;

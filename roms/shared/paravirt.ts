@@ -6,13 +6,7 @@
 
 import { dword, eax, ebx, ecx, edx, esp, type Assembler, type Label, type Mem32, type Reg32, type Reg8 } from "../../src/asm/index.ts";
 import type { Body, SharedRoutine } from "../../src/image/program.ts";
-import {
-  LINEAR_MAP_ENTRY,
-  LINEAR_MAP_SLOTS,
-  QUEUE_CAPACITY,
-  QUEUE_ENTRY,
-  sharedAddress,
-} from "../../src/layout/shared-area.ts";
+import { LINEAR_MAP_ENTRY, LINEAR_MAP_SLOTS, QUEUE_CAPACITY, QUEUE_ENTRY, sharedAddress } from "../../src/layout/shared-area.ts";
 
 export const TRANSLATE_ROUTINE = "VMITranslate";
 export const ENQUEUE_ROUTINE = "VMIEnqueue";

@@ -10,7 +10,15 @@
 
 import { byte, cr0, cr3, cr4, dword, eax, ecx, edx, type Assembler, type Label } from "../../src/asm/index.ts";
 import type { SharedRoutine } from "../../src/image/program.ts";
-import { HYPERVISOR_IDS, LAUNCH_BLOCK, SHARED_AREA, SHARED_AREA_SIZE, SHARED_MAGIC, SHARED_VERSION, type HypervisorName } from "../../src/layout/shared-area.ts";
+import {
+  HYPERVISOR_IDS,
+  LAUNCH_BLOCK,
+  SHARED_AREA,
+  SHARED_AREA_SIZE,
+  SHARED_MAGIC,
+  SHARED_VERSION,
+  type HypervisorName,
+} from "../../src/layout/shared-area.ts";
 
 const CR0_PG = 0x80000000;
 const CR4_PSE = 0x10;
@@ -29,7 +37,9 @@ export const PRESENCE_ROUTINE = "VMIProbeHypervisor";
  * the highest physical address (exclusive) that offset is known to map. Clobbers nothing else.
  */
 export function emitLowMemoryWindow(a: Assembler): void {
-  const here = a.newLabel(), identity = a.newLabel(), done = a.newLabel();
+  const here = a.newLabel(),
+    identity = a.newLabel(),
+    done = a.newLabel();
   a.call(here);
   a.label(here);
   a.pop(edx);
@@ -69,7 +79,8 @@ export function presenceRoutine(name: HypervisorName): SharedRoutine {
     name: PRESENCE_ROUTINE,
     emit(a, ctx) {
       const top = ctx.layout.virtualTop;
-      const fail = a.newLabel(), mapped = a.newLabel();
+      const fail = a.newLabel(),
+        mapped = a.newLabel();
       a.mov(eax, cr0);
       a.test(eax, CR0_PG);
       a.jz(fail); // paging off: there is no shared area to look at
@@ -93,7 +104,8 @@ export function presenceRoutine(name: HypervisorName): SharedRoutine {
       a.jnz(mapped);
       a.label(table);
       // Every page of the area must be present before any of it is read.
-      const first = (top >>> 12) & 0x3ff, pages = SHARED_AREA_SIZE / 0x1000;
+      const first = (top >>> 12) & 0x3ff,
+        pages = SHARED_AREA_SIZE / 0x1000;
       if (first + pages > 1024) throw new Error(`the shared area at 0x${top.toString(16)} crosses a page-table boundary`);
       a.and(eax, ~0xfff);
       a.cmp(eax, ecx);

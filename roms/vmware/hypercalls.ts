@@ -49,7 +49,12 @@ export const HYPERCALLS = {
   WriteLDTEntry: { number: 0x25, args: ["table", "index", "descriptor low", "descriptor high"], result: "", effect: "table[index] = descriptor" },
   WriteIDTEntry: { number: 0x26, args: ["table", "index", "descriptor low", "descriptor high"], result: "", effect: "table[index] = descriptor" },
   UpdateKernelStack: { number: 0x27, args: ["&TSS", "esp0"], result: "", effect: "TSS.esp0 = esp0 (api13 and the spec)" },
-  SetKernelStack: { number: 0x28, args: ["SS selector", "esp0"], result: "", effect: "the hypervisor's ring-0 stack for the guest = SS:esp0 (api3: Linux passes a selector)" },
+  SetKernelStack: {
+    number: 0x28,
+    args: ["SS selector", "esp0"],
+    result: "",
+    effect: "the hypervisor's ring-0 stack for the guest = SS:esp0 (api3: Linux passes a selector)",
+  },
   // Interrupts and the processor's run state
   DeliverEvents: { number: 0x30, args: [], result: "", effect: "deliver the pending events (pendingEvents = 0 after)" },
   Halt: { number: 0x31, args: [], result: "", effect: "wait for an event with interrupts enabled, deliver it" },
@@ -109,6 +114,10 @@ export const vmwareContract: HypervisorContract = {
   title: "vmware contract: vmcall with EAX = number, arguments in EBX, ECX, EDX, ESI, EDI (docs/hypervisors.md)",
   groups: [
     { name: "HC", doc: "hypercall numbers", values: Object.fromEntries(Object.entries(HYPERCALLS).map(([n, d]) => [n, d.number])) },
-    { name: "ASYNC", doc: "queued updates (entry {pa, value, arg1, arg2, number}), applied by FlushQueue", values: Object.fromEntries(Object.entries(ASYNC).map(([n, d]) => [n, d.number])) },
+    {
+      name: "ASYNC",
+      doc: "queued updates (entry {pa, value, arg1, arg2, number}), applied by FlushQueue",
+      values: Object.fromEntries(Object.entries(ASYNC).map(([n, d]) => [n, d.number])),
+    },
   ],
 };

@@ -9,7 +9,15 @@ import { cl, dword, eax, ebx, ecx, edx, esi, esp, qword, type Assembler } from "
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
 import { justReturn } from "../shared/bodies.ts";
-import { ENQUEUE_ROUTINE, FLUSH_ROUTINE, INTERESTING_PTE_BITS, PTE_PRESENT, TRANSLATE_ROUTINE, emitInterestingBits, setLinearMapping } from "../shared/paravirt.ts";
+import {
+  ENQUEUE_ROUTINE,
+  FLUSH_ROUTINE,
+  INTERESTING_PTE_BITS,
+  PTE_PRESENT,
+  TRANSLATE_ROUTINE,
+  emitInterestingBits,
+  setLinearMapping,
+} from "../shared/paravirt.ts";
 import { pagingCalls as nativePaging } from "../native/paging.ts";
 import { ASYNC } from "./hypercalls.ts";
 import { viaHypercall } from "./transport.ts";
@@ -109,12 +117,14 @@ const setPxELong: Body = (a, ctx) => {
 };
 
 /** UpdatePxE(ptep = EAX, flags = EDX): the guest changed the entry itself; the old value is unknown, so always queue it. */
-const updatePxE = (long: boolean): Body => (a, ctx) => {
-  a.mov(edx, dword(eax, 0));
-  if (long) a.mov(ecx, dword(eax, 4));
-  enqueueUpdate(a, ctx, long);
-  a.ret();
-};
+const updatePxE =
+  (long: boolean): Body =>
+  (a, ctx) => {
+    a.mov(edx, dword(eax, 0));
+    if (long) a.mov(ecx, dword(eax, 4));
+    enqueueUpdate(a, ctx, long);
+    a.ret();
+  };
 
 /**
  * The 64-bit exchanges: cmpxchg8b replaces [ESI] with ECX:EBX (set up by `load`), EDX:EAX = the old entry.
@@ -123,7 +133,9 @@ const updatePxE = (long: boolean): Body => (a, ctx) => {
 function exchange64(load: (a: Assembler) => void): Body {
   // Too large for a slot whatever happens: the slow path stays in the (out-of-line) body.
   return (a, ctx) => {
-    const retry = a.newLabel(), finish = a.newLabel(), slow = a.newLabel();
+    const retry = a.newLabel(),
+      finish = a.newLabel(),
+      slow = a.newLabel();
     a.push(ebx);
     a.push(esi);
     load(a);
@@ -166,7 +178,8 @@ function testAndChange(op: "bts" | "btr", long: boolean): Body {
   return (a, ctx) => {
     const changedOld = op === "bts" ? 0 : 1;
     const cold = ctx.cold((c) => {
-      const done = c.newLabel(), notify = c.newLabel();
+      const done = c.newLabel(),
+        notify = c.newLabel();
       c.cmp(edx, 8);
       c.jae(done);
       c.mov(ecx, INTERESTING_PTE_BITS);

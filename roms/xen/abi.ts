@@ -102,21 +102,99 @@ export interface HypercallUse {
 
 /** Every hypercall the ROM makes, with its arguments. */
 export const HYPERCALL_USES: readonly HypercallUse[] = [
-  { hypercall: "set_trap_table", calls: ["WriteIDTEntry"], args: ["EBX = trap_info list (one entry, then a zero terminator)"], doc: "installs the gate as the entry's vector, DPL, CS and address" },
-  { hypercall: "mmu_update", calls: ["UpdatePxE", "UpdatePxELong", "SetPxE", "SetPxE0", "SetPxELong", "SetPxELong0", "SwapPxE", "SwapPxELongAtomic", "DeactivatePxELongAtomic", "TestAndSetPxEBit", "TestAndClearPxEBit", "TestAndSetPxELongBit", "TestAndClearPxELongBit"], args: ["EBX = request list {u64 ptr = machine address (command 0 in the low two bits), u64 val}", "ECX = count (1, or 2 for a 64-bit entry: high half first)", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "writes 4 bytes at each request's machine address" },
-  { hypercall: "set_gdt", calls: ["SetGDT"], args: ["EBX = frame list (machine frame of each page the table spans)", "ECX = entries ((limit + 1) / 8)", "EDX = the table's byte offset in its first page (vmirom's addition)"], doc: "loads the GDT" },
-  { hypercall: "stack_switch", calls: ["UpdateKernelStack"], args: ["EBX = kernel SS (api3: EAX as given; api13: TSS.ss0)", "ECX = kernel ESP"], doc: "the stack the hypervisor switches to on entry to the kernel" },
+  {
+    hypercall: "set_trap_table",
+    calls: ["WriteIDTEntry"],
+    args: ["EBX = trap_info list (one entry, then a zero terminator)"],
+    doc: "installs the gate as the entry's vector, DPL, CS and address",
+  },
+  {
+    hypercall: "mmu_update",
+    calls: [
+      "UpdatePxE",
+      "UpdatePxELong",
+      "SetPxE",
+      "SetPxE0",
+      "SetPxELong",
+      "SetPxELong0",
+      "SwapPxE",
+      "SwapPxELongAtomic",
+      "DeactivatePxELongAtomic",
+      "TestAndSetPxEBit",
+      "TestAndClearPxEBit",
+      "TestAndSetPxELongBit",
+      "TestAndClearPxELongBit",
+    ],
+    args: [
+      "EBX = request list {u64 ptr = machine address (command 0 in the low two bits), u64 val}",
+      "ECX = count (1, or 2 for a 64-bit entry: high half first)",
+      "EDX = 0 (no done count)",
+      "ESI = DOMID_SELF (0x7ff0)",
+    ],
+    doc: "writes 4 bytes at each request's machine address",
+  },
+  {
+    hypercall: "set_gdt",
+    calls: ["SetGDT"],
+    args: [
+      "EBX = frame list (machine frame of each page the table spans)",
+      "ECX = entries ((limit + 1) / 8)",
+      "EDX = the table's byte offset in its first page (vmirom's addition)",
+    ],
+    doc: "loads the GDT",
+  },
+  {
+    hypercall: "stack_switch",
+    calls: ["UpdateKernelStack"],
+    args: ["EBX = kernel SS (api3: EAX as given; api13: TSS.ss0)", "ECX = kernel ESP"],
+    doc: "the stack the hypervisor switches to on entry to the kernel",
+  },
   { hypercall: "fpu_taskswitch", calls: ["CLTS"], args: ["EBX = 0 (clear TS)"], doc: "clears CR0.TS" },
   { hypercall: "set_debugreg", calls: ["SetDR"], args: ["EBX = register number", "ECX = value"], doc: "writes a debug register" },
   { hypercall: "get_debugreg", calls: ["GetDR"], args: ["EBX = register number"], doc: "EAX = the debug register" },
-  { hypercall: "update_descriptor", calls: ["WriteGDTEntry", "WriteLDTEntry"], args: ["EBX = machine address of the descriptor (low)", "ECX = 0 (high)", "EDX = descriptor low dword", "ESI = descriptor high dword"], doc: "writes one descriptor" },
-  { hypercall: "multicall", calls: ["VMIFlush (SetLazyMode(0), FlushDeferredCalls, a full queue, SetCR3, InvalPage, FlushTLB)"], args: ["EBX = multicall list {op, result, args[6]}", "ECX = count"], doc: "runs one mmu_update per queued update" },
+  {
+    hypercall: "update_descriptor",
+    calls: ["WriteGDTEntry", "WriteLDTEntry"],
+    args: ["EBX = machine address of the descriptor (low)", "ECX = 0 (high)", "EDX = descriptor low dword", "ESI = descriptor high dword"],
+    doc: "writes one descriptor",
+  },
+  {
+    hypercall: "multicall",
+    calls: ["VMIFlush (SetLazyMode(0), FlushDeferredCalls, a full queue, SetCR3, InvalPage, FlushTLB)"],
+    args: ["EBX = multicall list {op, result, args[6]}", "ECX = count"],
+    doc: "runs one mmu_update per queued update",
+  },
   { hypercall: "set_timer_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = system time (ns) low; 0 cancels", "ECX = high"], doc: "one-shot timer" },
-  { hypercall: "xen_version", calls: ["EnableInterrupts", "SetInterruptMask"], args: ["EBX = 0 (XENVER_version)", "ECX = 0"], doc: "any hypercall lets the hypervisor deliver a pending event" },
-  { hypercall: "iret", calls: ["IRET"], args: ["[ESP] = the caller's EAX, then the iret frame (EIP, CS, EFLAGS[, ESP, SS])"], doc: "returns through the frame; EFLAGS.IF sets the event mask" },
-  { hypercall: "vcpu_op", calls: ["SetAlarm", "CancelAlarm"], args: ["EBX = VCPUOP_set_periodic_timer 6 / VCPUOP_stop_periodic_timer 7", "ECX = 0 (vcpu)", "EDX = pointer to {u64 period_ns} / 0"], doc: "the periodic timer: SetAlarm with a period sets it, without one or CancelAlarm stops it" },
-  { hypercall: "mmuext_op", calls: ["SetCR3", "InvalPage", "FlushTLB", "AllocatePage", "ReleasePage"], args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"], doc: "PIN_L1_TABLE 0 / PIN_L2_TABLE 1 / UNPIN_TABLE 4 (arg1 = machine frame), NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10" },
-  { hypercall: "sched_op", calls: ["Halt", "Reboot", "Shutdown"], args: ["EBX = SCHEDOP_block 1 / SCHEDOP_shutdown 2", "ECX = 0 / pointer to {reason: poweroff 0, reboot 1}"], doc: "block clears the event mask and waits for an event" },
+  {
+    hypercall: "xen_version",
+    calls: ["EnableInterrupts", "SetInterruptMask"],
+    args: ["EBX = 0 (XENVER_version)", "ECX = 0"],
+    doc: "any hypercall lets the hypervisor deliver a pending event",
+  },
+  {
+    hypercall: "iret",
+    calls: ["IRET"],
+    args: ["[ESP] = the caller's EAX, then the iret frame (EIP, CS, EFLAGS[, ESP, SS])"],
+    doc: "returns through the frame; EFLAGS.IF sets the event mask",
+  },
+  {
+    hypercall: "vcpu_op",
+    calls: ["SetAlarm", "CancelAlarm"],
+    args: ["EBX = VCPUOP_set_periodic_timer 6 / VCPUOP_stop_periodic_timer 7", "ECX = 0 (vcpu)", "EDX = pointer to {u64 period_ns} / 0"],
+    doc: "the periodic timer: SetAlarm with a period sets it, without one or CancelAlarm stops it",
+  },
+  {
+    hypercall: "mmuext_op",
+    calls: ["SetCR3", "InvalPage", "FlushTLB", "AllocatePage", "ReleasePage"],
+    args: ["EBX = op list {cmd, arg1, arg2} (one op)", "ECX = 1", "EDX = 0 (no done count)", "ESI = DOMID_SELF (0x7ff0)"],
+    doc: "PIN_L1_TABLE 0 / PIN_L2_TABLE 1 / UNPIN_TABLE 4 (arg1 = machine frame), NEW_BASEPTR 5 (arg1 = machine frame), TLB_FLUSH_LOCAL 6, INVLPG_LOCAL 7 (arg1 = address), TLB_FLUSH_ALL 10",
+  },
+  {
+    hypercall: "sched_op",
+    calls: ["Halt", "Reboot", "Shutdown"],
+    args: ["EBX = SCHEDOP_block 1 / SCHEDOP_shutdown 2", "ECX = 0 / pointer to {reason: poweroff 0, reboot 1}"],
+    doc: "block clears the event mask and waits for an event",
+  },
 ];
 
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, "0")}`;
@@ -140,7 +218,11 @@ export const xenContract: HypervisorContract = {
     { name: "SCHEDOP", doc: "sched_op commands", values: SCHEDOP },
     { name: "VCPUOP", doc: "vcpu_op commands", values: VCPUOP },
     { name: "SHUTDOWN", doc: "sched_op(shutdown) reasons", values: SHUTDOWN_REASON },
-    { name: "SHINFO", doc: "shared_info fields: offsets in the shared area's backend page", values: Object.fromEntries(Object.entries(SHARED_INFO).map(([n, f]) => [n, f.offset])) },
+    {
+      name: "SHINFO",
+      doc: "shared_info fields: offsets in the shared area's backend page",
+      values: Object.fromEntries(Object.entries(SHARED_INFO).map(([n, f]) => [n, f.offset])),
+    },
     {
       name: "ABI",
       doc: "sizes and constants of the hypercall arguments",

@@ -16,7 +16,8 @@ export const descriptorCalls: Record<string, Body> = {
   // EAX = &dtr {u16 limit, u32 base}: the machine frames of every page the table spans, pushed last page first
   // so the list runs upwards from ESP.
   SetGDT: (a, ctx) => {
-    const page = a.newLabel(), listed = a.newLabel();
+    const page = a.newLabel(),
+      listed = a.newLabel();
     a.push(ebx);
     a.push(esi);
     a.push(edi);

@@ -36,7 +36,8 @@ function stopPeriodic(a: Assembler, ctx: BodyContext): void {
  * -tsc_shift when it is negative (clobbers CL). Cycles → system time shifts left; the frequency, right.
  */
 function shiftByTscShift(a: Assembler, ctx: BodyContext, positive: "left" | "right"): void {
-  const negative = a.newLabel(), done = a.newLabel();
+  const negative = a.newLabel(),
+    done = a.newLabel();
   const shift = (dir: "left" | "right") => {
     if (dir === "left") {
       a.shld(edx, eax, cl);
@@ -118,7 +119,8 @@ export const platformCalls: Record<string, Body> = {
   // The expiry (cycles) becomes system time for set_timer_op; a period (the stack's u64) becomes Xen's periodic
   // timer (vcpu_op set_periodic_timer, in ns), and none stops it: Linux's periodic tick needs one.
   SetAlarm: (a, ctx) => {
-    const stop = a.newLabel(), done = a.newLabel();
+    const stop = a.newLabel(),
+      done = a.newLabel();
     a.push(ebx);
     a.push(esi);
     a.mov(eax, edx);

@@ -219,7 +219,8 @@ export const flushRoutine: SharedRoutine = {
   emit(a, ctx) {
     const top = ctx.layout.virtualTop;
     const count = queueCountField(top);
-    const done = a.newLabel(), next = a.newLabel();
+    const done = a.newLabel(),
+      next = a.newLabel();
     const queued = (f: keyof Omit<typeof QUEUE_ENTRY, "size">) => dword({ base: eax, disp: sharedAddress(top, "queue", QUEUE_ENTRY[f]) });
     const request = (off: number) => dword({ base: edx, disp: sharedAddress(top, "scratch", SCRATCH.requests + off) });
     const entry = (off: number) => dword({ base: edi, disp: sharedAddress(top, "scratch", SCRATCH.multicalls + off) });

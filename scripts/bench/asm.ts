@@ -8,9 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  Assembler, GPR32, al, byte, dword, eax, ebx, ecx, edx, esi, esp, formatInstruction, type Expr, type Label, type Reg32,
-} from "../../src/asm/index.ts";
+import { Assembler, GPR32, al, byte, dword, eax, ebx, ecx, edx, esi, esp, formatInstruction, type Expr, type Label, type Reg32 } from "../../src/asm/index.ts";
 
 const JSON_OUT = process.argv.includes("--json");
 const ARGS = process.argv.slice(2).filter((x) => x !== "--json");
@@ -22,7 +20,8 @@ function record(a: Assembler, n: number): void {
   const labels: Label[] = [];
   const regs = GPR32;
   for (let i = 0; i < n; ) {
-    const r: Reg32 = regs[i & 7]!, s: Reg32 = regs[(i >> 3) & 7]!;
+    const r: Reg32 = regs[i & 7]!,
+      s: Reg32 = regs[(i >> 3) & 7]!;
     if ((i & 63) === 0) labels.push(a.label(`L${i}`));
     a.mov(r, s);
     a.mov(dword(esp, (i & 0x3f) * 4), r);
@@ -69,7 +68,7 @@ const instructions = r.placed.filter((p) => p.ins).length;
 // --- GNU as on the same stream (text from the DSL's own listing formatter, labels by name)
 const names = new Map<number, string>();
 for (const s of r.symbols) names.set(s.offset, s.name);
-const value = (e: Expr): number => (typeof e === "number" ? e : r.labels.get(e as Label) ?? 0);
+const value = (e: Expr): number => (typeof e === "number" ? e : (r.labels.get(e as Label) ?? 0));
 const lines: string[] = [".code32", ".text"];
 for (const p of r.placed) {
   if (p.node.k === "label") lines.push(`${p.node.label.name}:`);
@@ -82,7 +81,8 @@ for (const p of r.placed) {
 }
 const dir = mkdtempSync(join(tmpdir(), "vmirom-bench-"));
 try {
-  const src = join(dir, "bench.s"), obj = join(dir, "bench.o");
+  const src = join(dir, "bench.s"),
+    obj = join(dir, "bench.o");
   writeFileSync(src, lines.join("\n") + "\n");
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
   const gasSeconds: number[] = [];
@@ -115,8 +115,12 @@ try {
     const rate = (s: number) => instructions / s;
     const row = (name: string, first: number, med: number, peak: number) =>
       `${name.padEnd(26)}${first.toFixed(3).padStart(9)}${fmt(rate(first)).padStart(13)}${med.toFixed(3).padStart(10)}${fmt(rate(med)).padStart(13)}${peak.toFixed(0).padStart(10)}`;
-    console.log(`instructions: ${fmt(instructions)} (${r.bytes.length.toLocaleString("en-US")} bytes, identical output: ${same ? "yes" : "NO"}), ${RUNS} runs each`);
-    console.log(`${"".padEnd(26)}${"first s".padStart(9)}${"instr/s".padStart(13)}${"median s".padStart(10)}${"instr/s".padStart(13)}${"peak MiB".padStart(10)}`);
+    console.log(
+      `instructions: ${fmt(instructions)} (${r.bytes.length.toLocaleString("en-US")} bytes, identical output: ${same ? "yes" : "NO"}), ${RUNS} runs each`,
+    );
+    console.log(
+      `${"".padEnd(26)}${"first s".padStart(9)}${"instr/s".padStart(13)}${"median s".padStart(10)}${"instr/s".padStart(13)}${"peak MiB".padStart(10)}`,
+    );
     console.log(row("vmirom DSL", result.dsl.firstSeconds, result.dsl.medianSeconds, dslPeak));
     console.log(row("GNU as --32", result.gas.firstSeconds, result.gas.medianSeconds, gasPeak));
     console.log(`ratio DSL / as (median runs): ${result.ratioMedian.toFixed(2)}x  (target >= 5x)`);

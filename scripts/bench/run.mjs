@@ -54,7 +54,9 @@ const INTERRUPT_CALLS = ["DisableInterrupts", "EnableInterrupts", "GetInterruptM
 
 async function costPart() {
   const guest = await bundle(join(root, "guest", "qemu", "run-guest.ts"), "run-guest");
-  const roms = readdirSync(ROMS).filter((f) => f.endsWith(".rom") && existsSync(join(ROMS, f.replace(/\.rom$/, ".json")))).sort();
+  const roms = readdirSync(ROMS)
+    .filter((f) => f.endsWith(".rom") && existsSync(join(ROMS, f.replace(/\.rom$/, ".json"))))
+    .sort();
   return roms.map((f) => {
     const r = spawnSync(process.execPath, [guest, join(ROMS, f), "--json", "--no-cost"], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
     if (r.status !== 0 && r.status !== 1) throw new Error(`the test guest could not run ${f} (${r.status}): ${r.stderr}`);
@@ -84,7 +86,9 @@ async function costPart() {
  */
 function timed(cmd, args) {
   const t0 = process.hrtime.bigint();
-  const r = TIME ? spawnSync(TIME, ["-f", "%M %U %S", cmd, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 }) : spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = TIME
+    ? spawnSync(TIME, ["-f", "%M %U %S", cmd, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
   const [peak, user, sys] = TIME ? r.stderr.trim().split("\n").pop().split(" ").map(Number) : [NaN, NaN, NaN];
@@ -92,12 +96,17 @@ function timed(cmd, args) {
 }
 
 function cliPart() {
-  const roms = readdirSync(ROMS).filter((f) => f.endsWith(".rom")).sort();
-  const sources = readdirSync(ROMS).filter((f) => f.endsWith(".S")).sort();
+  const roms = readdirSync(ROMS)
+    .filter((f) => f.endsWith(".rom"))
+    .sort();
+  const sources = readdirSync(ROMS)
+    .filter((f) => f.endsWith(".S"))
+    .sort();
   const out = join(tmp, "roms");
   // The GNU as export, assembled and linked the way test/image/rom-outputs.test.ts checks it gives the .rom.
   const gas = sources.map((s) => {
-    const o = join(tmp, s.replace(/\.S$/, ".o")), b = join(tmp, s.replace(/\.S$/, ".bin"));
+    const o = join(tmp, s.replace(/\.S$/, ".o")),
+      b = join(tmp, s.replace(/\.S$/, ".bin"));
     return `as --32 -o ${o} ${join(ROMS, s)} && ld -m elf_i386 -e 0 -Ttext=0 --oformat=binary -o ${b} ${o}`;
   });
   const cases = [
@@ -140,11 +149,24 @@ const plus = (a, b) => `${a >= b ? "+" : "−"}${Math.abs(Math.round(a - b))} ms
 const mps = (n, s) => `${(n / s / 1e6).toFixed(2)} M instr/s`;
 
 function asmRows(a) {
-  row(`assembler: ${a.instructions.toLocaleString("en-US")} instructions, first run`, `${mps(a.instructions, a.dsl.firstSeconds)} (${a.dsl.firstSeconds.toFixed(3)} s)`,
-    `as --32: ${mps(a.instructions, a.gas.medianSeconds)}`, `${a.ratioFirst.toFixed(2)}× (target ≥ 3×)`);
-  row(`assembler: median of ${a.runs} runs`, `${mps(a.instructions, a.dsl.medianSeconds)} (${a.dsl.medianSeconds.toFixed(3)} s)`,
-    `as --32: ${mps(a.instructions, a.gas.medianSeconds)} (${a.gas.medianSeconds.toFixed(3)} s)`, `${a.ratioMedian.toFixed(2)}× (target ≥ 5×)`);
-  row("assembler: peak memory, output", `${Math.round(a.dsl.peakMiB)} MiB`, `as --32: ${Math.round(a.gas.peakMiB)} MiB`, a.identical ? "bytes identical" : "BYTES DIFFER");
+  row(
+    `assembler: ${a.instructions.toLocaleString("en-US")} instructions, first run`,
+    `${mps(a.instructions, a.dsl.firstSeconds)} (${a.dsl.firstSeconds.toFixed(3)} s)`,
+    `as --32: ${mps(a.instructions, a.gas.medianSeconds)}`,
+    `${a.ratioFirst.toFixed(2)}× (target ≥ 3×)`,
+  );
+  row(
+    `assembler: median of ${a.runs} runs`,
+    `${mps(a.instructions, a.dsl.medianSeconds)} (${a.dsl.medianSeconds.toFixed(3)} s)`,
+    `as --32: ${mps(a.instructions, a.gas.medianSeconds)} (${a.gas.medianSeconds.toFixed(3)} s)`,
+    `${a.ratioMedian.toFixed(2)}× (target ≥ 5×)`,
+  );
+  row(
+    "assembler: peak memory, output",
+    `${Math.round(a.dsl.peakMiB)} MiB`,
+    `as --32: ${Math.round(a.gas.peakMiB)} MiB`,
+    a.identical ? "bytes identical" : "BYTES DIFFER",
+  );
 }
 
 function cliRows(c) {
@@ -157,7 +179,12 @@ function cliRows(c) {
     if (x.kind === "help") row(x.name, cost(x), vsNode, `${plus(x.medianMs, node.medianMs)}${cpu}; target ≤ +50 ms`);
     if (x.kind === "check") row(x.name, cost(x), vsNode, "target ≤ 200 ms");
     if (x.kind === "build") {
-      row(x.name, cost(x), gas ? `${gas.name}: ${cost(gas)}` : vsNode, `target ≤ 500 ms${gas ? `; ${(x.medianMs / gas.medianMs).toFixed(2)}× as+ld (target < 2×)` : ""}`);
+      row(
+        x.name,
+        cost(x),
+        gas ? `${gas.name}: ${cost(gas)}` : vsNode,
+        `target ≤ 500 ms${gas ? `; ${(x.medianMs / gas.medianMs).toFixed(2)}× as+ld (target < 2×)` : ""}`,
+      );
     }
   }
 }
@@ -190,7 +217,11 @@ function costRows(list) {
 
 function printTable(header) {
   const widths = [0, 1, 2, 3].map((i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));

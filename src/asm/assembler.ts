@@ -220,7 +220,14 @@ export class Assembler {
   }
 
   /** Every other instruction: prefixes, short spellings, label-relative branches, source lines, errors. */
-  private recordGeneral(info: MnemonicInfo, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, size?: BranchSize): void {
+  private recordGeneral(
+    info: MnemonicInfo,
+    n: number,
+    x: AnyOperand | undefined,
+    y: AnyOperand | undefined,
+    z: AnyOperand | undefined,
+    size?: BranchSize,
+  ): void {
     const mnemonic = info.name;
     const prefixes = this.pending;
     this.pending = undefined;
@@ -238,15 +245,26 @@ export class Assembler {
     // Label-relative jmp/jcc: both forms are recorded and layout chooses, starting long.
     if (info.jump && n === 1 && isExpr(x)) {
       const slot = this.mode === 16 ? 0 : 2;
-      const shortForm = prefixes ? branchForm(mnemonic, "rel8", this.mode, prefixes) : (info.forms[slot] ??= branchForm(mnemonic, "rel8", this.mode, undefined));
-      const longForm = prefixes ? branchForm(mnemonic, "rel32", this.mode, prefixes) : (info.forms[slot + 1] ??= branchForm(mnemonic, "rel32", this.mode, undefined));
+      const shortForm = prefixes
+        ? branchForm(mnemonic, "rel8", this.mode, prefixes)
+        : (info.forms[slot] ??= branchForm(mnemonic, "rel8", this.mode, undefined));
+      const longForm = prefixes
+        ? branchForm(mnemonic, "rel32", this.mode, prefixes)
+        : (info.forms[slot + 1] ??= branchForm(mnemonic, "rel32", this.mode, undefined));
       if (size === "short" || size === "long") {
         const f = size === "short" ? shortForm : longForm;
-        this.raw(f.bytes, [{ at: f.relAt, size: f.relSize, value: x, rel: true }], undefined, { row: f.row, ops: [x], bits: this.mode, prefixText }, source === undefined ? NO_SOURCE : { src: source });
+        this.raw(
+          f.bytes,
+          [{ at: f.relAt, size: f.relSize, value: x, rel: true }],
+          undefined,
+          { row: f.row, ops: [x], bits: this.mode, prefixText },
+          source === undefined ? NO_SOURCE : { src: source },
+        );
       } else {
-        const node: BranchNode = prefixes || source !== undefined
-          ? { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText, ...(source !== undefined ? { src: source } : {}) }
-          : (info.branchNodes[slot >> 1] ??= { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText: "" });
+        const node: BranchNode =
+          prefixes || source !== undefined
+            ? { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText, ...(source !== undefined ? { src: source } : {}) }
+            : (info.branchNodes[slot >> 1] ??= { k: "branch", short: shortForm, long: longForm, bits: this.mode, prefixText: "" });
         this.program.addSpecial(node, SPECIAL_BRANCH, shortForm.bytes.length | (longForm.bytes.length << 8), x);
       }
       return;
@@ -260,7 +278,16 @@ export class Assembler {
   }
 
   /** Encodes one instruction into the program's code buffer and records it there. */
-  private emit(info: MnemonicInfo, form: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, prefixes: Prefixes | undefined, prefixText: string, source: string | undefined): void {
+  private emit(
+    info: MnemonicInfo,
+    form: Form,
+    x: AnyOperand | undefined,
+    y: AnyOperand | undefined,
+    z: AnyOperand | undefined,
+    prefixes: Prefixes | undefined,
+    prefixText: string,
+    source: string | undefined,
+  ): void {
     const program = this.program;
     const code = program.code;
     const start = code.len;
@@ -282,9 +309,23 @@ export class Assembler {
   // --- internals
 
   /** Appends a fixed node with these bytes. */
-  private raw(bytes: Uint8Array, fixups: readonly Fixup[] | undefined, data: FixedNodeData | undefined, ins?: InsInfo, src: { src?: string } = this.src()): void {
+  private raw(
+    bytes: Uint8Array,
+    fixups: readonly Fixup[] | undefined,
+    data: FixedNodeData | undefined,
+    ins?: InsInfo,
+    src: { src?: string } = this.src(),
+  ): void {
     const has = fixups !== undefined && fixups.length !== 0;
-    const node: FixedNode = { k: "fixed", start: this.program.code.len, size: bytes.length, ...(has ? { fixups } : {}), ...(data ? { data } : {}), ...(ins ?? {}), ...src };
+    const node: FixedNode = {
+      k: "fixed",
+      start: this.program.code.len,
+      size: bytes.length,
+      ...(has ? { fixups } : {}),
+      ...(data ? { data } : {}),
+      ...(ins ?? {}),
+      ...src,
+    };
     this.program.addFixed(node, bytes, has ? fixups : undefined);
   }
 
@@ -316,7 +357,13 @@ export class Assembler {
 
   private error(code: DiagnosticCode, message: string, label?: string): void {
     const s = this.src();
-    this.program.errors.push(diag(code, message, { node: this.program.nodes.length, ...(label ? { label } : this.scope ? { label: this.scope } : {}), ...(s.src ? { source: s.src } : {}) }));
+    this.program.errors.push(
+      diag(code, message, {
+        node: this.program.nodes.length,
+        ...(label ? { label } : this.scope ? { label: this.scope } : {}),
+        ...(s.src ? { source: s.src } : {}),
+      }),
+    );
   }
 
   /**
@@ -357,7 +404,11 @@ export class Assembler {
 export interface Assembler extends Mnemonics {}
 function installMnemonics(): void {
   const proto = Assembler.prototype as unknown as Record<string, unknown>;
-  type Recorder = { captureSource: boolean; callerSrc: string | undefined; recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void };
+  type Recorder = {
+    captureSource: boolean;
+    callerSrc: string | undefined;
+    recordOps(info: MnemonicInfo, n: number, x?: AnyOperand, y?: AnyOperand, z?: AnyOperand, size?: BranchSize): void;
+  };
   for (const info of MNEMONIC_INFO.values()) {
     const name = info.name;
     if (name in proto) throw new Error(`opcode table mnemonic ${name} would replace the Assembler method of that name`);

@@ -37,19 +37,46 @@ export interface ElfInput {
 }
 
 // ELF constants.
-const ET_EXEC = 2, EM_386 = 3, PT_LOAD = 1, PF_R = 4, PF_X = 1;
-const SHT_PROGBITS = 1, SHT_SYMTAB = 2, SHT_STRTAB = 3;
-const SHF_ALLOC = 2, SHF_EXECINSTR = 4;
-const STB_LOCAL = 0, STB_GLOBAL = 1, STT_OBJECT = 1, STT_FUNC = 2, STT_SECTION = 3;
+const ET_EXEC = 2,
+  EM_386 = 3,
+  PT_LOAD = 1,
+  PF_R = 4,
+  PF_X = 1;
+const SHT_PROGBITS = 1,
+  SHT_SYMTAB = 2,
+  SHT_STRTAB = 3;
+const SHF_ALLOC = 2,
+  SHF_EXECINSTR = 4;
+const STB_LOCAL = 0,
+  STB_GLOBAL = 1,
+  STT_OBJECT = 1,
+  STT_FUNC = 2,
+  STT_SECTION = 3;
 // DWARF constants.
-const DW_TAG_compile_unit = 0x11, DW_CHILDREN_no = 0;
-const DW_AT_name = 0x03, DW_AT_stmt_list = 0x10, DW_AT_low_pc = 0x11, DW_AT_high_pc = 0x12, DW_AT_language = 0x13, DW_AT_producer = 0x25;
-const DW_FORM_addr = 0x01, DW_FORM_data2 = 0x05, DW_FORM_data4 = 0x06, DW_FORM_string = 0x08, DW_FORM_sec_offset = 0x17;
+const DW_TAG_compile_unit = 0x11,
+  DW_CHILDREN_no = 0;
+const DW_AT_name = 0x03,
+  DW_AT_stmt_list = 0x10,
+  DW_AT_low_pc = 0x11,
+  DW_AT_high_pc = 0x12,
+  DW_AT_language = 0x13,
+  DW_AT_producer = 0x25;
+const DW_FORM_addr = 0x01,
+  DW_FORM_data2 = 0x05,
+  DW_FORM_data4 = 0x06,
+  DW_FORM_string = 0x08,
+  DW_FORM_sec_offset = 0x17;
 const DW_LANG_Mips_Assembler = 0x8001;
-const DW_LNS_copy = 1, DW_LNS_advance_pc = 2, DW_LNS_advance_line = 3, DW_LNS_set_file = 4;
-const DW_LNE_end_sequence = 1, DW_LNE_set_address = 2;
+const DW_LNS_copy = 1,
+  DW_LNS_advance_pc = 2,
+  DW_LNS_advance_line = 3,
+  DW_LNS_set_file = 4;
+const DW_LNE_end_sequence = 1,
+  DW_LNE_set_address = 2;
 // Line program parameters (those GNU as uses).
-const LINE_BASE = -5, LINE_RANGE = 14, OPCODE_BASE = 13;
+const LINE_BASE = -5,
+  LINE_RANGE = 14,
+  OPCODE_BASE = 13;
 
 /** A growable little-endian byte buffer. */
 class Out {
@@ -160,14 +187,17 @@ function debugLine(input: ElfInput): Uint8Array {
   o.put32(headerLengthAt, o.len - afterHeaderLength);
 
   o.u8(0).uleb(5).u8(DW_LNE_set_address).u32(input.address);
-  let address = input.address, line = 1, file = 1;
+  let address = input.address,
+    line = 1,
+    file = 1;
   for (const r of input.lines) {
     const f = fileIndex.get(r.file)!;
     if (f !== file) {
       o.u8(DW_LNS_set_file).uleb(f);
       file = f;
     }
-    const dl = r.line - line, da = r.address - address;
+    const dl = r.line - line,
+      da = r.address - address;
     const special = dl - LINE_BASE + LINE_RANGE * da + OPCODE_BASE;
     if (dl >= LINE_BASE && dl < LINE_BASE + LINE_RANGE && da >= 0 && special <= 255) o.u8(special);
     else {
@@ -189,9 +219,14 @@ function debugAbbrev(): Uint8Array {
   const o = new Out();
   o.uleb(1).uleb(DW_TAG_compile_unit).u8(DW_CHILDREN_no);
   for (const [at, form] of [
-    [DW_AT_producer, DW_FORM_string], [DW_AT_language, DW_FORM_data2], [DW_AT_name, DW_FORM_string],
-    [DW_AT_stmt_list, DW_FORM_sec_offset], [DW_AT_low_pc, DW_FORM_addr], [DW_AT_high_pc, DW_FORM_data4],
-  ] as const) o.uleb(at).uleb(form);
+    [DW_AT_producer, DW_FORM_string],
+    [DW_AT_language, DW_FORM_data2],
+    [DW_AT_name, DW_FORM_string],
+    [DW_AT_stmt_list, DW_FORM_sec_offset],
+    [DW_AT_low_pc, DW_FORM_addr],
+    [DW_AT_high_pc, DW_FORM_data4],
+  ] as const)
+    o.uleb(at).uleb(form);
   o.uleb(0).uleb(0).uleb(0);
   return o.done();
 }
@@ -199,7 +234,13 @@ function debugAbbrev(): Uint8Array {
 function debugInfo(input: ElfInput): Uint8Array {
   const o = new Out();
   o.u32(0).u16(4).u32(0).u8(4); // unit_length (patched), version, debug_abbrev_offset, address_size
-  o.uleb(1).str(input.producer ?? "vmirom").u16(DW_LANG_Mips_Assembler).str(input.name).u32(0).u32(input.address).u32(input.bytes.length);
+  o.uleb(1)
+    .str(input.producer ?? "vmirom")
+    .u16(DW_LANG_Mips_Assembler)
+    .str(input.name)
+    .u32(0)
+    .u32(input.address)
+    .u32(input.bytes.length);
   o.put32(0, o.len - 4);
   return o.done();
 }
@@ -214,35 +255,58 @@ function debugAranges(input: ElfInput): Uint8Array {
 
 /** The ELF file. */
 export function encodeElf(input: ElfInput): Uint8Array {
-  const shstr = new StrTab(), str = new StrTab();
+  const shstr = new StrTab(),
+    str = new StrTab();
   // Symbols: the null symbol and .text's section symbol (local), then the program's (global), by address.
   const syms = new Out();
   syms.u32(0).u32(0).u32(0).u8(0).u8(0).u16(0);
-  syms.u32(0).u32(input.address).u32(0).u8((STB_LOCAL << 4) | STT_SECTION).u8(0).u16(1);
+  syms
+    .u32(0)
+    .u32(input.address)
+    .u32(0)
+    .u8((STB_LOCAL << 4) | STT_SECTION)
+    .u8(0)
+    .u16(1);
   const sorted = [...input.symbols].sort((x, y) => x.value - y.value || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   for (const s of sorted) {
-    syms.u32(str.add(s.name)).u32(s.value).u32(s.size).u8((STB_GLOBAL << 4) | (s.kind === "func" ? STT_FUNC : STT_OBJECT)).u8(0).u16(1);
+    syms
+      .u32(str.add(s.name))
+      .u32(s.value)
+      .u32(s.size)
+      .u8((STB_GLOBAL << 4) | (s.kind === "func" ? STT_FUNC : STT_OBJECT))
+      .u8(0)
+      .u16(1);
   }
-  const sections: { name: string; type: number; flags: number; addr: number; data: Uint8Array; link: number; info: number; align: number; entsize: number }[] = [
-    { name: ".text", type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: input.address, data: input.bytes, link: 0, info: 0, align: 16, entsize: 0 },
-    { name: ".symtab", type: SHT_SYMTAB, flags: 0, addr: 0, data: syms.done(), link: 3, info: 2, align: 4, entsize: 16 },
-    { name: ".strtab", type: SHT_STRTAB, flags: 0, addr: 0, data: str.out.done(), link: 0, info: 0, align: 1, entsize: 0 },
-    { name: ".debug_info", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugInfo(input), link: 0, info: 0, align: 1, entsize: 0 },
-    { name: ".debug_abbrev", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAbbrev(), link: 0, info: 0, align: 1, entsize: 0 },
-    { name: ".debug_line", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugLine(input), link: 0, info: 0, align: 1, entsize: 0 },
-    { name: ".debug_aranges", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAranges(input), link: 0, info: 0, align: 1, entsize: 0 },
-    { name: ".shstrtab", type: SHT_STRTAB, flags: 0, addr: 0, data: new Uint8Array(0), link: 0, info: 0, align: 1, entsize: 0 },
-  ];
+  const sections: { name: string; type: number; flags: number; addr: number; data: Uint8Array; link: number; info: number; align: number; entsize: number }[] =
+    [
+      { name: ".text", type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: input.address, data: input.bytes, link: 0, info: 0, align: 16, entsize: 0 },
+      { name: ".symtab", type: SHT_SYMTAB, flags: 0, addr: 0, data: syms.done(), link: 3, info: 2, align: 4, entsize: 16 },
+      { name: ".strtab", type: SHT_STRTAB, flags: 0, addr: 0, data: str.out.done(), link: 0, info: 0, align: 1, entsize: 0 },
+      { name: ".debug_info", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugInfo(input), link: 0, info: 0, align: 1, entsize: 0 },
+      { name: ".debug_abbrev", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAbbrev(), link: 0, info: 0, align: 1, entsize: 0 },
+      { name: ".debug_line", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugLine(input), link: 0, info: 0, align: 1, entsize: 0 },
+      { name: ".debug_aranges", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAranges(input), link: 0, info: 0, align: 1, entsize: 0 },
+      { name: ".shstrtab", type: SHT_STRTAB, flags: 0, addr: 0, data: new Uint8Array(0), link: 0, info: 0, align: 1, entsize: 0 },
+    ];
   const names = sections.map((s) => shstr.add(s.name));
   sections[sections.length - 1]!.data = shstr.out.done();
 
-  const EHSIZE = 52, PHSIZE = 32, SHSIZE = 40;
+  const EHSIZE = 52,
+    PHSIZE = 32,
+    SHSIZE = 40;
   const o = new Out();
   o.u8(0x7f).u8(0x45).u8(0x4c).u8(0x46).u8(1).u8(1).u8(1);
   while (o.len < 16) o.u8(0);
   o.u16(ET_EXEC).u16(EM_386).u32(1).u32(input.address).u32(EHSIZE);
   const shoffAt = o.len;
-  o.u32(0).u32(0).u16(EHSIZE).u16(PHSIZE).u16(1).u16(SHSIZE).u16(sections.length + 1).u16(sections.length);
+  o.u32(0)
+    .u32(0)
+    .u16(EHSIZE)
+    .u16(PHSIZE)
+    .u16(1)
+    .u16(SHSIZE)
+    .u16(sections.length + 1)
+    .u16(sections.length);
   // One loadable segment: the program at its address (file offset and address agree modulo 16).
   const phAt = o.len;
   for (let i = 0; i < PHSIZE; i++) o.u8(0);
@@ -298,9 +362,6 @@ export function programSymbols(r: Ok, extra: readonly { name: string; offset: nu
   const next = new Map<number, number>();
   for (let i = 0; i < starts.length; i++) next.set(starts[i]!, starts[i + 1] ?? r.bytes.length);
   const nextStart = (offset: number): number => next.get(offset)!;
-  const all = [
-    ...r.symbols.map((s) => ({ name: s.name, offset: s.offset, size: nextStart(s.offset) - s.offset })),
-    ...extra,
-  ];
+  const all = [...r.symbols.map((s) => ({ name: s.name, offset: s.offset, size: nextStart(s.offset) - s.offset })), ...extra];
   return all.map((s) => ({ name: s.name, value: r.origin + s.offset, size: s.size, kind: code.has(s.offset) ? ("func" as const) : ("object" as const) }));
 }

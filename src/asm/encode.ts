@@ -25,9 +25,11 @@ const SEG_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 // 16-bit ModRM r/m numbers for base/index pairs, keyed by "base,index" register codes.
 const RM16: Record<string, number> = { "3,6": 0, "3,7": 1, "5,6": 2, "5,7": 3, "6,": 4, "7,": 5, "5,": 6, "3,": 7 };
 
-
 export class EncodeError extends Error {
-  constructor(readonly code: DiagnosticCode, message: string) {
+  constructor(
+    readonly code: DiagnosticCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -87,7 +89,8 @@ function encodeMem(buf: Uint8Array, p: number, start: number, reg: number, m: Me
       buf[p++] = (reg << 3) | 6;
       return putDisp(buf, p, start, dispExpr, disp, 2);
     }
-    let b = m.base?.code, x = m.index?.code;
+    let b = m.base?.code,
+      x = m.index?.code;
     if (b !== undefined && x !== undefined && (b === 6 || b === 7)) [b, x] = [x, b]; // [si+bx] = [bx+si]
     if (b === undefined) [b, x] = [x, undefined];
     const rm = RM16[`${b},${x ?? ""}`];
@@ -98,7 +101,8 @@ function encodeMem(buf: Uint8Array, p: number, start: number, reg: number, m: Me
     if (modv === 2) return putDisp(buf, p, start, dispExpr, disp, 2);
     return p;
   }
-  const base = m.base, index = m.index;
+  const base = m.base,
+    index = m.index;
   if (index && index.code === 4) throw new EncodeError("ASM_INVALID_ADDRESS", "esp cannot be an index register");
   if (base && index && base.size !== index.size) throw new EncodeError("ASM_INVALID_ADDRESS", "base and index differ in size");
   if (!base && !index) {
@@ -155,7 +159,16 @@ function addFixup(at: number, size: 1 | 2 | 4, value: Expr, rel: boolean): void 
  * Writes one instruction (n operands x, y, z) into `out`; its fixups are left in `lastFixups`.
  * Operands are passed one by one so that recording an instruction allocates no array.
  */
-export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, bits: Bits, prefixes?: Prefixes): void {
+export function encodeOps(
+  out: ByteSink,
+  row: Row,
+  n: number,
+  x: AnyOperand | undefined,
+  y: AnyOperand | undefined,
+  z: AnyOperand | undefined,
+  bits: Bits,
+  prefixes?: Prefixes,
+): void {
   out.reserve(16);
   lastFixups.count = 0;
   // Bytes go straight into the buffer through a local position (stored back once at the end).
@@ -193,7 +206,8 @@ export function encodeOps(out: ByteSink, row: Row, n: number, x: AnyOperand | un
     p = putLe(buf, p, c ?? 0, size);
   }
   // Immediates, in operand order: size 1/2/4, 0 for a code-size field (cd), -1 for a far pointer (cp).
-  const immIdx = row.immIdx, immSize = row.immSize;
+  const immIdx = row.immIdx,
+    immSize = row.immSize;
   for (let j = 0; j < immSize.length; j++) {
     const o = pick(immIdx[j]!, x, y, z);
     let size = immSize[j]!;
@@ -237,7 +251,15 @@ function putMemPrefixes(buf: Uint8Array, p: number, m: MemAny, bits: Bits): numb
  * Writes one instruction of a compiled form into `out` (its fixups left in `lastFixups`): the fixed head, the
  * ModRM byte or memory operand, the immediates. Prefixes and generic forms go through encodeOps.
  */
-export function encodeForm(out: ByteSink, f: Form, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, bits: Bits, prefixes?: Prefixes): void {
+export function encodeForm(
+  out: ByteSink,
+  f: Form,
+  x: AnyOperand | undefined,
+  y: AnyOperand | undefined,
+  z: AnyOperand | undefined,
+  bits: Bits,
+  prefixes?: Prefixes,
+): void {
   const row = f.row;
   if (f.generic || prefixes !== undefined) return encodeOps(out, row, f.n, x, y, z, bits, prefixes);
   if (out.len + 16 > out.buf.length) out.reserve(16);

@@ -16,9 +16,18 @@ export class FormCache {
 }
 
 /** The form the encoder uses for n operands passed one by one (of the first row that accepts them), or undefined. */
-export function findForm(rows: readonly Row[], n: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, cache: FormCache): Form | undefined {
+export function findForm(
+  rows: readonly Row[],
+  n: number,
+  x: AnyOperand | undefined,
+  y: AnyOperand | undefined,
+  z: AnyOperand | undefined,
+  cache: FormCache,
+): Form | undefined {
   // Rows depend only on the operands' classes: look the combination up before matching.
-  let sig = 0, cx = 0, cy = 0;
+  let sig = 0,
+    cx = 0,
+    cy = 0;
   if (n > 0) {
     cx = operandClass(x!);
     if (cx < 0) return unclassed(rows, n, x, y, z);

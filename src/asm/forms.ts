@@ -40,10 +40,14 @@ export function operandClass(o: AnyOperand): number {
     return REGISTERS[r.id] === r ? r.cls : -1;
   }
   switch (kind) {
-    case "far": return 60;
-    case "label": return 11;
-    case "expr": return constantOf(o as Expr) === undefined ? 11 : -1;
-    default: return -1;
+    case "far":
+      return 60;
+    case "label":
+      return 11;
+    case "expr":
+      return constantOf(o as Expr) === undefined ? 11 : -1;
+    default:
+      return -1;
   }
 }
 
@@ -83,7 +87,11 @@ export interface Form {
  * Operand kinds of a form: fixed by its class (a register), an integer, a memory operand, an object kept as it
  * is (a label, a label expression, a far pointer), anything else (operands of no class).
  */
-export const OPERAND_FIXED = 0, OPERAND_INT = 1, OPERAND_MEM = 2, OPERAND_OBJECT = 3, OPERAND_OTHER = 4;
+export const OPERAND_FIXED = 0,
+  OPERAND_INT = 1,
+  OPERAND_MEM = 2,
+  OPERAND_OBJECT = 3,
+  OPERAND_OTHER = 4;
 
 /** Every form compiled so far, by id (shared by all programs: a form depends only on its row and classes). */
 export const FORMS: Form[] = [];
@@ -95,8 +103,12 @@ export function compileForm(row: Row, n: number, classes: readonly number[]): Fo
   const regs = classes.map((c) => CLASS_REG[c]);
   const reg = (i: number) => (i >= 0 ? regs[i] : undefined);
   const memIdx = row.rmIdx >= 0 && classes[row.rmIdx]! >= 40 && classes[row.rmIdx]! <= 51 ? row.rmIdx : -1;
-  const generic = row.moffsIdx >= 0 || row.immSize.includes(-1) || (row.plusIdx >= 0 && !reg(row.plusIdx)) ||
-    (row.regIdx >= 0 && !reg(row.regIdx)) || (row.rmIdx >= 0 && memIdx < 0 && !reg(row.rmIdx));
+  const generic =
+    row.moffsIdx >= 0 ||
+    row.immSize.includes(-1) ||
+    (row.plusIdx >= 0 && !reg(row.plusIdx)) ||
+    (row.regIdx >= 0 && !reg(row.regIdx)) ||
+    (row.rmIdx >= 0 && memIdx < 0 && !reg(row.rmIdx));
   // A `+r` row adds the register number to its last opcode byte.
   const plus = row.plusIdx >= 0 && !generic ? reg(row.plusIdx)!.code : 0;
   const opcode = row.opcode.map((op, i) => (i === row.opcode.length - 1 ? op + plus : op));
@@ -108,10 +120,30 @@ export function compileForm(row: Row, n: number, classes: readonly number[]): Fo
   const regField = generic || row.rmIdx < 0 ? 0 : row.regIdx >= 0 ? reg(row.regIdx)!.code : (row.modrm as number);
   const modrm = row.rmIdx < 0 || generic ? -1 : memIdx >= 0 ? -2 : 0xc0 | (regField << 3) | reg(row.rmIdx)!.code;
   const kinds = classes.map((c, i) =>
-    regs[i] !== undefined ? OPERAND_FIXED : c >= 1 && c <= 10 ? OPERAND_INT : c >= 40 && c <= 51 ? OPERAND_MEM : c === 11 || c === 60 ? OPERAND_OBJECT : OPERAND_OTHER);
+    regs[i] !== undefined
+      ? OPERAND_FIXED
+      : c >= 1 && c <= 10
+        ? OPERAND_INT
+        : c >= 40 && c <= 51
+          ? OPERAND_MEM
+          : c === 11 || c === 60
+            ? OPERAND_OBJECT
+            : OPERAND_OTHER,
+  );
   const form: Form = {
-    id: FORMS.length, row, n, regs, kinds, generic, memIdx, head16: head[0]!.value, headLen16: head[0]!.length,
-    head32: head[1]!.value, headLen32: head[1]!.length, modrm, memReg: regField,
+    id: FORMS.length,
+    row,
+    n,
+    regs,
+    kinds,
+    generic,
+    memIdx,
+    head16: head[0]!.value,
+    headLen16: head[0]!.length,
+    head32: head[1]!.value,
+    headLen32: head[1]!.length,
+    modrm,
+    memReg: regField,
   };
   FORMS.push(form);
   return form;
@@ -121,7 +153,14 @@ export function compileForm(row: Row, n: number, classes: readonly number[]): Fo
 const UNCLASSED = new Map<Row, Form>();
 export function unclassedForm(row: Row): Form {
   let f = UNCLASSED.get(row);
-  if (!f) UNCLASSED.set(row, (f = compileForm(row, row.toks.length, row.toks.map(() => -1))));
+  if (!f)
+    UNCLASSED.set(
+      row,
+      (f = compileForm(
+        row,
+        row.toks.length,
+        row.toks.map(() => -1),
+      )),
+    );
   return f;
 }
-

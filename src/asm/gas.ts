@@ -85,7 +85,8 @@ function dataLine(p: Placed, bytes: Uint8Array, origin: number, names: LabelName
   if (node.k === "fixed" && node.data && "unit" in node.data) {
     const { unit, values } = node.data;
     // fill(): no values, one repeated byte.
-    if (values.length * unit !== bytes.length) return bytes.every((b) => b === bytes[0]) ? `.fill ${bytes.length}, 1, ${hex(bytes[0] ?? 0)}` : `.byte ${[...bytes].map(hex).join(",")}`;
+    if (values.length * unit !== bytes.length)
+      return bytes.every((b) => b === bytes[0]) ? `.fill ${bytes.length}, 1, ${hex(bytes[0] ?? 0)}` : `.byte ${[...bytes].map(hex).join(",")}`;
     const words = values.map((v, i) => (constantOf(v) === undefined ? names.expr(v) : hex(le(bytes, i * unit, unit))));
     return `${unit === 1 ? ".byte" : unit === 2 ? ".word" : unit === 4 ? ".long" : ".quad"} ${words.join(",")}`;
   }

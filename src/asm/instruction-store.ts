@@ -12,13 +12,22 @@ import type { Row } from "./rows.ts";
 
 // Info word: form id in bits 0-19, 16-bit code in bit 20, the length in bits 21-24, a prefix text in bit 25 (the
 // text is kept aside: prefixes are rare).
-const FORM_MASK = 0xfffff, BITS16 = 1 << 20, LEN_SHIFT = 21, HAS_PREFIX = 1 << 25;
+const FORM_MASK = 0xfffff,
+  BITS16 = 1 << 20,
+  LEN_SHIFT = 21,
+  HAS_PREFIX = 1 << 25;
 
 // Operand word 0: a tag in the low 3 bits, then the tag's fields. SMALL, REG and MEM_SHORT take one word; the
 // others two. MEM_SHORT is a memory operand whose displacement fits 11 bits (most do): size code in bits 3-5,
 // 1 + base and 1 + index register ids in 6-10 and 11-15, scale code in 16-17, segment (1 + its number) in 18-20,
 // the displacement in 21-31. Fewer words are fewer fresh pages to touch, which is what a long program pays for.
-const REG = 1, SMALL = 2, INT = 3, UINT = 4, MEM = 5, OBJ = 6, MEM_SHORT = 7;
+const REG = 1,
+  SMALL = 2,
+  INT = 3,
+  UINT = 4,
+  MEM = 5,
+  OBJ = 6,
+  MEM_SHORT = 7;
 // Memory sizes and scales by their code.
 const SIZES: readonly MemSize[] = [0, 8, 16, 32, 48, 64];
 const SCALES = [1, 2, 4, 8] as const;
@@ -58,7 +67,8 @@ export class InstructionStore {
       this.prefixTexts.set(this.count, prefixText);
     }
     // The form's operand classes say what each operand is: only the ones it does not fix are stored.
-    const n = f.n, kinds = f.kinds;
+    const n = f.n,
+      kinds = f.kinds;
     if (n > 0 && kinds[0] !== OPERAND_FIXED) k = this.putKind(d, k, x!, kinds[0]!);
     if (n > 1 && kinds[1] !== OPERAND_FIXED) k = this.putKind(d, k, y!, kinds[1]!);
     if (n > 2 && kinds[2] !== OPERAND_FIXED) k = this.putKind(d, k, z!, kinds[2]!);
@@ -87,11 +97,15 @@ export class InstructionStore {
 
   /** Writes a memory operand at d[k] (packed when its fields allow); returns the position after it. */
   private putMem(d: Int32Array, k: number, m: MemAny): number {
-    const disp = m.disp, z = m.size, sc = m.scale;
+    const disp = m.disp,
+      z = m.size,
+      sc = m.scale;
     const sizeCode = z === 32 ? 3 : z === 8 ? 1 : z === 16 ? 2 : z === 0 ? 0 : z === 48 ? 4 : z === 64 ? 5 : -1;
     const scaleCode = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : sc === 8 ? 3 : -1;
     if (typeof disp === "number" && (disp === (disp | 0) || (Number.isInteger(disp) && disp > 0 && disp <= 0xffffffff)) && sizeCode >= 0 && scaleCode >= 0) {
-      const b = regCode(m.base), x = regCode(m.index), s = regCode(m.seg);
+      const b = regCode(m.base),
+        x = regCode(m.index),
+        s = regCode(m.seg);
       if (b >= 0 && b < 32 && x >= 0 && x < 32 && disp >= -0x400 && disp < 0x400) {
         const seg = s === 0 ? 0 : s - SEG_BASE; // 1..6 for the six segment registers
         if (seg >= 0 && seg <= 6) {
@@ -157,7 +171,8 @@ export class InstructionStore {
         ops.push(fixed);
         continue;
       }
-      const w0 = d[k]!, w1 = d[k + 1]!;
+      const w0 = d[k]!,
+        w1 = d[k + 1]!;
       switch (w0 & 7) {
         case REG:
           ops.push(REGISTERS[w0 >>> 3]!);
@@ -167,25 +182,40 @@ export class InstructionStore {
           ops.push(w0 >> 3);
           k += 1;
           continue;
-        case INT: ops.push(w1); break;
-        case UINT: ops.push(w1 >>> 0); break;
+        case INT:
+          ops.push(w1);
+          break;
+        case UINT:
+          ops.push(w1 >>> 0);
+          break;
         case MEM:
           // The same fields in the same order as the DSL's memory constructors.
           ops.push({
-            kind: "mem", size: SIZES[(w0 >>> 3) & 7]!, base: regOf((w0 >>> 6) & 63), index: regOf((w0 >>> 12) & 63),
-            scale: SCALES[(w0 >>> 18) & 3]!, disp: w0 & (1 << 26) ? w1 >>> 0 : w1, seg: regOf((w0 >>> 20) & 63),
+            kind: "mem",
+            size: SIZES[(w0 >>> 3) & 7]!,
+            base: regOf((w0 >>> 6) & 63),
+            index: regOf((w0 >>> 12) & 63),
+            scale: SCALES[(w0 >>> 18) & 3]!,
+            disp: w0 & (1 << 26) ? w1 >>> 0 : w1,
+            seg: regOf((w0 >>> 20) & 63),
           } as MemAny);
           break;
         case MEM_SHORT: {
           const seg = (w0 >>> 18) & 7;
           ops.push({
-            kind: "mem", size: SIZES[(w0 >>> 3) & 7]!, base: regOf((w0 >>> 6) & 31), index: regOf((w0 >>> 11) & 31),
-            scale: SCALES[(w0 >>> 16) & 3]!, disp: w0 >> 21, seg: seg === 0 ? undefined : regOf(seg + SEG_BASE),
+            kind: "mem",
+            size: SIZES[(w0 >>> 3) & 7]!,
+            base: regOf((w0 >>> 6) & 31),
+            index: regOf((w0 >>> 11) & 31),
+            scale: SCALES[(w0 >>> 16) & 3]!,
+            disp: w0 >> 21,
+            seg: seg === 0 ? undefined : regOf(seg + SEG_BASE),
           } as MemAny);
           k += 1;
           continue;
         }
-        default: ops.push(this.objects[w1]!);
+        default:
+          ops.push(this.objects[w1]!);
       }
       k += 2;
     }
@@ -209,7 +239,8 @@ function regCode(r: Register | undefined): number {
 }
 /** regCode(es) - 1: a segment register's code in a MEM_SHORT word is regCode - SEG_BASE (es = 1 ... gs = 6). */
 const SEG_BASE = REGISTERS.findIndex((r) => r.kind === "sreg");
-if (SEG_BASE < 0 || REGISTERS.slice(SEG_BASE, SEG_BASE + 6).some((r, i) => r.kind !== "sreg" || r.code !== i)) throw new Error("instruction store: the segment registers are not six in a row");
+if (SEG_BASE < 0 || REGISTERS.slice(SEG_BASE, SEG_BASE + 6).some((r, i) => r.kind !== "sreg" || r.code !== i))
+  throw new Error("instruction store: the segment registers are not six in a row");
 
 function regOf<R extends Register>(k: number): R | undefined {
   return k === 0 ? undefined : (REGISTERS[k - 1] as R);

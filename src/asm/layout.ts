@@ -50,8 +50,15 @@ export type AssembleResult =
 
 // Intel's recommended multi-byte NOPs (32-bit code), longest first.
 const NOPS32: readonly (readonly number[])[] = [
-  [], [0x90], [0x66, 0x90], [0x0f, 0x1f, 0x00], [0x0f, 0x1f, 0x40, 0x00], [0x0f, 0x1f, 0x44, 0x00, 0x00],
-  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00], [0x0f, 0x1f, 0x80, 0, 0, 0, 0], [0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0],
+  [],
+  [0x90],
+  [0x66, 0x90],
+  [0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0x00],
+  [0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x0f, 0x1f, 0x80, 0, 0, 0, 0],
+  [0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0],
   [0x66, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0],
 ];
 
@@ -113,9 +120,12 @@ class Placement {
     this.pinned = new Uint8Array(m);
     this.orgBad = new Uint8Array(m);
     const kind = (this.kind = new Uint8Array(m));
-    const shortLen = (this.shortLen = new Uint8Array(m)), longLen = (this.longLen = new Uint8Array(m));
-    const param = (this.param = new Int32Array(m)), tgt = (this.tgt = new Int32Array(m));
-    const kinds = prog.specialKind.data, params = prog.specialParam.data;
+    const shortLen = (this.shortLen = new Uint8Array(m)),
+      longLen = (this.longLen = new Uint8Array(m));
+    const param = (this.param = new Int32Array(m)),
+      tgt = (this.tgt = new Int32Array(m));
+    const kinds = prog.specialKind.data,
+      params = prog.specialParam.data;
     let nb = 0;
     for (let j = 0; j < m; j++) {
       const k = (kind[j] = kinds[j]!);
@@ -138,7 +148,8 @@ class Placement {
   /** Offsets and sizes of every special for the current branch forms. */
   place(): void {
     const { m, gap, kind, short, shortLen, longLen, param, soff, ssize, orgBad, origin } = this;
-    let cur = 0, orgErrors = 0;
+    let cur = 0,
+      orgErrors = 0;
     for (let j = 0; j < m; j++) {
       cur += gap[j]!;
       soff[j] = cur;
@@ -287,7 +298,11 @@ class Writer {
   /** segOut[j]: output offset of the code run before special j (run j covers code [codeAt[j-1], codeAt[j])). */
   readonly segOut: Int32Array;
 
-  constructor(readonly prog: Program, readonly p: Placement, readonly errors: Diagnostic[]) {
+  constructor(
+    readonly prog: Program,
+    readonly p: Placement,
+    readonly errors: Diagnostic[],
+  ) {
     this.out = new Uint8Array(p.total);
     this.segOut = new Int32Array(p.m + 1);
   }
@@ -296,8 +311,11 @@ class Writer {
   writeCode(): void {
     const { prog, p, out, segOut } = this;
     const { m, gap, soff, ssize, kind, short, node: specialNode } = p;
-    const code = prog.code.buf, nodes = prog.nodes;
-    let pendingCode = 0, pendingOut = 0, pendingLen = 0;
+    const code = prog.code.buf,
+      nodes = prog.nodes;
+    let pendingCode = 0,
+      pendingOut = 0,
+      pendingLen = 0;
     for (let j = 0, codePos = 0; j <= m; j++) {
       const outAt = j < m ? soff[j]! - gap[j]! : p.total - gap[m]!;
       segOut[j] = outAt;
@@ -316,7 +334,8 @@ class Writer {
       const k = kind[j]!;
       if (k === SPECIAL_LABEL) continue; // a label writes nothing
       const i = specialNode[j]!;
-      const at = soff[j]!, size = ssize[j]!;
+      const at = soff[j]!,
+        size = ssize[j]!;
       let written = 0;
       if (k === SPECIAL_BRANCH) {
         const node = nodes[i] as BranchNode;
@@ -355,17 +374,24 @@ class Writer {
    */
   writeFixups(): void {
     const { prog, p, out, segOut } = this;
-    const m = p.m, soff = p.soff, origin = prog.origin;
+    const m = p.m,
+      soff = p.soff,
+      origin = prog.origin;
     const codeAt = prog.specialCodeAt.data;
-    const fx = prog.fixups.ints.data, fxValue = prog.fixups.value;
+    const fx = prog.fixups.ints.data,
+      fxValue = prog.fixups.value;
     for (let k = 0, run = 0; k < fxValue.length; k++) {
       const o = k * FIXUP_STRIDE; // node, instruction, start, len, at, size, rel
       const start = fx[o + 2]!;
       while (run < m && codeAt[run]! <= start) run++;
       const insAt = segOut[run]! + (start - (run === 0 ? 0 : codeAt[run - 1]!));
       const value = fxValue[k]!;
-      const len = fx[o + 3]!, at = fx[o + 4]!, size = fx[o + 5]!, rel = fx[o + 6] === 1;
-      const v = value instanceof Label && value.boundIn === prog && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
+      const len = fx[o + 3]!,
+        at = fx[o + 4]!,
+        size = fx[o + 5]!,
+        rel = fx[o + 6] === 1;
+      const v =
+        value instanceof Label && value.boundIn === prog && size === 4 ? (rel ? soff[value.special]! - (insAt + len) : origin + soff[value.special]!) : NaN;
       if (v >= -0x80000000 && v <= (rel ? 0x7fffffff : 0xffffffff)) {
         // The common case: a 32-bit field holding a label bound here.
         const w = insAt + at;
@@ -397,7 +423,10 @@ class Writer {
       const code = rel && size === 1 ? "ASM_SHORT_BRANCH_RANGE" : "ASM_FIXUP_RANGE";
       const near = this.nearestLabel(i);
       const { src, what } = describeNode(prog, i, ins);
-      const names = labelsOf(value).map((l) => l.name).join(", ") || String(value);
+      const names =
+        labelsOf(value)
+          .map((l) => l.name)
+          .join(", ") || String(value);
       const message = rel
         ? `${what} at 0x${(origin + insAt).toString(16)} to ${names} at 0x${(v + origin + insAt + len).toString(16)}: distance ${v} does not fit rel${size * 8} (${lo}..${hi})`
         : `${what} at 0x${(origin + insAt).toString(16)}: value ${v} of ${names} does not fit ${size * 8} bits`;
@@ -415,7 +444,6 @@ class Writer {
     }
     return undefined;
   }
-
 }
 
 /** What node i (instruction ins of a run, or -1) is, and where it was recorded, for messages. */
@@ -443,7 +471,12 @@ export function layoutProgram(prog: Program, options: AssembleOptions): Assemble
       if (!p.orgBad[j]) continue;
       const i = p.node[j]!;
       const node = nodes[i] as Extract<Node, { k: "org" }>;
-      errors.push(diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${p.soff[j]!.toString(16)}`, { node: i, ...(node.src ? { source: node.src } : {}) }));
+      errors.push(
+        diag("ASM_ORG_BACKWARDS", `org(0x${node.offset.toString(16)}) moves backwards: the program is already at 0x${p.soff[j]!.toString(16)}`, {
+          node: i,
+          ...(node.src ? { source: node.src } : {}),
+        }),
+      );
     }
   }
   const w = new Writer(prog, p, errors);
@@ -504,7 +537,9 @@ function placeAll(prog: Program, p: Placement, segOut: Int32Array): Placed[] {
   const recorded = prog.instructions;
   const out: Placed[] = [];
   const next = { at: 0 };
-  let j = 0, cur = segOut[0]!, q = 0;
+  let j = 0,
+    cur = segOut[0]!,
+    q = 0;
   for (let i = 0; i < n; i++) {
     const slot = nodes[i]!;
     if (j < specials.length && specials[j] === i) {

@@ -12,9 +12,38 @@ type Ok = Extract<AssembleResult, { ok: true }>;
 
 // Instructions whose memory operand never gets an l/w/b suffix in objdump's output.
 const NO_SUFFIX = new Set([
-  "call", "jmp", "invlpg", "cmpxchg8b", "lldt", "ltr", "sldt", "str", "smsw", "lmsw",
-  "verr", "verw", "lea", "lar", "lsl", "bswap", "seto", "setno", "setb", "setae", "sete", "setne", "setbe", "seta",
-  "sets", "setns", "setp", "setnp", "setl", "setge", "setle", "setg",
+  "call",
+  "jmp",
+  "invlpg",
+  "cmpxchg8b",
+  "lldt",
+  "ltr",
+  "sldt",
+  "str",
+  "smsw",
+  "lmsw",
+  "verr",
+  "verw",
+  "lea",
+  "lar",
+  "lsl",
+  "bswap",
+  "seto",
+  "setno",
+  "setb",
+  "setae",
+  "sete",
+  "setne",
+  "setbe",
+  "seta",
+  "sets",
+  "setns",
+  "setp",
+  "setnp",
+  "setl",
+  "setge",
+  "setle",
+  "setg",
 ]);
 // Suffixed only when the operand size is not the mode's own (pushw (%eax) in 32-bit code).
 const SUFFIX_IF_NOT_DEFAULT = new Set(["push", "pop", "call", "jmp"]);
@@ -55,7 +84,8 @@ function dispOf(m: MemAny, value: (e: Expr) => number): { disp: number; explicit
   const c = constantOf(m.disp);
   const v = c ?? value(m.disp);
   // mod=01/10 with a zero displacement is printed as 0x0(...) by objdump; the encoder picks those for [ebp].
-  const explicit = c === undefined || (m.base !== undefined && m.base.code === 5 && m.base.size === 32) || (m.base?.size === 16 && m.base.code === 5 && !m.index);
+  const explicit =
+    c === undefined || (m.base !== undefined && m.base.code === 5 && m.base.size === 32) || (m.base?.size === 16 && m.base.code === 5 && !m.index);
   const signed = (v | 0) === v ? v : v | 0;
   return { disp: m.base || m.index ? signed : v >>> 0, explicit };
 }
@@ -103,7 +133,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, value: (e: Ex
         return `%${["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][o.code]}`;
       }
       if (tok === "DX") return "(%dx)";
-      return (m === "call" || m === "jmp") ? `*${reg(o)}` : reg(o);
+      return m === "call" || m === "jmp" ? `*${reg(o)}` : reg(o);
     }
     if (isMem(o)) {
       const d = dispOf(o, value);
@@ -125,7 +155,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, value: (e: Ex
     const s = sym(o as Expr);
     if (s !== undefined) return `$${s}`;
     const v = value(o as Expr);
-    const width = tok === "imm8" ? (row.sx ? opsize : 8) : tok === "imm16" ? 16 : (row.opsize === 16 ? 16 : 32);
+    const width = tok === "imm8" ? (row.sx ? opsize : 8) : tok === "imm16" ? 16 : row.opsize === 16 ? 16 : 32;
     return `$${hex(mask(v, m === "push" && row.sx ? ins.bits : width))}`;
   };
   // Shifts by one are written without the count, as objdump prints D0/D1.

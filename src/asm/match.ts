@@ -22,37 +22,69 @@ type Fit = true | "range" | false;
 
 function fits(tok: Tok, o: AnyOperand, row: Row): Fit {
   switch (tok) {
-    case "r8": case "r16": case "r32":
+    case "r8":
+    case "r16":
+    case "r32":
       return isGpr(o) && o.size === (tok === "r8" ? 8 : tok === "r16" ? 16 : 32);
-    case "rm8": case "rm16": case "rm32": {
+    case "rm8":
+    case "rm16":
+    case "rm32": {
       const s = tok === "rm8" ? 8 : tok === "rm16" ? 16 : 32;
       return (isGpr(o) && o.size === s) || (isMem(o) && o.size === s);
     }
-    case "m": return isMem(o);
-    case "m8": return isMem(o) && o.size === 8;
-    case "m16": return isMem(o) && o.size === 16;
-    case "m32": return isMem(o) && o.size === 32;
-    case "m64": return isMem(o) && (o.size === 64 || o.size === 0);
-    case "mfar": return isMem(o) && o.size === 48;
-    case "moffs8": case "moffs16": case "moffs32": {
+    case "m":
+      return isMem(o);
+    case "m8":
+      return isMem(o) && o.size === 8;
+    case "m16":
+      return isMem(o) && o.size === 16;
+    case "m32":
+      return isMem(o) && o.size === 32;
+    case "m64":
+      return isMem(o) && (o.size === 64 || o.size === 0);
+    case "mfar":
+      return isMem(o) && o.size === 48;
+    case "moffs8":
+    case "moffs16":
+    case "moffs32": {
       const s = tok === "moffs8" ? 8 : tok === "moffs16" ? 16 : 32;
       return isMem(o) && o.size === s && !o.base && !o.index;
     }
-    case "AL": return isGpr(o) && o.size === 8 && o.code === 0;
-    case "AX": return isGpr(o) && o.size === 16 && o.code === 0;
-    case "EAX": return isGpr(o) && o.size === 32 && o.code === 0;
-    case "CL": return isGpr(o) && o.size === 8 && o.code === 1;
-    case "DX": return isGpr(o) && o.size === 16 && o.code === 2;
-    case "sreg": return isReg(o) && o.kind === "sreg";
-    case "ES": case "CS": case "SS": case "DS": case "FS": case "GS":
+    case "AL":
+      return isGpr(o) && o.size === 8 && o.code === 0;
+    case "AX":
+      return isGpr(o) && o.size === 16 && o.code === 0;
+    case "EAX":
+      return isGpr(o) && o.size === 32 && o.code === 0;
+    case "CL":
+      return isGpr(o) && o.size === 8 && o.code === 1;
+    case "DX":
+      return isGpr(o) && o.size === 16 && o.code === 2;
+    case "sreg":
+      return isReg(o) && o.kind === "sreg";
+    case "ES":
+    case "CS":
+    case "SS":
+    case "DS":
+    case "FS":
+    case "GS":
       return isReg(o) && o.kind === "sreg" && o.name === tok.toLowerCase();
-    case "creg": return isReg(o) && o.kind === "creg";
-    case "dreg": return isReg(o) && o.kind === "dreg";
-    case "ptr": return typeof o === "object" && o !== null && (o as FarPtr).kind === "far";
-    case "rel8": case "rel32": return isExpr(o);
-    case "one": return isExpr(o) && constantOf(o) === 1;
-    case "three": return isExpr(o) && constantOf(o) === 3;
-    case "imm8": case "imm16": case "imm32": {
+    case "creg":
+      return isReg(o) && o.kind === "creg";
+    case "dreg":
+      return isReg(o) && o.kind === "dreg";
+    case "ptr":
+      return typeof o === "object" && o !== null && (o as FarPtr).kind === "far";
+    case "rel8":
+    case "rel32":
+      return isExpr(o);
+    case "one":
+      return isExpr(o) && constantOf(o) === 1;
+    case "three":
+      return isExpr(o) && constantOf(o) === 3;
+    case "imm8":
+    case "imm16":
+    case "imm32": {
       if (!isExpr(o)) return false;
       const v = constantOf(o);
       if (v === undefined) return tok !== "imm8"; // label values are only known later: full-width forms only
@@ -78,7 +110,6 @@ export function describeOperand(o: AnyOperand): string {
   const v = constantOf(o as Expr);
   return v === undefined ? "label" : `imm ${v}`;
 }
-
 
 /** The first row whose operand tokens accept ops (the uncached search behind findForm). */
 export function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
@@ -115,10 +146,17 @@ export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r:
     return { ok: false, code: "ASM_IMM_RANGE", message: `${mnemonic} ${shown}: immediate ${describeOperand(ops[i]!)} does not fit ${rangeRow.spec[1]}` };
   }
   const sized = ops.filter((o) => (isReg(o) && o.kind === "gpr") || (isMem(o) && o.size !== 0)).map((o) => (o as Gpr | MemAny).size);
-  if (sized.length >= 2 && new Set(sized).size > 1 && !["movzx", "movsx", "lar", "lsl", "in", "out", "shl", "shr", "sar", "sal", "rol", "ror", "rcl", "rcr"].includes(mnemonic))
+  if (
+    sized.length >= 2 &&
+    new Set(sized).size > 1 &&
+    !["movzx", "movsx", "lar", "lsl", "in", "out", "shl", "shr", "sar", "sal", "rol", "ror", "rcl", "rcr"].includes(mnemonic)
+  )
     return { ok: false, code: "ASM_SIZE_MISMATCH", message: `${mnemonic} ${shown}: operand sizes differ (${sized.join(" vs ")} bits)` };
   if (ops.some((o) => isMem(o) && o.size === 0) && ops.some(isExpr))
     return { ok: false, code: "ASM_SIZE_NEEDED", message: `${mnemonic} ${shown}: memory operand needs a size (byte/word/dword)` };
-  const forms = rows.map((r) => r.spec[1] || "(none)").filter((v, i, a) => a.indexOf(v) === i).join(" | ");
+  const forms = rows
+    .map((r) => r.spec[1] || "(none)")
+    .filter((v, i, a) => a.indexOf(v) === i)
+    .join(" | ");
   return { ok: false, code: "ASM_INVALID_OPERANDS", message: `${mnemonic} ${shown}: no such form (valid: ${forms})` };
 }

@@ -60,23 +60,52 @@ function register<R extends Register>(r: Omit<R, "id">): R {
 const gpr = <S extends GprSize>(size: S, code: number, name: string): Gpr<S> =>
   register<Gpr<S>>({ kind: "gpr", size, code, name, cls: 16 + (size === 8 ? 0 : size === 16 ? 8 : 16) + code });
 
-export const eax = gpr(32, 0, "eax"), ecx = gpr(32, 1, "ecx"), edx = gpr(32, 2, "edx"), ebx = gpr(32, 3, "ebx");
-export const esp = gpr(32, 4, "esp"), ebp = gpr(32, 5, "ebp"), esi = gpr(32, 6, "esi"), edi = gpr(32, 7, "edi");
-export const ax = gpr(16, 0, "ax"), cx = gpr(16, 1, "cx"), dx = gpr(16, 2, "dx"), bx = gpr(16, 3, "bx");
-export const sp = gpr(16, 4, "sp"), bp = gpr(16, 5, "bp"), si = gpr(16, 6, "si"), di = gpr(16, 7, "di");
-export const al = gpr(8, 0, "al"), cl = gpr(8, 1, "cl"), dl = gpr(8, 2, "dl"), bl = gpr(8, 3, "bl");
-export const ah = gpr(8, 4, "ah"), ch = gpr(8, 5, "ch"), dh = gpr(8, 6, "dh"), bh = gpr(8, 7, "bh");
+export const eax = gpr(32, 0, "eax"),
+  ecx = gpr(32, 1, "ecx"),
+  edx = gpr(32, 2, "edx"),
+  ebx = gpr(32, 3, "ebx");
+export const esp = gpr(32, 4, "esp"),
+  ebp = gpr(32, 5, "ebp"),
+  esi = gpr(32, 6, "esi"),
+  edi = gpr(32, 7, "edi");
+export const ax = gpr(16, 0, "ax"),
+  cx = gpr(16, 1, "cx"),
+  dx = gpr(16, 2, "dx"),
+  bx = gpr(16, 3, "bx");
+export const sp = gpr(16, 4, "sp"),
+  bp = gpr(16, 5, "bp"),
+  si = gpr(16, 6, "si"),
+  di = gpr(16, 7, "di");
+export const al = gpr(8, 0, "al"),
+  cl = gpr(8, 1, "cl"),
+  dl = gpr(8, 2, "dl"),
+  bl = gpr(8, 3, "bl");
+export const ah = gpr(8, 4, "ah"),
+  ch = gpr(8, 5, "ch"),
+  dh = gpr(8, 6, "dh"),
+  bh = gpr(8, 7, "bh");
 
 // Every register object has the same fields in the same order (one hidden class for the encoder's loads).
 const sreg = (code: number, name: string): SegReg => register<SegReg>({ kind: "sreg", size: 16, code, name, cls: 52 + code });
-export const es = sreg(0, "es"), cs = sreg(1, "cs"), ss = sreg(2, "ss"), ds = sreg(3, "ds");
-export const fs = sreg(4, "fs"), gs = sreg(5, "gs");
+export const es = sreg(0, "es"),
+  cs = sreg(1, "cs"),
+  ss = sreg(2, "ss"),
+  ds = sreg(3, "ds");
+export const fs = sreg(4, "fs"),
+  gs = sreg(5, "gs");
 
 const creg = (code: number): CtrlReg => register<CtrlReg>({ kind: "creg", size: 32, code, name: `cr${code}`, cls: 58 });
-export const cr0 = creg(0), cr2 = creg(2), cr3 = creg(3), cr4 = creg(4);
+export const cr0 = creg(0),
+  cr2 = creg(2),
+  cr3 = creg(3),
+  cr4 = creg(4);
 const dreg = (code: number): DbgReg => register<DbgReg>({ kind: "dreg", size: 32, code, name: `db${code}`, cls: 59 });
-export const dr0 = dreg(0), dr1 = dreg(1), dr2 = dreg(2), dr3 = dreg(3);
-export const dr6 = dreg(6), dr7 = dreg(7);
+export const dr0 = dreg(0),
+  dr1 = dreg(1),
+  dr2 = dreg(2),
+  dr3 = dreg(3);
+export const dr6 = dreg(6),
+  dr7 = dreg(7);
 
 /** Every register, by id. */
 export const REGISTERS: readonly Register[] = registers;
@@ -128,12 +157,14 @@ export function expr(e: Expr): LabelExpr {
 }
 /** a + b, where either may be a label or expression. */
 export function plus(a: Expr, b: Expr): LabelExpr {
-  const x = expr(a), y = expr(b);
+  const x = expr(a),
+    y = expr(b);
   return { kind: "expr", constant: x.constant + y.constant, plus: [...x.plus, ...y.plus], minus: [...x.minus, ...y.minus] };
 }
 /** a - b: label differences such as `diff(end, start)` are position-independent. */
 export function diff(a: Expr, b: Expr): LabelExpr {
-  const x = expr(a), y = expr(b);
+  const x = expr(a),
+    y = expr(b);
   return { kind: "expr", constant: x.constant - y.constant, plus: [...x.plus, ...y.minus], minus: [...x.minus, ...y.plus] };
 }
 export function isExpr(v: unknown): v is Expr {
@@ -210,8 +241,7 @@ function makeMem<S extends MemSize>(size: S, a: MemSpec | Reg32 | Reg16 | Expr, 
   return { kind: "mem", size, base: spec.base, index: spec.index, scale: spec.scale ?? 1, disp: spec.disp ?? 0, seg: spec.seg } as Mem<S>;
 }
 
-const memOf = <S extends MemSize>(size: S): MemConstructor<S> =>
-  ((a: MemSpec | Reg32 | Reg16 | Expr, b?: Expr) => makeMem(size, a, b)) as MemConstructor<S>;
+const memOf = <S extends MemSize>(size: S): MemConstructor<S> => ((a: MemSpec | Reg32 | Reg16 | Expr, b?: Expr) => makeMem(size, a, b)) as MemConstructor<S>;
 
 /** `byte(esp, 0xc)`, `byte({ base: eax, index: ecx, scale: 4, disp: 8, seg: fs })`, `byte(0x1000)`. */
 export const byte: MemConstructor<8> = memOf(8);

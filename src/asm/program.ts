@@ -18,7 +18,10 @@ import type { AnyOperand, Bits, Expr, Label } from "./operands.ts";
 export const FIXUP_STRIDE = 7;
 
 /** Kinds of special nodes (Program.specialKind). */
-export const SPECIAL_LABEL = 0, SPECIAL_BRANCH = 1, SPECIAL_ALIGN = 2, SPECIAL_ORG = 3;
+export const SPECIAL_LABEL = 0,
+  SPECIAL_BRANCH = 1,
+  SPECIAL_ALIGN = 2,
+  SPECIAL_ORG = 3;
 
 export class Program {
   /**
@@ -65,7 +68,17 @@ export class Program {
    * Records the instruction of form `form` just encoded at code[start..] in the current run (starting one if
    * needed), with the fixups the encoder left in `scratch`.
    */
-  addInstruction(start: number, form: Form, bits: Bits, prefixText: string, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined, src: string | undefined, scratch: FixupScratch): void {
+  addInstruction(
+    start: number,
+    form: Form,
+    bits: Bits,
+    prefixText: string,
+    x: AnyOperand | undefined,
+    y: AnyOperand | undefined,
+    z: AnyOperand | undefined,
+    src: string | undefined,
+    scratch: FixupScratch,
+  ): void {
     const len = this.code.len - start;
     const ins = this.instructions;
     // Consecutive instructions share one node (a run of the code buffer).
@@ -74,7 +87,8 @@ export class Program {
       this.insRun = true;
     }
     if (scratch.count) {
-      const node = this.nodes.length - 1, insIndex = ins.count;
+      const node = this.nodes.length - 1,
+        insIndex = ins.count;
       for (let k = 0; k < scratch.count; k++) this.fileFixup(node, insIndex, start, len, scratch.at[k]!, scratch.size[k]!, scratch.rel[k]!, scratch.value[k]!);
     }
     if (this.captureSource) ins.src[ins.count] = src;
@@ -115,7 +129,8 @@ export class Program {
   private fileFixup(node: number, insIndex: number, start: number, len: number, at: number, size: number, rel: boolean, value: Expr): void {
     const ints = this.fixups.ints;
     ints.reserve(FIXUP_STRIDE);
-    const d = ints.data, k = ints.length;
+    const d = ints.data,
+      k = ints.length;
     d[k] = node;
     d[k + 1] = insIndex;
     d[k + 2] = start;

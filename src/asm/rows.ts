@@ -5,10 +5,43 @@ import type { Mnemonic, OperandToken } from "./signatures.ts";
 import { TABLE, type RowSpec } from "./table.ts";
 
 export type Tok =
-  | "r8" | "r16" | "r32" | "rm8" | "rm16" | "rm32" | "m" | "m8" | "m16" | "m32" | "m64" | "mfar"
-  | "imm8" | "imm16" | "imm32" | "rel8" | "rel32" | "ptr" | "moffs8" | "moffs16" | "moffs32"
-  | "AL" | "AX" | "EAX" | "CL" | "DX" | "one" | "three" | "sreg" | "creg" | "dreg"
-  | "ES" | "CS" | "SS" | "DS" | "FS" | "GS";
+  | "r8"
+  | "r16"
+  | "r32"
+  | "rm8"
+  | "rm16"
+  | "rm32"
+  | "m"
+  | "m8"
+  | "m16"
+  | "m32"
+  | "m64"
+  | "mfar"
+  | "imm8"
+  | "imm16"
+  | "imm32"
+  | "rel8"
+  | "rel32"
+  | "ptr"
+  | "moffs8"
+  | "moffs16"
+  | "moffs32"
+  | "AL"
+  | "AX"
+  | "EAX"
+  | "CL"
+  | "DX"
+  | "one"
+  | "three"
+  | "sreg"
+  | "creg"
+  | "dreg"
+  | "ES"
+  | "CS"
+  | "SS"
+  | "DS"
+  | "FS"
+  | "GS";
 
 export type ImmTok = "ib" | "iw" | "id" | "cb" | "cd" | "cp";
 
@@ -45,23 +78,58 @@ export interface Row {
 
 // Keyed by the same tokens the DSL types (signatures.ts), so the two cannot drift apart.
 const TOKENS: { readonly [T in OperandToken]: Tok } = {
-  r8: "r8", r16: "r16", r32: "r32", "r/m8": "rm8", "r/m16": "rm16", "r/m32": "rm32", m: "m", m8: "m8", m16: "m16",
-  m32: "m32", m64: "m64", "m16:32": "mfar", imm8: "imm8", imm16: "imm16", imm32: "imm32", rel8: "rel8",
-  rel32: "rel32", "ptr16:32": "ptr", moffs8: "moffs8", moffs16: "moffs16", moffs32: "moffs32", AL: "AL", AX: "AX",
-  EAX: "EAX", CL: "CL", DX: "DX", "1": "one", "3": "three", Sreg: "sreg", "CR0-CR7": "creg", "DR0-DR7": "dreg", ES: "ES",
-  CS: "CS", SS: "SS", DS: "DS", FS: "FS", GS: "GS",
+  r8: "r8",
+  r16: "r16",
+  r32: "r32",
+  "r/m8": "rm8",
+  "r/m16": "rm16",
+  "r/m32": "rm32",
+  m: "m",
+  m8: "m8",
+  m16: "m16",
+  m32: "m32",
+  m64: "m64",
+  "m16:32": "mfar",
+  imm8: "imm8",
+  imm16: "imm16",
+  imm32: "imm32",
+  rel8: "rel8",
+  rel32: "rel32",
+  "ptr16:32": "ptr",
+  moffs8: "moffs8",
+  moffs16: "moffs16",
+  moffs32: "moffs32",
+  AL: "AL",
+  AX: "AX",
+  EAX: "EAX",
+  CL: "CL",
+  DX: "DX",
+  "1": "one",
+  "3": "three",
+  Sreg: "sreg",
+  "CR0-CR7": "creg",
+  "DR0-DR7": "dreg",
+  ES: "ES",
+  CS: "CS",
+  SS: "SS",
+  DS: "DS",
+  FS: "FS",
+  GS: "GS",
 };
 const SIZE16: ReadonlySet<Tok> = new Set(["r16", "rm16", "m16", "AX", "moffs16"]);
 const SIZE32: ReadonlySet<Tok> = new Set(["r32", "rm32", "m32", "EAX", "moffs32"]);
 
 function compileRow(spec: RowSpec, index: number): Row {
   const [mnemonic, operands, opcode, flags = "", att] = spec;
-  const toks = operands.trim() === "" ? [] : operands.split(",").map((s) => {
-    const name = s.trim();
-    const t = Object.hasOwn(TOKENS, name) ? TOKENS[name as OperandToken] : undefined;
-    if (!t) throw new Error(`opcode table row ${index} (${mnemonic}): unknown operand token '${s.trim()}'`);
-    return t;
-  });
+  const toks =
+    operands.trim() === ""
+      ? []
+      : operands.split(",").map((s) => {
+          const name = s.trim();
+          const t = Object.hasOwn(TOKENS, name) ? TOKENS[name as OperandToken] : undefined;
+          if (!t) throw new Error(`opcode table row ${index} (${mnemonic}): unknown operand token '${s.trim()}'`);
+          return t;
+        });
   const fl = new Set(flags.split(/\s+/).filter(Boolean));
   const bytes: number[] = [];
   let modrm: "r" | number = -1;
@@ -85,7 +153,8 @@ function compileRow(spec: RowSpec, index: number): Row {
     if (t) opsize = SIZE16.has(t) ? 16 : 32;
   }
   const isGprTok = (t: Tok) => t === "r8" || t === "r16" || t === "r32";
-  let regIdx = -1, rmIdx = -1;
+  let regIdx = -1,
+    rmIdx = -1;
   if (modrm === "r") {
     regIdx = toks.findIndex((t) => t === "sreg" || t === "creg" || t === "dreg");
     if (regIdx < 0) regIdx = toks.findIndex(isGprTok);
@@ -98,9 +167,24 @@ function compileRow(spec: RowSpec, index: number): Row {
   if (immIdx.length !== imms.length) throw new Error(`opcode table row ${index} (${mnemonic}): ${imms.length} immediates for ${immIdx.length} operands`);
   return {
     immSize: imms.map((k) => (k === "ib" || k === "cb" ? 1 : k === "iw" ? 2 : k === "id" ? 4 : k === "cd" ? 0 : -1)),
-    regIdx, rmIdx, plusIdx: plusReg ? toks.findIndex(isGprTok) : -1, moffsIdx: toks.findIndex((t) => t.startsWith("moffs")), immIdx,
-    index, mnemonic, att: att ?? mnemonic, spec, toks, opcode: bytes, modrm, plusReg, imms, opsize,
-    sx: fl.has("sx"), rev: fl.has("rev"), relative: toks.includes("rel8") || toks.includes("rel32"),
+    regIdx,
+    rmIdx,
+    plusIdx: plusReg ? toks.findIndex(isGprTok) : -1,
+    moffsIdx: toks.findIndex((t) => t.startsWith("moffs")),
+    immIdx,
+    index,
+    mnemonic,
+    att: att ?? mnemonic,
+    spec,
+    toks,
+    opcode: bytes,
+    modrm,
+    plusReg,
+    imms,
+    opsize,
+    sx: fl.has("sx"),
+    rev: fl.has("rev"),
+    relative: toks.includes("rel8") || toks.includes("rel32"),
   };
 }
 

@@ -56,7 +56,13 @@ type TableRow = (typeof TABLE)[number];
 /** Every mnemonic of the table. */
 export type Mnemonic = TableRow[0];
 /** The operand strings of M's rows. */
-type OperandsOf<M extends string> = TableRow extends infer R ? (R extends readonly [infer N, infer O extends string, ...unknown[]] ? (M extends N ? O : never) : never) : never;
+type OperandsOf<M extends string> = TableRow extends infer R
+  ? R extends readonly [infer N, infer O extends string, ...unknown[]]
+    ? M extends N
+      ? O
+      : never
+    : never
+  : never;
 
 /** "a, b, c" → ["a", "b", "c"]; "" → []. */
 type Split<S extends string> = S extends "" ? [] : S extends `${infer A}, ${infer B}` ? [A, ...Split<B>] : [S];
@@ -82,11 +88,8 @@ type Named<P extends readonly unknown[]> = P extends [infer A]
         : never; // the DSL passes at most three operands
 
 /** One signature per run of rows that share all operands but the last (union S of operand strings, not ""). */
-type Merged<S extends string> = Init<S> extends infer P
-  ? P extends string
-    ? (...ops: Named<[...TypesOf<Split<P>>, TypeOf<LastOf<S, P>>]>) => void
-    : never
-  : never;
+type Merged<S extends string> =
+  Init<S> extends infer P ? (P extends string ? (...ops: Named<[...TypesOf<Split<P>>, TypeOf<LastOf<S, P>>]>) => void : never) : never;
 /** The last tokens of the strings in S whose other tokens are P. */
 type LastOf<S extends string, P extends string> = S extends string ? (Init<S> extends P ? (P extends Init<S> ? Last<S> : never) : never) : never;
 
@@ -95,11 +98,7 @@ type Shortcuts<S extends string> =
   // shl r = shl r, 1: a constant-1 last operand may be left out.
   | (S extends `${infer P}, 1` ? (...ops: Named<TypesOf<Split<P>>>) => void : never)
   // imul r, imm = imul r, r, imm.
-  | (S extends `r${infer N}, r/m${infer N2}, ${infer I}`
-      ? N extends N2
-        ? (dst: TypeOf<`r${N}`>, imm: TypeOf<I>) => void
-        : never
-      : never);
+  | (S extends `r${infer N}, r/m${infer N2}, ${infer I}` ? (N extends N2 ? (dst: TypeOf<`r${N}`>, imm: TypeOf<I>) => void : never) : never);
 
 /** A label-relative jmp/jcc (both a rel8 and a rel32 row) is relaxed by layout, or sized by the caller. */
 type Relaxed<S extends string> = "rel8" extends S ? ("rel32" extends S ? (target: Expr, size?: BranchSize) => void : never) : never;
@@ -108,10 +107,7 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
 
 /** The overloads of one mnemonic's method. */
 type MethodOf<M extends string> = UnionToIntersection<
-  | ("" extends OperandsOf<M> ? () => void : never)
-  | Merged<Exclude<OperandsOf<M>, "">>
-  | Shortcuts<OperandsOf<M>>
-  | Relaxed<OperandsOf<M>>
+  ("" extends OperandsOf<M> ? () => void : never) | Merged<Exclude<OperandsOf<M>, "">> | Shortcuts<OperandsOf<M>> | Relaxed<OperandsOf<M>>
 >;
 
 /** One method per mnemonic of the opcode table, installed on Assembler.prototype. */

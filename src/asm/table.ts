@@ -20,8 +20,22 @@ export type RowSpec<M extends string = string, O extends string = string> = read
 
 /** Condition codes in encoding order, with their aliases. The first name is the one objdump prints. */
 export const CONDITIONS = [
-  ["o"], ["no"], ["b", "c", "nae"], ["ae", "nb", "nc"], ["e", "z"], ["ne", "nz"], ["be", "na"], ["a", "nbe"],
-  ["s"], ["ns"], ["p", "pe"], ["np", "po"], ["l", "nge"], ["ge", "nl"], ["le", "ng"], ["g", "nle"],
+  ["o"],
+  ["no"],
+  ["b", "c", "nae"],
+  ["ae", "nb", "nc"],
+  ["e", "z"],
+  ["ne", "nz"],
+  ["be", "na"],
+  ["a", "nbe"],
+  ["s"],
+  ["ns"],
+  ["p", "pe"],
+  ["np", "po"],
+  ["l", "nge"],
+  ["ge", "nl"],
+  ["le", "ng"],
+  ["g", "nle"],
 ] as const;
 /** Every condition-code name, aliases included. */
 export type Condition = (typeof CONDITIONS)[number][number];
@@ -94,10 +108,7 @@ function stringOp<B extends string>(base: B, op8: number, att: string) {
   ] as const;
 }
 
-type ConditionRow =
-  | RowSpec<`j${Condition}`, "rel8" | "rel32">
-  | RowSpec<`set${Condition}`, "r/m8">
-  | RowSpec<`cmov${Condition}`, "r16, r/m16" | "r32, r/m32">;
+type ConditionRow = RowSpec<`j${Condition}`, "rel8" | "rel32"> | RowSpec<`set${Condition}`, "r/m8"> | RowSpec<`cmov${Condition}`, "r16, r/m16" | "r32, r/m32">;
 
 function conditionRows(): ConditionRow[] {
   const rows: ConditionRow[] = [];
@@ -175,8 +186,14 @@ export const TABLE = [
   ["cdq", "", "99", "o32", "cltd"],
 
   // --- arithmetic and logic
-  ...alu("add", 0), ...alu("or", 1), ...alu("adc", 2), ...alu("sbb", 3),
-  ...alu("and", 4), ...alu("sub", 5), ...alu("xor", 6), ...alu("cmp", 7),
+  ...alu("add", 0),
+  ...alu("or", 1),
+  ...alu("adc", 2),
+  ...alu("sbb", 3),
+  ...alu("and", 4),
+  ...alu("sub", 5),
+  ...alu("xor", 6),
+  ...alu("cmp", 7),
   ["test", "AL, imm8", "A8 ib"],
   ["test", "AX, imm16", "A9 iw"],
   ["test", "EAX, imm32", "A9 id"],
@@ -206,8 +223,14 @@ export const TABLE = [
   ["imul", "r32, r/m32, imm8", "6B /r ib", "sx"],
   ["imul", "r16, r/m16, imm16", "69 /r iw"],
   ["imul", "r32, r/m32, imm32", "69 /r id"],
-  ...shift("rol", 0), ...shift("ror", 1), ...shift("rcl", 2), ...shift("rcr", 3),
-  ...shift("shl", 4), ...shift("sal", 4, "shl"), ...shift("shr", 5), ...shift("sar", 7),
+  ...shift("rol", 0),
+  ...shift("ror", 1),
+  ...shift("rcl", 2),
+  ...shift("rcr", 3),
+  ...shift("shl", 4),
+  ...shift("sal", 4, "shl"),
+  ...shift("shr", 5),
+  ...shift("sar", 7),
   ["shld", "r/m16, r16, imm8", "0F A4 /r ib"],
   ["shld", "r/m32, r32, imm8", "0F A4 /r ib"],
   ["shld", "r/m16, r16, CL", "0F A5 /r"],
@@ -216,8 +239,12 @@ export const TABLE = [
   ["shrd", "r/m32, r32, imm8", "0F AC /r ib"],
   ["shrd", "r/m16, r16, CL", "0F AD /r"],
   ["shrd", "r/m32, r32, CL", "0F AD /r"],
-  ...bitTest("bt", 0xa3, 4), ...bitTest("bts", 0xab, 5), ...bitTest("btr", 0xb3, 6), ...bitTest("btc", 0xbb, 7),
-  ...twoRegRm("bsf", "0F BC"), ...twoRegRm("bsr", "0F BD"),
+  ...bitTest("bt", 0xa3, 4),
+  ...bitTest("bts", 0xab, 5),
+  ...bitTest("btr", 0xb3, 6),
+  ...bitTest("btc", 0xbb, 7),
+  ...twoRegRm("bsf", "0F BC"),
+  ...twoRegRm("bsr", "0F BD"),
 
   // --- stack
   ["push", "r16", "50+rw"],
@@ -226,15 +253,25 @@ export const TABLE = [
   ["push", "r/m32", "FF /6"],
   ["push", "imm8", "6A ib", "sx"],
   ["push", "imm32", "68 id", "o32"],
-  ["push", "ES", "06"], ["push", "CS", "0E"], ["push", "SS", "16"], ["push", "DS", "1E"],
-  ["push", "FS", "0F A0"], ["push", "GS", "0F A8"],
+  ["push", "ES", "06"],
+  ["push", "CS", "0E"],
+  ["push", "SS", "16"],
+  ["push", "DS", "1E"],
+  ["push", "FS", "0F A0"],
+  ["push", "GS", "0F A8"],
   ["pop", "r16", "58+rw"],
   ["pop", "r32", "58+rd"],
   ["pop", "r/m16", "8F /0"],
   ["pop", "r/m32", "8F /0"],
-  ["pop", "ES", "07"], ["pop", "SS", "17"], ["pop", "DS", "1F"], ["pop", "FS", "0F A1"], ["pop", "GS", "0F A9"],
-  ["pusha", "", "60"], ["popa", "", "61"],
-  ["pushf", "", "9C"], ["popf", "", "9D"],
+  ["pop", "ES", "07"],
+  ["pop", "SS", "17"],
+  ["pop", "DS", "1F"],
+  ["pop", "FS", "0F A1"],
+  ["pop", "GS", "0F A9"],
+  ["pusha", "", "60"],
+  ["popa", "", "61"],
+  ["pushf", "", "9C"],
+  ["popf", "", "9D"],
   ["enter", "imm16, imm8", "C8 iw ib"],
   ["leave", "", "C9"],
 
@@ -268,9 +305,15 @@ export const TABLE = [
   ["into", "", "CE"],
 
   // --- flags and processor control
-  ["cli", "", "FA"], ["sti", "", "FB"], ["cld", "", "FC"], ["std", "", "FD"],
-  ["clc", "", "F8"], ["stc", "", "F9"], ["cmc", "", "F5"],
-  ["sahf", "", "9E"], ["lahf", "", "9F"],
+  ["cli", "", "FA"],
+  ["sti", "", "FB"],
+  ["cld", "", "FC"],
+  ["std", "", "FD"],
+  ["clc", "", "F8"],
+  ["stc", "", "F9"],
+  ["cmc", "", "F5"],
+  ["sahf", "", "9E"],
+  ["lahf", "", "9F"],
   ["hlt", "", "F4"],
   ["nop", "", "90"],
   ["nop", "r/m16", "0F 1F /0", "", "nop"],

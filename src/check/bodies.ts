@@ -67,8 +67,15 @@ export function checkBodies(
     if (existing) return existing;
     if (entries.length >= MAX_ENTRIES) {
       if (!entryLimitReported) {
-        report(out, "check.limit", region, offset, `at most ${MAX_ENTRIES} code entries`, "more",
-          "the image has too many code entries to verify; the rest were not explored");
+        report(
+          out,
+          "check.limit",
+          region,
+          offset,
+          `at most ${MAX_ENTRIES} code entries`,
+          "more",
+          "the image has too many code entries to verify; the rest were not explored",
+        );
         entryLimitReported = true;
       }
       return undefined;
@@ -86,19 +93,40 @@ export function checkBodies(
     const cls = classify(t);
     if (cls.kind !== "code") {
       const where = cls.kind === "outside" ? "outside the image" : cls.kind === "stub" ? "at a stub" : `into the ${cls.region.name}`;
-      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "a body offset outside the header, slots, tables and strings",
-        hex(t), `the out-of-line jump of ${stub.region} goes ${where}`);
+      report(
+        out,
+        `${stub.area}.target`,
+        stub.region,
+        stub.offset + 1,
+        "a body offset outside the header, slots, tables and strings",
+        hex(t),
+        `the out-of-line jump of ${stub.region} goes ${where}`,
+      );
       continue;
     }
     if (filler !== undefined && bytes[t] === filler) {
-      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "the first instruction of a body", `filler at ${hex(t)}`,
-        `the out-of-line jump of ${stub.region} lands in filler, not at the start of a body`);
+      report(
+        out,
+        `${stub.area}.target`,
+        stub.region,
+        stub.offset + 1,
+        "the first instruction of a body",
+        `filler at ${hex(t)}`,
+        `the out-of-line jump of ${stub.region} lands in filler, not at the start of a body`,
+      );
       continue;
     }
     const first = bodyOwner.get(t);
     if (first) {
-      report(out, "body.shared-entry", `body ${first.name}`, t, `a body used only by ${first.region}`, `also jumped to by ${stub.region}`,
-        "two stubs jump to the same body; each call needs its own body");
+      report(
+        out,
+        "body.shared-entry",
+        `body ${first.name}`,
+        t,
+        `a body used only by ${first.region}`,
+        `also jumped to by ${stub.region}`,
+        "two stubs jump to the same body; each call needs its own body",
+      );
       continue;
     }
     const entry = addEntry(t, "body", `body ${stub.name}`, stub);
@@ -134,30 +162,65 @@ export function checkBodies(
       visitedBy[off] = e;
       const ins = decoder.at(off);
       if (ins.status === "truncated") {
-        report(out, "body.bounds", entry.region, off, "code inside the image", "an instruction past the image end",
-          `code reached from ${entry.region} runs past the end of the image`);
+        report(
+          out,
+          "body.bounds",
+          entry.region,
+          off,
+          "code inside the image",
+          "an instruction past the image end",
+          `code reached from ${entry.region} runs past the end of the image`,
+        );
         continue;
       }
       if (ins.status === "invalid") {
-        report(out, "body.decode", entry.region, off, "a valid 32-bit instruction", `bytes at ${hex(off)}`,
-          `code reached from ${entry.region} does not decode as 32-bit code`);
+        report(
+          out,
+          "body.decode",
+          entry.region,
+          off,
+          "a valid 32-bit instruction",
+          `bytes at ${hex(off)}`,
+          `code reached from ${entry.region} does not decode as 32-bit code`,
+        );
         continue;
       }
       const data = regions.data.find((r) => regionsOverlap(r, { offset: off, size: ins.length }));
       if (data) {
-        report(out, "body.data", entry.region, off, "code outside the image's data structures", data.name,
-          `code reached from ${entry.region} runs into the ${data.name} (a path without a terminator)`);
+        report(
+          out,
+          "body.data",
+          entry.region,
+          off,
+          "code outside the image's data structures",
+          data.name,
+          `code reached from ${entry.region} runs into the ${data.name} (a path without a terminator)`,
+        );
         continue;
       }
       decoded.set(off, ins);
       const next = off + ins.length;
       if (ins.flow === "trap" && !afterInterrupt(bytes, decoder, off)) {
-        report(out, "code.ud2", entry.region, off, "ud2 only at the start of an absent stub or after an out-of-line jmp", ins.mnemonic.toLowerCase(),
-          `${entry.region} traps: ud2 belongs in stubs, never in a body`);
+        report(
+          out,
+          "code.ud2",
+          entry.region,
+          off,
+          "ud2 only at the start of an absent stub or after an out-of-line jmp",
+          ins.mnemonic.toLowerCase(),
+          `${entry.region} traps: ud2 belongs in stubs, never in a body`,
+        );
       }
       if (filler !== undefined && ins.length === 1 && bytes[off] === filler) {
-        report(out, "code.filler", entry.region, off, "an instruction", `filler ${hex(filler, 2)}`,
-          `code reached from ${entry.region} runs into filler (a path without a terminator, or a branch into padding)`);
+        report(
+          out,
+          "code.filler",
+          entry.region,
+          off,
+          "an instruction",
+          `filler ${hex(filler, 2)}`,
+          `code reached from ${entry.region} runs into filler (a path without a terminator, or a branch into padding)`,
+        );
         continue;
       }
       if (ins.target !== undefined) {
@@ -169,14 +232,28 @@ export function checkBodies(
         } else if (own && ins.flow !== "call" && entry.stub === own) {
           // A cold part going back into its own slot's hot path: that code was checked with the slot.
         } else if (own && ins.flow !== "call") {
-          report(out, "code.branch-target", entry.region, off, `code of its own (or ${entry.stub ? entry.stub.region : "a stub's start"})`, hex(ins.target),
-            `${entry.region} jumps into the inline code of ${own.region}, which is not its own slot`);
+          report(
+            out,
+            "code.branch-target",
+            entry.region,
+            off,
+            `code of its own (or ${entry.stub ? entry.stub.region : "a stub's start"})`,
+            hex(ins.target),
+            `${entry.region} jumps into the inline code of ${own.region}, which is not its own slot`,
+          );
         } else if (cls.kind !== "stub") reportBadTarget(out, entry.region, off, ins.target, cls);
       }
       if (!ins.terminator) {
         if (next >= size) {
-          report(out, "body.bounds", entry.region, off, "a terminator before the image end", ins.mnemonic.toLowerCase(),
-            `code reached from ${entry.region} falls off the end of the image`);
+          report(
+            out,
+            "body.bounds",
+            entry.region,
+            off,
+            "a terminator before the image end",
+            ins.mnemonic.toLowerCase(),
+            `code reached from ${entry.region} falls off the end of the image`,
+          );
         } else stack.push(next);
       }
     }
@@ -191,8 +268,15 @@ export function checkBodies(
       codeMask[k] = 1;
       if (k > off && starts[k]) {
         const owner = entries[visitedBy[off]!]!;
-        report(out, "code.mid-instruction", owner.region, k, `an instruction boundary (${ins.mnemonic.toLowerCase()} at ${hex(off)} covers it)`, hex(k),
-          "a branch or call lands in the middle of another instruction");
+        report(
+          out,
+          "code.mid-instruction",
+          owner.region,
+          k,
+          `an instruction boundary (${ins.mnemonic.toLowerCase()} at ${hex(off)} covers it)`,
+          hex(k),
+          "a branch or call lands in the middle of another instruction",
+        );
         starts[k] = 0; // once per offset
       }
     }
@@ -224,23 +308,44 @@ function checkBodyStarts(
     const into = byStart.get(next);
     if (into && !ins.terminator && ins.flow !== "call") {
       const stub = into.stub!;
-      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "a body no other code runs into", hex(next),
-        `the out-of-line jump of ${stub.region} lands where ${entries[visitedBy[off]!]?.region ?? "other code"} falls through (${ins.mnemonic.toLowerCase()} at ${hex(off)})`);
+      report(
+        out,
+        `${stub.area}.target`,
+        stub.region,
+        stub.offset + 1,
+        "a body no other code runs into",
+        hex(next),
+        `the out-of-line jump of ${stub.region} lands where ${entries[visitedBy[off]!]?.region ?? "other code"} falls through (${ins.mnemonic.toLowerCase()} at ${hex(off)})`,
+      );
     }
     for (let k = off + 1; k < off + ins.length; k++) {
       const body = byStart.get(k);
       if (!body) continue;
       const stub = body.stub!;
       const owner = entries[visitedBy[off]!]?.region ?? "other code";
-      report(out, `${stub.area}.target`, stub.region, stub.offset + 1, "the first instruction of a body of its own", hex(k),
-        `the out-of-line jump of ${stub.region} lands inside ${ins.mnemonic.toLowerCase()} at ${hex(off)} of ${owner}`);
+      report(
+        out,
+        `${stub.area}.target`,
+        stub.region,
+        stub.offset + 1,
+        "the first instruction of a body of its own",
+        hex(k),
+        `the out-of-line jump of ${stub.region} lands inside ${ins.mnemonic.toLowerCase()} at ${hex(off)} of ${owner}`,
+      );
     }
   }
 }
 function reportBadTarget(out: ViolationSink, region: string, from: number, target: number, cls: TargetClass): void {
   const where = cls.kind === "outside" ? "outside the image" : cls.kind === "data" ? `into the ${cls.region.name}` : "nowhere";
-  report(out, "code.branch-target", region, from, "an instruction boundary of code inside the image", hex(target),
-    `a relative branch or call in ${region} goes ${where}`);
+  report(
+    out,
+    "code.branch-target",
+    region,
+    from,
+    "an instruction boundary of code inside the image",
+    hex(target),
+    `a relative branch or call in ${region} goes ${where}`,
+  );
 }
 
 interface ExtentResult {
@@ -276,22 +381,25 @@ function computeExtents(
     report(out, "check.limit", e.region, result.limitAt.at, `at most ${MAX_EXTENT_STEPS} steps`, "more", "the code is too large to verify");
   }
   for (const o of result.overlaps) {
-    const a = entries[o.second]!, b = entries[o.first]!;
+    const a = entries[o.second]!,
+      b = entries[o.first]!;
     report(out, "body.overlap", a.region, o.at, "bytes of its own", `shared with ${b.region}`, `${a.region} and ${b.region} run through the same bytes`);
   }
   for (const f of result.fallThroughs) {
     const e = entries[f.entry]!;
-    report(out, "body.fall-through", e.region, f.at, "a terminator (ret, iret, sysexit, jmp)", `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
-      `${e.region} runs into the next entry without a terminator`);
+    report(
+      out,
+      "body.fall-through",
+      e.region,
+      f.at,
+      "a terminator (ret, iret, sysexit, jmp)",
+      `${f.mnemonic} falling into ${entryAt.get(f.into)!.region}`,
+      `${e.region} runs into the next entry without a terminator`,
+    );
   }
 }
 
-function extentsOnce(
-  entries: CodeEntry[],
-  entryAt: Map<number, CodeEntry>,
-  decoded: Map<number, DecodedInstruction>,
-  size: number,
-): ExtentResult {
+function extentsOnce(entries: CodeEntry[], entryAt: Map<number, CodeEntry>, decoded: Map<number, DecodedInstruction>, size: number): ExtentResult {
   const result: ExtentResult = { overlaps: [], fallThroughs: [], sharedTargets: [] };
   const owner = new Int32Array(size).fill(-1);
   const pairs = new Set<string>();

@@ -31,8 +31,15 @@ export function checkImage(bytes: Uint8Array, layout: Layout, options: CheckOpti
   try {
     runChecks(bytes, layout, options, out);
   } catch (e) {
-    report(out, "check.internal", "image", 0, "a completed check", e instanceof Error ? e.message : String(e),
-      "the checker failed unexpectedly; this is a checker bug, please report it with the image");
+    report(
+      out,
+      "check.internal",
+      "image",
+      0,
+      "a completed check",
+      e instanceof Error ? e.message : String(e),
+      "the checker failed unexpectedly; this is a checker bug, please report it with the image",
+    );
   }
   return out;
 }
@@ -49,8 +56,15 @@ const MAX_ANALYSED_SIZE = 1 << 20;
 function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out: ViolationSink): void {
   checkRomFormat(bytes, layout, out);
   if (bytes.length > MAX_ANALYSED_SIZE) {
-    report(out, "check.limit", "image", 0, `at most ${MAX_ANALYSED_SIZE} bytes to analyse`, `${bytes.length} bytes`,
-      "the image is far too large to be a ROM; only its envelope was checked");
+    report(
+      out,
+      "check.limit",
+      "image",
+      0,
+      `at most ${MAX_ANALYSED_SIZE} bytes to analyse`,
+      `${bytes.length} bytes`,
+      "the image is far too large to be a ROM; only its envelope was checked",
+    );
     return;
   }
   const regions = locateRegions(bytes, layout);
@@ -83,7 +97,16 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
 function checkStringPlacement(regions: ImageRegions, occupied: NamedRegion[], out: ViolationSink): void {
   for (const s of regions.strings) {
     const hit = occupied.find((r) => regionsOverlap(s, r));
-    if (hit) report(out, "string.overlap", s.name, s.offset, `a string clear of the ${hit.name}`, `${hex(s.offset)}+${s.size}`, `the ${s.name} overlaps the ${hit.name}`);
+    if (hit)
+      report(
+        out,
+        "string.overlap",
+        s.name,
+        s.offset,
+        `a string clear of the ${hit.name}`,
+        `${hex(s.offset)}+${s.size}`,
+        `the ${s.name} overlaps the ${hit.name}`,
+      );
   }
 }
 
@@ -93,7 +116,14 @@ function checkChecksumByte(bytes: Uint8Array, regions: NamedRegion[], codeMask: 
   if (last < 0) return;
   const hit = regions.find((r) => regionContains(r, last));
   if (hit || codeMask[last]) {
-    report(out, "image.checksum-byte", "image", last, "a padding byte", hit ? hit.name : "code",
-      "the last byte holds the checksum and must not belong to any structure or code");
+    report(
+      out,
+      "image.checksum-byte",
+      "image",
+      last,
+      "a padding byte",
+      hit ? hit.name : "code",
+      "the last byte holds the checksum and must not belong to any structure or code",
+    );
   }
 }

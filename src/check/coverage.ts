@@ -73,8 +73,15 @@ export function checkCoverage(
       const key = `${first.name}|${c.name}`;
       if (pairs.has(key)) continue;
       pairs.add(key);
-      report(out, "coverage.overlap", c.name, k, `a byte of one region`, `also ${first.name} (${hex(first.offset)}+${first.size})`,
-        `${hex(k)} is claimed by both the ${first.name} and the ${c.name}`);
+      report(
+        out,
+        "coverage.overlap",
+        c.name,
+        k,
+        `a byte of one region`,
+        `also ${first.name} (${hex(first.offset)}+${first.size})`,
+        `${hex(k)} is claimed by both the ${first.name} and the ${c.name}`,
+      );
     }
   });
 
@@ -82,7 +89,8 @@ export function checkCoverage(
   // one exact copy in unclaimed bytes is taken as the license (header.unused accepts one in the header).
   if (!layout.header.some((f) => f.source.kind === "computed" && f.source.what === "licenseOffset")) {
     const at = findUnclaimed(bytes, owner, layout.license + "\0", regions.header.size);
-    if (at !== undefined) owner.fill(claims.push({ name: "license string", offset: at, size: layout.license.length + 1, kind: "string" }) - 1, at, at + layout.license.length + 1);
+    if (at !== undefined)
+      owner.fill(claims.push({ name: "license string", offset: at, size: layout.license.length + 1, kind: "string" }) - 1, at, at + layout.license.length + 1);
   }
 
   // Unclaimed bytes outside the header (header.unused covers those) must be padding.
@@ -99,9 +107,16 @@ export function checkCoverage(
     while (end > start && padding(bytes[end - 1]!)) end--;
     const before = nearestClaim(owner, claims, start, -1);
     const after = nearestClaim(owner, claims, end - 1, 1);
-    report(out, "coverage.unclaimed", "image", start, `padding (00 or ${hex(layout.filler, 2)}) or a region`, hexBytes(bytes, start, end - start),
+    report(
+      out,
+      "coverage.unclaimed",
+      "image",
+      start,
+      `padding (00 or ${hex(layout.filler, 2)}) or a region`,
+      hexBytes(bytes, start, end - start),
       `${hex(start)}..${hex(end)} (between the ${before ?? "image start"} and the ${after ?? "image end"}) belongs to no region: ` +
-        "no field, structure, string, slot or code reached from an entry (a body no stub enters?)");
+        "no field, structure, string, slot or code reached from an entry (a body no stub enters?)",
+    );
   }
 
   // A body right after stray bytes most likely starts among them (its stub's jump lands too far),
@@ -117,8 +132,15 @@ export function checkCoverage(
     // Bytes that do not decode are reported where they are reached (body.decode); whole code ending in a
     // terminator is an orphaned body of its own.
     if (start >= end || strayCode(decoder, start, end) !== "cut") continue;
-    report(out, `${stub.area}.target`, stub.region, stub.offset + 1, `a body that begins after padding or another region`, hex(body.offset),
-      `the out-of-line jump of ${stub.region} lands at ${hex(body.offset)}, right after bytes no region claims: the body probably begins before it`);
+    report(
+      out,
+      `${stub.area}.target`,
+      stub.region,
+      stub.offset + 1,
+      `a body that begins after padding or another region`,
+      hex(body.offset),
+      `the out-of-line jump of ${stub.region} lands at ${hex(body.offset)}, right after bytes no region claims: the body probably begins before it`,
+    );
   }
 }
 

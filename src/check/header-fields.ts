@@ -16,8 +16,15 @@ export function checkHeaderFields(bytes: Uint8Array, layout: Layout, out: Violat
   for (const field of layout.header) {
     const value = readUint(bytes, field.offset, field.size);
     if (value === undefined) {
-      report(out, "header.bounds", REGION, field.offset, `${field.size} bytes inside the image`, `image of ${bytes.length} bytes`,
-        `header field ${field.name} lies beyond the end of the image`);
+      report(
+        out,
+        "header.bounds",
+        REGION,
+        field.offset,
+        `${field.size} bytes inside the image`,
+        `image of ${bytes.length} bytes`,
+        `header field ${field.name} lies beyond the end of the image`,
+      );
       continue;
     }
     checkField(bytes, layout, field, value, out);
@@ -39,7 +46,15 @@ function checkField(bytes: Uint8Array, layout: Layout, field: HeaderField, value
     case "ascii": {
       const text = readLatin1(bytes, field.offset, field.size) ?? "";
       if (text !== src.value) {
-        report(out, "header.ascii", REGION, field.offset, quote(src.value), quote(text), `header field ${field.name} must hold the signature ${quote(src.value)}`);
+        report(
+          out,
+          "header.ascii",
+          REGION,
+          field.offset,
+          quote(src.value),
+          quote(text),
+          `header field ${field.name} must hold the signature ${quote(src.value)}`,
+        );
       }
       return;
     }
@@ -50,7 +65,8 @@ function checkField(bytes: Uint8Array, layout: Layout, field: HeaderField, value
       switch (src.what) {
         case "romLength":
           // Byte 2 is the SeaBIOS length byte, already checked as image.length.
-          if (!(field.offset === 2 && field.size === 1)) mismatch("header.romLength", Math.floor(bytes.length / ROM_BLOCK), "must be the image size in 512-byte blocks");
+          if (!(field.offset === 2 && field.size === 1))
+            mismatch("header.romLength", Math.floor(bytes.length / ROM_BLOCK), "must be the image size in 512-byte blocks");
           return;
         case "pciOffset":
           mismatch("header.pciOffset", layout.pci.offset, "must point to the PCIR structure at the layout's offset");
@@ -73,22 +89,50 @@ function checkField(bytes: Uint8Array, layout: Layout, field: HeaderField, value
 
 function checkLicense(bytes: Uint8Array, layout: Layout, field: HeaderField, pointer: number, out: ViolationSink): void {
   if (pointer === 0) {
-    report(out, "header.licenseOffset", REGION, field.offset, "a non-zero offset", "0",
-      `header field ${field.name} is 0; Linux then treats the license as unspecified and refuses the ROM`);
+    report(
+      out,
+      "header.licenseOffset",
+      REGION,
+      field.offset,
+      "a non-zero offset",
+      "0",
+      `header field ${field.name} is 0; Linux then treats the license as unspecified and refuses the ROM`,
+    );
     return;
   }
   const s = readCString(bytes, pointer);
   if (!s) {
-    report(out, "license.bounds", "license", pointer, "a NUL-terminated string inside the image", hexBytes(bytes, pointer, 8),
-      `header field ${field.name} (${hex(pointer)}) does not point to a NUL-terminated string inside the image`);
+    report(
+      out,
+      "license.bounds",
+      "license",
+      pointer,
+      "a NUL-terminated string inside the image",
+      hexBytes(bytes, pointer, 8),
+      `header field ${field.name} (${hex(pointer)}) does not point to a NUL-terminated string inside the image`,
+    );
     return;
   }
   if (s.text !== layout.license) {
-    report(out, "license.text", "license", pointer, quote(layout.license), quote(s.text),
-      `the license string differs from the layout's${layout.version.major === 3 ? ' (Linux accepts only "GPL" or "GPL v2")' : ""}`);
+    report(
+      out,
+      "license.text",
+      "license",
+      pointer,
+      quote(layout.license),
+      quote(s.text),
+      `the license string differs from the layout's${layout.version.major === 3 ? ' (Linux accepts only "GPL" or "GPL v2")' : ""}`,
+    );
   } else if (layout.version.major === 3 && !LINUX_LICENSES.includes(s.text)) {
-    report(out, "license.gpl", "license", pointer, LINUX_LICENSES.map(quote).join(" or "), quote(s.text),
-      "Linux refuses a VMI ROM whose license string is not exactly \"GPL\" or \"GPL v2\"");
+    report(
+      out,
+      "license.gpl",
+      "license",
+      pointer,
+      LINUX_LICENSES.map(quote).join(" or "),
+      quote(s.text),
+      'Linux refuses a VMI ROM whose license string is not exactly "GPL" or "GPL v2"',
+    );
   }
 }
 
@@ -124,8 +168,7 @@ export function checkUnusedHeaderBytes(
     }
     const start = i;
     while (i < end && !claimed[i] && bytes[i] !== 0) i++;
-    report(out, "header.unused", REGION, start, "00", hexBytes(bytes, start, i - start),
-      "header bytes outside every field and structure must be zero");
+    report(out, "header.unused", REGION, start, "00", hexBytes(bytes, start, i - start), "header bytes outside every field and structure must be zero");
   }
 }
 

@@ -34,13 +34,27 @@ export function checkInit16(bytes: Uint8Array, layout: Layout, forbidden: NamedR
     while (p < fieldEnd && !ended) {
       const ins = decoder.at(p);
       if (ins.status !== "ok") {
-        report(out, "init16.decode", REGION, p, "a valid 16-bit instruction", hexBytes(bytes, p, fieldEnd - p),
-          "the init entry does not decode as 16-bit code");
+        report(
+          out,
+          "init16.decode",
+          REGION,
+          p,
+          "a valid 16-bit instruction",
+          hexBytes(bytes, p, fieldEnd - p),
+          "the init entry does not decode as 16-bit code",
+        );
         return result;
       }
       if (p + ins.length > fieldEnd) {
-        report(out, "init16.entry-size", REGION, p, `instructions ending by ${hex(fieldEnd)}`, `${ins.mnemonic} of ${ins.length} bytes`,
-          `an instruction of the init entry crosses the end of the ${field.size}-byte entry field`);
+        report(
+          out,
+          "init16.entry-size",
+          REGION,
+          p,
+          `instructions ending by ${hex(fieldEnd)}`,
+          `${ins.mnemonic} of ${ins.length} bytes`,
+          `an instruction of the init entry crosses the end of the ${field.size}-byte entry field`,
+        );
         return result;
       }
       result.code.push({ offset: p, size: ins.length });
@@ -49,8 +63,15 @@ export function checkInit16(bytes: Uint8Array, layout: Layout, forbidden: NamedR
       p += ins.length;
     }
     if (!ended) {
-      report(out, "init16.entry-size", REGION, field.offset, `retf or jmp within ${field.size} bytes`, hexBytes(bytes, field.offset, field.size),
-        "the init entry falls off the end of its field without a far return or jump");
+      report(
+        out,
+        "init16.entry-size",
+        REGION,
+        field.offset,
+        `retf or jmp within ${field.size} bytes`,
+        hexBytes(bytes, field.offset, field.size),
+        "the init entry falls off the end of its field without a far return or jump",
+      );
       return result;
     }
     checkPadding(bytes, p, fieldEnd, layout.filler, out);
@@ -66,8 +87,15 @@ function checkPadding(bytes: Uint8Array, start: number, end: number, filler: num
   const pad = bytes[start]!;
   const uniform = bytes.subarray(start, end).every((b) => b === pad);
   if (!uniform || !(PADDING_BYTES.includes(pad) || pad === filler)) {
-    report(out, "init16.padding", REGION, start, `all 00, all 90 or all ${hex(filler, 2)}`, hexBytes(bytes, start, end - start),
-      "the entry field bytes after the init code's last instruction are not uniform padding");
+    report(
+      out,
+      "init16.padding",
+      REGION,
+      start,
+      `all 00, all 90 or all ${hex(filler, 2)}`,
+      hexBytes(bytes, start, end - start),
+      "the entry field bytes after the init code's last instruction are not uniform padding",
+    );
   }
 }
 
@@ -82,21 +110,34 @@ function followSuccessors(
   switch (ins.flow) {
     case "return":
       if (mode === "far" && ins.mnemonic === "Retf" && ins.length > 1) {
-        report(out, "init16.return", REGION, at, "retf", "retf imm16",
-          "the init code returns with retf imm16, which pops stack bytes SeaBIOS never pushed");
+        report(out, "init16.return", REGION, at, "retf", "retf imm16", "the init code returns with retf imm16, which pops stack bytes SeaBIOS never pushed");
         return;
       }
       if ((mode === "far") !== (ins.mnemonic === "Retf")) {
-        report(out, "init16.return", REGION, at, mode === "far" ? "retf" : "ret", ins.mnemonic.toLowerCase(),
+        report(
+          out,
+          "init16.return",
+          REGION,
+          at,
+          mode === "far" ? "retf" : "ret",
+          ins.mnemonic.toLowerCase(),
           mode === "far"
             ? "the init code returns with something other than a far return; SeaBIOS far-calls it"
-            : "a routine the init code calls does not end in a near return");
+            : "a routine the init code calls does not end in a near return",
+        );
       }
       return;
     case "jump":
       if (ins.target === undefined) {
-        report(out, "init16.flow", REGION, at, "a short or near jmp, or retf", ins.mnemonic.toLowerCase(),
-          "the init code leaves through an indirect or far jump the checker cannot follow");
+        report(
+          out,
+          "init16.flow",
+          REGION,
+          at,
+          "a short or near jmp, or retf",
+          ins.mnemonic.toLowerCase(),
+          "the init code leaves through an indirect or far jump the checker cannot follow",
+        );
       } else worklist.push({ offset: ins.target, mode });
       return;
     case "branch":
@@ -134,25 +175,29 @@ function exploreTargets(
     if (seen.has(key)) continue;
     seen.add(key);
     if (--budget < 0) {
-      report(out, "init16.limit", REGION, offset, `at most ${MAX_INSTRUCTIONS} instructions`, "more",
-        "the init code is too long to verify");
+      report(out, "init16.limit", REGION, offset, `at most ${MAX_INSTRUCTIONS} instructions`, "more", "the init code is too long to verify");
       return;
     }
     const ins = decoder.at(offset);
     if (ins.status === "truncated" || !inImage(bytes, offset, ins.length)) {
-      report(out, "init16.bounds", REGION, offset, "code inside the image", hex(offset),
-        "the init code runs or jumps outside the image");
+      report(out, "init16.bounds", REGION, offset, "code inside the image", hex(offset), "the init code runs or jumps outside the image");
       continue;
     }
     if (ins.status === "invalid") {
-      report(out, "init16.decode", REGION, offset, "a valid 16-bit instruction", hexBytes(bytes, offset, ins.length),
-        "the init code reaches bytes that do not decode as 16-bit code");
+      report(
+        out,
+        "init16.decode",
+        REGION,
+        offset,
+        "a valid 16-bit instruction",
+        hexBytes(bytes, offset, ins.length),
+        "the init code reaches bytes that do not decode as 16-bit code",
+      );
       continue;
     }
     const hit = forbidden.find((r) => regionContains(r, offset) || regionContains(r, offset + ins.length - 1));
     if (hit) {
-      report(out, "init16.data", REGION, offset, "code outside the image's data structures", hit.name,
-        `the init code runs into the ${hit.name}`);
+      report(out, "init16.data", REGION, offset, "code outside the image's data structures", hit.name, `the init code runs into the ${hit.name}`);
       continue;
     }
     result.code.push({ offset, size: ins.length });

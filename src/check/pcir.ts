@@ -13,12 +13,19 @@ const LAST_IMAGE = 0x80;
 export function checkPcir(bytes: Uint8Array, layout: Layout, out: ViolationSink): void {
   const base = layout.pci.offset;
   if (!inImage(bytes, base, PCIR_SIZE)) {
-    report(out, "pcir.bounds", REGION, base, `${PCIR_SIZE} bytes inside the image`, `image of ${bytes.length} bytes`,
-      "the PCIR structure lies beyond the end of the image");
+    report(
+      out,
+      "pcir.bounds",
+      REGION,
+      base,
+      `${PCIR_SIZE} bytes inside the image`,
+      `image of ${bytes.length} bytes`,
+      "the PCIR structure lies beyond the end of the image",
+    );
     return;
   }
   const sig = readLatin1(bytes, base, 4)!;
-  if (sig !== "PCIR") report(out, "pcir.signature", REGION, base, quote("PCIR"), quote(sig), "the PCI data structure must start with \"PCIR\"");
+  if (sig !== "PCIR") report(out, "pcir.signature", REGION, base, quote("PCIR"), quote(sig), 'the PCI data structure must start with "PCIR"');
 
   const u16 = (rule: string, at: number, expected: number, why: string): void => {
     const v = readU16(bytes, base + at)!;

@@ -20,12 +20,19 @@ export function productPattern(template: string, backend?: string): RegExp {
 export function checkPnp(bytes: Uint8Array, layout: Layout, backend: string | undefined, out: ViolationSink): void {
   const base = layout.pnp.offset;
   if (!inImage(bytes, base, PNP_SIZE)) {
-    report(out, "pnp.bounds", REGION, base, `${PNP_SIZE} bytes inside the image`, `image of ${bytes.length} bytes`,
-      "the $PnP header lies beyond the end of the image");
+    report(
+      out,
+      "pnp.bounds",
+      REGION,
+      base,
+      `${PNP_SIZE} bytes inside the image`,
+      `image of ${bytes.length} bytes`,
+      "the $PnP header lies beyond the end of the image",
+    );
     return;
   }
   const sig = readLatin1(bytes, base, 4)!;
-  if (sig !== "$PnP") report(out, "pnp.signature", REGION, base, quote("$PnP"), quote(sig), "the PnP expansion header must start with \"$PnP\"");
+  if (sig !== "$PnP") report(out, "pnp.signature", REGION, base, quote("$PnP"), quote(sig), 'the PnP expansion header must start with "$PnP"');
   const u8 = (rule: string, at: number, expected: number, why: string): void => {
     const v = readU8(bytes, base + at)!;
     if (v !== expected) report(out, rule, REGION, base + at, hex(expected, 2), hex(v, 2), why);
@@ -40,8 +47,7 @@ export function checkPnp(bytes: Uint8Array, layout: Layout, backend: string | un
   u8("pnp.reserved", 0x08, 0, "the reserved $PnP byte at +8 must be zero");
   const sum = byteSum(bytes, base, base + PNP_SIZE);
   if (sum !== 0) {
-    report(out, "pnp.checksum", REGION, base + 0x09, "header bytes summing to 0x00", hex(sum, 2),
-      "the 32 bytes of the $PnP header must sum to 0 mod 256");
+    report(out, "pnp.checksum", REGION, base + 0x09, "header bytes summing to 0x00", hex(sum, 2), "the 32 bytes of the $PnP header must sum to 0 mod 256");
   }
   const deviceId = readU32(bytes, base + 0x0a)!;
   if (deviceId !== layout.pnp.deviceId >>> 0) {
@@ -59,16 +65,30 @@ export function checkPnp(bytes: Uint8Array, layout: Layout, backend: string | un
 
   const manufacturer = pnpString(bytes, base, 0x0e, "manufacturer", out);
   if (manufacturer && manufacturer.text !== layout.pnp.manufacturer) {
-    report(out, "pnp.manufacturer", REGION, manufacturer.at, quote(layout.pnp.manufacturer), quote(manufacturer.text),
-      "the manufacturer string (Linux prints it) differs from the layout's");
+    report(
+      out,
+      "pnp.manufacturer",
+      REGION,
+      manufacturer.at,
+      quote(layout.pnp.manufacturer),
+      quote(manufacturer.text),
+      "the manufacturer string (Linux prints it) differs from the layout's",
+    );
   }
   const product = pnpString(bytes, base, 0x10, "product", out);
   if (product && !productPattern(layout.pnp.product, backend).test(product.text)) {
     const want = backend === undefined ? layout.pnp.product : layout.pnp.product.split("{backend}").join(backend);
-    report(out, "pnp.product", REGION, product.at, quote(want), quote(product.text),
+    report(
+      out,
+      "pnp.product",
+      REGION,
+      product.at,
+      quote(want),
+      quote(product.text),
       backend === undefined
         ? "the product string does not match the layout's template ({backend} standing for one word)"
-        : `the product string does not name the manifest's backend ${quote(backend)}`);
+        : `the product string does not name the manifest's backend ${quote(backend)}`,
+    );
   }
 }
 
@@ -76,8 +96,15 @@ function pnpString(bytes: Uint8Array, base: number, at: number, what: string, ou
   const pointer = readU16(bytes, base + at)!;
   const s = pointer === 0 ? undefined : readCString(bytes, pointer);
   if (!s) {
-    report(out, "pnp.string-bounds", REGION, base + at, "offset of a NUL-terminated string inside the image", hex(pointer, 4),
-      `the ${what} string offset does not point to a NUL-terminated string inside the image`);
+    report(
+      out,
+      "pnp.string-bounds",
+      REGION,
+      base + at,
+      "offset of a NUL-terminated string inside the image",
+      hex(pointer, 4),
+      `the ${what} string offset does not point to a NUL-terminated string inside the image`,
+    );
     return undefined;
   }
   return { at: pointer, text: s.text };

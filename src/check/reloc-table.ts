@@ -20,28 +20,36 @@ export interface RelocEntry {
 }
 
 /** Entries by call number, when the table could be read. */
-export function checkRelocTable(
-  bytes: Uint8Array,
-  layout: Layout,
-  regions: ImageRegions,
-  stubs: Stub[],
-  out: ViolationSink,
-): Map<number, RelocEntry> {
+export function checkRelocTable(bytes: Uint8Array, layout: Layout, regions: ImageRegions, stubs: Stub[], out: ViolationSink): Map<number, RelocEntry> {
   const entries = new Map<number, RelocEntry>();
   const field = headerField(layout, "relocTableOffset");
   if (!field) return entries; // the layout has no table (nothing to check against)
   const base = readUint(bytes, field.offset, field.size);
   const size = relocTableSize(layout);
   if (base === undefined || base === 0 || !inImage(bytes, base, size)) {
-    report(out, "reloc.bounds", REGION, field.offset, `offset of a ${size}-byte table inside the image`, base === undefined ? "unreadable" : hex(base),
-      `header field ${field.name} does not point to a relocation table inside the image`);
+    report(
+      out,
+      "reloc.bounds",
+      REGION,
+      field.offset,
+      `offset of a ${size}-byte table inside the image`,
+      base === undefined ? "unreadable" : hex(base),
+      `header field ${field.name} does not point to a relocation table inside the image`,
+    );
     return entries;
   }
   const table = { offset: base, size };
   for (const r of [regions.header, regions.slotTable, regions.pcir, regions.pnp, ...regions.jumpPoints]) {
     if (regionsOverlap(table, r)) {
-      report(out, "reloc.overlap", REGION, base, `a table clear of the ${r.name}`, `${hex(base)}..${hex(base + size)}`,
-        `the relocation table overlaps the ${r.name}`);
+      report(
+        out,
+        "reloc.overlap",
+        REGION,
+        base,
+        `a table clear of the ${r.name}`,
+        `${hex(base)}..${hex(base + size)}`,
+        `the relocation table overlaps the ${r.name}`,
+      );
     }
   }
   const magic = readLatin1(bytes, base, 4)!;
@@ -83,8 +91,15 @@ export function checkRelocTable(
     if (typeName === "NONE") {
       if (target !== 0) report(out, "reloc.target", REGION, at, "0x0000", hex(target, 4), `a NONE entry (${what}) must have target 0`);
       if (stub && (stub.kind === "inline" || stub.kind === "outOfLine")) {
-        report(out, "reloc.none", REGION, at + 2, call.relocs.filter((r) => r !== "NONE").join(" | "), "NONE",
-          `${what} is implemented (${stub.kind === "inline" ? "inline code" : "jmp to a body"} in ${stub.region}) but its relocation says NONE (absent)`);
+        report(
+          out,
+          "reloc.none",
+          REGION,
+          at + 2,
+          call.relocs.filter((r) => r !== "NONE").join(" | "),
+          "NONE",
+          `${what} is implemented (${stub.kind === "inline" ? "inline code" : "jmp to a body"} in ${stub.region}) but its relocation says NONE (absent)`,
+        );
       }
       continue;
     }

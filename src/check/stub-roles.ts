@@ -59,8 +59,15 @@ export function checkStubRoles(
       const paths = walk(stub, bodies, inlineCode, false);
       const bad = paths.ends.find((i) => i.mnemonic !== "Ret");
       if (bad) {
-        report(out, `${stub.area}.return`, stub.region, bad.offset, "ret on every path", bad.mnemonic.toLowerCase(),
-          `${stub.name} is called by the guest and must return to it with ret on every path`);
+        report(
+          out,
+          `${stub.area}.return`,
+          stub.region,
+          bad.offset,
+          "ret on every path",
+          bad.mnemonic.toLowerCase(),
+          `${stub.name} is called by the guest and must return to it with ret on every path`,
+        );
       }
     }
     if (stub.role === "getRelocationInfo" && relocTable) {
@@ -68,16 +75,30 @@ export function checkStubRoles(
       const end = relocTable.offset + relocTable.size;
       const reads = walk(stub, bodies, inlineCode, true).reached.some((i) => i.disp !== undefined && i.disp >= first && i.disp < end);
       if (!reads) {
-        report(out, `${stub.area}.reloc-read`, stub.region, stub.offset, `code reading the relocation entries at ${hex(first)}..${hex(end)}`, "none reached",
-          `${stub.region} does not reach the routine that reads the relocation table`);
+        report(
+          out,
+          `${stub.area}.reloc-read`,
+          stub.region,
+          stub.offset,
+          `code reading the relocation entries at ${hex(first)}..${hex(end)}`,
+          "none reached",
+          `${stub.region} does not reach the routine that reads the relocation table`,
+        );
       }
     }
     const reloc = stub.number === undefined ? undefined : relocs.get(stub.number);
     if (reloc?.typeName === "JUMP_REL" && reloc.allowed) {
       const ret = walk(stub, bodies, inlineCode, false).ends.find((i) => i.mnemonic === "Ret");
       if (ret) {
-        report(out, "reloc.form", stub.region, ret.offset, "iret, sysexit or a jump (the guest jumps here: JUMP_REL)", "ret",
-          `the relocation of ${stub.region} says JUMP_REL, but its code returns with ret to a caller that never called it`);
+        report(
+          out,
+          "reloc.form",
+          stub.region,
+          ret.offset,
+          "iret, sysexit or a jump (the guest jumps here: JUMP_REL)",
+          "ret",
+          `the relocation of ${stub.region} says JUMP_REL, but its code returns with ret to a caller that never called it`,
+        );
       }
     }
   }

@@ -35,23 +35,44 @@ export interface Stub {
 export function readStubs(bytes: Uint8Array, layout: Layout, decoder: X86Decoder, out: ViolationSink): Stub[] {
   const stubs: Stub[] = [];
   for (const jp of layout.jumpPoints) {
-    stubs.push(readStub(bytes, layout.filler, decoder, out, {
-      region: `jump point ${jp.role}`, area: "jump-point", name: jp.role, role: jp.role, offset: jp.offset, size: jp.size,
-    }));
+    stubs.push(
+      readStub(bytes, layout.filler, decoder, out, {
+        region: `jump point ${jp.role}`,
+        area: "jump-point",
+        name: jp.role,
+        role: jp.role,
+        offset: jp.offset,
+        size: jp.size,
+      }),
+    );
   }
   const calls = [...layout.calls].sort((a, b) => a.number - b.number);
   for (const call of calls) {
     if (call.number < 0 || call.number >= layout.slots.count) continue;
     const offset = layout.slots.base + call.number * layout.slots.size;
-    stubs.push(readStub(bytes, layout.filler, decoder, out, {
-      region: `slot ${call.number} ${call.name}`, area: "slot", name: call.name, number: call.number, role: call.role,
-      offset, size: layout.slots.size,
-    }));
+    stubs.push(
+      readStub(bytes, layout.filler, decoder, out, {
+        region: `slot ${call.number} ${call.name}`,
+        area: "slot",
+        name: call.name,
+        number: call.number,
+        role: call.role,
+        offset,
+        size: layout.slots.size,
+      }),
+    );
   }
   for (const s of stubs) {
     if (s.role && s.kind === "absent") {
-      report(out, `${s.area}.absent-required`, s.region, s.offset, "an implementation", "ud2 (absent)",
-        `${s.name} (${s.role}) must be implemented: guests call it before anything else`);
+      report(
+        out,
+        `${s.area}.absent-required`,
+        s.region,
+        s.offset,
+        "an implementation",
+        "ud2 (absent)",
+        `${s.name} (${s.role}) must be implemented: guests call it before anything else`,
+      );
     }
   }
   return stubs;
@@ -62,13 +83,30 @@ type StubPlace = Pick<Stub, "region" | "area" | "name" | "number" | "role" | "of
 function readStub(bytes: Uint8Array, filler: number, decoder: X86Decoder, out: ViolationSink, place: StubPlace): Stub {
   // Built field by field: an object spread here dominated the checker's run time.
   const stub: Stub = {
-    region: place.region, area: place.area, name: place.name, number: place.number, role: place.role,
-    offset: place.offset, size: place.size, kind: "broken", used: 0, target: undefined, code: [], exits: [],
+    region: place.region,
+    area: place.area,
+    name: place.name,
+    number: place.number,
+    role: place.role,
+    offset: place.offset,
+    size: place.size,
+    kind: "broken",
+    used: 0,
+    target: undefined,
+    code: [],
+    exits: [],
   };
   const { offset, size, area, region } = place;
   if (!inImage(bytes, offset, size)) {
-    report(out, `${area}.bounds`, region, offset, `${size} bytes inside the image`, `image of ${bytes.length} bytes`,
-      `${region} lies beyond the end of the image`);
+    report(
+      out,
+      `${area}.bounds`,
+      region,
+      offset,
+      `${size} bytes inside the image`,
+      `image of ${bytes.length} bytes`,
+      `${region} lies beyond the end of the image`,
+    );
     return stub;
   }
   const end = offset + size;
@@ -82,8 +120,15 @@ function readStub(bytes: Uint8Array, filler: number, decoder: X86Decoder, out: V
   if (shape.kind === "outOfLine") stub.target = shape.target;
   const bad = firstNonFiller(bytes, offset + stub.used, end, filler);
   if (bad !== undefined) {
-    report(out, `${area}.filler`, region, bad, `filler ${hex(filler, 2)} up to ${hex(end)}`, hexBytes(bytes, bad, end - bad),
-      `${stub.kind === "absent" ? "an absent stub (ud2)" : "an out-of-line stub (jmp rel32; ud2)"} must be followed by filler only`);
+    report(
+      out,
+      `${area}.filler`,
+      region,
+      bad,
+      `filler ${hex(filler, 2)} up to ${hex(end)}`,
+      hexBytes(bytes, bad, end - bad),
+      `${stub.kind === "absent" ? "an absent stub (ud2)" : "an out-of-line stub (jmp rel32; ud2)"} must be followed by filler only`,
+    );
   }
   return stub;
 }
@@ -109,17 +154,38 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
     const ins = decoder.at(p);
     if (ins.status !== "ok") {
       if (ins.status === "truncated" || p + ins.length > end) {
-        report(out, `${area}.crosses-end`, region, p, `an instruction ending by ${hex(end)}`, hexBytes(bytes, p, end - p),
-          `an instruction runs past the end of ${region}`);
+        report(
+          out,
+          `${area}.crosses-end`,
+          region,
+          p,
+          `an instruction ending by ${hex(end)}`,
+          hexBytes(bytes, p, end - p),
+          `an instruction runs past the end of ${region}`,
+        );
       } else {
-        report(out, `${area}.decode`, region, p, "a valid 32-bit instruction", hexBytes(bytes, p, ins.length),
-          `${region} holds bytes that do not decode as 32-bit code`);
+        report(
+          out,
+          `${area}.decode`,
+          region,
+          p,
+          "a valid 32-bit instruction",
+          hexBytes(bytes, p, ins.length),
+          `${region} holds bytes that do not decode as 32-bit code`,
+        );
       }
       return;
     }
     if (p + ins.length > end) {
-      report(out, `${area}.crosses-end`, region, p, `an instruction ending by ${hex(end)}`, `${ins.mnemonic.toLowerCase()} of ${ins.length} bytes`,
-        `an instruction crosses the end of ${region} into the next one`);
+      report(
+        out,
+        `${area}.crosses-end`,
+        region,
+        p,
+        `an instruction ending by ${hex(end)}`,
+        `${ins.mnemonic.toLowerCase()} of ${ins.length} bytes`,
+        `an instruction crosses the end of ${region} into the next one`,
+      );
       return;
     }
     stub.code.push(ins);
@@ -127,22 +193,42 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
     if (ins.length === 1 && bytes[p - 1] === filler) {
       // Filler after a terminator is a gap before code a branch reaches; before one, code runs into it.
       if (!lastTerminator && !fillerReported) {
-        report(out, `${area}.filler-code`, region, p - 1, "a terminator before the filler", hexBytes(bytes, offset, p - offset),
-          `the code of ${region} runs into filler ${hex(filler, 2)} before it ends`);
+        report(
+          out,
+          `${area}.filler-code`,
+          region,
+          p - 1,
+          "a terminator before the filler",
+          hexBytes(bytes, offset, p - offset),
+          `the code of ${region} runs into filler ${hex(filler, 2)} before it ends`,
+        );
         fillerReported = true;
       }
       continue;
     }
     if (ins.flow === "trap" && stub.code.at(-2)?.mnemonic !== "Int") {
-      report(out, `${area}.ud2`, region, p - ins.length, "ud2 only at the start of an absent stub or right after an out-of-line jmp rel32", hexBytes(bytes, offset, p - offset),
-        `${region} holds inline code with a ${ins.mnemonic.toLowerCase()} (a damaged out-of-line or absent stub?)`);
+      report(
+        out,
+        `${area}.ud2`,
+        region,
+        p - ins.length,
+        "ud2 only at the start of an absent stub or right after an out-of-line jmp rel32",
+        hexBytes(bytes, offset, p - offset),
+        `${region} holds inline code with a ${ins.mnemonic.toLowerCase()} (a damaged out-of-line or absent stub?)`,
+      );
     }
     lastTerminator = ins.terminator;
   }
   if (!lastTerminator) {
-    report(out, `${area}.no-terminator`, region, Math.max(offset, p - (stub.code.at(-1)?.length ?? 0)),
-      "ret, iret, sysexit, jmp or ud2 before the filler", stub.code.at(-1)?.mnemonic.toLowerCase() ?? "nothing",
-      `the code of ${region} falls through its end instead of ending in a terminator (or is followed by non-filler bytes)`);
+    report(
+      out,
+      `${area}.no-terminator`,
+      region,
+      Math.max(offset, p - (stub.code.at(-1)?.length ?? 0)),
+      "ret, iret, sysexit, jmp or ud2 before the filler",
+      stub.code.at(-1)?.mnemonic.toLowerCase() ?? "nothing",
+      `the code of ${region} falls through its end instead of ending in a terminator (or is followed by non-filler bytes)`,
+    );
     return;
   }
   stub.kind = "inline";
@@ -150,8 +236,15 @@ function readInline(bytes: Uint8Array, filler: number, decoder: X86Decoder, out:
   const starts = new Set(stub.code.map((i) => i.offset));
   for (const ins of stub.code) {
     if (ins.target === undefined || ins.target < offset || ins.target >= end || starts.has(ins.target)) continue;
-    report(out, `${area}.branch-target`, region, ins.offset, "an instruction start inside the stub's code", hex(ins.target),
-      `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`);
+    report(
+      out,
+      `${area}.branch-target`,
+      region,
+      ins.offset,
+      "an instruction start inside the stub's code",
+      hex(ins.target),
+      `a ${ins.mnemonic.toLowerCase()} lands ${ins.target < p ? "inside an instruction" : "in the filler"} of ${region}`,
+    );
   }
   stub.exits = areaExits(stub.code, offset, end);
 }

@@ -17,15 +17,7 @@ export interface Violation {
 /** Where rule modules put what they find. */
 export type ViolationSink = Violation[];
 
-export function report(
-  sink: ViolationSink,
-  rule: string,
-  region: string,
-  offset: number,
-  expected: string,
-  found: string,
-  message: string,
-): void {
+export function report(sink: ViolationSink, rule: string, region: string, offset: number, expected: string, found: string, message: string): void {
   sink.push({ rule, region, offset, expected, found, message });
 }
 

@@ -136,15 +136,26 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   }
 
   const candidate = mod.default ?? mod.backend;
-  if (candidate === undefined) return fail("CLI_BACKEND_EXPORT", "the backend module has no default export and no export named backend (export default a RomProgram)");
+  if (candidate === undefined)
+    return fail("CLI_BACKEND_EXPORT", "the backend module has no default export and no export named backend (export default a RomProgram)");
   const problems = programProblems(candidate);
-  if (problems.length) return fail("CLI_BACKEND_EXPORT", `the backend module's ${mod.default !== undefined ? "default export" : "export backend"} is not a RomProgram: ${problems.join("; ")}`);
+  if (problems.length)
+    return fail(
+      "CLI_BACKEND_EXPORT",
+      `the backend module's ${mod.default !== undefined ? "default export" : "export backend"} is not a RomProgram: ${problems.join("; ")}`,
+    );
   const program = candidate as RomProgram;
   if (!BACKEND_NAME.test(program.backend)) {
-    return fail("CLI_BACKEND_NAME", `backend name ${JSON.stringify(program.backend)} is not usable in file names: lower-case letter first, then letters, digits, - or _ (at most 32)`);
+    return fail(
+      "CLI_BACKEND_NAME",
+      `backend name ${JSON.stringify(program.backend)} is not usable in file names: lower-case letter first, then letters, digits, - or _ (at most 32)`,
+    );
   }
   if (builtIn.includes(program.backend)) {
-    return fail("CLI_BACKEND_NAME", `backend name ${JSON.stringify(program.backend)} is taken by a built-in backend (${builtIn.join(", ")}): give yours a name of its own`);
+    return fail(
+      "CLI_BACKEND_NAME",
+      `backend name ${JSON.stringify(program.backend)} is taken by a built-in backend (${builtIn.join(", ")}): give yours a name of its own`,
+    );
   }
   const image = (await import(pathToFileURL(imageEntry).href)) as ImageModule;
   return { ok: true, value: { program, image } };
@@ -181,12 +192,21 @@ export function programProblems(v: unknown): string[] {
   if (typeof p.init !== "function") out.push("init is not a function (a Body)");
   if (typeof p.calls !== "object" || p.calls === null) out.push("calls is not an object of Bodies by call name");
   else for (const [name, body] of Object.entries(p.calls)) if (typeof body !== "function") out.push(`calls.${name} is not a function (a Body)`);
-  if (p.shared !== undefined && !(Array.isArray(p.shared) && p.shared.every((r: unknown) => typeof r === "object" && r !== null && typeof (r as { name?: unknown }).name === "string" && typeof (r as { emit?: unknown }).emit === "function"))) {
+  if (
+    p.shared !== undefined &&
+    !(
+      Array.isArray(p.shared) &&
+      p.shared.every(
+        (r: unknown) =>
+          typeof r === "object" && r !== null && typeof (r as { name?: unknown }).name === "string" && typeof (r as { emit?: unknown }).emit === "function",
+      )
+    )
+  ) {
     out.push("shared is not a list of { name, emit }");
   }
   if (p.omit !== undefined && typeof p.omit !== "function") out.push("omit is not a function");
   if (p.absentReasons !== undefined && (typeof p.absentReasons !== "object" || p.absentReasons === null)) out.push("absentReasons is not an object");
-  if (p.hypervisor !== undefined && p.hypervisor !== "vmware" && p.hypervisor !== "xen") out.push(`hypervisor is ${JSON.stringify(p.hypervisor)}, not "vmware" or "xen"`);
+  if (p.hypervisor !== undefined && p.hypervisor !== "vmware" && p.hypervisor !== "xen")
+    out.push(`hypervisor is ${JSON.stringify(p.hypervisor)}, not "vmware" or "xen"`);
   return out;
 }
-

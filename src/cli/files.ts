@@ -190,7 +190,11 @@ export function writeFilesAtomic(outputs: readonly OutputFile[], layer: WriteLay
     }
     return { ok: true, value: outputs.map((o) => o.file) };
   } catch (e) {
-    const errors: Diagnostic[] = [diag("CLI_WRITE_FAILED", `cannot write the file${step === "rename" ? " (renaming it into place)" : ""}: ${reason(e)}`, { file: showPath(outputs[i]!.file) })];
+    const errors: Diagnostic[] = [
+      diag("CLI_WRITE_FAILED", `cannot write the file${step === "rename" ? " (renaming it into place)" : ""}: ${reason(e)}`, {
+        file: showPath(outputs[i]!.file),
+      }),
+    ];
     for (const f of [...temps, ...renamed]) {
       try {
         layer.remove(f);

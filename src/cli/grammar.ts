@@ -24,10 +24,7 @@ export type Invocation =
   | { command: "run"; args: RunArgs }
   | { command: "init-backend"; args: InitBackendArgs };
 
-export type ParsedCommandLine =
-  | { kind: "run"; invocation: Invocation }
-  | { kind: "help"; text: string }
-  | { kind: "error"; message: string };
+export type ParsedCommandLine = { kind: "run"; invocation: Invocation } | { kind: "help"; text: string } | { kind: "error"; message: string };
 
 export const COMMANDS = ["build", "info", "list", "check", "map", "diff", "run", "init-backend"] as const;
 
@@ -84,8 +81,18 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       "build every selected backend × interface into <out>/<backend>-api<major>.{rom,lst,map,json,svg,S,elf} and <out>/vmi-api<major>.h",
       (y) =>
         y
-          .option("backend", { type: "string", requiresArg: true, default: "all", describe: `backend to build: ${BACKEND_NAMES.join(", ")}, all, or a backend file outside this tree (./mine.ts, .js, .mjs; docs/backends.md)` })
-          .option("api", { type: "string", requiresArg: true, default: "all", describe: "interface to build for: an API major version of a layout in layouts/ (3, 13), or all" })
+          .option("backend", {
+            type: "string",
+            requiresArg: true,
+            default: "all",
+            describe: `backend to build: ${BACKEND_NAMES.join(", ")}, all, or a backend file outside this tree (./mine.ts, .js, .mjs; docs/backends.md)`,
+          })
+          .option("api", {
+            type: "string",
+            requiresArg: true,
+            default: "all",
+            describe: "interface to build for: an API major version of a layout in layouts/ (3, 13), or all",
+          })
           .option("out", { type: "string", requiresArg: true, default: "build/roms", describe: "output directory", normalize: true })
           .option("all", { type: "boolean", default: false, describe: "every backend and every interface (not with --backend, --api or --layout)" })
           .option("layout", romOptions.layout)
@@ -112,14 +119,23 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
           .option("manifest", {
             type: "string",
             requiresArg: true,
-            describe: "the build manifest, for the names of shared routines (default: <rom>.json beside the ROM, if any); used only when it describes these bytes",
+            describe:
+              "the build manifest, for the names of shared routines (default: <rom>.json beside the ROM, if any); used only when it describes these bytes",
             normalize: true,
           })
-          .option("disassembler-options", { alias: "M", type: "string", requiresArg: true, describe: "as objdump's -M: intel (Intel syntax) or att (the default, as the build's .lst)" })
+          .option("disassembler-options", {
+            alias: "M",
+            type: "string",
+            requiresArg: true,
+            describe: "as objdump's -M: intel (Intel syntax) or att (the default, as the build's .lst)",
+          })
           .epilogue(exits(EXIT_HELP.ok, EXIT_HELP.usage)),
       (a) => {
         const m = a["disassembler-options"];
-        invocation = { command: "list", args: { rom: file(a.rom), ...given(a, "api", "layout", "manifest"), ...(typeof m === "string" ? { disassemblerOptions: m } : {}) } };
+        invocation = {
+          command: "list",
+          args: { rom: file(a.rom), ...given(a, "api", "layout", "manifest"), ...(typeof m === "string" ? { disassemblerOptions: m } : {}) },
+        };
       },
     )
     .command(
@@ -175,7 +191,12 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
         y
           .positional("rom", romPositional)
           .option("manifest", { type: "string", requiresArg: true, describe: "test guest: the ROM's build manifest (default: <rom>.json)", normalize: true })
-          .option("keep", { type: "string", requiresArg: true, describe: "test guest: keep guest.bin, guest.lst and the debug log in this directory", normalize: true })
+          .option("keep", {
+            type: "string",
+            requiresArg: true,
+            describe: "test guest: keep guest.bin, guest.lst and the debug log in this directory",
+            normalize: true,
+          })
           .option("kernel", {
             type: "string",
             requiresArg: true,
@@ -189,7 +210,8 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
           .option("memory", { type: "number", requiresArg: true, default: 256, describe: "guest memory in MiB" })
           .option("hypervisor", {
             type: "boolean",
-            describe: "with --kernel: boot under vmirom's reference hypervisor, which takes the kernel over at the ROM's Init, runs it at CPL 1 and checks every hypercall, trap and page-table change (vmware and xen ROMs, API 3); exit 0 only when the kernel reached its end with no violation",
+            describe:
+              "with --kernel: boot under vmirom's reference hypervisor, which takes the kernel over at the ROM's Init, runs it at CPL 1 and checks every hypercall, trap and page-table change (vmware and xen ROMs, API 3); exit 0 only when the kernel reached its end with no violation",
           })
           .option("json", { type: "boolean", describe: "with --hypervisor: print the hypervisor's report as one JSON object (the console goes to stderr)" })
           .epilogue(
@@ -219,7 +241,11 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       "write a starting point for a backend of your own outside the vmirom tree: <name>/backend.ts (a built-in backend's calls with one written out) and a README; it builds with build --backend <name>/backend.ts and passes run as it is",
       (y) =>
         y
-          .positional("name", { type: "string", demandOption: true, describe: "the new folder; its last part is the backend's name (lower-case letter first, then letters, digits, - or _)" })
+          .positional("name", {
+            type: "string",
+            demandOption: true,
+            describe: "the new folder; its last part is the backend's name (lower-case letter first, then letters, digits, - or _)",
+          })
           .option("from", { type: "string", requiresArg: true, default: "native", describe: `the built-in backend to start from: ${BACKEND_NAMES.join(", ")}` })
           .epilogue(exits(EXIT_HELP.ok, EXIT_HELP.usage, EXIT_HELP.io)),
       (a) => {

@@ -43,16 +43,37 @@ export function romBackend(rom: Uint8Array, manifest: Manifest | undefined): str
 export function hypervisorInputProblems(args: HypervisorRunArgs, rom: Uint8Array, manifest: Manifest | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   const backend = romBackend(rom, manifest);
-  if (backend === undefined) out.push(diag("CLI_HV_BACKEND", "cannot tell which hypervisor contract the ROM speaks: no manifest beside it and no vmirom name string in it", { file: args.rom }));
+  if (backend === undefined)
+    out.push(
+      diag("CLI_HV_BACKEND", "cannot tell which hypervisor contract the ROM speaks: no manifest beside it and no vmirom name string in it", { file: args.rom }),
+    );
   else if (!(PARAVIRTUAL as readonly string[]).includes(backend)) {
-    out.push(diag("CLI_HV_BACKEND", `the ${backend} backend has no hypervisor: ${backend === "native" ? "it runs on bare hardware (vmirom run without --hypervisor)" : "the reference hypervisor plays vmware and xen"}`, { file: args.rom }));
+    out.push(
+      diag(
+        "CLI_HV_BACKEND",
+        `the ${backend} backend has no hypervisor: ${backend === "native" ? "it runs on bare hardware (vmirom run without --hypervisor)" : "the reference hypervisor plays vmware and xen"}`,
+        { file: args.rom },
+      ),
+    );
   }
-  if (rom[0x0d] !== 3) out.push(diag("CLI_HV_API", `the reference hypervisor hosts API 3 guests (Linux); this ROM has API ${rom[0x0d]} (api13 under the hypervisor is not done yet)`, { file: args.rom, offset: 0x0d }));
+  if (rom[0x0d] !== 3)
+    out.push(
+      diag("CLI_HV_API", `the reference hypervisor hosts API 3 guests (Linux); this ROM has API ${rom[0x0d]} (api13 under the hypervisor is not done yet)`, {
+        file: args.rom,
+        offset: 0x0d,
+      }),
+    );
   const kernel = readFileSync(args.kernel);
   if (kernel.length < 0x210 || kernel.toString("latin1", 0x202, 0x206) !== "HdrS") {
-    out.push(diag("CLI_NOT_A_BZIMAGE", "not a Linux bzImage: no \"HdrS\" boot-protocol signature at 0x202", { file: args.kernel, offset: 0x202 }));
+    out.push(diag("CLI_NOT_A_BZIMAGE", 'not a Linux bzImage: no "HdrS" boot-protocol signature at 0x202', { file: args.kernel, offset: 0x202 }));
   }
-  if (args.memory !== HYPERVISOR_MEMORY_MIB) out.push(diag("CLI_USAGE", `--hypervisor runs the guest with ${HYPERVISOR_MEMORY_MIB} MiB (the monitor's memory sits at its top); --memory ${args.memory} cannot be honoured`));
+  if (args.memory !== HYPERVISOR_MEMORY_MIB)
+    out.push(
+      diag(
+        "CLI_USAGE",
+        `--hypervisor runs the guest with ${HYPERVISOR_MEMORY_MIB} MiB (the monitor's memory sits at its top); --memory ${args.memory} cannot be honoured`,
+      ),
+    );
   return out;
 }
 
@@ -98,22 +119,47 @@ export async function runUnderHypervisor(args: HypervisorRunArgs): Promise<numbe
   }
   const debugLog = join(work, "debug.log");
   const qemuArgs = [
-    "-machine", "pc", "-m", String(HYPERVISOR_MEMORY_MIB), "-nodefaults", "-display", "none", "-no-reboot",
-    "-serial", "stdio", "-option-rom", args.rom,
-    "-kernel", image, "-append", `hv=${backend}`, "-initrd", modules.join(","),
-    "-debugcon", `file:${debugLog}`, "-global", "isa-debugcon.iobase=0x402",
-    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    "-machine",
+    "pc",
+    "-m",
+    String(HYPERVISOR_MEMORY_MIB),
+    "-nodefaults",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-serial",
+    "stdio",
+    "-option-rom",
+    args.rom,
+    "-kernel",
+    image,
+    "-append",
+    `hv=${backend}`,
+    "-initrd",
+    modules.join(","),
+    "-debugcon",
+    `file:${debugLog}`,
+    "-global",
+    "isa-debugcon.iobase=0x402",
+    "-device",
+    "isa-debug-exit,iobase=0xf4,iosize=0x04",
   ];
   const say = (s: string) => (args.json ? process.stderr : process.stdout).write(s);
   say(`vmirom run: ${basename(args.rom)} (${backend}) with kernel ${basename(args.kernel)} under the reference hypervisor (timeout ${args.timeout} s)\n`);
   say("---- serial console ----\n");
-  let consoleText = "", stderr = "", untilSeen = false, timedOut = false;
+  let consoleText = "",
+    stderr = "",
+    untilSeen = false,
+    timedOut = false;
   const result = await new Promise<{ status: number | null; error?: Error }>((resolve) => {
     const child = spawn("qemu-system-i386", qemuArgs, { stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, Math.round(args.timeout * 1000));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      },
+      Math.round(args.timeout * 1000),
+    );
     child.stdout.on("data", (chunk: Buffer) => {
       const s = chunk.toString("latin1");
       say(s);

@@ -50,7 +50,8 @@ export function layoutForImage(bytes: Uint8Array, file: string, api: string | un
   if (!all.ok) return all;
   const found = all.value.find((l) => String(l.version.major) === major);
   if (found) return { ok: true, value: found };
-  const why = api !== undefined ? `--api ${api}` : major === undefined ? "the file is too short to hold a VMI header" : `byte 0x0D (API major version) is ${major}`;
+  const why =
+    api !== undefined ? `--api ${api}` : major === undefined ? "the file is too short to hold a VMI header" : `byte 0x0D (API major version) is ${major}`;
   return { ok: false, errors: [diag("CLI_UNKNOWN_API", `no layout for this image: ${why}; available: ${versions(all.value)} (use --api)`, { file })] };
 }
 

@@ -28,7 +28,16 @@ export function loadManifest(file: string): Result<Manifest> {
   const bin = binaryAt(bytes.value);
   if (bin) {
     const hex = `0x${bin.byte.toString(16).padStart(2, "0")}`;
-    return { ok: false, errors: [diag("CLI_MANIFEST_JSON", `the manifest is not JSON: it is binary data (byte ${hex} at offset ${bin.offset}); a manifest is the <rom>.json the build wrote`, where)] };
+    return {
+      ok: false,
+      errors: [
+        diag(
+          "CLI_MANIFEST_JSON",
+          `the manifest is not JSON: it is binary data (byte ${hex} at offset ${bin.offset}); a manifest is the <rom>.json the build wrote`,
+          where,
+        ),
+      ],
+    };
   }
   const parsed = parseManifest(new TextDecoder().decode(bytes.value), where.file);
   if (parsed.ok) return parsed;

@@ -52,7 +52,10 @@ function rawArgs(argv: readonly string[] = process.argv.slice(2)): RawArgs {
     }
     // normalize() only touches '/' and '.', which are ASCII and never part of a multi-byte sequence, so the
     // bytes (read as Latin-1, one character per byte) normalize the same way as their lossy text.
-    const variants: Array<[string, Buffer]> = [[t, bytes], [trimSlash(normalize(t)), Buffer.from(trimSlash(normalize(bytes.toString("latin1"))), "latin1")]];
+    const variants: Array<[string, Buffer]> = [
+      [t, bytes],
+      [trimSlash(normalize(t)), Buffer.from(trimSlash(normalize(bytes.toString("latin1"))), "latin1")],
+    ];
     for (const [k, b] of variants) {
       const seen = raw!.byText.get(k);
       if (seen && !seen.equals(b)) raw!.ambiguous.add(k);
@@ -85,10 +88,16 @@ export function pathProblem(p: string, what: string): Diagnostic | undefined {
   if (!p.includes(REPLACEMENT)) return undefined;
   const r = rawArgs();
   if ([...r.ambiguous].some((k) => p === k || p.startsWith(`${k}/`))) {
-    return diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8, and two arguments differ only in those bytes; rename the file`, { file: p });
+    return diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8, and two arguments differ only in those bytes; rename the file`, {
+      file: p,
+    });
   }
   if (typeof fsPath(p) === "string") {
-    return diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8 and vmirom cannot get them back from the command line (it would use another name); rename the file`, { file: p });
+    return diag(
+      "CLI_PATH_ENCODING",
+      `the ${what}'s name holds bytes that are not UTF-8 and vmirom cannot get them back from the command line (it would use another name); rename the file`,
+      { file: p },
+    );
   }
   return undefined;
 }

@@ -14,7 +14,10 @@ import { existsSync } from "node:fs";
 
 /** An option ROM's length byte counts 512-byte blocks: 255 of them is the most any option ROM can be. */
 export const MAX_ROM_SIZE = 255 * 512;
-export const ROM_LIMIT: SizeLimit = { bytes: MAX_ROM_SIZE, why: `the most an option ROM can be (${MAX_ROM_SIZE} bytes: 255 blocks of 512, its length byte's maximum)` };
+export const ROM_LIMIT: SizeLimit = {
+  bytes: MAX_ROM_SIZE,
+  why: `the most an option ROM can be (${MAX_ROM_SIZE} bytes: 255 blocks of 512, its length byte's maximum)`,
+};
 
 export interface RomInput {
   bytes: Uint8Array;
@@ -46,11 +49,16 @@ export function readRomBytes(file: string): Result<Uint8Array> {
 /** What keeps `b` from being a whole option ROM: empty, no 55 AA, a length byte of 0, or cut short. */
 export function optionRomProblem(b: Uint8Array, file: string): Diagnostic | undefined {
   if (b.length === 0) return diag("CLI_NOT_A_ROM", "the file is empty", { file });
-  if (b.length < 2 || b[0] !== 0x55 || b[1] !== 0xaa) return diag("CLI_NOT_A_ROM", "not an option ROM: the file does not start with 55 AA", { file, offset: 0 });
-  if (b.length < 3 || b[2] === 0) return diag("CLI_NOT_A_ROM", "not a usable option ROM: its length byte (offset 2, in blocks of 512) is 0", { file, offset: 2 });
+  if (b.length < 2 || b[0] !== 0x55 || b[1] !== 0xaa)
+    return diag("CLI_NOT_A_ROM", "not an option ROM: the file does not start with 55 AA", { file, offset: 0 });
+  if (b.length < 3 || b[2] === 0)
+    return diag("CLI_NOT_A_ROM", "not a usable option ROM: its length byte (offset 2, in blocks of 512) is 0", { file, offset: 2 });
   const declared = b[2]! * 512;
   if (b.length < declared) {
-    return diag("CLI_TRUNCATED", `the image is cut short: its length byte says ${b[2]} blocks of 512 (${declared} bytes), the file has ${b.length}`, { file, offset: 2 });
+    return diag("CLI_TRUNCATED", `the image is cut short: its length byte says ${b[2]} blocks of 512 (${declared} bytes), the file has ${b.length}`, {
+      file,
+      offset: 2,
+    });
   }
   return undefined;
 }
@@ -70,12 +78,25 @@ function hasSignature(b: Uint8Array, layout: Layout): boolean {
 
 /** "an option ROM, but not a VMI ROM: no "cVmi" signature at 0x08 (found …)". */
 function notVmi(b: Uint8Array, layouts: readonly Layout[], file: string): Diagnostic {
-  const sigs = [...new Map(layouts.map(signatureOf).filter((s) => s !== undefined).map((s) => [`${s.text}@${s.offset}`, s])).values()];
+  const sigs = [
+    ...new Map(
+      layouts
+        .map(signatureOf)
+        .filter((s) => s !== undefined)
+        .map((s) => [`${s.text}@${s.offset}`, s]),
+    ).values(),
+  ];
   const what = sigs.map((s) => {
-    const found = [...b.subarray(s.offset, s.offset + s.text.length)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`)).join("");
+    const found = [...b.subarray(s.offset, s.offset + s.text.length)]
+      .map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`))
+      .join("");
     return `no ${JSON.stringify(s.text)} signature at 0x${s.offset.toString(16).padStart(2, "0")} (found "${found}")`;
   });
-  return diag("CLI_NOT_VMI", `an option ROM (55 AA, ${b[2]} blocks of 512), but not a VMI ROM: ${what.join(", ") || "no VMI signature"}; give --api or --layout to read it as one anyway`, { file });
+  return diag(
+    "CLI_NOT_VMI",
+    `an option ROM (55 AA, ${b[2]} blocks of 512), but not a VMI ROM: ${what.join(", ") || "no VMI signature"}; give --api or --layout to read it as one anyway`,
+    { file },
+  );
 }
 
 /**
@@ -103,7 +124,9 @@ export function layoutForRom(b: Uint8Array, rom: string, api: string | undefined
   const notes: string[] = [];
   const byte = b.length > 0x0d ? b[0x0d]! : undefined;
   if (byte !== undefined && byte !== l.version.major) {
-    notes.push(`${file} says API major version ${byte} (byte 0x0D), but is read with layout ${l.name} (major ${l.version.major}) as ${api !== undefined ? "--api" : "--layout"} asks; what follows may be meaningless`);
+    notes.push(
+      `${file} says API major version ${byte} (byte 0x0D), but is read with layout ${l.name} (major ${l.version.major}) as ${api !== undefined ? "--api" : "--layout"} asks; what follows may be meaningless`,
+    );
   }
   if (!hasSignature(b, l)) notes.push(`${notVmi(b, [l], file).message.replace(/; give --api.*$/, "")}; read with layout ${l.name} as asked`);
   return { ok: true, value: { layout: l, notes } };

@@ -26,7 +26,8 @@ interface Lookup {
 function decode(t: FileTable): Lookup {
   const n = t.seg.length / 4;
   const l: Lookup = { line: new Int32Array(n), col: new Int32Array(n), src: new Int32Array(n), orig: new Int32Array(n), sources: t.sources, names: new Map() };
-  let line = 0, orig = 0;
+  let line = 0,
+    orig = 0;
   for (let i = 0, k = 0; i < n; i++, k += 4) {
     line += t.seg[k]!;
     const s = t.seg[k + 2]!;
@@ -41,7 +42,9 @@ function decode(t: FileTable): Lookup {
 
 /** The last segment at or before (line, column 0-based), as Node's SourceMap.findEntry picks it. */
 function find(l: Lookup, line: number, col: number): string | undefined {
-  let lo = 0, hi = l.line.length - 1, at = -1;
+  let lo = 0,
+    hi = l.line.length - 1,
+    at = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (l.line[mid]! < line || (l.line[mid] === line && l.col[mid]! <= col)) {

@@ -42,7 +42,8 @@ export function objdumpSpelling(text: string, bits: 16 | 32): string {
   }
   if (t.includes(",%")) t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
   // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.
-  if (bits === 32 && (first === 0x6c /* l */ || first === 0x73 /* s */)) t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
+  if (bits === 32 && (first === 0x6c /* l */ || first === 0x73) /* s */)
+    t = t.replace(DT_SUFFIX, (_m, op: string, space: string) => `${op}l${space.length > 1 ? space.slice(1) : " "}`);
   return t;
 }
 

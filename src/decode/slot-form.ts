@@ -22,7 +22,7 @@ export function slotShape(bytes: Uint8Array, offset: number, size: number): Slot
   const b0 = bytes[offset];
   if (size >= 2 && b0 === UD2_0 && bytes[offset + 1] === UD2_1) return { kind: "absent", used: 2 };
   if (size >= OUT_OF_LINE_SIZE && isOutOfLineJump(bytes, offset)) {
-    const rel = (bytes[offset + 1]! | (bytes[offset + 2]! << 8) | (bytes[offset + 3]! << 16) | (bytes[offset + 4]! << 24));
+    const rel = bytes[offset + 1]! | (bytes[offset + 2]! << 8) | (bytes[offset + 3]! << 16) | (bytes[offset + 4]! << 24);
     return { kind: "outOfLine", used: OUT_OF_LINE_SIZE, target: offset + 5 + rel };
   }
   return { kind: "code" };
@@ -53,7 +53,8 @@ export function areaExits(code: Iterable<DecodedInstruction>, start: number, end
   for (const ins of code) {
     const t = ins.target;
     if (t === undefined || (t >= start && t < end)) continue;
-    if (ins.flow === "call" || ins.flow === "jump" || ins.flow === "branch") out.push({ from: ins.offset, next: ins.offset + ins.length, target: t, flow: ins.flow });
+    if (ins.flow === "call" || ins.flow === "jump" || ins.flow === "branch")
+      out.push({ from: ins.offset, next: ins.offset + ins.length, target: t, flow: ins.flow });
   }
   return out;
 }

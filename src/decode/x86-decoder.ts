@@ -88,7 +88,17 @@ export class X86Decoder {
     const length = ins.length;
     if (ins.isInvalid) {
       const status = d.lastError === iced.DecoderError.NoMoreBytes ? "truncated" : "invalid";
-      return { offset, length: Math.max(1, length), status, mnemonic: "", flow: "next", terminator: false, target: undefined, disp: undefined, text: undefined };
+      return {
+        offset,
+        length: Math.max(1, length),
+        status,
+        mnemonic: "",
+        flow: "next",
+        terminator: false,
+        target: undefined,
+        disp: undefined,
+        text: undefined,
+      };
     }
     const mnemonic = iced.Mnemonic[ins.mnemonic] ?? "?";
     let flow: Flow = "next";

@@ -65,7 +65,9 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const roles = [...layout.jumpPoints.map((j) => j.role), ...layout.calls.flatMap((c) => (c.role ? [c.role] : []))];
   for (const role of ["init", "getRelocationInfo"] as const) {
     if (roles.filter((r) => r === role).length !== 1) {
-      return fail(diag("IMAGE_LAYOUT", `layout ${layout.name} must have exactly one ${role} entry (a jump point or a call with that role)`, { path: "jumpPoints" }));
+      return fail(
+        diag("IMAGE_LAYOUT", `layout ${layout.name} must have exactly one ${role} entry (a jump point or a call with that role)`, { path: "jumpPoints" }),
+      );
     }
   }
 
@@ -92,19 +94,17 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   }
   // Cold parts are filed while their bodies are recorded and placed after the last body.
   const colds: ColdPart[] = [];
-  const coldFor = (e: PlannedEntry): BodyContext["cold"] => (emit) => {
-    const n = colds.filter((c) => c.entry === e).length;
-    const part: ColdPart = { entry: e, label: a.newLabel(n ? `cold_${e.name}_${n + 1}` : `cold_${e.name}`), end: a.newLabel(), emit };
-    colds.push(part);
-    return part.label;
-  };
+  const coldFor =
+    (e: PlannedEntry): BodyContext["cold"] =>
+    (emit) => {
+      const n = colds.filter((c) => c.entry === e).length;
+      const part: ColdPart = { entry: e, label: a.newLabel(n ? `cold_${e.name}_${n + 1}` : `cold_${e.name}`), end: a.newLabel(), emit };
+      colds.push(part);
+      return part.label;
+    };
   const writers = new Map(entries.map((e) => [e, bodyWriter(e, layout, shared, emitGetReloc, coldFor(e))]));
   const entryItems = new Map<FixedItem, PlannedEntry>();
-  const items: FixedItem[] = [
-    ...headerItems(layout, refs),
-    pciItem(layout, refs.pci),
-    pnpItem(layout, refs.pnp, refs),
-  ];
+  const items: FixedItem[] = [...headerItems(layout, refs), pciItem(layout, refs.pci), pnpItem(layout, refs.pnp, refs)];
   for (const e of entries) {
     const item = entryItem(layout, e, labels.get(e), writers.get(e));
     entryItems.set(item, e);
@@ -202,7 +202,9 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
     const body = region(l.body, l.bodyEnd);
     const cold = colds.filter((c) => c.entry === e).map((c) => region(c.label, c.end));
     const withCold = cold.length ? { cold } : {};
-    return e.outOfLine ? { ...e, used: OUT_OF_LINE_STUB_SIZE, body, codeOffset: body.offset, ...withCold } : { ...e, used: body.size, codeOffset: e.offset, ...withCold };
+    return e.outOfLine
+      ? { ...e, used: OUT_OF_LINE_STUB_SIZE, body, codeOffset: body.offset, ...withCold }
+      : { ...e, used: body.size, codeOffset: e.offset, ...withCold };
   });
   const cString = (l: Label, text: string): Region & { text: string } => ({ offset: at(l), size: text.length + 1, text });
   const image: LaidOutImage = {
@@ -246,9 +248,11 @@ function locate(errors: Diagnostic[], recorded: readonly Recorded[]): Diagnostic
     const pad = recorded.find((r) => r.padNode === node);
     if (pad && d.code === "ASM_ORG_BACKWARDS" && pad.entry) {
       const e = pad.entry;
-      return diag("IMAGE_SLOT_OVERFLOW",
+      return diag(
+        "IMAGE_SLOT_OVERFLOW",
         `the body of ${pad.what} grew past its ${e.size}-byte area at ${hex(e.offset)} once placed (it measured ${e.measured} bytes on its own; alignment inside a body depends on where it lands)`,
-        { ...d.location, call: e.name, offset: e.offset });
+        { ...d.location, call: e.name, offset: e.offset },
+      );
     }
     const owner = recorded.find((r) => node >= r.first && node < r.end);
     if (!owner) return d;
@@ -276,8 +280,10 @@ function tooLarge(
     .sort((x, y) => y.size - x.size || x.offset - y.offset)
     .slice(0, 3);
   const largest = bodies.map((b) => `${b.name} ${b.size} bytes at ${hex(b.offset)}`).join(", ");
-  return diag("IMAGE_TOO_LARGE",
+  return diag(
+    "IMAGE_TOO_LARGE",
     `the image needs ${size} bytes (${content} bytes of content, a checksum byte, padding to 512) but layout ${layout.name} allows at most ${layout.maxImageSize}` +
       (largest ? `; largest out-of-line bodies: ${largest}` : ""),
-    { offset: layout.maxImageSize, ...(bodies[0] ? { call: bodies[0].name } : {}) });
+    { offset: layout.maxImageSize, ...(bodies[0] ? { call: bodies[0].name } : {}) },
+  );
 }

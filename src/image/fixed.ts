@@ -34,9 +34,13 @@ export function findOverlaps(items: readonly FixedItem[]): Diagnostic[] {
     const prev = sorted[i - 1]!;
     const cur = sorted[i]!;
     if (cur.offset < prev.offset + prev.size) {
-      errors.push(diag("IMAGE_OVERLAP",
-        `${cur.what} at ${hex(cur.offset)} (${cur.size} bytes) overlaps ${prev.what} at ${hex(prev.offset)}..${hex(prev.offset + prev.size)}`,
-        { offset: cur.offset, ...(cur.call ?? prev.call ? { call: cur.call ?? prev.call } : {}) }));
+      errors.push(
+        diag(
+          "IMAGE_OVERLAP",
+          `${cur.what} at ${hex(cur.offset)} (${cur.size} bytes) overlaps ${prev.what} at ${hex(prev.offset)}..${hex(prev.offset + prev.size)}`,
+          { offset: cur.offset, ...((cur.call ?? prev.call) ? { call: cur.call ?? prev.call } : {}) },
+        ),
+      );
     }
   }
   return errors;

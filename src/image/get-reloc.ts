@@ -46,4 +46,3 @@ export function emitGetRelocationInfo(a: Assembler, layout: Layout, relocTable: 
   a.xor(edx, edx);
   a.ret();
 }
-

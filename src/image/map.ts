@@ -26,7 +26,9 @@ export function renderMap(image: LaidOutImage): string {
   for (const f of layout.header) {
     const value = readField(bytes, f.offset, f.size, f.source.kind === "ascii");
     const text = typeof value === "string" ? JSON.stringify(value) : `0x${value.toString(16).padStart(f.size * 2, "0")}`;
-    lines.push(`  ${hex4(f.offset).padEnd(8)}${String(f.size).padStart(6)}  ${f.name.padEnd(20)}${text} (${f.source.kind === "computed" ? f.source.what : f.source.kind})`);
+    lines.push(
+      `  ${hex4(f.offset).padEnd(8)}${String(f.size).padStart(6)}  ${f.name.padEnd(20)}${text} (${f.source.kind === "computed" ? f.source.what : f.source.kind})`,
+    );
   }
   lines.push("");
   lines.push("Symbols:");
@@ -43,18 +45,25 @@ export function renderMap(image: LaidOutImage): string {
     lines.push("", "Jump points:");
     lines.push(`  ${"role".padEnd(20)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}body`);
     for (const e of jumpPoints) {
-      lines.push(`  ${e.jumpPoint!.role.padEnd(20)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e)}`);
+      lines.push(
+        `  ${e.jumpPoint!.role.padEnd(20)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e)}`,
+      );
     }
   }
 
   const calls = image.entries.filter((e) => e.call);
   const count = (p: PlacedEntry["placement"]): number => calls.filter((e) => e.placement === p).length;
-  lines.push("", `Slots: base ${hex4(layout.slots.base)}, ${layout.slots.size} bytes each, ${layout.slots.count} numbers, ${calls.length} calls ` +
-    `(${count("inline")} inline, ${count("outOfLine")} out of line, ${count("absent")} absent, ${count("image")} image)`);
+  lines.push(
+    "",
+    `Slots: base ${hex4(layout.slots.base)}, ${layout.slots.size} bytes each, ${layout.slots.count} numbers, ${calls.length} calls ` +
+      `(${count("inline")} inline, ${count("outOfLine")} out of line, ${count("absent")} absent, ${count("image")} image)`,
+  );
   lines.push(`  ${"num".padStart(3)}  ${"call".padEnd(26)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}${"body".padEnd(16)}reloc`);
   for (const e of calls) {
-    lines.push(`  ${String(e.call!.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
-      `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}${absentReason(e)}`);
+    lines.push(
+      `  ${String(e.call!.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
+        `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}${absentReason(e)}`,
+    );
   }
 
   if (image.shared.length) {

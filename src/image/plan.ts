@@ -43,9 +43,7 @@ export interface Plan {
 const JUMP_POINT_NAMES: Record<JumpPoint["role"], string> = { init: "Init", getRelocationInfo: "GetRelocationInfo" };
 
 /** Names the image machinery binds itself; a shared routine may not take them. */
-export const RESERVED_SYMBOLS = new Set([
-  "init16", "reloc_table", "license", "pnp_manufacturer", "pnp_product", "checksum", "pci_data", "pnp_header",
-]);
+export const RESERVED_SYMBOLS = new Set(["init16", "reloc_table", "license", "pnp_manufacturer", "pnp_product", "checksum", "pci_data", "pnp_header"]);
 
 export function jumpPointLabel(role: JumpPoint["role"]): string {
   return `jump_${role}`;
@@ -54,25 +52,34 @@ export function jumpPointLabel(role: JumpPoint["role"]): string {
 export function syntheticCall(jp: JumpPoint): CallDef {
   return jp.role === "init"
     ? { number: -1, name: "Init", args: "", returns: "EAX (0 = success)", relocs: ["CALL_REL"], use: `jump point ${hex(jp.offset)}`, role: "init" }
-    : { number: -1, name: "GetRelocationInfo", args: "EAX=call number", returns: "EDX:EAX", relocs: ["CALL_REL"], use: `jump point ${hex(jp.offset)}`, role: "getRelocationInfo" };
+    : {
+        number: -1,
+        name: "GetRelocationInfo",
+        args: "EAX=call number",
+        returns: "EDX:EAX",
+        relocs: ["CALL_REL"],
+        use: `jump point ${hex(jp.offset)}`,
+        role: "getRelocationInfo",
+      };
 }
 
 /**
  * Plans every entry. `emitGetReloc` writes the machinery's GetRelocationInfo (measured like any body).
  * `main` is the Assembler the image will be recorded on: shared routine labels are created there.
  */
-export function planImage(
-  program: RomProgram,
-  layout: Layout,
-  main: Assembler,
-  emitGetReloc: (a: Assembler) => void,
-): Result<Plan> {
+export function planImage(program: RomProgram, layout: Layout, main: Assembler, emitGetReloc: (a: Assembler) => void): Result<Plan> {
   const errors: Diagnostic[] = [];
   const shared: Record<string, Label> = {};
   for (const routine of program.shared ?? []) {
     const name = routine.name;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || RESERVED_SYMBOLS.has(name) || /^(stub|body|jump)_/.test(name)) {
-      errors.push(diag("IMAGE_SHARED_NAME", `shared routine name ${JSON.stringify(name)} is not a C identifier, or is reserved (stub_*, body_*, jump_*, ${[...RESERVED_SYMBOLS].join(", ")})`, { label: name }));
+      errors.push(
+        diag(
+          "IMAGE_SHARED_NAME",
+          `shared routine name ${JSON.stringify(name)} is not a C identifier, or is reserved (stub_*, body_*, jump_*, ${[...RESERVED_SYMBOLS].join(", ")})`,
+          { label: name },
+        ),
+      );
     } else if (shared[name]) {
       errors.push(diag("IMAGE_SHARED_NAME", `shared routine ${name} is defined twice in backend ${program.backend}`, { label: name }));
     } else shared[name] = main.newLabel(name);
@@ -100,20 +107,32 @@ export function planImage(
     entries.push(plan(call.name, call, offset, layout.slots.size, sourceFor(call), { call }));
   }
 
-  function plan(name: string, context: CallDef, offset: number, size: number, source: CodeSource, where: { call?: CallDef; jumpPoint?: JumpPoint }): PlannedEntry {
+  function plan(
+    name: string,
+    context: CallDef,
+    offset: number,
+    size: number,
+    source: CodeSource,
+    where: { call?: CallDef; jumpPoint?: JumpPoint },
+  ): PlannedEntry {
     const entry: PlannedEntry = { name, ...where, context, offset, size, source, placement: "absent", outOfLine: false, measured: 0, reloc: "NONE" };
     const what = where.call ? `call ${where.call.number} ${name}` : `${name} (jump point ${hex(offset)})`;
     if (source.kind === "absent") {
       if (!context.relocs.includes("NONE")) {
-        errors.push(diag("IMAGE_NONE_NOT_ALLOWED",
-          `${what} has no body in backend ${program.backend}, but layout ${layout.name} does not allow relocation NONE for it (allowed: ${context.relocs.join(", ")}); its slot at ${hex(offset)} needs code`,
-          { call: name, offset }));
+        errors.push(
+          diag(
+            "IMAGE_NONE_NOT_ALLOWED",
+            `${what} has no body in backend ${program.backend}, but layout ${layout.name} does not allow relocation NONE for it (allowed: ${context.relocs.join(", ")}); its slot at ${hex(offset)} needs code`,
+            { call: name, offset },
+          ),
+        );
       }
       return entry;
     }
-    const measured = source.kind === "backend"
-      ? measure(name, (a) => source.body(a, { layout, call: context, api: layout.version.major, shared, cold: () => a.newLabel() }))
-      : measure(name, emitGetReloc);
+    const measured =
+      source.kind === "backend"
+        ? measure(name, (a) => source.body(a, { layout, call: context, api: layout.version.major, shared, cold: () => a.newLabel() }))
+        : measure(name, emitGetReloc);
     if (!measured.ok) {
       errors.push(...measured.errors.map((d) => ({ ...d, message: `in the body of ${what}: ${d.message}`, location: { ...d.location, call: name } })));
       return entry;
@@ -125,13 +144,21 @@ export function planImage(
     if (measured.value === 0) {
       errors.push(diag("IMAGE_EMPTY_BODY", `the body of ${what} is empty: it must end in ret, jmp, iret or sysexit`, { call: name, offset }));
     } else if (measured.value > MAX_BODY_SIZE) {
-      errors.push(diag("IMAGE_BODY_TOO_LARGE",
-        `the body of ${what} is ${measured.value} bytes, over the ${MAX_BODY_SIZE}-byte limit for one body (its slot is at ${hex(offset)})`,
-        { call: name, offset }));
+      errors.push(
+        diag(
+          "IMAGE_BODY_TOO_LARGE",
+          `the body of ${what} is ${measured.value} bytes, over the ${MAX_BODY_SIZE}-byte limit for one body (its slot is at ${hex(offset)})`,
+          { call: name, offset },
+        ),
+      );
     } else if (entry.outOfLine && size < OUT_OF_LINE_STUB_SIZE) {
-      errors.push(diag("IMAGE_ENTRY_TOO_SMALL",
-        `the body of ${what} is ${measured.value} bytes and does not fit its ${size}-byte area at ${hex(offset)}, which is too small for jmp rel32 + ud2 (${OUT_OF_LINE_STUB_SIZE} bytes)`,
-        { call: name, offset }));
+      errors.push(
+        diag(
+          "IMAGE_ENTRY_TOO_SMALL",
+          `the body of ${what} is ${measured.value} bytes and does not fit its ${size}-byte area at ${hex(offset)}, which is too small for jmp rel32 + ud2 (${OUT_OF_LINE_STUB_SIZE} bytes)`,
+          { call: name, offset },
+        ),
+      );
     }
     return entry;
   }

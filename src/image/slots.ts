@@ -14,12 +14,7 @@ export interface EntryLabels {
   bodyEnd: Label;
 }
 
-export function entryItem(
-  layout: Layout,
-  entry: PlannedEntry,
-  labels: EntryLabels | undefined,
-  write: ((a: Assembler) => void) | undefined,
-): FixedItem {
+export function entryItem(layout: Layout, entry: PlannedEntry, labels: EntryLabels | undefined, write: ((a: Assembler) => void) | undefined): FixedItem {
   const symbol = entry.jumpPoint ? jumpPointLabel(entry.jumpPoint.role) : `stub_${entry.name}`;
   const what = entry.call ? `slot ${entry.call.number} ${entry.name}` : `jump point ${entry.name}`;
   return {

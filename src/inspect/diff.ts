@@ -25,7 +25,8 @@ const LISTING_CONTEXT = 3;
 const MAX_BYTE_RANGES = 24;
 
 export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
-  const A = a.model, B = b.model;
+  const A = a.model,
+    B = b.model;
   const out: string[] = [];
   out.push(`--- ${describe(A)}`, `+++ ${describe(B)}`);
   const equal = a.bytes.length === b.bytes.length && a.bytes.every((x, i) => x === b.bytes[i]);
@@ -35,7 +36,8 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   }
 
   // Branches to shared routines are compared by the routine's name (the manifest's, or sub_<offset>).
-  const routinesA = A.regions.filter((r) => r.kind === "routine"), routinesB = B.regions.filter((r) => r.kind === "routine");
+  const routinesA = A.regions.filter((r) => r.kind === "routine"),
+    routinesB = B.regions.filter((r) => r.kind === "routine");
 
   // Image-level facts.
   const top: string[] = [];
@@ -46,13 +48,19 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
 
   // Header fields, by name.
   const fields: string[] = [];
-  const names = union(A.header.map((f) => f.name), B.header.map((f) => f.name));
+  const names = union(
+    A.header.map((f) => f.name),
+    B.header.map((f) => f.name),
+  );
   for (const n of names) {
-    const fa = A.header.find((f) => f.name === n), fb = B.header.find((f) => f.name === n);
+    const fa = A.header.find((f) => f.name === n),
+      fb = B.header.find((f) => f.name === n);
     if (!fa || !fb) {
       fields.push(`${n}: ${fa ? `${fieldText(fa.value, fa.size)} (only in a)` : `${fieldText(fb!.value, fb!.size)} (only in b)`}`);
     } else if (fa.value !== fb.value || fa.offset !== fb.offset) {
-      fields.push(`${n}: ${fieldText(fa.value, fa.size)} → ${fieldText(fb.value, fb.size)}${fa.offset !== fb.offset ? ` (offset ${hex(fa.offset)} → ${hex(fb.offset)})` : ""}`);
+      fields.push(
+        `${n}: ${fieldText(fa.value, fa.size)} → ${fieldText(fb.value, fb.size)}${fa.offset !== fb.offset ? ` (offset ${hex(fa.offset)} → ${hex(fb.offset)})` : ""}`,
+      );
     }
   }
   if (fields.length) out.push("", "header fields:", ...fields.map((l) => `  ${l}`));
@@ -60,10 +68,15 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   // Structures, tables, routines: by kind and name, placement and size, then content.
   const parts: string[] = [];
   for (const kind of ["pcir", "pnp", "init16", "relocTable", "string", "routine", "cold"] as const) {
-    const ra = A.regions.filter((r) => r.kind === kind), rb = B.regions.filter((r) => r.kind === kind);
-    const keys = union(ra.map((r) => r.name), rb.map((r) => r.name));
+    const ra = A.regions.filter((r) => r.kind === kind),
+      rb = B.regions.filter((r) => r.kind === kind);
+    const keys = union(
+      ra.map((r) => r.name),
+      rb.map((r) => r.name),
+    );
     for (const k of keys) {
-      const x = ra.find((r) => r.name === k), y = rb.find((r) => r.name === k);
+      const x = ra.find((r) => r.name === k),
+        y = rb.find((r) => r.name === k);
       const label = kindLabel(kind, k);
       if (!x || !y) {
         parts.push(`${label}: ${x ? `${place(x)} (only in a)` : `${place(y!)} (only in b)`}`);
@@ -74,10 +87,15 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
       if (moved || !same) parts.push(`${label}: ${moved ? `${place(x)} → ${place(y)}` : place(x)}${same ? "" : ", bytes differ"}`);
     }
   }
-  const freeA = total(A.regions.filter((r) => r.kind === "free")), freeB = total(B.regions.filter((r) => r.kind === "free"));
+  const freeA = total(A.regions.filter((r) => r.kind === "free")),
+    freeB = total(B.regions.filter((r) => r.kind === "free"));
   if (freeA !== freeB) parts.push(`free space: ${freeA} → ${freeB} bytes`);
-  for (const role of union(A.jumpPoints.map((j) => j.role), B.jumpPoints.map((j) => j.role))) {
-    const x = A.jumpPoints.find((j) => j.role === role), y = B.jumpPoints.find((j) => j.role === role);
+  for (const role of union(
+    A.jumpPoints.map((j) => j.role),
+    B.jumpPoints.map((j) => j.role),
+  )) {
+    const x = A.jumpPoints.find((j) => j.role === role),
+      y = B.jumpPoints.find((j) => j.role === role);
     if (!x || !y) {
       parts.push(`jump point ${role}: only in ${x ? "a" : "b"}`);
       continue;
@@ -89,12 +107,16 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   if (parts.length) out.push("", "structures:", ...parts.map((l) => `  ${l}`));
 
   // Calls, by name.
-  const callNames = union(A.calls.map((c) => c.name), B.calls.map((c) => c.name));
+  const callNames = union(
+    A.calls.map((c) => c.name),
+    B.calls.map((c) => c.name),
+  );
   const changed: string[] = [];
   const callLines: string[] = [];
   let sameCount = 0;
   for (const name of callNames) {
-    const x = A.calls.find((c) => c.name === name), y = B.calls.find((c) => c.name === name);
+    const x = A.calls.find((c) => c.name === name),
+      y = B.calls.find((c) => c.name === name);
     if (!x || !y) {
       changed.push(name);
       callLines.push(`  ${name}: only in ${x ? "a" : "b"} (${(x ?? y)!.placement})`);
@@ -111,21 +133,27 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
         if (x.body.offset !== y.body.offset) d.push(`body at ${hex(x.body.offset)} → ${hex(y.body.offset)}`);
       }
     }
-    const ca = x.cold ?? [], cb = y.cold ?? [];
+    const ca = x.cold ?? [],
+      cb = y.cold ?? [];
     if (ca.length !== cb.length) d.push(`cold parts ${ca.map(place).join(" ") || "none"} → ${cb.map(place).join(" ") || "none"}`);
     else {
-      const sizes = ca.some((r, k) => r.size !== cb[k]!.size), moved = ca.some((r, k) => r.offset !== cb[k]!.offset);
+      const sizes = ca.some((r, k) => r.size !== cb[k]!.size),
+        moved = ca.some((r, k) => r.offset !== cb[k]!.offset);
       if (sizes) d.push(`cold part size ${ca.map((r) => r.size).join("+")} → ${cb.map((r) => r.size).join("+")} bytes`);
       if (moved) d.push(`cold part at ${ca.map((r) => hex(r.offset)).join(" ")} → ${cb.map((r) => hex(r.offset)).join(" ")}`);
     }
-    const ra = x.reloc, rb = y.reloc;
+    const ra = x.reloc,
+      rb = y.reloc;
     if (ra?.type !== rb?.type || ra?.target !== rb?.target) {
       // NONE and NOP answers carry a target nobody reads: "NONE → NONE" would say nothing.
       const unused = ra && rb && ra.type === rb.type && ra.type !== "CALL_REL" && ra.type !== "JUMP_REL";
-      d.push(unused ? `relocation ${ra.type}: its unused target field ${hex(ra.target)} → ${hex(rb.target)}` : `relocation ${relocText(ra)} → ${relocText(rb)}`);
+      d.push(
+        unused ? `relocation ${ra.type}: its unused target field ${hex(ra.target)} → ${hex(rb.target)}` : `relocation ${relocText(ra)} → ${relocText(rb)}`,
+      );
     }
     const bytesSame = callBytesEqual(a.bytes, x, b.bytes, y);
-    const la = normalized(x.lines, x.slot, x.body, x.cold, routinesA), lb = normalized(y.lines, y.slot, y.body, y.cold, routinesB);
+    const la = normalized(x.lines, x.slot, x.body, x.cold, routinesA),
+      lb = normalized(y.lines, y.slot, y.body, y.cold, routinesB);
     const codeChanged = la.join("\n") !== lb.join("\n");
     if (!bytesSame && !codeChanged && d.length === 0) d.push("bytes differ");
     if (codeChanged) d.push("code differs");
@@ -143,7 +171,10 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   // Whatever the parts above do not explain: the differing byte ranges and what holds them in a.
   const ranges = differingRanges(a.bytes, b.bytes);
   if (ranges.length) {
-    out.push("", `bytes: ${ranges.reduce((n, r) => n + r.size, 0)} differ in ${ranges.length} range${ranges.length === 1 ? "" : "s"}${a.bytes.length !== b.bytes.length ? ` (over the first ${Math.min(a.bytes.length, b.bytes.length)} bytes)` : ""}`);
+    out.push(
+      "",
+      `bytes: ${ranges.reduce((n, r) => n + r.size, 0)} differ in ${ranges.length} range${ranges.length === 1 ? "" : "s"}${a.bytes.length !== b.bytes.length ? ` (over the first ${Math.min(a.bytes.length, b.bytes.length)} bytes)` : ""}`,
+    );
     for (const r of ranges.slice(0, MAX_BYTE_RANGES)) out.push(`  ${hex(r.offset)}–${hex(r.offset + r.size - 1)} (${r.size}): ${owner(A, r.offset)}`);
     if (ranges.length > MAX_BYTE_RANGES) out.push(`  … ${ranges.length - MAX_BYTE_RANGES} more`);
   }
@@ -177,7 +208,8 @@ function areaChanges(x: { form: string; used: number; size: number; body?: Regio
   const d: string[] = [];
   if (x.form !== y.form) d.push(`form ${x.form} → ${y.form}`);
   if (x.used !== y.used) d.push(`bytes used ${x.used}/${x.size} → ${y.used}/${y.size}`);
-  if (x.body?.offset !== y.body?.offset || x.body?.size !== y.body?.size) d.push(`body ${x.body ? place(x.body) : "none"} → ${y.body ? place(y.body) : "none"}`);
+  if (x.body?.offset !== y.body?.offset || x.body?.size !== y.body?.size)
+    d.push(`body ${x.body ? place(x.body) : "none"} → ${y.body ? place(y.body) : "none"}`);
   return d;
 }
 
@@ -203,18 +235,26 @@ function normalized(lines: DecodedLine[], slot: Region, body?: Region, cold: rea
     const t = parseInt(m[2]!, 16);
     const rel = (r: Region | undefined, name: string) => (r && t >= r.offset && t < r.offset + r.size ? `<${name}+${hex(t - r.offset, 0)}>` : undefined);
     const routine = routines.find((r) => t >= r.offset && t < r.offset + r.size);
-    return m[1] + (rel(slot, "slot") ?? rel(body, "body") ?? cold.map((r, k) => rel(r, k ? `cold${k + 1}` : "cold")).find((x) => x) ??
-      (routine ? `<${routine.name}${t === routine.offset ? "" : `+${hex(t - routine.offset, 0)}`}>` : `0x${m[2]}`));
+    return (
+      m[1] +
+      (rel(slot, "slot") ??
+        rel(body, "body") ??
+        cold.map((r, k) => rel(r, k ? `cold${k + 1}` : "cold")).find((x) => x) ??
+        (routine ? `<${routine.name}${t === routine.offset ? "" : `+${hex(t - routine.offset, 0)}`}>` : `0x${m[2]}`))
+    );
   });
 }
 
 /** A unified-style diff of two listings (longest common subsequence of the normalized texts), 3 lines of context. */
 function listingDiff(la: DecodedLine[], ta: string[], lb: DecodedLine[], tb: string[]): string[] {
-  const n = ta.length, m = tb.length;
+  const n = ta.length,
+    m = tb.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = ta[i] === tb[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = ta[i] === tb[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const ops: Array<{ sign: " " | "-" | "+"; line: DecodedLine; text: string }> = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && ta[i] === tb[j]) {
       ops.push({ sign: " ", line: lb[j]!, text: tb[j]! });

@@ -107,7 +107,10 @@ function symbolizer(entries: readonly DecodedEntry[]): (target: number) => strin
 
 /** One entry in objdump's style: the symbol header, then its lines. */
 export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
-  return [`${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`, ...e.lines.map((l) => row(l.offset, bytes.subarray(l.offset, l.offset + l.length), l.text))];
+  return [
+    `${e.offset.toString(16).padStart(8, "0")} <${e.name}>:`,
+    ...e.lines.map((l) => row(l.offset, bytes.subarray(l.offset, l.offset + l.length), l.text)),
+  ];
 }
 
 class Disassembler {

@@ -17,12 +17,16 @@ export function describeImage(bytes: Uint8Array, layout: Layout, name = "image")
   lines.push(`layout ${layout.name} (API ${layout.version.major}.${layout.version.minor}): ${layout.description}`);
   lines.push("", "header:");
   for (const f of layout.header) lines.push(`  ${hexN(f.offset, 4)}  ${f.name.padEnd(30)}${String(f.size).padStart(2)}  ${fieldText(bytes, f)}`);
-  for (const jp of layout.jumpPoints) lines.push(`  ${hexN(jp.offset, 4)}  ${`jump point ${jp.role}`.padEnd(30)}${String(jp.size).padStart(2)}  ${hexBytes(bytes, jp.offset, jp.size)}`);
+  for (const jp of layout.jumpPoints)
+    lines.push(`  ${hexN(jp.offset, 4)}  ${`jump point ${jp.role}`.padEnd(30)}${String(jp.size).padStart(2)}  ${hexBytes(bytes, jp.offset, jp.size)}`);
   lines.push("", pcirText(bytes, layout), pnpText(bytes, layout));
   lines.push(licenseText(bytes, layout), relocText(bytes, layout));
   const c = countSlots(bytes, layout);
   const calls = layout.calls.length;
-  lines.push(`slots: base ${hexN(layout.slots.base, 4)}, ${calls} calls: ${c.inline} inline, ${c.outOfLine} out of line, ${c.absent} absent` + (c.broken ? `, ${c.broken} malformed` : ""));
+  lines.push(
+    `slots: base ${hexN(layout.slots.base, 4)}, ${calls} calls: ${c.inline} inline, ${c.outOfLine} out of line, ${c.absent} absent` +
+      (c.broken ? `, ${c.broken} malformed` : ""),
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -61,10 +65,12 @@ function pcirText(bytes: Uint8Array, layout: Layout): string {
   if (at + PCIR_SIZE > bytes.length) return `PCIR at ${hexN(at, 4)}: outside the image`;
   const r16 = (o: number): number => uint(bytes, at + o, 2)!;
   const code = r16(0x12);
-  return `PCIR at ${hexN(at, 4)}: ${JSON.stringify(latin1(bytes, at, 4))}, vendor ${hexN(r16(4), 4)}, device ${hexN(r16(6), 4)}, ` +
+  return (
+    `PCIR at ${hexN(at, 4)}: ${JSON.stringify(latin1(bytes, at, 4))}, vendor ${hexN(r16(4), 4)}, device ${hexN(r16(6), 4)}, ` +
     `VPD ${hexN(r16(8), 4)}, length ${hexN(r16(0x0a), 2)}, revision ${u8(bytes, at + 0x0c)}, class ${hexBytes(bytes, at + 0x0d, 3)}, ` +
     `image length ${r16(0x10)} blocks, code revision ${hexN(code, 4)} (ROM version ${code >> 8}.${code & 0xff}), ` +
-    `code type ${u8(bytes, at + 0x14)}, indicator ${hexN(u8(bytes, at + 0x15), 2)}`;
+    `code type ${u8(bytes, at + 0x14)}, indicator ${hexN(u8(bytes, at + 0x15), 2)}`
+  );
 }
 
 function pnpText(bytes: Uint8Array, layout: Layout): string {
@@ -72,9 +78,11 @@ function pnpText(bytes: Uint8Array, layout: Layout): string {
   if (at + PNP_SIZE > bytes.length) return `$PnP at ${hexN(at, 4)}: outside the image`;
   const r16 = (o: number): number => uint(bytes, at + o, 2)!;
   const str = (o: number): string => `${JSON.stringify(cString(bytes, r16(o)) ?? "(no string)")} at ${hexN(r16(o), 4)}`;
-  return `$PnP at ${hexN(at, 4)}: ${JSON.stringify(latin1(bytes, at, 4))}, revision ${u8(bytes, at + 4)}, length ${u8(bytes, at + 5)} × 16, ` +
+  return (
+    `$PnP at ${hexN(at, 4)}: ${JSON.stringify(latin1(bytes, at, 4))}, revision ${u8(bytes, at + 4)}, length ${u8(bytes, at + 5)} × 16, ` +
     `next ${hexN(r16(6), 4)}, checksum ${byteSum(bytes, at, at + PNP_SIZE) === 0 ? "ok" : "BAD"}, device id ${hexN(uint(bytes, at + 0x0a, 4), 8)}, ` +
-    `type ${hexBytes(bytes, at + 0x12, 3)}, indicators ${hexN(u8(bytes, at + 0x15), 2)}, manufacturer ${str(0x0e)}, product ${str(0x10)}`;
+    `type ${hexBytes(bytes, at + 0x12, 3)}, indicators ${hexN(u8(bytes, at + 0x15), 2)}, manufacturer ${str(0x0e)}, product ${str(0x10)}`
+  );
 }
 
 /** Through the header's license pointer when the layout has one; otherwise wherever the string is stored. */
@@ -82,7 +90,7 @@ function licenseText(bytes: Uint8Array, layout: Layout): string {
   const field = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "licenseOffset");
   if (field) {
     const at = uint(bytes, field.offset, field.size);
-    return `license: ${JSON.stringify(at === undefined ? "(outside the image)" : cString(bytes, at) ?? "(no string)")} at ${hexN(at, 4)}`;
+    return `license: ${JSON.stringify(at === undefined ? "(outside the image)" : (cString(bytes, at) ?? "(no string)"))} at ${hexN(at, 4)}`;
   }
   const wanted = [...layout.license, "\0"].map((c) => c.charCodeAt(0));
   for (let at = 0; at + wanted.length <= bytes.length; at++) {
@@ -108,6 +116,9 @@ function relocText(bytes: Uint8Array, layout: Layout): string {
     byType.set(type, (byType.get(type) ?? 0) + 1);
   }
   const order = [...RELOC_TYPES, "unknown"];
-  const types = order.filter((t) => byType.has(t)).map((t) => `${byType.get(t)} ${t}`).join(", ");
+  const types = order
+    .filter((t) => byType.has(t))
+    .map((t) => `${byType.get(t)} ${t}`)
+    .join(", ");
   return `relocation table at ${hexN(at, 4)}: magic ${JSON.stringify(latin1(bytes, at, 4))}, ${count} entries of ${entrySize} bytes (${types})`;
 }

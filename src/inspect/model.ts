@@ -131,9 +131,11 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     // From the bytes: the body is the contiguous code from the slot's jump target; code the body reaches
     // elsewhere, and code an inline slot jumps out to that no other call reaches, are the call's cold parts.
     const [bodyPart, ...bodyCold] = a.bodyEntry ? clusters(a.bodyEntry) : [];
-    const coldName = `cold_${c.name}`, coldPrefix = `${coldName}_`;
+    const coldName = `cold_${c.name}`,
+      coldPrefix = `${coldName}_`;
     const coldEntries = coldCandidates.filter(
-      (e) => (e.name === coldName || e.name.startsWith(coldPrefix)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
+      (e) =>
+        (e.name === coldName || e.name.startsWith(coldPrefix)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
     );
     const body = m ? m.body : bodyPart;
     const cold = m ? (m.cold ?? []) : [...bodyCold, ...coldEntries.flatMap(clusters)].sort((x, y) => x.offset - y.offset);
@@ -155,7 +157,15 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     const a = areaOf(byName.get(`jump_${jp.role}`), jp.offset, jp.size);
     const m = manifest?.jumpPoints.find((x) => x.role === jp.role);
     const body = m?.body ?? (a.bodyEntry ? extent(a.bodyEntry) : undefined);
-    return { role: jp.role, offset: jp.offset, size: jp.size, used: m?.used ?? a.used, form: a.form, ...(body ? { body } : {}), lines: [...a.lines, ...(a.bodyEntry?.lines ?? [])] };
+    return {
+      role: jp.role,
+      offset: jp.offset,
+      size: jp.size,
+      used: m?.used ?? a.used,
+      form: a.form,
+      ...(body ? { body } : {}),
+      lines: [...a.lines, ...(a.bodyEntry?.lines ?? [])],
+    };
   });
 
   const regions: ModelRegion[] = [];
@@ -288,7 +298,6 @@ function relocTableRegion(bytes: Uint8Array, layout: Layout): Region | undefined
   const size = RELOC_HEADER_SIZE + count * entrySize;
   return at + size <= bytes.length ? { offset: at, size } : undefined;
 }
-
 
 /** GetRelocationInfo's answers, read from the table it answers from. */
 export function relocAnswers(bytes: Uint8Array, layout: Layout): Map<number, RelocAnswer> {

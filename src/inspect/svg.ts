@@ -86,7 +86,15 @@ export function renderSvg(model: ImageModel): string {
     const fields = [...model.header].sort((a, b) => a.offset - b.offset);
     fields.forEach((f, i) => {
       const shade = i % 2 === 0 ? "#bbdefb" : "#90caf9";
-      out.push(region(f, { fill: shade, stroke: "#1565c0" }, "", `header field ${f.name} at ${hex(f.offset, 4)}, ${f.size} bytes: ${fieldValue(f.value, f.size)}`, `field-${f.name}`));
+      out.push(
+        region(
+          f,
+          { fill: shade, stroke: "#1565c0" },
+          "",
+          `header field ${f.name} at ${hex(f.offset, 4)}, ${f.size} bytes: ${fieldValue(f.value, f.size)}`,
+          `field-${f.name}`,
+        ),
+      );
     });
     // Fields are 1 to 4 bytes (5 to 20 px): one label over the run of fields, each field's name in its tooltip.
     const first = fields[0];
@@ -105,7 +113,8 @@ export function renderSvg(model: ImageModel): string {
     // The rest of the header (reserved bytes that are not a named field), outlined.
     const covered = new Set<number>();
     for (const f of fields) for (let b = f.offset; b < f.offset + f.size; b++) covered.add(b);
-    for (const s of [...model.regions.filter((r) => r.kind === "pcir" || r.kind === "pnp"), ...model.jumpPoints]) for (let b = s.offset; b < s.offset + s.size; b++) covered.add(b);
+    for (const s of [...model.regions.filter((r) => r.kind === "pcir" || r.kind === "pnp"), ...model.jumpPoints])
+      for (let b = s.offset; b < s.offset + s.size; b++) covered.add(b);
     const slotBytes = new Set<number>();
     for (const c of model.calls) for (let b = c.slot.offset; b < c.slot.offset + c.slot.size; b++) slotBytes.add(b);
     for (let b = 0; b < headerEnd.size; ) {
@@ -115,7 +124,16 @@ export function renderSvg(model: ImageModel): string {
       }
       let e = b;
       while (e < headerEnd.size && !covered.has(e) && !slotBytes.has(e)) e++;
-      out.push(region({ offset: b, size: e - b }, { fill: "#e3f2fd", stroke: "#90caf9" }, e - b >= 16 ? "header (reserved)" : "", `header bytes ${hex(b, 4)}–${hex(e - 1, 4)} (reserved)`, `header-reserved-${b.toString(16)}`, 10));
+      out.push(
+        region(
+          { offset: b, size: e - b },
+          { fill: "#e3f2fd", stroke: "#90caf9" },
+          e - b >= 16 ? "header (reserved)" : "",
+          `header bytes ${hex(b, 4)}–${hex(e - 1, 4)} (reserved)`,
+          `header-reserved-${b.toString(16)}`,
+          10,
+        ),
+      );
       b = e;
     }
   }
@@ -124,7 +142,16 @@ export function renderSvg(model: ImageModel): string {
     out.push(`<g id="jump-${esc(jp.role)}">`);
     out.push(region({ offset: jp.offset, size: jp.size }, { fill: c.room, stroke: c.stroke }, "", "", `jump-${jp.role}-slot`));
     out.push(region({ offset: jp.offset, size: Math.min(jp.used, jp.size) }, { fill: c.used, stroke: "none" }, "", "", `jump-${jp.role}-used`));
-    out.push(region({ offset: jp.offset, size: jp.size }, { fill: "none", stroke: c.stroke }, jp.role === "init" ? "Init" : "GRI", `jump point ${jp.role} at ${hex(jp.offset, 4)}: ${jp.used}/${jp.size} bytes, ${FORM_TEXT[jp.form]}${jp.body ? `, body at ${hex(jp.body.offset, 4)} (${jp.body.size} bytes)` : ""}`, `jump-${jp.role}-frame`, 10));
+    out.push(
+      region(
+        { offset: jp.offset, size: jp.size },
+        { fill: "none", stroke: c.stroke },
+        jp.role === "init" ? "Init" : "GRI",
+        `jump point ${jp.role} at ${hex(jp.offset, 4)}: ${jp.used}/${jp.size} bytes, ${FORM_TEXT[jp.form]}${jp.body ? `, body at ${hex(jp.body.offset, 4)} (${jp.body.size} bytes)` : ""}`,
+        `jump-${jp.role}-frame`,
+        10,
+      ),
+    );
     out.push("</g>");
   }
   out.push("</g>");
@@ -134,12 +161,32 @@ export function renderSvg(model: ImageModel): string {
   for (const c of model.calls) out.push(slot(c));
   for (const c of model.calls) {
     if (!c.body) continue;
-    out.push(region(c.body, REGION_COLOURS.body, `body_${c.name}`, `body_${c.name}: ${hex(c.body.offset, 4)}, ${c.body.size} bytes (call ${c.number} ${c.name})`, `body-${c.name}`, 11, "#4e2600"));
+    out.push(
+      region(
+        c.body,
+        REGION_COLOURS.body,
+        `body_${c.name}`,
+        `body_${c.name}: ${hex(c.body.offset, 4)}, ${c.body.size} bytes (call ${c.number} ${c.name})`,
+        `body-${c.name}`,
+        11,
+        "#4e2600",
+      ),
+    );
   }
   for (const jp of model.jumpPoints) {
     if (!jp.body) continue;
     const name = jp.role === "init" ? "Init" : "GetRelocationInfo";
-    out.push(region(jp.body, REGION_COLOURS.body, `body_${name}`, `body_${name}: ${hex(jp.body.offset, 4)}, ${jp.body.size} bytes (jump point ${jp.role})`, `body-jump-${jp.role}`, 11, "#4e2600"));
+    out.push(
+      region(
+        jp.body,
+        REGION_COLOURS.body,
+        `body_${name}`,
+        `body_${name}: ${hex(jp.body.offset, 4)}, ${jp.body.size} bytes (jump point ${jp.role})`,
+        `body-jump-${jp.role}`,
+        11,
+        "#4e2600",
+      ),
+    );
   }
   out.push("</g>");
 
@@ -172,14 +219,17 @@ function subheading(m: ImageModel): string {
   if (count("malformed")) kinds.push(`${count("malformed")} malformed`);
   const routines = m.regions.filter((r) => r.kind === "routine").length;
   const cold = m.regions.filter((r) => r.kind === "cold").length;
-  return `${m.calls.length} calls: ${kinds.join(", ")}; ${routines} shared routine${routines === 1 ? "" : "s"}${cold ? `, ${cold} cold part${cold === 1 ? "" : "s"}` : ""}; ` +
-    `${free} bytes free; checksum ${m.checksumOk ? "ok" : "BAD"}; ${m.fromManifest ? "with the build manifest" : "from the bytes alone"}; 256 bytes a row`;
+  return (
+    `${m.calls.length} calls: ${kinds.join(", ")}; ${routines} shared routine${routines === 1 ? "" : "s"}${cold ? `, ${cold} cold part${cold === 1 ? "" : "s"}` : ""}; ` +
+    `${free} bytes free; checksum ${m.checksumOk ? "ok" : "BAD"}; ${m.fromManifest ? "with the build manifest" : "from the bytes alone"}; 256 bytes a row`
+  );
 }
 
 function slot(c: ModelCall): string {
   const form = c.placement === "image" ? "image" : c.form;
   const col = FORM_COLOURS[form];
-  const title = `call ${c.number} ${c.name}: slot ${hex(c.slot.offset, 4)}, ${c.used}/${c.slot.size} bytes used, ${FORM_TEXT[form]}` +
+  const title =
+    `call ${c.number} ${c.name}: slot ${hex(c.slot.offset, 4)}, ${c.used}/${c.slot.size} bytes used, ${FORM_TEXT[form]}` +
     (c.body ? `, body at ${hex(c.body.offset, 4)} (${c.body.size} bytes)` : "") +
     (c.cold ? c.cold.map((r) => `, cold part at ${hex(r.offset, 4)} (${r.size} bytes)`).join("") : "") +
     (c.reloc ? `, relocation ${c.reloc.type}${c.reloc.type === "NONE" || c.reloc.type === "NOP" ? "" : ` → ${hex(c.reloc.target, 4)}`}` : "");
@@ -195,7 +245,14 @@ function slot(c: ModelCall): string {
   }
   const first = segments(c.slot)[0]!;
   parts.push(fitText(first.x + 4, first.y + 13, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
-  const note = form === "absent" ? "absent" : form === "outOfLine" ? `jmp → body` : form === "image" ? "image → body" : `${c.used}/${c.slot.size}${c.cold ? " + cold part" : ""}`;
+  const note =
+    form === "absent"
+      ? "absent"
+      : form === "outOfLine"
+        ? `jmp → body`
+        : form === "image"
+          ? "image → body"
+          : `${c.used}/${c.slot.size}${c.cold ? " + cold part" : ""}`;
   parts.push(text(first.x + 4, first.y + BAR - 10, `${c.number} · ${note}`, 9, "#1b1b1b"));
   parts.push("</g>");
   return parts.join("");
@@ -227,11 +284,22 @@ function region(r: Region, colour: { fill: string; stroke: string }, label: stri
   const parts = [`<g id="${esc(id)}">`];
   if (title) parts.push(`<title>${esc(title)}</title>`);
   for (const s of segs) {
-    parts.push(`<rect x="${s.x + 0.5}" y="${s.y + 0.5}" width="${Math.max(0.5, s.w - 1)}" height="${BAR - 1}" fill="${colour.fill}" stroke="${colour.stroke}"/>`);
+    parts.push(
+      `<rect x="${s.x + 0.5}" y="${s.y + 0.5}" width="${Math.max(0.5, s.w - 1)}" height="${BAR - 1}" fill="${colour.fill}" stroke="${colour.stroke}"/>`,
+    );
   }
   if (label) {
     const widest = segs.reduce((a, b) => (b.w > a.w ? b : a));
-    parts.push(fitText(widest.x + 3, widest.y + BAR / 2 + fontSize / 2 - 1, widest.w - 6, label, fontSize, colour.fill === REGION_COLOURS.checksum.fill ? "#ffffff" : ink));
+    parts.push(
+      fitText(
+        widest.x + 3,
+        widest.y + BAR / 2 + fontSize / 2 - 1,
+        widest.w - 6,
+        label,
+        fontSize,
+        colour.fill === REGION_COLOURS.checksum.fill ? "#ffffff" : ink,
+      ),
+    );
   }
   parts.push("</g>");
   return parts.join("");
@@ -287,9 +355,7 @@ function arrow(from: Region, to: Region, id: string, colour: string, marker: str
   const y2 = b.y;
   const down = y2 > y1;
   const bend = Math.max(30, Math.abs(y2 - y1) / 3);
-  const d = down
-    ? `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`
-    : `M${x1},${y1} C${x1},${y1 + 30} ${x2},${y2 - 30} ${x2},${y2}`;
+  const d = down ? `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}` : `M${x1},${y1} C${x1},${y1 + 30} ${x2},${y2 - 30} ${x2},${y2}`;
   return `<path id="${esc(id)}" d="${d}" stroke="${colour}" stroke-width="1.6" stroke-opacity="0.85"${dashed ? ' stroke-dasharray="5 3"' : ""} marker-end="url(#${marker})"/>`;
 }
 
@@ -319,11 +385,21 @@ function legend(y: number): string {
       row++;
     }
     const yy = y + row * 22;
-    parts.push(`<rect x="${x}" y="${yy}" width="18" height="14" fill="${light}" stroke="#757575"/><rect x="${x}" y="${yy + 9}" width="9" height="5" fill="${strong}"/>`);
+    parts.push(
+      `<rect x="${x}" y="${yy}" width="18" height="14" fill="${light}" stroke="#757575"/><rect x="${x}" y="${yy + 9}" width="9" height="5" fill="${strong}"/>`,
+    );
     parts.push(text(x + 22, yy + 11.5, name, 11, "#212121"));
     x += w;
   }
-  parts.push(text(LEFT, y + (row + 1) * 22 + 10, "slot shading: the darker strip at the bottom of a slot is the bytes its code uses (to scale); hover for offsets, sizes and relocation answers", 10, "#616161"));
+  parts.push(
+    text(
+      LEFT,
+      y + (row + 1) * 22 + 10,
+      "slot shading: the darker strip at the bottom of a slot is the bytes its code uses (to scale); hover for offsets, sizes and relocation answers",
+      10,
+      "#616161",
+    ),
+  );
   parts.push("</g>");
   return parts.join("");
 }

@@ -53,9 +53,7 @@ export function renderCHeader(layout: Layout, contracts: readonly HypervisorCont
     line(comment ? `${text.padEnd(56)} /* ${commentSafe(comment)} */` : text);
   };
   // Only the types this interface uses: API 13 has no NOP, for instance.
-  const relocTypes = RELOC_TYPES.filter(
-    (t) => t === "NONE" || layout.calls.some((c) => c.relocs.includes(t)),
-  );
+  const relocTypes = RELOC_TYPES.filter((t) => t === "NONE" || layout.calls.some((c) => c.relocs.includes(t)));
 
   line(`/* ${cHeaderFileName(layout)}: VMI API ${major}.${layout.version.minor} (layout "${commentSafe(layout.name)}") for guest authors.`);
   line(` * ${commentSafe(layout.description)}`);
@@ -121,7 +119,7 @@ export function renderCHeader(layout: Layout, contracts: readonly HypervisorCont
   define(`${P}SHARED_QUEUE_ENTRY_SIZE`, String(QUEUE_ENTRY.size), "pa +0, value +4, arg1 +8, arg2 +12, hypercall +16");
   define(`${P}HIGH_ALIAS`, cHex(HIGH_ALIAS, 8), "api13 ROMs are reached here: physical 0-4 MiB, page-directory entry 1023");
   line();
-  line("/* The late-launch block a resident hypervisor leaves for Init (docs/hypervisors.md, \"Late launch\"). */");
+  line('/* The late-launch block a resident hypervisor leaves for Init (docs/hypervisors.md, "Late launch"). */');
   define(`${P}LAUNCH_BLOCK_ADDRESS`, cHex(LAUNCH_BLOCK.address, 3), "physical: the BIOS data area's inter-application area");
   define(`${P}LAUNCH_BLOCK_MAGIC`, cHex(LAUNCH_BLOCK.magic, 8), '"VMIl" as a little-endian dword');
   for (const [name, offset] of Object.entries(LAUNCH_BLOCK.fields)) define(`${P}LAUNCH_BLOCK_${snake(name)}_OFFSET`, String(offset));
@@ -153,8 +151,7 @@ export function renderCHeader(layout: Layout, contracts: readonly HypervisorCont
   function emitField(f: HeaderField): void {
     const N = `${P}HDR_${f.name.toUpperCase()}`;
     const s = f.source;
-    const what =
-      s.kind === "computed" ? `computed: ${s.what}` : s.kind === "reserved" ? "reserved, zero" : s.kind === "ascii" ? `"${s.value}"` : undefined;
+    const what = s.kind === "computed" ? `computed: ${s.what}` : s.kind === "reserved" ? "reserved, zero" : s.kind === "ascii" ? `"${s.value}"` : undefined;
     define(`${N}_OFFSET`, cHex(f.offset, 2), what);
     define(`${N}_SIZE`, String(f.size));
     if (s.kind === "const") define(N, cHex(s.value, 2 * f.size));

@@ -40,7 +40,11 @@ export const SHARED_AREA = {
   pendingEvents: { offset: 0x14, size: 4, doc: "0x200 while an event waits for delivery, else 0 (hypervisor writes; vmware)" },
   mode: { offset: 0x18, size: 4, doc: "batching mode: api3 lazy mode (0 off, 1 MMU, 2 CPU) or api13 deferred bits (ROM writes)" },
   queueCount: { offset: 0x1c, size: 4, doc: "entries waiting in the update queue (ROM appends; the flush empties it)" },
-  linearMap: { offset: 0x54, size: LINEAR_MAP_SLOTS * LINEAR_MAP_ENTRY.size, doc: "4 lookaside entries {startVA, endVA, physOffset, reserved}, filled by SetLinearMapping" },
+  linearMap: {
+    offset: 0x54,
+    size: LINEAR_MAP_SLOTS * LINEAR_MAP_ENTRY.size,
+    doc: "4 lookaside entries {startVA, endVA, physOffset, reserved}, filled by SetLinearMapping",
+  },
   queue: { offset: 0x100, size: QUEUE_CAPACITY * QUEUE_ENTRY.size, doc: "update queue: QUEUE_CAPACITY entries {pa, value, arg1, arg2, hypercall}" },
   scratch: { offset: 0x400, size: 0xc00, doc: "ROM scratch for marshalling a flush (xen: mmu_update requests, multicall entries)" },
   backendPage: { offset: 0x1000, size: 0x1000, doc: "one page the backend's hypervisor defines (xen: its shared_info page)" },

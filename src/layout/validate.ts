@@ -103,9 +103,17 @@ function checkHighAlias(l: Layout, report: Report, inRange: InRange): void {
   if (alias % FOUR_MIB !== 0) {
     report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias must be a multiple of 4 MiB (one page-directory entry maps it); it is ${hex(alias)}`);
   } else if (alias < l.virtualTop) {
-    report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias ${hex(alias)} lies below virtualTop ${hex(l.virtualTop)}: guests only leave the area from virtualTop up free`);
+    report(
+      "LAYOUT_HIGH_ALIAS",
+      "highAlias",
+      `highAlias ${hex(alias)} lies below virtualTop ${hex(l.virtualTop)}: guests only leave the area from virtualTop up free`,
+    );
   } else if (alias < l.virtualTop + SHARED_AREA_SIZE) {
-    report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias ${hex(alias)} overlaps the shared area at virtualTop ${hex(l.virtualTop)} (${hex(SHARED_AREA_SIZE)} bytes)`);
+    report(
+      "LAYOUT_HIGH_ALIAS",
+      "highAlias",
+      `highAlias ${hex(alias)} overlaps the shared area at virtualTop ${hex(l.virtualTop)} (${hex(SHARED_AREA_SIZE)} bytes)`,
+    );
   }
 }
 
@@ -114,7 +122,11 @@ function checkStrings(l: Layout, report: Report): void {
     report("LAYOUT_LICENSE_NOT_ASCII", "license", `license must be printable ASCII (it is stored NUL-terminated); got ${JSON.stringify(l.license)}`);
   } else if (l.version.major === 3 && l.license !== "" && l.license !== "GPL" && l.license !== "GPL v2") {
     // Linux 2.6.21+ refuses an API 3 ROM whose license string is anything else.
-    report("LAYOUT_LICENSE_REJECTED", "license", `an API 3 license must be exactly "GPL" or "GPL v2" (Linux refuses the ROM otherwise); got ${JSON.stringify(l.license)}`);
+    report(
+      "LAYOUT_LICENSE_REJECTED",
+      "license",
+      `an API 3 license must be exactly "GPL" or "GPL v2" (Linux refuses the ROM otherwise); got ${JSON.stringify(l.license)}`,
+    );
   }
   for (const key of ["manufacturer", "product"] as const) {
     if (!PRINTABLE_ASCII.test(l.pnp[key])) {
@@ -122,7 +134,11 @@ function checkStrings(l: Layout, report: Report): void {
     }
   }
   if (l.relocTable.magic.length !== 4 || !PRINTABLE_ASCII.test(l.relocTable.magic)) {
-    report("LAYOUT_RELOC_MAGIC", "relocTable.magic", `relocTable.magic must be exactly 4 printable ASCII characters; got ${JSON.stringify(l.relocTable.magic)}`);
+    report(
+      "LAYOUT_RELOC_MAGIC",
+      "relocTable.magic",
+      `relocTable.magic must be exactly 4 printable ASCII characters; got ${JSON.stringify(l.relocTable.magic)}`,
+    );
   }
 }
 
@@ -149,7 +165,11 @@ function checkHeaderFields(l: Layout, report: Report, inRange: InRange): void {
   l.header.forEach((f, i) => {
     const at = `header[${i}]`;
     if (!C_IDENTIFIER.test(f.name)) {
-      report("LAYOUT_BAD_IDENTIFIER", `${at}.name`, `header field name ${JSON.stringify(f.name)} must be a C identifier (the C header and the manifest use it)`);
+      report(
+        "LAYOUT_BAD_IDENTIFIER",
+        `${at}.name`,
+        `header field name ${JSON.stringify(f.name)} must be a C identifier (the C header and the manifest use it)`,
+      );
     }
     const first = names.get(f.name);
     if (first !== undefined) {
@@ -157,14 +177,22 @@ function checkHeaderFields(l: Layout, report: Report, inRange: InRange): void {
     } else names.set(f.name, i);
     if (!inRange(f.offset, 0, 0xffff, `${at}.offset`, `the offset of header field ${f.name}`)) return;
     if (Number.isInteger(l.headerSize) && f.offset + f.size > l.headerSize) {
-      report("LAYOUT_FIELD_BEYOND_HEADER", `${at}.offset`, `header field ${f.name} (${hex(f.offset)}, ${f.size} bytes) ends past headerSize ${hex(l.headerSize)}`);
+      report(
+        "LAYOUT_FIELD_BEYOND_HEADER",
+        `${at}.offset`,
+        `header field ${f.name} (${hex(f.offset)}, ${f.size} bytes) ends past headerSize ${hex(l.headerSize)}`,
+      );
     }
     const s = f.source;
     if (s.kind === "const" && !(Number.isInteger(s.value) && s.value >= 0 && s.value < 2 ** (8 * f.size))) {
       report("LAYOUT_CONST_TOO_WIDE", `${at}.source.value`, `header field ${f.name} holds ${f.size} byte(s); the constant ${s.value} does not fit`);
     }
     if (s.kind === "ascii" && (s.value.length !== f.size || !PRINTABLE_ASCII.test(s.value))) {
-      report("LAYOUT_ASCII_SIZE", `${at}.source.value`, `header field ${f.name} needs exactly ${f.size} printable ASCII characters; got ${JSON.stringify(s.value)}`);
+      report(
+        "LAYOUT_ASCII_SIZE",
+        `${at}.source.value`,
+        `header field ${f.name} needs exactly ${f.size} printable ASCII characters; got ${JSON.stringify(s.value)}`,
+      );
     }
   });
   l.jumpPoints.forEach((j, i) => {
@@ -172,7 +200,11 @@ function checkHeaderFields(l: Layout, report: Report, inRange: InRange): void {
     if (!inRange(j.offset, 0, 0xffff, `${at}.offset`, `the offset of jump point ${j.role}`)) return;
     inRange(j.size, 1, 0xffff, `${at}.size`, `the size of jump point ${j.role}`);
     if (Number.isInteger(l.headerSize) && j.offset + j.size > l.headerSize) {
-      report("LAYOUT_FIELD_BEYOND_HEADER", `${at}.offset`, `jump point ${j.role} (${hex(j.offset)}, ${j.size} bytes) ends past headerSize ${hex(l.headerSize)}`);
+      report(
+        "LAYOUT_FIELD_BEYOND_HEADER",
+        `${at}.offset`,
+        `jump point ${j.role} (${hex(j.offset)}, ${j.size} bytes) ends past headerSize ${hex(l.headerSize)}`,
+      );
     }
   });
   inRange(l.headerSize, 1, Math.max(1, l.maxImageSize), "headerSize", "headerSize");
@@ -192,7 +224,11 @@ function checkComputed(l: Layout, report: Report): void {
     seen.set(what, i);
     const fixed = FIXED_COMPUTED[what];
     if (fixed && f.offset !== fixed.offset) {
-      report("LAYOUT_COMPUTED_OFFSET", `${at}.offset`, `${what} (${fixed.why}) must be at offset ${hex(fixed.offset)}; header field ${f.name} is at ${hex(f.offset)}`);
+      report(
+        "LAYOUT_COMPUTED_OFFSET",
+        `${at}.offset`,
+        `${what} (${fixed.why}) must be at offset ${hex(fixed.offset)}; header field ${f.name} is at ${hex(f.offset)}`,
+      );
     }
     if (fixed && f.size !== fixed.size) {
       report("LAYOUT_COMPUTED_SIZE", `${at}.size`, `${what} (${fixed.why}) must be ${fixed.size} byte(s); header field ${f.name} is ${f.size}`);
@@ -245,7 +281,10 @@ function checkRegions(l: Layout, report: Report, inRange: InRange): void {
   l.jumpPoints.forEach((j, i) => {
     if (Number.isInteger(j.offset)) regions.push({ what: `jump point ${j.role}`, path: `jumpPoints[${i}].offset`, start: j.offset, end: j.offset + j.size });
   });
-  for (const [key, size, name] of [["pci", PCIR_SIZE, "the PCIR structure"], ["pnp", PNP_HEADER_SIZE, "the $PnP header"]] as const) {
+  for (const [key, size, name] of [
+    ["pci", PCIR_SIZE, "the PCIR structure"],
+    ["pnp", PNP_HEADER_SIZE, "the $PnP header"],
+  ] as const) {
     const offset = l[key].offset;
     if (!inRange(offset, 1, 0xffff, `${key}.offset`, `${key}.offset (a 16-bit header pointer; 0 means absent)`)) continue;
     if (Number.isInteger(l.maxImageSize) && offset + size > l.maxImageSize) {
@@ -301,11 +340,19 @@ function checkCalls(l: Layout, report: Report): void {
     const start = l.slots.base + c.number * l.slots.size;
     const end = start + l.slots.size;
     if (start < l.headerSize) {
-      report("LAYOUT_CALL_SLOT_IN_HEADER", `${at}.number`, `call ${c.name}'s slot ${hex(start)}..${hex(end - 1)} overlaps the header (0..${hex(l.headerSize - 1)})`);
+      report(
+        "LAYOUT_CALL_SLOT_IN_HEADER",
+        `${at}.number`,
+        `call ${c.name}'s slot ${hex(start)}..${hex(end - 1)} overlaps the header (0..${hex(l.headerSize - 1)})`,
+      );
     }
     for (const s of structs) {
       if (start < s.end && s.start < end) {
-        report("LAYOUT_CALL_SLOT_OVERLAP", `${at}.number`, `call ${c.name}'s slot ${hex(start)}..${hex(end - 1)} overlaps ${s.what} (${hex(s.start)}..${hex(s.end - 1)})`);
+        report(
+          "LAYOUT_CALL_SLOT_OVERLAP",
+          `${at}.number`,
+          `call ${c.name}'s slot ${hex(start)}..${hex(end - 1)} overlaps ${s.what} (${hex(s.start)}..${hex(s.end - 1)})`,
+        );
       }
     }
   });

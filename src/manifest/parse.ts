@@ -15,7 +15,10 @@ export function parseManifest(text: string, file: string): Result<Manifest> {
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const path = issue.path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "");
     return { ok: false, errors: [diag("CLI_MANIFEST_SHAPE", `not a vmirom manifest: ${issue.message}`, { file, path: path || "(top)" })] };
   }
   return { ok: true, value: parsed.data };

@@ -54,7 +54,14 @@ export const manifestSchema = z.object({
    * body is inline; sha256 covers the jump point's bytes followed by its out-of-line body, if any.
    */
   jumpPoints: z.array(
-    z.object({ ...region, role: z.string(), target: z.number().int(), used: z.number().int().optional(), sha256: z.string().optional(), body: regionSchema.optional() }),
+    z.object({
+      ...region,
+      role: z.string(),
+      target: z.number().int(),
+      used: z.number().int().optional(),
+      sha256: z.string().optional(),
+      body: regionSchema.optional(),
+    }),
   ),
   calls: z.array(manifestCallSchema),
   /** Shared routines; sha256 of each one's bytes (the checker compares it when present). */

@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { Assembler, eax, formatInstruction, type Expr, type Label } from "../../src/asm/index.ts";
 import { gasAssemble, normalizeText, objdumpDecode, requireTools } from "../support/tools.ts";
 
-type Item = { k: "jmp" | "je" | "jne" | "call" | "loop" | "jecxz"; to: number } | { k: "fill"; n: number } | { k: "label"; id: number } | { k: "align"; n: number };
+type Item =
+  | { k: "jmp" | "je" | "jne" | "call" | "loop" | "jecxz"; to: number }
+  | { k: "fill"; n: number }
+  | { k: "label"; id: number }
+  | { k: "align"; n: number };
 
 function build(items: Item[]): { ours: Uint8Array; gas: string; listed: { offset: number; length: number; text: string }[] } {
   const a = new Assembler({ captureSource: false });
@@ -34,8 +38,10 @@ function build(items: Item[]): { ours: Uint8Array; gas: string; listed: { offset
   }
   const r = a.assemble();
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
-  const value = (e: Expr) => (typeof e === "number" ? e : r.labels.get(e as Label) ?? 0);
-  const listed = r.placed.filter((p) => p.ins).map((p) => ({ offset: p.offset, length: p.size, text: formatInstruction(p.ins!, r.bytes.subarray(p.offset, p.offset + p.size), value) }));
+  const value = (e: Expr) => (typeof e === "number" ? e : (r.labels.get(e as Label) ?? 0));
+  const listed = r.placed
+    .filter((p) => p.ins)
+    .map((p) => ({ offset: p.offset, length: p.size, text: formatInstruction(p.ins!, r.bytes.subarray(p.offset, p.offset + p.size), value) }));
   return { ours: r.bytes, gas: gas.join("\n"), listed };
 }
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -44,23 +50,63 @@ describe.runIf(requireTools("as", "objcopy", "objdump"))("branch relaxation equa
   it("forward distances 127 and 128, backward -128 and -129", () => {
     for (const n of [0, 1, 126, 127, 128, 129, 300]) {
       for (const k of ["jmp", "je"] as const) {
-        const fwd = build([{ k, to: 1 }, { k: "fill", n }, { k: "label", id: 1 }]);
+        const fwd = build([
+          { k, to: 1 },
+          { k: "fill", n },
+          { k: "label", id: 1 },
+        ]);
         expect(hex(fwd.ours), `${k} forward over ${n}`).toBe(hex(gasAssemble(fwd.gas)));
-        const back = build([{ k: "label", id: 1 }, { k: "fill", n }, { k, to: 1 }]);
+        const back = build([
+          { k: "label", id: 1 },
+          { k: "fill", n },
+          { k, to: 1 },
+        ]);
         expect(hex(back.ours), `${k} backward over ${n}`).toBe(hex(gasAssemble(back.gas)));
       }
     }
     // Exactly at the edges: forward rel8 = +127 is short, +128 long; backward -128 short, -129 long.
-    expect(build([{ k: "jmp", to: 1 }, { k: "fill", n: 127 }, { k: "label", id: 1 }]).ours[0]).toBe(0xeb);
-    expect(build([{ k: "jmp", to: 1 }, { k: "fill", n: 128 }, { k: "label", id: 1 }]).ours[0]).toBe(0xe9);
-    expect(build([{ k: "label", id: 1 }, { k: "fill", n: 126 }, { k: "jmp", to: 1 }]).ours[126]).toBe(0xeb);
-    expect(build([{ k: "label", id: 1 }, { k: "fill", n: 127 }, { k: "jmp", to: 1 }]).ours[127]).toBe(0xe9);
+    expect(
+      build([
+        { k: "jmp", to: 1 },
+        { k: "fill", n: 127 },
+        { k: "label", id: 1 },
+      ]).ours[0],
+    ).toBe(0xeb);
+    expect(
+      build([
+        { k: "jmp", to: 1 },
+        { k: "fill", n: 128 },
+        { k: "label", id: 1 },
+      ]).ours[0],
+    ).toBe(0xe9);
+    expect(
+      build([
+        { k: "label", id: 1 },
+        { k: "fill", n: 126 },
+        { k: "jmp", to: 1 },
+      ]).ours[126],
+    ).toBe(0xeb);
+    expect(
+      build([
+        { k: "label", id: 1 },
+        { k: "fill", n: 127 },
+        { k: "jmp", to: 1 },
+      ]).ours[127],
+    ).toBe(0xe9);
   });
 
   it("chains of dependent branches, including ones that fit only together", () => {
     // A forward jump over a backward jump whose span includes the first: each fits only if the other is short.
     for (let gap = 118; gap <= 130; gap++) {
-      const items: Item[] = [{ k: "label", id: 0 }, { k: "fill", n: gap }, { k: "jmp", to: 1 }, { k: "fill", n: 2 }, { k: "jne", to: 0 }, { k: "fill", n: gap - 2 }, { k: "label", id: 1 }];
+      const items: Item[] = [
+        { k: "label", id: 0 },
+        { k: "fill", n: gap },
+        { k: "jmp", to: 1 },
+        { k: "fill", n: 2 },
+        { k: "jne", to: 0 },
+        { k: "fill", n: gap - 2 },
+        { k: "label", id: 1 },
+      ];
       const b = build(items);
       expect(hex(b.ours), `gap ${gap}`).toBe(hex(gasAssemble(b.gas)));
     }
@@ -75,7 +121,7 @@ describe.runIf(requireTools("as", "objcopy", "objdump"))("branch relaxation equa
 
   it("random programs of jumps, calls, fills and alignment", () => {
     let seed = 12345;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let round = 0; round < 40; round++) {
       const items: Item[] = [];
       const nl = 6;
@@ -93,7 +139,10 @@ describe.runIf(requireTools("as", "objcopy", "objdump"))("branch relaxation equa
       const at = new Map(objdumpDecode(b.ours).map((d) => [d.offset, d]));
       for (const l of b.listed) {
         const d = at.get(l.offset);
-        expect({ length: d?.length, text: d && normalizeText(d.text) }, `round ${round} at 0x${l.offset.toString(16)}`).toEqual({ length: l.length, text: normalizeText(l.text) });
+        expect({ length: d?.length, text: d && normalizeText(d.text) }, `round ${round} at 0x${l.offset.toString(16)}`).toEqual({
+          length: l.length,
+          text: normalizeText(l.text),
+        });
       }
     }
   });

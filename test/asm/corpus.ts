@@ -38,10 +38,12 @@ export function emitAll(items: readonly { mnemonic: string; ops: readonly AnyOpe
   const r = a.assemble();
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
   const value = (e: Expr): number => (typeof e === "number" ? e : 0);
-  return r.placed.filter((p) => p.ins).map((p, i) => {
-    const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
-    return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, value), row: p.ins!.row, call: calls[i]! };
-  });
+  return r.placed
+    .filter((p) => p.ins)
+    .map((p, i) => {
+      const bytes = r.bytes.subarray(p.offset, p.offset + p.size);
+      return { offset: p.offset, bytes, text: formatInstruction(p.ins!, bytes, value), row: p.ins!.row, call: calls[i]! };
+    });
 }
 
 /** Every non-branch row of the table with its representative operand combinations. */

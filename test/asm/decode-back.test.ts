@@ -5,7 +5,12 @@ import { emitAll, tableCorpus } from "./corpus.ts";
 import { icedDecode, icedSpelling } from "../support/iced.ts";
 import { normalizeText, objdumpDecode, requireTools, type Decoded } from "../support/tools.ts";
 
-function compare(name: string, ours: { offset: number; bytes: Uint8Array; text: string; call: string }[], theirs: Decoded[], fold: (t: string) => string): string[] {
+function compare(
+  name: string,
+  ours: { offset: number; bytes: Uint8Array; text: string; call: string }[],
+  theirs: Decoded[],
+  fold: (t: string) => string,
+): string[] {
   const at = new Map(theirs.map((d) => [d.offset, d]));
   const bad: string[] = [];
   for (const e of ours) {

@@ -5,16 +5,16 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  Assembler, ax, byte, cs, diff, ds, dword, eax, ebx, ecx, far, formatGas, plus, seg, es, word, bx, si,
-} from "../../src/asm/index.ts";
+import { Assembler, ax, byte, cs, diff, ds, dword, eax, ebx, ecx, far, formatGas, plus, seg, es, word, bx, si } from "../../src/asm/index.ts";
 import { tableCorpus } from "./corpus.ts";
 import { requireTools, withTempDir } from "../support/tools.ts";
 
 /** `as --32` then `ld -Ttext=<origin> --oformat=binary`: the recipe the .S files name. */
 function gasLink(source: string, origin = 0): Uint8Array {
   return withTempDir((dir) => {
-    const s = join(dir, "x.S"), o = join(dir, "x.o"), b = join(dir, "x.bin");
+    const s = join(dir, "x.S"),
+      o = join(dir, "x.o"),
+      b = join(dir, "x.bin");
     writeFileSync(s, source);
     execFileSync("as", ["--32", "-o", o, s], { stdio: ["ignore", "pipe", "pipe"] });
     execFileSync("ld", ["-m", "elf_i386", "-e", "0", `-Ttext=0x${origin.toString(16)}`, "--oformat=binary", "-o", b, o], { stdio: ["ignore", "pipe", "pipe"] });
@@ -32,7 +32,10 @@ function assembled(a: Assembler) {
  * label immediates/displacements/data, 16-bit code, far jumps, alignment (fill and NOP), org, strings. */
 function mixed(origin = 0): Assembler {
   const a = new Assembler({ origin });
-  const table = a.newLabel("table"), end = a.newLabel("end"), far16 = a.newLabel("far16"), anon = a.newLabel();
+  const table = a.newLabel("table"),
+    end = a.newLabel("end"),
+    far16 = a.newLabel("far16"),
+    anon = a.newLabel();
   a.label("start");
   a.mov(eax, table);
   a.mov(ebx, dword(plus(table, 4)));
@@ -55,7 +58,7 @@ function mixed(origin = 0): Assembler {
   a.label(table);
   a.dd(table, end, diff(end, table), plus(end, 3));
   a.dw(0x1234, table);
-  a.db(1, 2, "a\"b\\\n", end);
+  a.db(1, 2, 'a"b\\\n', end);
   a.asciz("GPL v2\x01");
   a.fill(5, 0x90);
   a.bytes([1, 2, 3]);

@@ -2,8 +2,39 @@
 // back must be exactly what the program passed, for every kind of operand and in both code sizes.
 import { describe, expect, it } from "vitest";
 import {
-  Assembler, al, ax, bp, bx, byte, cr3, cs, di, diff, dr7, ds, dword, eax, ebp, ebx, ecx, edi, edx, es, esi, esp, far, fs, fword, gs,
-  mem, plus, qword, seg, si, ss, word,
+  Assembler,
+  al,
+  ax,
+  bp,
+  bx,
+  byte,
+  cr3,
+  cs,
+  di,
+  diff,
+  dr7,
+  ds,
+  dword,
+  eax,
+  ebp,
+  ebx,
+  ecx,
+  edi,
+  edx,
+  es,
+  esi,
+  esp,
+  far,
+  fs,
+  fword,
+  gs,
+  mem,
+  plus,
+  qword,
+  seg,
+  si,
+  ss,
+  word,
 } from "../../src/asm/index.ts";
 
 type AnyOperandForTest = Parameters<Assembler["ins"]>[1][number];
@@ -14,18 +45,34 @@ function cases(a: Assembler): [string, AnyOperandForTest[]][] {
   const there = a.newLabel("there");
   return [
     ["mov", [eax, ebx]], // two registers in the info word
-    ["mov", [ds, ax]], ["mov", [cr3, eax]], ["mov", [eax, dr7]], // segment, control, debug registers
-    ["add", [eax, 5]], ["add", [eax, -5]], ["mov", [eax, 0x0fffffff]], ["mov", [eax, -0x10000000]], // small
-    ["mov", [eax, 0x10000000]], ["mov", [eax, -0x80000000]], // 32-bit signed
-    ["mov", [eax, 0x80000000]], ["mov", [eax, 0xffffffff]], // 32-bit unsigned
+    ["mov", [ds, ax]],
+    ["mov", [cr3, eax]],
+    ["mov", [eax, dr7]], // segment, control, debug registers
+    ["add", [eax, 5]],
+    ["add", [eax, -5]],
+    ["mov", [eax, 0x0fffffff]],
+    ["mov", [eax, -0x10000000]], // small
+    ["mov", [eax, 0x10000000]],
+    ["mov", [eax, -0x80000000]], // 32-bit signed
+    ["mov", [eax, 0x80000000]],
+    ["mov", [eax, 0xffffffff]], // 32-bit unsigned
     ["mov", [dword({ base: ebx, index: ecx, scale: 8, disp: -0x12345678, seg: fs }), eax]],
-    ["mov", [eax, dword(0xfffffff0)]], ["mov", [byte(esp, 0x7f), al]],
+    ["mov", [eax, dword(0xfffffff0)]],
+    ["mov", [byte(esp, 0x7f), al]],
     // One word when the displacement fits 11 bits: both ends of that range, and just past each.
-    ["mov", [dword({ base: esi, index: edx, scale: 4, disp: -0x400, seg: es }), eax]], ["mov", [eax, dword({ index: edi, scale: 8, disp: 0x3ff, seg: gs })]],
-    ["mov", [dword({ base: esi, disp: -0x401 }), eax]], ["mov", [eax, dword({ base: ebp, disp: 0x400, seg: ds })]], ["lea", [eax, mem({ index: edi, scale: 2, disp: 0x80000000 })]],
-    ["mov", [eax, dword(here)]], ["mov", [eax, dword(ebx, plus(here, 4))]], // label displacements (kept as objects)
-    ["mov", [eax, here]], ["mov", [eax, diff(there, here)]], // label immediates
-    ["push", [seg(gs, dword(eax))]], ["cmpxchg8b", [qword(edi)]], ["jmp", [fword(ebx)]], ["jmp", [far(0x08, there)]],
+    ["mov", [dword({ base: esi, index: edx, scale: 4, disp: -0x400, seg: es }), eax]],
+    ["mov", [eax, dword({ index: edi, scale: 8, disp: 0x3ff, seg: gs })]],
+    ["mov", [dword({ base: esi, disp: -0x401 }), eax]],
+    ["mov", [eax, dword({ base: ebp, disp: 0x400, seg: ds })]],
+    ["lea", [eax, mem({ index: edi, scale: 2, disp: 0x80000000 })]],
+    ["mov", [eax, dword(here)]],
+    ["mov", [eax, dword(ebx, plus(here, 4))]], // label displacements (kept as objects)
+    ["mov", [eax, here]],
+    ["mov", [eax, diff(there, here)]], // label immediates
+    ["push", [seg(gs, dword(eax))]],
+    ["cmpxchg8b", [qword(edi)]],
+    ["jmp", [fword(ebx)]],
+    ["jmp", [far(0x08, there)]],
     ["imul", [eax, dword(esp, 4), 1000]], // a third operand
     ["shld", [dword(eax), ebx, 3]],
   ];
@@ -41,8 +88,12 @@ describe("instruction store", () => {
     }
     a.bits(16);
     const sixteen: [string, AnyOperandForTest[]][] = [
-      ["mov", [ax, word({ base: bx, index: si, disp: -2 })]], ["mov", [word(bp, 0x1234), di]], ["add", [ax, 0xffff]],
-      ["mov", [es, ax]], ["mov", [byte({ base: bp, seg: ss }), al]], ["mov", [eax, dword({ base: bx, seg: cs })]],
+      ["mov", [ax, word({ base: bx, index: si, disp: -2 })]],
+      ["mov", [word(bp, 0x1234), di]],
+      ["add", [ax, 0xffff]],
+      ["mov", [es, ax]],
+      ["mov", [byte({ base: bp, seg: ss }), al]],
+      ["mov", [eax, dword({ base: bx, seg: cs })]],
     ];
     for (const [m, ops] of sixteen) {
       a.ins(m, ops);

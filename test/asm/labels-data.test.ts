@@ -80,11 +80,13 @@ describe("labels, data and directives", () => {
   });
 
   it("origin moves label values, not the layout", () => {
-    const r0 = program(0).assemble(), r1 = program(0xc0000).assemble();
+    const r0 = program(0).assemble(),
+      r1 = program(0xc0000).assemble();
     expect(r0.ok && r1.ok).toBe(true);
     if (!r0.ok || !r1.ok) return;
     expect(r1.bytes.length).toBe(r0.bytes.length);
-    const t0 = r0.symbols.find((s) => s.name === "table")!, t1 = r1.symbols.find((s) => s.name === "table")!;
+    const t0 = r0.symbols.find((s) => s.name === "table")!,
+      t1 = r1.symbols.find((s) => s.name === "table")!;
     expect(t1.offset).toBe(t0.offset);
     expect(t1.address).toBe(0xc0000 + t0.offset);
     expect(new DataView(r1.bytes.buffer).getUint32(t1.offset, true)).toBe(0xc0000 + t1.offset);

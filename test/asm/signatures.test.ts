@@ -4,8 +4,29 @@
 // records the well-typed calls and checks the ill-typed ones fail at record time too.
 import { describe, expect, it } from "vitest";
 import {
-  Assembler, al, ax, byte, cl, cr0, cs, ds, dword, eax, ebx, ecx, edi, edx, es, far, fword, mem, qword, word,
-  type Expr, type Mnemonic, type Reg32,
+  Assembler,
+  al,
+  ax,
+  byte,
+  cl,
+  cr0,
+  cs,
+  ds,
+  dword,
+  eax,
+  ebx,
+  ecx,
+  edi,
+  edx,
+  es,
+  far,
+  fword,
+  mem,
+  qword,
+  word,
+  type Expr,
+  type Mnemonic,
+  type Reg32,
 } from "../../src/asm/index.ts";
 import { MNEMONICS } from "../../src/asm/rows.ts";
 
@@ -74,8 +95,12 @@ describe("DSL methods from the opcode table", () => {
     // @ts-expect-error setcc writes a byte
     a.sete(eax);
     expect(a.errors.map((d) => d.code)).toEqual([
-      "ASM_SIZE_MISMATCH", "ASM_INVALID_OPERANDS", "ASM_INVALID_OPERANDS", "ASM_INVALID_OPERANDS",
-      "ASM_INVALID_OPERANDS", "ASM_INVALID_OPERANDS",
+      "ASM_SIZE_MISMATCH",
+      "ASM_INVALID_OPERANDS",
+      "ASM_INVALID_OPERANDS",
+      "ASM_INVALID_OPERANDS",
+      "ASM_INVALID_OPERANDS",
+      "ASM_INVALID_OPERANDS",
     ]);
     // Compiled, not run: an untyped caller passing a size to call reaches the operand checks with a string.
     const sizedCall = (): void =>

@@ -21,7 +21,10 @@ function importGraph(dir: string): Map<string, string[]> {
   for (const f of files) {
     const text = readFileSync(f, "utf8");
     const deps = [...text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/gs)].map((m) => resolve(dirname(f), m[1]!));
-    graph.set(f, deps.filter((d) => files.includes(d)));
+    graph.set(
+      f,
+      deps.filter((d) => files.includes(d)),
+    );
   }
   return graph;
 }

@@ -45,17 +45,19 @@ const flush: SharedRoutine = {
 };
 
 /** A hot path in the slot; the cold part calls a hypercall entry and jumps back to the slot's ret. */
-const withCold = (entry: number): Body => (a, ctx) => {
-  const back = a.newLabel();
-  const cold = ctx.cold((x: Assembler) => {
-    x.call(plus(ctx.shared[PAGE]!, 32 * entry));
-    x.jmp(back);
-  });
-  a.test(eax, eax);
-  a.jnz(cold);
-  a.label(back);
-  a.ret();
-};
+const withCold =
+  (entry: number): Body =>
+  (a, ctx) => {
+    const back = a.newLabel();
+    const cold = ctx.cold((x: Assembler) => {
+      x.call(plus(ctx.shared[PAGE]!, 32 * entry));
+      x.jmp(back);
+    });
+    a.test(eax, eax);
+    a.jnz(cold);
+    a.label(back);
+    a.ret();
+  };
 
 const calls: Record<string, Body> = {
   CPUID: withCold(1),
@@ -103,7 +105,12 @@ describe.each(["api3", "api13"] as const)("the paravirtual shapes, %s", (api) =>
 
   it("use cold parts, shared routines and the hypercall page", () => {
     const m = built.manifest;
-    expect(m.calls.filter((c) => c.cold?.length).map((c) => c.name).sort()).toEqual(["CPUID", "RDTSC"]);
+    expect(
+      m.calls
+        .filter((c) => c.cold?.length)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["CPUID", "RDTSC"]);
     expect(m.shared.map((s) => s.name)).toEqual(expect.arrayContaining([PAGE, FLUSH_ROUTINE, ENQUEUE_ROUTINE, TRANSLATE_ROUTINE]));
     const page = m.shared.find((s) => s.name === PAGE)!;
     expect(built.bytes[page.offset + 32 * 2]).toBe(layout.filler); // an unused entry

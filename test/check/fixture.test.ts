@@ -60,10 +60,7 @@ describe("formatViolations", () => {
 describe("objdump decodes the fixture's code at the same boundaries as the checker's iced-x86 decoder", () => {
   it.runIf(requireTools("objdump")).each(APIS)("%s", (api) => {
     const f = buildFixture(layoutNamed(api));
-    const regions = [
-      ...f.manifest.calls.flatMap((c) => [{ offset: c.slot.offset, size: c.slot.used }, ...(c.body ? [c.body] : [])]),
-      ...f.manifest.shared,
-    ];
+    const regions = [...f.manifest.calls.flatMap((c) => [{ offset: c.slot.offset, size: c.slot.used }, ...(c.body ? [c.body] : [])]), ...f.manifest.shared];
     const decoder = new X86Decoder(f.bytes, 32);
     try {
       for (const r of regions) {

@@ -116,7 +116,14 @@ function getRelocBody(w: ByteWriter, layout: Layout): void {
 
 const SHARED: Array<{ name: string; write: BodyWriter }> = [
   // call .next; .next: pop ecx; sub ecx, .next; ret  → ECX = ROM base at run time
-  { name: "get_base", write: (w) => { w.emit(0xe8, 0, 0, 0, 0); const next = w.pos; w.emit(0x59, 0x81, 0xe9).u32(next).emit(0xc3); } },
+  {
+    name: "get_base",
+    write: (w) => {
+      w.emit(0xe8, 0, 0, 0, 0);
+      const next = w.pos;
+      w.emit(0x59, 0x81, 0xe9).u32(next).emit(0xc3);
+    },
+  },
   { name: "zero", write: (w) => w.emit(0x31, 0xc0, 0xc3) }, // xor eax, eax; ret
 ];
 
@@ -190,7 +197,8 @@ export function buildFixture(layout: Layout, options: FixtureOptions = {}): Fixt
       w.pos = at;
       const inline = INLINE[call.name];
       if (inline) inline(w, layout);
-      else if (call.number % 2) w.emit(0x31, 0xc0, 0xc3); // xor eax, eax; ret
+      else if (call.number % 2)
+        w.emit(0x31, 0xc0, 0xc3); // xor eax, eax; ret
       else w.emit(0xc3); // ret
       placed.set(call.number, { call, placement: "inline", reloc });
     }
@@ -258,11 +266,24 @@ export function buildFixture(layout: Layout, options: FixtureOptions = {}): Fixt
     strings.unshift({ offset: LICENSE_AT, size: layout.license.length + 1 });
   }
   w.pos = layout.pci.offset;
-  w.ascii("PCIR").u16(layout.pci.vendor).u16(layout.pci.device).u16(0).u16(0x18).emit(layout.pci.revision, ...layout.pci.classCode);
-  w.u16(size / 512).u16(layout.pci.codeRevision).emit(0, 0x80).u16(0);
+  w.ascii("PCIR")
+    .u16(layout.pci.vendor)
+    .u16(layout.pci.device)
+    .u16(0)
+    .u16(0x18)
+    .emit(layout.pci.revision, ...layout.pci.classCode);
+  w.u16(size / 512)
+    .u16(layout.pci.codeRevision)
+    .emit(0, 0x80)
+    .u16(0);
   w.pos = layout.pnp.offset;
   w.ascii("$PnP").emit(1, 2).u16(0).emit(0, 0).u32(layout.pnp.deviceId).u16(manufacturerAt).u16(productAt);
-  w.emit(...layout.pnp.deviceType, layout.pnp.indicators).u16(0).u16(0).u16(0).u16(0).u16(0);
+  w.emit(...layout.pnp.deviceType, layout.pnp.indicators)
+    .u16(0)
+    .u16(0)
+    .u16(0)
+    .u16(0)
+    .u16(0);
   w.resolve();
 
   const bytes = w.bytes.slice(0, size);

@@ -158,4 +158,3 @@ describe("the last-resort net", () => {
     expect(v.filter((x) => x.rule === "check.internal")).toHaveLength(1);
   });
 });
-

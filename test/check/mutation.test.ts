@@ -52,4 +52,3 @@ describe("inline jump points (api3 Init in place)", () => {
     expect(rate(hashed)).toBe(1);
   });
 });
-

@@ -111,12 +111,7 @@ export function defaultInertOffsets(layout: Layout, manifest?: Manifest): Set<nu
 
 const key = (v: Violation): string => `${v.rule}@${v.offset}`;
 
-export function mutationReport(
-  bytes: Uint8Array,
-  layout: Layout,
-  manifest: Manifest | undefined,
-  inertOffsets: Iterable<number>,
-): MutationReport {
+export function mutationReport(bytes: Uint8Array, layout: Layout, manifest: Manifest | undefined, inertOffsets: Iterable<number>): MutationReport {
   const options = manifest ? { manifest, ignoreImageHash: true } : {};
   const baseline = checkImage(bytes, layout, options);
   const baselineKeys = new Set(baseline.map(key));
@@ -127,8 +122,15 @@ export function mutationReport(
   const regions: MutationRegionReport[] = [];
   for (const region of mutationRegions(bytes, layout, manifest)) {
     const r: MutationRegionReport = {
-      region: region.name, bytes: 0, inert: 0, detected: 0, rate: 1,
-      code: { bytes: 0, detected: 0 }, data: { bytes: 0, detected: 0 }, missed: [], missedData: [],
+      region: region.name,
+      bytes: 0,
+      inert: 0,
+      detected: 0,
+      rate: 1,
+      code: { bytes: 0, detected: 0 },
+      data: { bytes: 0, detected: 0 },
+      missed: [],
+      missedData: [],
     };
     for (const o of region.offsets) {
       if (inert.has(o)) {
@@ -311,8 +313,10 @@ export function runClasses(
 export function formatClassResults(title: string, results: ClassResult[]): string {
   const lines = results.map((r) => {
     const pct = r.bytes ? ((100 * r.rightRegion) / r.bytes).toFixed(1) : "-";
-    return `  ${r.name.padEnd(28)} ${String(r.rightRegion).padStart(6)}/${String(r.bytes).padEnd(6)} ${pct.padStart(5)}%` +
-      (r.caught !== r.rightRegion ? `  (caught ${r.caught}, elsewhere ${r.caught - r.rightRegion})` : "");
+    return (
+      `  ${r.name.padEnd(28)} ${String(r.rightRegion).padStart(6)}/${String(r.bytes).padEnd(6)} ${pct.padStart(5)}%` +
+      (r.caught !== r.rightRegion ? `  (caught ${r.caught}, elsewhere ${r.caught - r.rightRegion})` : "")
+    );
   });
   return [title, ...lines].join("\n");
 }
@@ -324,7 +328,11 @@ export function formatClassResults(title: string, results: ClassResult[]): strin
 export const BUILT_ROMS_DIR = process.env["VMIROM_ROMS_DIR"] ?? join(import.meta.dirname, "../../build/roms");
 
 export function builtRomFiles(): string[] {
-  return existsSync(BUILT_ROMS_DIR) ? readdirSync(BUILT_ROMS_DIR).filter((f) => f.endsWith(".rom")).sort() : [];
+  return existsSync(BUILT_ROMS_DIR)
+    ? readdirSync(BUILT_ROMS_DIR)
+        .filter((f) => f.endsWith(".rom"))
+        .sort()
+    : [];
 }
 
 /** A built ROM, its manifest (<rom>.json beside it, read as `vmirom check --manifest` reads it) and its layout. */

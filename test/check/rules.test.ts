@@ -33,10 +33,31 @@ const ENTRY = 3;
 const cases: RuleCase[] = [
   // image
   { rule: "image.signature", mutate: (t) => t.set(1, 0xab) },
-  { rule: "image.size", also: ["coverage.unclaimed"] /* the old checksum byte */, mutate: (t) => { const b = new Uint8Array(t.bytes.length + 100); b.set(t.bytes); t.bytes = b; } },
-  { rule: "image.too-large", checkWith: (l) => { l.maxImageSize = 2048; } },
+  {
+    rule: "image.size",
+    also: ["coverage.unclaimed"] /* the old checksum byte */,
+    mutate: (t) => {
+      const b = new Uint8Array(t.bytes.length + 100);
+      b.set(t.bytes);
+      t.bytes = b;
+    },
+  },
+  {
+    rule: "image.too-large",
+    checkWith: (l) => {
+      l.maxImageSize = 2048;
+    },
+  },
   { rule: "image.length", mutate: (t) => t.set(2, t.bytes[2]! + 1) },
-  { rule: "image.truncated", mutate: (t) => { t.bytes = t.bytes.slice(0, 1024); t.set(2, 2); t.u16(PCI + 0x10, 2); }, contains: true },
+  {
+    rule: "image.truncated",
+    mutate: (t) => {
+      t.bytes = t.bytes.slice(0, 1024);
+      t.set(2, 2);
+      t.u16(PCI + 0x10, 2);
+    },
+    contains: true,
+  },
   { rule: "image.checksum", keepChecksum: true, mutate: (t) => t.set(t.bytes.length - 1, t.bytes.at(-1)! ^ 1) },
   {
     rule: "image.checksum-byte",
@@ -77,27 +98,53 @@ const cases: RuleCase[] = [
   { rule: "init16.bounds", mutate: (t) => t.set(ENTRY, 0xe9, 0x00, 0xf0, 0) },
   { rule: "init16.data", mutate: (t) => t.set(ENTRY, 0xe9, (PCI - 6) & 0xff, 0, 0) },
   // header
-  { rule: "header.bounds", checkWith: (l) => { l.header.push({ name: "far", offset: 0xfff0, size: 4, source: { kind: "reserved" }, inert: true }); } },
+  {
+    rule: "header.bounds",
+    checkWith: (l) => {
+      l.header.push({ name: "far", offset: 0xfff0, size: 4, source: { kind: "reserved" }, inert: true });
+    },
+  },
   { rule: "header.const", mutate: (t) => t.set(0x0d, 4) },
   { rule: "header.ascii", mutate: (t) => t.set(0x08, 0x43) },
   { rule: "header.reserved", mutate: (t) => t.set(0x0f, 1) },
   {
     rule: "header.romLength",
-    build: (l) => { l.header.push({ name: "length_copy", offset: 0x7e, size: 1, source: { kind: "computed", what: "romLength" }, inert: false }); },
+    build: (l) => {
+      l.header.push({ name: "length_copy", offset: 0x7e, size: 1, source: { kind: "computed", what: "romLength" }, inert: false });
+    },
     mutate: (t) => t.set(0x7e, t.bytes[0x7e]! + 1),
   },
   { rule: "header.pciOffset", mutate: (t) => t.u16(0x18, PCI + 1) },
   { rule: "header.pnpOffset", mutate: (t) => t.u16(0x1a, PNP + 1) },
   { rule: "header.jumpSlots", mutate: (t) => t.set(0x0e, 75) },
-  { rule: "header.licenseOffset", also: ["coverage.unclaimed"] /* the string nothing points to */, fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0) },
+  {
+    rule: "header.licenseOffset",
+    also: ["coverage.unclaimed"] /* the string nothing points to */,
+    fixture: { licenseAfterTables: true },
+    mutate: (t) => t.u16(0x16, 0),
+  },
   { rule: "header.unused", mutate: (t) => t.set(0x7f, 1) },
   { rule: "header.unused", api: "api13", mutate: (t) => t.set(0x38, 0x90) },
   // license
   { rule: "license.bounds", also: ["coverage.unclaimed"], fixture: { licenseAfterTables: true }, mutate: (t) => t.u16(0x16, 0xfff0) },
   { rule: "license.text", mutate: (t) => t.set(0x64, 0x56) },
-  { rule: "license.gpl", build: (l) => { l.license = "MIT"; } },
+  {
+    rule: "license.gpl",
+    build: (l) => {
+      l.license = "MIT";
+    },
+  },
   // PCIR
-  { rule: "pcir.bounds", checkWith: (l) => { l.pci.offset = 0xfff0; }, mutate: (t) => { t.u16(0x18, 0xfff0); t.bytes.fill(0, PCI, PCI + 0x18); } },
+  {
+    rule: "pcir.bounds",
+    checkWith: (l) => {
+      l.pci.offset = 0xfff0;
+    },
+    mutate: (t) => {
+      t.u16(0x18, 0xfff0);
+      t.bytes.fill(0, PCI, PCI + 0x18);
+    },
+  },
   { rule: "pcir.signature", mutate: (t) => t.set(PCI + 3, 0x53) },
   { rule: "pcir.vendor", mutate: (t) => t.u16(PCI + 4, 0x8086) },
   { rule: "pcir.device", mutate: (t) => t.u16(PCI + 6, 0x0802) },
@@ -111,7 +158,17 @@ const cases: RuleCase[] = [
   { rule: "pcir.indicator", mutate: (t) => t.set(PCI + 0x15, 0x00) },
   { rule: "pcir.reserved", mutate: (t) => t.u16(PCI + 0x16, 1) },
   // $PnP
-  { rule: "pnp.bounds", also: ["coverage.unclaimed"] /* its strings */, checkWith: (l) => { l.pnp.offset = 0xfff0; }, mutate: (t) => { t.u16(0x1a, 0xfff0); t.bytes.fill(0, PNP, PNP + 0x20); } },
+  {
+    rule: "pnp.bounds",
+    also: ["coverage.unclaimed"] /* its strings */,
+    checkWith: (l) => {
+      l.pnp.offset = 0xfff0;
+    },
+    mutate: (t) => {
+      t.u16(0x1a, 0xfff0);
+      t.bytes.fill(0, PNP, PNP + 0x20);
+    },
+  },
   { rule: "pnp.signature", mutate: (t) => t.set(PNP + 1, 0x51) },
   { rule: "pnp.revision", mutate: (t) => t.set(PNP + 4, 2) },
   { rule: "pnp.length", mutate: (t) => t.set(PNP + 5, 3) },
@@ -126,17 +183,38 @@ const cases: RuleCase[] = [
   { rule: "pnp.string-bounds", also: ["coverage.unclaimed"], mutate: (t) => t.u16(PNP + 0x0e, 0xffff) },
   { rule: "pnp.manufacturer", mutate: (t) => t.set(t.manifest.strings[1]!.offset, 0x56) },
   { rule: "pnp.product", mutate: (t) => t.set(t.manifest.strings[2]!.offset + 2, 0x58) },
-  { rule: "pnp.product", manifest: true, mutate: (t) => { t.manifest.backend = "native"; } },
+  {
+    rule: "pnp.product",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.backend = "native";
+    },
+  },
   {
     rule: "string.overlap",
     also: ["coverage.unclaimed"], // the real manufacturer string
     // The manufacturer string points into the PCIR ("PCIR", vendor, device, then VPD = 0 ends it).
-    checkWith: (l) => { l.pnp.manufacturer = "PCIR\xad\x15\x01\x08"; },
+    checkWith: (l) => {
+      l.pnp.manufacturer = "PCIR\xad\x15\x01\x08";
+    },
     mutate: (t) => t.u16(PNP + 0x0e, PCI),
   },
   // stubs
-  { rule: "jump-point.bounds", checkWith: (l) => { l.jumpPoints.push({ role: "init", offset: 0xfff8, size: 8 }); } },
-  { rule: "slot.bounds", mutate: (t) => { t.bytes = t.bytes.slice(0, 2048); t.set(2, 4); t.u16(PCI + 0x10, 4); }, contains: true },
+  {
+    rule: "jump-point.bounds",
+    checkWith: (l) => {
+      l.jumpPoints.push({ role: "init", offset: 0xfff8, size: 8 });
+    },
+  },
+  {
+    rule: "slot.bounds",
+    mutate: (t) => {
+      t.bytes = t.bytes.slice(0, 2048);
+      t.set(2, 4);
+      t.u16(PCI + 0x10, 4);
+    },
+    contains: true,
+  },
   { rule: "slot.filler", mutate: (t) => t.set(t.slot("SetPxE") + 7, 0x90) },
   { rule: "slot.filler", mutate: (t) => t.set(t.slot("SetCallbacks") + 31, 0x00) },
   { rule: "jump-point.filler", mutate: (t) => t.set(0x87, 0xc3) },
@@ -144,8 +222,23 @@ const cases: RuleCase[] = [
   { rule: "slot.crosses-end", mutate: (t) => t.set(t.slot("CLTS") + 31, 0xb8) },
   { rule: "slot.no-terminator", mutate: (t) => t.set(t.slot("CLTS"), 0x90) },
   { rule: "slot.branch-target", mutate: (t) => t.set(t.slot("WBINVD") + 3, 0x02) },
-  { rule: "jump-point.absent-required", also: ["coverage.unclaimed"], mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0x88); t.set(0x80, 0x0f, 0x0b); } },
-  { rule: "slot.absent-required", api: "api13", mutate: (t) => { t.bytes.fill(0xcc, 0x80, 0xa0); t.set(0x80, 0x0f, 0x0b); }, also: ["reloc.absent", "coverage.unclaimed"] },
+  {
+    rule: "jump-point.absent-required",
+    also: ["coverage.unclaimed"],
+    mutate: (t) => {
+      t.bytes.fill(0xcc, 0x80, 0x88);
+      t.set(0x80, 0x0f, 0x0b);
+    },
+  },
+  {
+    rule: "slot.absent-required",
+    api: "api13",
+    mutate: (t) => {
+      t.bytes.fill(0xcc, 0x80, 0xa0);
+      t.set(0x80, 0x0f, 0x0b);
+    },
+    also: ["reloc.absent", "coverage.unclaimed"],
+  },
   { rule: "slot.target", also: ["coverage.unclaimed"], mutate: (t) => t.rel32(t.slot("SetPxE") + 1, PCI) },
   { rule: "jump-point.target", also: ["coverage.unclaimed"], mutate: (t) => t.rel32(0x81, 0x400) },
   // bodies and code
@@ -181,7 +274,9 @@ const cases: RuleCase[] = [
   {
     rule: "check.limit",
     also: ["coverage.unclaimed"], // the code past the limit
-    checkWith: (l) => { l.maxImageSize = 0x10000; },
+    checkWith: (l) => {
+      l.maxImageSize = 0x10000;
+    },
     mutate: (t) => {
       // 13,000 `call $+5` in a row: every one starts a new shared routine.
       const at = t.bytes.length;
@@ -198,7 +293,9 @@ const cases: RuleCase[] = [
   {
     rule: "coverage.overlap",
     // The manufacturer string pointed at the tail of the product string ("VMI fixture ROM").
-    checkWith: (l) => { l.pnp.manufacturer = "ROM"; },
+    checkWith: (l) => {
+      l.pnp.manufacturer = "ROM";
+    },
     mutate: (t) => t.u16(PNP + 0x0e, t.manifest.strings[2]!.offset + 12),
     also: ["coverage.unclaimed"], // the real manufacturer string
   },
@@ -210,7 +307,11 @@ const cases: RuleCase[] = [
   {
     rule: "slot.target",
     // Into the filler of the aligned gap after the CPUID body (the fixture aligns with zeros: make it filler).
-    mutate: (t) => { const gap = t.body("CPUID").offset + 3; t.bytes.fill(0xcc, gap, gap + 13); t.rel32(t.slot("SetPxE") + 1, gap + 4); },
+    mutate: (t) => {
+      const gap = t.body("CPUID").offset + 3;
+      t.bytes.fill(0xcc, gap, gap + 13);
+      t.rel32(t.slot("SetPxE") + 1, gap + 4);
+    },
     also: ["coverage.unclaimed"],
   },
   {
@@ -224,7 +325,11 @@ const cases: RuleCase[] = [
   {
     rule: "jump-point.reloc-read",
     // GetRelocationInfo's two table reads aimed below the table.
-    mutate: (t) => { const b = t.manifest.jumpPoints[1]!.target; t.set(b + 14, 0x10, 0, 0, 0); t.set(b + 21, 0x10, 0, 0, 0); },
+    mutate: (t) => {
+      const b = t.manifest.jumpPoints[1]!.target;
+      t.set(b + 14, 0x10, 0, 0, 0);
+      t.set(b + 21, 0x10, 0, 0, 0);
+    },
   },
   { rule: "reloc.none", mutate: (t) => t.set(t.relocEntry(28), 0, 0, 0, 0) }, // CLTS is inline code but answers NONE
   { rule: "reloc.form", mutate: (t) => t.set(t.slot("IRET"), 0xc3) }, // JUMP_REL, but the code returns with ret
@@ -240,38 +345,193 @@ const cases: RuleCase[] = [
   { rule: "reloc.type", api: "api13", mutate: (t) => t.set(t.relocEntry(9) + 2, 0) },
   { rule: "reloc.target", mutate: (t) => t.u16(t.relocEntry(5), t.slot("SetIDT") + 1) },
   { rule: "reloc.target", mutate: (t) => t.u16(t.relocEntry(72), 0x10) },
-  { rule: "reloc.absent", mutate: (t) => { t.u16(t.relocEntry(72), t.slot("SetCallbacks")); t.set(t.relocEntry(72) + 2, 1); } },
+  {
+    rule: "reloc.absent",
+    mutate: (t) => {
+      t.u16(t.relocEntry(72), t.slot("SetCallbacks"));
+      t.set(t.relocEntry(72) + 2, 1);
+    },
+  },
   // manifest
-  { rule: "manifest.layout", manifest: true, mutate: (t) => { t.manifest.layout = "api13"; } },
-  { rule: "manifest.api", manifest: true, mutate: (t) => { t.manifest.api.minor = 1; } },
-  { rule: "manifest.size", manifest: true, mutate: (t) => { t.manifest.size += 512; } },
+  {
+    rule: "manifest.layout",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.layout = "api13";
+    },
+  },
+  {
+    rule: "manifest.api",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.api.minor = 1;
+    },
+  },
+  {
+    rule: "manifest.size",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.size += 512;
+    },
+  },
   { rule: "manifest.sha256", manifest: true, checkHash: true, also: ["coverage.unclaimed"] /* 55 is not padding */, mutate: (t) => t.set(t.free + 4, 0x55) },
-  { rule: "manifest.header", manifest: true, mutate: (t) => { t.manifest.header["virtual_top"] = 0; } },
-  { rule: "manifest.header", manifest: true, mutate: (t) => { delete t.manifest.header["rom_pad3"]; } },
-  { rule: "manifest.region", manifest: true, mutate: (t) => { t.manifest.pci.offset = 0x21; } },
-  { rule: "manifest.region", manifest: true, mutate: (t) => { t.manifest.init16.offset = 0xfffff; } },
-  { rule: "manifest.license", manifest: true, mutate: (t) => { t.manifest.license.text = "GPL"; } },
-  { rule: "manifest.shared", manifest: true, mutate: (t) => { t.manifest.shared[0]!.offset = 0xfffff; } },
-  { rule: "manifest.jump-point", manifest: true, mutate: (t) => { t.manifest.jumpPoints[0]!.target += 1; } },
+  {
+    rule: "manifest.header",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.header["virtual_top"] = 0;
+    },
+  },
+  {
+    rule: "manifest.header",
+    manifest: true,
+    mutate: (t) => {
+      delete t.manifest.header["rom_pad3"];
+    },
+  },
+  {
+    rule: "manifest.region",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.pci.offset = 0x21;
+    },
+  },
+  {
+    rule: "manifest.region",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.init16.offset = 0xfffff;
+    },
+  },
+  {
+    rule: "manifest.license",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.license.text = "GPL";
+    },
+  },
+  {
+    rule: "manifest.shared",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.shared[0]!.offset = 0xfffff;
+    },
+  },
+  {
+    rule: "manifest.jump-point",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.jumpPoints[0]!.target += 1;
+    },
+  },
   {
     rule: "manifest.jump-point",
     manifest: true,
     // A manifest that carries a jump point hash (not in the Manifest type yet) is held to it.
-    mutate: (t) => { Object.assign(t.manifest.jumpPoints[0]!, { sha256: "0".repeat(64) }); },
+    mutate: (t) => {
+      Object.assign(t.manifest.jumpPoints[0]!, { sha256: "0".repeat(64) });
+    },
   },
-  { rule: "manifest.call", manifest: true, mutate: (t) => { t.manifest.calls = t.manifest.calls.filter((c) => c.name !== "CPUID"); } },
-  { rule: "manifest.slot", manifest: true, mutate: (t) => { t.call("CPUID").slot.offset += 32; } },
-  { rule: "manifest.used", manifest: true, mutate: (t) => { t.call("CLTS").slot.used += 1; } },
-  { rule: "manifest.placement", manifest: true, mutate: (t) => { t.call("CLTS").placement = "absent"; } },
-  { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("FlushTLB").body!.size -= 1; t.rehash("FlushTLB"); } },
-  { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("FlushTLB").body!.offset += 1; t.rehash("FlushTLB"); } },
-  { rule: "manifest.body", manifest: true, mutate: (t) => { t.call("CPUID").body!.size = 40; t.rehash("CPUID"); } },
-  { rule: "manifest.shared", manifest: true, mutate: (t) => { t.manifest.shared[1]!.size = 1000; } },
-  { rule: "check.limit", checkWith: (l) => { l.maxImageSize = 4 << 20; }, mutate: (t) => { const b = new Uint8Array(2 << 20); b.set(t.bytes); t.bytes = b; t.set(2, 0); }, also: ["image.length"] },
-  { rule: "manifest.reloc", manifest: true, mutate: (t) => { t.call("CPUID").reloc = "NOP"; } },
-  { rule: "manifest.call-sha256", manifest: true, mutate: (t) => { t.call("CPUID").sha256 = "0".repeat(64); } },
-  { rule: "manifest.init16", manifest: true, mutate: (t) => { Object.assign(t.manifest.init16, { sha256: "0".repeat(64) }); } },
-  { rule: "manifest.shared", manifest: true, mutate: (t) => { Object.assign(t.manifest.shared[1]!, { sha256: "0".repeat(64) }); } },
+  {
+    rule: "manifest.call",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.calls = t.manifest.calls.filter((c) => c.name !== "CPUID");
+    },
+  },
+  {
+    rule: "manifest.slot",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CPUID").slot.offset += 32;
+    },
+  },
+  {
+    rule: "manifest.used",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CLTS").slot.used += 1;
+    },
+  },
+  {
+    rule: "manifest.placement",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CLTS").placement = "absent";
+    },
+  },
+  {
+    rule: "manifest.body",
+    manifest: true,
+    mutate: (t) => {
+      t.call("FlushTLB").body!.size -= 1;
+      t.rehash("FlushTLB");
+    },
+  },
+  {
+    rule: "manifest.body",
+    manifest: true,
+    mutate: (t) => {
+      t.call("FlushTLB").body!.offset += 1;
+      t.rehash("FlushTLB");
+    },
+  },
+  {
+    rule: "manifest.body",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CPUID").body!.size = 40;
+      t.rehash("CPUID");
+    },
+  },
+  {
+    rule: "manifest.shared",
+    manifest: true,
+    mutate: (t) => {
+      t.manifest.shared[1]!.size = 1000;
+    },
+  },
+  {
+    rule: "check.limit",
+    checkWith: (l) => {
+      l.maxImageSize = 4 << 20;
+    },
+    mutate: (t) => {
+      const b = new Uint8Array(2 << 20);
+      b.set(t.bytes);
+      t.bytes = b;
+      t.set(2, 0);
+    },
+    also: ["image.length"],
+  },
+  {
+    rule: "manifest.reloc",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CPUID").reloc = "NOP";
+    },
+  },
+  {
+    rule: "manifest.call-sha256",
+    manifest: true,
+    mutate: (t) => {
+      t.call("CPUID").sha256 = "0".repeat(64);
+    },
+  },
+  {
+    rule: "manifest.init16",
+    manifest: true,
+    mutate: (t) => {
+      Object.assign(t.manifest.init16, { sha256: "0".repeat(64) });
+    },
+  },
+  {
+    rule: "manifest.shared",
+    manifest: true,
+    mutate: (t) => {
+      Object.assign(t.manifest.shared[1]!, { sha256: "0".repeat(64) });
+    },
+  },
   // A padding byte changed to another padding value: only the image hash sees it.
   { rule: "manifest.sha256", manifest: true, checkHash: true, mutate: (t) => t.set(t.free + 4, 0xcc) },
 ];
@@ -338,7 +598,6 @@ describe("valid variations the builder may emit are accepted", () => {
     expect(run({ rule: "", mutate: (t) => t.set(t.slot("WBINVD") + 3, 0xfc) })).toEqual([]);
   });
 });
-
 
 describe("what the paravirtual backends add is accepted, from the bytes alone", () => {
   /** 16-byte aligned free space after the strings (one more block, so there is room). */

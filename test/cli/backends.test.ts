@@ -60,7 +60,10 @@ const OUTPUTS = ["S", "elf", "json", "lst", "map", "rom", "svg"];
 const filesFor = (name: string) => [...["api13", "api3"].flatMap((api) => OUTPUTS.map((ext) => `${name}-${api}.${ext}`)), "vmi-api13.h", "vmi-api3.h"].sort();
 
 beforeAll(() => {
-  for (const [script, what] of [["bundle.mjs", "the CLI"], ["build-lib.mjs", "the library"]] as const) {
+  for (const [script, what] of [
+    ["bundle.mjs", "the CLI"],
+    ["build-lib.mjs", "the library"],
+  ] as const) {
     const r = spawnSync(process.execPath, [join(ROOT, "scripts", script)], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`building ${what} failed: ${r.stderr}`);
   }
@@ -89,7 +92,9 @@ describe("vmirom init-backend → build --backend → check → run", () => {
     expect(manifest.backend).toBe(MINE);
     expect(manifest.hypervisor).toBeUndefined();
     // The example call's code is named by the backend's own file and line.
-    expect(readFileSync(join(out, `${MINE}-api3.lst`), "utf8")).toMatch(new RegExp(`<stub_CPUID>:\\n\\s+a0:\\t0f a2 +\\tcpuid\\t# ${MINE}/backend\\.ts:\\d+$`, "m"));
+    expect(readFileSync(join(out, `${MINE}-api3.lst`), "utf8")).toMatch(
+      new RegExp(`<stub_CPUID>:\\n\\s+a0:\\t0f a2 +\\tcpuid\\t# ${MINE}/backend\\.ts:\\d+$`, "m"),
+    );
 
     // Reproducible, and no host path: the backend's lines are named relative to the working directory.
     const again = join(tmp, `out-${MINE}-again`);
@@ -196,14 +201,20 @@ const program: RomProgram = {
 export const backend = program;
 `,
     );
-    writeFileSync(join(tmp, `src-${OWN}`, "helper.ts"), `import type { Assembler } from "vmirom";\nexport function helper(a: Assembler): void {\n  a.cpuid();\n  a.ret();\n}\n`);
+    writeFileSync(
+      join(tmp, `src-${OWN}`, "helper.ts"),
+      `import type { Assembler } from "vmirom";\nexport function helper(a: Assembler): void {\n  a.cpuid();\n  a.ret();\n}\n`,
+    );
     const out = join(tmp, `out-${OWN}`);
     const r = vmirom(["build", "--backend", file, "--out", out]);
     expect(r.status, r.stderr).toBe(0);
     const lst = readFileSync(join(out, `${OWN}-api3.lst`), "utf8");
     expect(lst).toMatch(new RegExp(`<own_cpuid>:\\n\\s+[0-9a-f]+:\\t0f a2 +\\tcpuid\\t# .*src-${OWN}/helper\\.ts:3$`, "m"));
     expect(lst).toMatch(/mov +\$0x5,%ecx/); // diff(end, start): the mov itself
-    const manifest = JSON.parse(readFileSync(join(out, `${OWN}-api3.json`), "utf8")) as { calls: Array<{ name: string; cold?: unknown[] }>; shared: Array<{ name: string }> };
+    const manifest = JSON.parse(readFileSync(join(out, `${OWN}-api3.json`), "utf8")) as {
+      calls: Array<{ name: string; cold?: unknown[] }>;
+      shared: Array<{ name: string }>;
+    };
     expect(manifest.calls.find((c) => c.name === "WBINVD")?.cold).toHaveLength(1);
     expect(manifest.shared.map((s) => s.name)).toContain("own_cpuid");
     if (haveQemu) {
@@ -219,7 +230,9 @@ export const backend = program;
     const out = join(tmp, `out-${ORDERED}`);
     const r = vmirom(["build", "--backend", backendFile(ORDERED, source.replace('backend: "ordered"', `backend: "${ORDERED}"`)), "--out", out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(out, `${ORDERED}-api3.lst`), "utf8")).toMatch(new RegExp(`<stub_RDTSC>:\\n\\s+[0-9a-f]+:\\t53 +\\tpush +%ebx\\t# .*src-${ORDERED}/backend\\.ts:\\d+$`, "m"));
+    expect(readFileSync(join(out, `${ORDERED}-api3.lst`), "utf8")).toMatch(
+      new RegExp(`<stub_RDTSC>:\\n\\s+[0-9a-f]+:\\t53 +\\tpush +%ebx\\t# .*src-${ORDERED}/backend\\.ts:\\d+$`, "m"),
+    );
     if (haveQemu) {
       const run = vmirom(["run", join(out, `${ORDERED}-api3.rom`)]);
       expect(run.status, run.stdout).toBe(0);
@@ -229,9 +242,19 @@ export const backend = program;
   it("a bad backend file gives one clear error and writes nothing", () => {
     const cases: Array<[string, string, string, RegExp]> = [
       ["noexport", `export const x = 1;\n`, "CLI_BACKEND_EXPORT", /no default export and no export named backend/],
-      ["notprogram", `export default { backend: "x", description: "d", calls: { CPUID: 3 } };\n`, "CLI_BACKEND_EXPORT", /is not a RomProgram: init is not a function \(a Body\); calls\.CPUID is not a function/],
+      [
+        "notprogram",
+        `export default { backend: "x", description: "d", calls: { CPUID: 3 } };\n`,
+        "CLI_BACKEND_EXPORT",
+        /is not a RomProgram: init is not a function \(a Body\); calls\.CPUID is not a function/,
+      ],
       ["collision", `import { BACKENDS } from "vmirom/roms";\nexport default { ...BACKENDS.native };\n`, "CLI_BACKEND_NAME", /is taken by a built-in backend/],
-      ["badname", `import { BACKENDS } from "vmirom/roms";\nexport default { ...BACKENDS.native, backend: "My ROM" };\n`, "CLI_BACKEND_NAME", /not usable in file names/],
+      [
+        "badname",
+        `import { BACKENDS } from "vmirom/roms";\nexport default { ...BACKENDS.native, backend: "My ROM" };\n`,
+        "CLI_BACKEND_NAME",
+        /not usable in file names/,
+      ],
       ["syntax", `export default {\n`, "CLI_BACKEND_LOAD", /cannot compile the backend: .*backend\.ts:\d+:\d+: /],
       ["noentry", `import { x } from "vmirom/nope";\nexport default x;\n`, "CLI_BACKEND_LOAD", /vmirom exports no "vmirom\/nope"/],
       ["throws", `throw new Error("boom");\n`, "CLI_BACKEND_LOAD", /threw when loaded: boom/],
@@ -266,7 +289,11 @@ describe("the guest's expectations for a backend it has no file for", () => {
     expect(plain.untestedIsFailure).toBe(false);
     expect(plain.sharedAreaUntouched).toBe(true);
     const layout = layoutNamed("api3");
-    expect(plain.tests(layout).map((t) => t.name)).toEqual(commonExpectations("x").tests(layout).map((t) => t.name));
+    expect(plain.tests(layout).map((t) => t.name)).toEqual(
+      commonExpectations("x")
+        .tests(layout)
+        .map((t) => t.name),
+    );
     expect(expectationsFor({ backend: MINE, hypervisor: "vmware" })!.hypervisor).toBe(EXPECTATIONS["vmware"]!.hypervisor);
     expect(expectationsFor({ backend: MINE, hypervisor: "xen" })!.hypervisor).toBe(EXPECTATIONS["xen"]!.hypervisor);
     expect(expectationsFor({ backend: MINE, hypervisor: "kvm" })).toBeUndefined();

@@ -48,8 +48,11 @@ afterAll(() => {
 
 // Every registered backend × interface (the registry, not a hard-coded list: backends are added there).
 const EXPECTED_FILES = [
-  ...Object.keys(BACKENDS).flatMap((b) => ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom", "svg"].map((ext) => `${b}-${api}.${ext}`))),
-  "vmi-api13.h", "vmi-api3.h",
+  ...Object.keys(BACKENDS).flatMap((b) =>
+    ["api13", "api3"].flatMap((api) => ["S", "elf", "json", "lst", "map", "rom", "svg"].map((ext) => `${b}-${api}.${ext}`)),
+  ),
+  "vmi-api13.h",
+  "vmi-api3.h",
 ].sort();
 
 describe("vmirom build", () => {
@@ -75,7 +78,16 @@ describe("vmirom build", () => {
     const r = vmirom(["build", "--backend", "native", "--api", "3", "--out", again]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ok: native-api3\.rom \d+ bytes, 74 slots \(\d+ inline, \d+ out of line, 5 absent\), 0 violations$/m);
-    expect(listDir(again)).toEqual(["native-api3.S", "native-api3.elf", "native-api3.json", "native-api3.lst", "native-api3.map", "native-api3.rom", "native-api3.svg", "vmi-api3.h"]);
+    expect(listDir(again)).toEqual([
+      "native-api3.S",
+      "native-api3.elf",
+      "native-api3.json",
+      "native-api3.lst",
+      "native-api3.map",
+      "native-api3.rom",
+      "native-api3.svg",
+      "vmi-api3.h",
+    ]);
   });
 
   it("builds an image alone into the same files as with the others (anonymous labels in the .S numbered per image)", () => {
@@ -114,7 +126,9 @@ describe("vmirom build", () => {
     const dir = join(tmp, "unknown-backend");
     const r = vmirom(["build", "--backend", "nope", "--out", dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split("\n")).toEqual([`vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`]);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `vmirom: CLI_UNKNOWN_BACKEND: unknown backend "nope"; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`,
+    ]);
     expect(existsSync(dir)).toBe(false);
   });
 
@@ -152,7 +166,9 @@ describe("vmirom build", () => {
     mkdirSync(dir);
     const r = vmirom(["build", "--layout", file, "--out", dir]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/vmirom: native-api3: IMAGE_TOO_LARGE: the image needs 3072 bytes .* at most 2560; largest out-of-line bodies: \w+ \d+ bytes at 0x[0-9a-f]+/);
+    expect(r.stderr).toMatch(
+      /vmirom: native-api3: IMAGE_TOO_LARGE: the image needs 3072 bytes .* at most 2560; largest out-of-line bodies: \w+ \d+ bytes at 0x[0-9a-f]+/,
+    );
     expect(r.stderr).toContain("no files were written");
     expect(listDir(dir)).toEqual([]);
   });

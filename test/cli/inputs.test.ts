@@ -43,7 +43,11 @@ function vmiromSh(script: string): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const lines = (s: string): string[] => s.trim().split("\n").filter((l) => l !== "");
+const lines = (s: string): string[] =>
+  s
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "");
 const rom = (name: string): string => join(out, name);
 
 beforeAll(() => {
@@ -110,7 +114,9 @@ describe("vmirom run: a kernel qemu cannot boot, and qemu's own failure", () => 
     const base = { signal: null, timedOut: false, untilSeen: false, tripleFault: false, console: "" };
     expect(kernelVerdict({ ...base, status: 1, stderr: "" }, 60)).toEqual({ reachedEnd: true, why: "the guest wrote 0 to isa-debug-exit" });
     expect(kernelVerdict({ ...base, status: 1, stderr: "qemu: invalid kernel header\n" }, 60)).toMatchObject({ reachedEnd: false, qemuFailed: true });
-    expect(kernelVerdict({ ...base, status: 1, stderr: "qemu-system-i386: warning: host doesn't support requested feature\n" }, 60)).toMatchObject({ reachedEnd: true });
+    expect(kernelVerdict({ ...base, status: 1, stderr: "qemu-system-i386: warning: host doesn't support requested feature\n" }, 60)).toMatchObject({
+      reachedEnd: true,
+    });
     expect(kernelVerdict({ ...base, status: 1, stderr: "qemu-system-i386: warning: x\nqemu: could not load kernel\n" }, 60)).toMatchObject({
       qemuFailed: true,
       why: "qemu failed (status 1): qemu: could not load kernel",
@@ -208,7 +214,11 @@ describe("foreign input: info and check say what the file is and is not, the sam
     }
     both(file, (r) => {
       expect(r.status).toBe(2);
-      expect(lines(r.stderr)).toEqual([expect.stringMatching(/^vmirom: CLI_NOT_VMI: an option ROM \(55 AA, \d+ blocks of 512\), but not a VMI ROM: no "cVmi" signature at 0x08 \(found ".*"\); give --api or --layout/)]);
+      expect(lines(r.stderr)).toEqual([
+        expect.stringMatching(
+          /^vmirom: CLI_NOT_VMI: an option ROM \(55 AA, \d+ blocks of 512\), but not a VMI ROM: no "cVmi" signature at 0x08 \(found ".*"\); give --api or --layout/,
+        ),
+      ]);
       expect(r.stderr).not.toContain("byte 0x0D");
     });
   });
@@ -237,7 +247,9 @@ describe("foreign input: info and check say what the file is and is not, the sam
   it("--layout /dev/zero ends too (layouts are read with a limit)", () => {
     const r = vmirom(["info", rom("native-api3.rom"), "--layout", "/dev/zero"], { timeout: 30_000 });
     expect(r.status).toBe(2);
-    expect(lines(r.stderr)).toEqual(["vmirom: CLI_TOO_LARGE: the layout file is too large: more than 67108864 bytes, more than 64 MiB, far more than any manifest or layout (/dev/zero)"]);
+    expect(lines(r.stderr)).toEqual([
+      "vmirom: CLI_TOO_LARGE: the layout file is too large: more than 67108864 bytes, more than 64 MiB, far more than any manifest or layout (/dev/zero)",
+    ]);
   });
 
   it("/dev/zero ends (read up to the limit + 1), a directory is refused", () => {
@@ -252,11 +264,18 @@ describe("foreign input: info and check say what the file is and is not, the sam
   it("a truncated image: list and diff refuse it instead of printing empty stubs or meaningless differences", () => {
     const file = join(tmp, "trunc.rom");
     writeFileSync(file, readFileSync(rom("native-api3.rom")).subarray(0, 1500));
-    for (const args of [["list", file], ["info", file], ["check", file], ["diff", rom("native-api3.rom"), file]]) {
+    for (const args of [
+      ["list", file],
+      ["info", file],
+      ["check", file],
+      ["diff", rom("native-api3.rom"), file],
+    ]) {
       const r = vmirom(args);
       expect(r.status, args[0]).toBe(2);
       expect(r.stdout, args[0]).toBe("");
-      expect(lines(r.stderr), args[0]).toEqual([`vmirom: CLI_TRUNCATED: the image is cut short: its length byte says 6 blocks of 512 (3072 bytes), the file has 1500 (${file}, offset 0x2)`]);
+      expect(lines(r.stderr), args[0]).toEqual([
+        `vmirom: CLI_TRUNCATED: the image is cut short: its length byte says 6 blocks of 512 (3072 bytes), the file has 1500 (${file}, offset 0x2)`,
+      ]);
     }
   });
 });
@@ -264,7 +283,9 @@ describe("foreign input: info and check say what the file is and is not, the sam
 describe("diff says what differs in words that mean something", () => {
   it("a copy whose NONE answer's (unused) target field changed: not 'relocation NONE → NONE'", () => {
     const b = readFileSync(rom("native-api3.rom"));
-    const table = b.readUInt16LE(0x14), count = b.readUInt16LE(table + 4), size = b.readUInt16LE(table + 6);
+    const table = b.readUInt16LE(0x14),
+      count = b.readUInt16LE(table + 4),
+      size = b.readUInt16LE(table + 6);
     const n = [...Array(count).keys()].find((i) => b[table + 8 + i * size + 2] === 0); // a NONE entry
     if (n === undefined) throw new Error("native-api3.rom answers no call with NONE");
     flipBits(b, table + 8 + n * size, 0x10);
@@ -284,14 +305,18 @@ describe("--manifest of another kind", () => {
     expect(r.status).toBe(1);
     const out = lines(r.stdout);
     expect(out).toHaveLength(2);
-    expect(out[0]).toMatch(/^manifest\.image \[image @ 0x0000\] the manifest .*vmware-api3\.json describes another image \(its backend, size differ\), so nothing else was compared: expected vmware-api3: layout api3, 4096 bytes, found layout api3, 3072 bytes, product "VMI native ROM"$/);
+    expect(out[0]).toMatch(
+      /^manifest\.image \[image @ 0x0000\] the manifest .*vmware-api3\.json describes another image \(its backend, size differ\), so nothing else was compared: expected vmware-api3: layout api3, 4096 bytes, found layout api3, 3072 bytes, product "VMI native ROM"$/,
+    );
     expect(out[1]).toMatch(/^FAIL: native-api3\.rom .* 1 violation \(manifest\.image\)$/);
   });
 
   it("a binary file: not JSON, without echoing its bytes", () => {
     const r = vmirom(["check", rom("native-api3.rom"), "--manifest", rom("native-api3.rom")]);
     expect(r.status).toBe(2);
-    expect(lines(r.stderr)).toEqual([`vmirom: CLI_MANIFEST_JSON: the manifest is not JSON: it is binary data (byte 0xaa at offset 1); a manifest is the <rom>.json the build wrote (${rom("native-api3.rom")})`]);
+    expect(lines(r.stderr)).toEqual([
+      `vmirom: CLI_MANIFEST_JSON: the manifest is not JSON: it is binary data (byte 0xaa at offset 1); a manifest is the <rom>.json the build wrote (${rom("native-api3.rom")})`,
+    ]);
     expect(/[^\x20-\x7e\n]/.test(r.stderr)).toBe(false);
   });
 });
@@ -333,7 +358,9 @@ describe("file names are the bytes the user typed", () => {
     // qemu takes file names as text: run refuses such a name rather than hand qemu another one.
     const run = vmiromSh(`exec "$NODE" "$BIN" run "$(printf 'n\\351.rom')" --kernel "$BIN"`);
     expect(run.status).toBe(2);
-    expect(lines(run.stderr)).toEqual(["vmirom: CLI_PATH_ENCODING: the ROM image's name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file (n\\xe9.rom)"]);
+    expect(lines(run.stderr)).toEqual([
+      "vmirom: CLI_PATH_ENCODING: the ROM image's name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file (n\\xe9.rom)",
+    ]);
     const build = vmiromSh(`exec "$NODE" "$BIN" build --api 3 --backend native --out="$(printf 'o\\351')"`);
     expect(build.status, build.stderr).toBe(0);
     expect(readdirSync(latin1(join(tmp, "o\xe9")))).toHaveLength(8);

@@ -45,7 +45,9 @@ beforeAll(() => {
   out = join(tmp, "roms");
   const r = vmirom(["build", "--all", "--out", out]);
   if (r.status !== 0) throw new Error(`vmirom build failed: ${r.stderr}`);
-  roms = listDir(out).filter((f) => f.endsWith(".rom")).map((f) => join(out, f));
+  roms = listDir(out)
+    .filter((f) => f.endsWith(".rom"))
+    .map((f) => join(out, f));
   if (roms.length < 2) throw new Error("build --all made fewer than two ROMs");
 });
 afterAll(() => {
@@ -362,7 +364,11 @@ describe("vmirom run", () => {
 });
 
 describe("--help", () => {
-  for (const [cmd, option] of [["map", "--out"], ["diff", "--api"], ["run", "--kernel"]] as const) {
+  for (const [cmd, option] of [
+    ["map", "--out"],
+    ["diff", "--api"],
+    ["run", "--kernel"],
+  ] as const) {
     it(`vmirom ${cmd} --help`, () => {
       const r = vmirom([cmd, "--help"]);
       expect(r.status).toBe(0);

@@ -22,7 +22,8 @@ afterEach(() => {
 
 /** The real file layer, except that write number `failWrite` (or rename number `failRename`, 1-based) fails as a full disk does. */
 function failing(opts: { failWrite?: number; failRename?: number }): WriteLayer {
-  let writes = 0, renames = 0;
+  let writes = 0,
+    renames = 0;
   const enospc = (): Error => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
   return {
     writeFile: (file, data) => {

@@ -99,7 +99,13 @@ describe.skipIf(!haveQemu)("the test guest boots every built ROM", () => {
         const code = icedDecode(bytes.subarray(m.slot.offset, m.slot.offset + m.slot.used));
         const end = code.findIndex((d) => d.text === "ret");
         if (end < 0 || code.slice(0, end).some((d) => /^(j|call|loop|rep|iret|sysexit|hlt|ret)/.test(d.text))) continue;
-        expect(row.instructions, `${row.call}/${row.path}: ${code.slice(0, end + 1).map((d) => d.text).join("; ")}`).toBe(end + 1);
+        expect(
+          row.instructions,
+          `${row.call}/${row.path}: ${code
+            .slice(0, end + 1)
+            .map((d) => d.text)
+            .join("; ")}`,
+        ).toBe(end + 1);
         compared++;
       }
       expect(compared).toBeGreaterThan(30);

@@ -51,25 +51,48 @@ describe.skipIf(!haveTools)("gdb with the ROM's ELF, attached to qemu running th
         expect(first.value.parsed.counts.some((c) => c.call === "CPUID")).toBe(true);
 
         const port = await freePort();
-        const args = [...qemuArgs({ kernel: join(work, "guest.bin"), optionRom: rom, workDir: work }, join(work, "gdb-debug.log")), "-S", "-gdb", `tcp:127.0.0.1:${port}`];
+        const args = [
+          ...qemuArgs({ kernel: join(work, "guest.bin"), optionRom: rom, workDir: work }, join(work, "gdb-debug.log")),
+          "-S",
+          "-gdb",
+          `tcp:127.0.0.1:${port}`,
+        ];
         const qemu = spawn(QEMU, args, { stdio: ["ignore", "ignore", "pipe"] });
         const exited = new Promise<void>((resolve) => qemu.once("exit", () => resolve()));
         const guard = setTimeout(() => qemu.kill("SIGKILL"), 60_000);
         let out: string;
         try {
           const elf = rom.replace(/\.rom$/, ".elf");
-          const gdb = spawnSync("gdb", [
-            "-batch", "-nx",
-            "-ex", "set confirm off", "-ex", "set pagination off", "-ex", "set tcp connect-timeout 20",
-            "-ex", `target remote 127.0.0.1:${port}`,
-            "-ex", `add-symbol-file ${elf} 0x${base.toString(16)}`,
-            "-ex", "break stub_CPUID",
-            "-ex", "continue",
-            "-ex", "info line *$pc",
-            "-ex", "p/x $pc",
-            "-ex", "x/2i $pc",
-            "-ex", "kill",
-          ], { encoding: "utf8", timeout: 45_000, killSignal: "SIGKILL" });
+          const gdb = spawnSync(
+            "gdb",
+            [
+              "-batch",
+              "-nx",
+              "-ex",
+              "set confirm off",
+              "-ex",
+              "set pagination off",
+              "-ex",
+              "set tcp connect-timeout 20",
+              "-ex",
+              `target remote 127.0.0.1:${port}`,
+              "-ex",
+              `add-symbol-file ${elf} 0x${base.toString(16)}`,
+              "-ex",
+              "break stub_CPUID",
+              "-ex",
+              "continue",
+              "-ex",
+              "info line *$pc",
+              "-ex",
+              "p/x $pc",
+              "-ex",
+              "x/2i $pc",
+              "-ex",
+              "kill",
+            ],
+            { encoding: "utf8", timeout: 45_000, killSignal: "SIGKILL" },
+          );
           out = `${gdb.stdout}${gdb.stderr}`;
           expect(gdb.status, out).toBe(0);
         } finally {

@@ -34,27 +34,33 @@ const native = EXPECTATIONS.native!;
 describe("log parsing", () => {
   it("splits key=value fields, lets values run over spaces, and takes what= to the end", () => {
     const l = parseLine("GUEST: FOUND rom_version=1.0 api=3.0 manufacturer=vmirom product=VMI native ROM");
-    expect(l).toEqual({ kind: "FOUND", fields: { rom_version: "1.0", api: "3.0", manufacturer: "vmirom", product: "VMI native ROM" }, line: expect.any(String) });
+    expect(l).toEqual({
+      kind: "FOUND",
+      fields: { rom_version: "1.0", api: "3.0", manufacturer: "vmirom", product: "VMI native ROM" },
+      line: expect.any(String),
+    });
     const f = parseLine("GUEST: FAIL test=cr0 call=GetCR0 path=toggled got=0x1 want=0x2 what=GetCR0 path=x after a=b");
     expect(f?.fields).toEqual({ test: "cr0", call: "GetCR0", path: "toggled", got: "0x1", want: "0x2", what: "GetCR0 path=x after a=b" });
     expect(parseLine("Running option rom at c000:0003")).toBeUndefined();
   });
 
   it("collects the run's facts from a log with SeaBIOS lines in between", () => {
-    const p = parseGuestLog([
-      "SeaBIOS (version 1.16.2)",
-      "Running option rom at c000:0003",
-      "Running option rom at c300:0003",
-      "GUEST: PROBE at=0x000c3000 result=accept reason=ok major=3 minor=0 size=0x00000c00",
-      "GUEST: INIT at=0xc00c3080",
-      "GUEST: INIT result=0x00000000 status=ok",
-      "GUEST: COUNT call=IRET path=same-ring instructions=1 hypercalls=0 tf=lost slot_used=1 placement=inline",
-      "GUEST: COUNT call=SetDR path=dr0 instructions=5 hypercalls=2 tf=kept slot_used=7 placement=outOfLine body=55",
-      "GUEST: PASS test=cr0",
-      "GUEST: FATAL vector=0x0000000e err=0x00000002 eip=0xc00c3104 cs=0x00000008 eflags=0x00010002 cr2=0x00000000 rom_offset=0x00000104 test=cr3 call=SetCR3 path=copy",
-      "GUEST: REGS eax=0x00000001 ebx=0x00000002",
-      "GUEST: END result=fail fails=1",
-    ].join("\n"));
+    const p = parseGuestLog(
+      [
+        "SeaBIOS (version 1.16.2)",
+        "Running option rom at c000:0003",
+        "Running option rom at c300:0003",
+        "GUEST: PROBE at=0x000c3000 result=accept reason=ok major=3 minor=0 size=0x00000c00",
+        "GUEST: INIT at=0xc00c3080",
+        "GUEST: INIT result=0x00000000 status=ok",
+        "GUEST: COUNT call=IRET path=same-ring instructions=1 hypercalls=0 tf=lost slot_used=1 placement=inline",
+        "GUEST: COUNT call=SetDR path=dr0 instructions=5 hypercalls=2 tf=kept slot_used=7 placement=outOfLine body=55",
+        "GUEST: PASS test=cr0",
+        "GUEST: FATAL vector=0x0000000e err=0x00000002 eip=0xc00c3104 cs=0x00000008 eflags=0x00010002 cr2=0x00000000 rom_offset=0x00000104 test=cr3 call=SetCR3 path=copy",
+        "GUEST: REGS eax=0x00000001 ebx=0x00000002",
+        "GUEST: END result=fail fails=1",
+      ].join("\n"),
+    );
     expect(p.seabiosRomRuns).toBe(2);
     expect(p.probes[0]).toMatchObject({ at: "0x000c3000", result: "accept" });
     expect(p.init).toMatchObject({ at: "0xc00c3080", result: "0x00000000", status: "ok" });
@@ -81,15 +87,20 @@ describe("log parsing", () => {
 describe("the cost table", () => {
   const roms = ensureRoms();
   const manifest = readManifestOf(roms.find((r) => romName(r) === "native-api3")!);
-  const counts = parseGuestLog([
-    "GUEST: COUNT call=GetCR0 path=toggled instructions=2 hypercalls=0 tf=kept",
-    "GUEST: COUNT call=GetCR0 path=toggled instructions=9 hypercalls=0 tf=kept",
-    "GUEST: COUNT call=IRET path=same-ring instructions=1 hypercalls=0 tf=lost",
-  ].join("\n")).counts;
+  const counts = parseGuestLog(
+    [
+      "GUEST: COUNT call=GetCR0 path=toggled instructions=2 hypercalls=0 tf=kept",
+      "GUEST: COUNT call=GetCR0 path=toggled instructions=9 hypercalls=0 tf=kept",
+      "GUEST: COUNT call=IRET path=same-ring instructions=1 hypercalls=0 tf=lost",
+    ].join("\n"),
+  ).counts;
   const t = costTable("native-api3.rom", manifest, counts);
 
   it("keeps the first count of a call and path and joins the manifest's slot bytes", () => {
-    expect(t.rows.map((r) => [r.call, r.path, r.instructions])).toEqual([["GetCR0", "toggled", 2], ["IRET", "same-ring", 1]]);
+    expect(t.rows.map((r) => [r.call, r.path, r.instructions])).toEqual([
+      ["GetCR0", "toggled", 2],
+      ["IRET", "same-ring", 1],
+    ]);
     const getCr0 = manifest.calls.find((c) => c.name === "GetCR0")!;
     expect(t.rows[0]).toMatchObject({ slotUsed: getCr0.slot.used, placement: getCr0.placement });
     expect(formatCostTable(t)).toMatch(/IRET\s+same-ring\s+1\*/);
@@ -118,7 +129,11 @@ describe("the guest generator", () => {
     expect(flags).toBe(0x00010000);
     expect((magic + flags + sum) >>> 0).toBe(0);
     const field = (o: number) => v.getUint32(o, true);
-    const headerAddr = field(12), loadAddr = field(16), loadEnd = field(20), bssEnd = field(24), entry = field(28);
+    const headerAddr = field(12),
+      loadAddr = field(16),
+      loadEnd = field(20),
+      bssEnd = field(24),
+      entry = field(28);
     expect([headerAddr, loadAddr]).toEqual([LOAD_ADDR, LOAD_ADDR]);
     expect(loadEnd - loadAddr).toBe(g.value.bytes.length);
     expect(bssEnd).toBe(loadEnd);
@@ -135,7 +150,13 @@ describe("the guest generator", () => {
     const r2 = buildGuest({ layout: api3, manifest, expectations: native });
     expect(r2.ok ? [] : r2.errors.map((e) => e.message)).toEqual(["the manifest is for layout api13, not api3"]);
     expect(r2.ok ? [] : r2.errors.map((e) => e.code)).toEqual(["GUEST_MANIFEST"]);
-    const dup: BackendExpectations = { ...native, tests: () => [{ name: "x", calls: [], emit() {} }, { name: "x", calls: [], emit() {} }] };
+    const dup: BackendExpectations = {
+      ...native,
+      tests: () => [
+        { name: "x", calls: [], emit() {} },
+        { name: "x", calls: [], emit() {} },
+      ],
+    };
     const r3 = buildGuest({ layout: api3, expectations: dup });
     expect(r3.ok ? [] : r3.errors.map((e) => e.message)).toEqual(["two tests are named x"]);
     expect(r3.ok ? [] : r3.errors.map((e) => e.code)).toEqual(["GUEST_TEST_DEFINITION"]);
@@ -185,8 +206,20 @@ describe.skipIf(!requireTools("qemu-system-i386"))("runs in qemu", () => {
     try {
       const { build } = await import("esbuild");
       const script = join(dir, "run-guest.mjs");
-      await build({ entryPoints: [join(REPO, "guest", "qemu", "run-guest.ts")], bundle: true, platform: "node", format: "esm", outfile: script, external: ["iced-x86"], logLevel: "warning" });
-      const r = spawnSync("sh", ["-c", `"${process.execPath}" "${script}" "${rom}" --json --no-cost | (sleep 0.3; cat)`], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
+      await build({
+        entryPoints: [join(REPO, "guest", "qemu", "run-guest.ts")],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: script,
+        external: ["iced-x86"],
+        logLevel: "warning",
+      });
+      const r = spawnSync("sh", ["-c", `"${process.execPath}" "${script}" "${rom}" --json --no-cost | (sleep 0.3; cat)`], {
+        cwd: REPO,
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+      });
       expect(r.stdout.length).toBeGreaterThan(65536);
       expect(JSON.parse(r.stdout).ok).toBe(true);
     } finally {
@@ -256,6 +289,9 @@ describe.skipIf(!requireTools("qemu-system-i386"))("runs in qemu", () => {
     expect(r.value.parsed.failed).toEqual([]);
     expect(r.value.parsed.passed).toEqual(["guest-hypercall-hook", "model"]);
     expect(r.value.outcome).toBe("pass");
-    expect(r.value.parsed.hypercalls.slice(-2).map((h) => [h.via, h.eax])).toEqual([["1", "0x00000100"], ["3", "0x00000200"]]);
+    expect(r.value.parsed.hypercalls.slice(-2).map((h) => [h.via, h.eax])).toEqual([
+      ["1", "0x00000100"],
+      ["3", "0x00000200"],
+    ]);
   });
 });

@@ -36,17 +36,21 @@ export function patchAt(b: Uint8Array, offset: number, size: number, from: reado
 }
 
 /** The same, inside the slot of `call`. */
-export const patchSlot = (call: string, from: readonly number[], to: readonly number[]): Mutation => (b, m) => {
-  const c = callOf(m, call);
-  patchAt(b, c.slot.offset, c.slot.size, from, to, `${call}'s slot`);
-};
+export const patchSlot =
+  (call: string, from: readonly number[], to: readonly number[]): Mutation =>
+  (b, m) => {
+    const c = callOf(m, call);
+    patchAt(b, c.slot.offset, c.slot.size, from, to, `${call}'s slot`);
+  };
 
 /** The same, inside shared routine `name`. */
-export const patchRoutine = (name: string, from: readonly number[], to: readonly number[]): Mutation => (b, m) => {
-  const r = m.shared.find((x) => x.name === name);
-  if (!r) throw new Error(`no shared routine ${name} in the manifest`);
-  patchAt(b, r.offset, r.size, from, to, name);
-};
+export const patchRoutine =
+  (name: string, from: readonly number[], to: readonly number[]): Mutation =>
+  (b, m) => {
+    const r = m.shared.find((x) => x.name === name);
+    if (!r) throw new Error(`no shared routine ${name} in the manifest`);
+    patchAt(b, r.offset, r.size, from, to, name);
+  };
 
 /** The calls a run's FAIL and FATAL lines name. */
 export const blamed = (v: GuestRunResult): Set<string> => {

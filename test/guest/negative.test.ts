@@ -204,7 +204,17 @@ describe.skipIf(!haveQemu)("NONE and NOP answers are honoured the way Linux hono
 
 describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", () => {
   it("api3: GetInterruptMask answering 0", () => {
-    const v = runCopy(api3!, "getmask-broken", breakBody("GetInterruptMask", asm((a) => { a.xor(eax, eax); a.ret(); })));
+    const v = runCopy(
+      api3!,
+      "getmask-broken",
+      breakBody(
+        "GetInterruptMask",
+        asm((a) => {
+          a.xor(eax, eax);
+          a.ret();
+        }),
+      ),
+    );
     expect(v.outcome).toBe("fail");
     expect(v.parsed.failed.length).toBeGreaterThan(0);
     expect(new Set(v.parsed.failed.map((f) => f.call))).toEqual(new Set(["GetInterruptMask"]));
@@ -213,7 +223,17 @@ describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", 
   });
 
   it("api13: GetCR0 answering a constant", () => {
-    const v = runCopy(api13!, "getcr0-broken", breakBody("GetCR0", asm((a) => { a.mov(eax, 0x80000011); a.ret(); })));
+    const v = runCopy(
+      api13!,
+      "getcr0-broken",
+      breakBody(
+        "GetCR0",
+        asm((a) => {
+          a.mov(eax, 0x80000011);
+          a.ret();
+        }),
+      ),
+    );
     expect(v.outcome).toBe("fail");
     expect(new Set(v.parsed.failed.map((f) => f.call))).toEqual(new Set(["GetCR0"]));
   });
@@ -221,8 +241,16 @@ describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", 
   // A bare `ret` in place of the body, for calls with an effect the guest can see, one per kind of test.
   const retOnly = Uint8Array.of(0xc3);
   for (const [base, name] of [
-    ["api3", "IRET"], ["api3", "SetCR3"], ["api3", "InvalPage"], ["api3", "WriteIDTEntry"], ["api3", "OUTSW"], ["api3", "SetLDT"],
-    ["api13", "SwapPxE"], ["api13", "GetCR4"], ["api13", "SYSEXIT"], ["api13", "UpdateKernelStack"],
+    ["api3", "IRET"],
+    ["api3", "SetCR3"],
+    ["api3", "InvalPage"],
+    ["api3", "WriteIDTEntry"],
+    ["api3", "OUTSW"],
+    ["api3", "SetLDT"],
+    ["api13", "SwapPxE"],
+    ["api13", "GetCR4"],
+    ["api13", "SYSEXIT"],
+    ["api13", "UpdateKernelStack"],
   ] as const) {
     it(`${base}: ${name} that only returns is reported by name`, () => {
       const rom = base === "api3" ? api3! : api13!;
@@ -235,7 +263,14 @@ describe.skipIf(!haveQemu)("a broken call body is reported by the call's name", 
   }
 
   it("api3: RDTSC faulting is a fatal exception naming the call", () => {
-    const v = runCopy(api3!, "rdtsc-ud2", breakBody("RDTSC", asm((a) => a.ud2())));
+    const v = runCopy(
+      api3!,
+      "rdtsc-ud2",
+      breakBody(
+        "RDTSC",
+        asm((a) => a.ud2()),
+      ),
+    );
     expect(v.outcome).toBe("fatal");
     expect(v.parsed.fatal).toMatchObject({ vector: "0x00000006", call: "RDTSC", test: "rdtsc" });
     expect(parseInt(v.parsed.fatal!.rom_offset!, 16)).toBe(callOf(readManifestOf(api3!), "RDTSC").slot.offset);

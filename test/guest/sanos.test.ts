@@ -142,40 +142,55 @@ describe.skipIf(!haveQemu)("the native api13 Init refuses what it cannot map saf
   };
 
   it("CR3 above 4 MiB: the page directory is out of the identity map's reach", () => {
-    const v = run(rom(), withSetup((g) => {
-      g.a.mov(eax, MEM.pageDir);
-      g.a.mov(cr3, eax);
-    }));
+    const v = run(
+      rom(),
+      withSetup((g) => {
+        g.a.mov(eax, MEM.pageDir);
+        g.a.mov(cr3, eax);
+      }),
+    );
     expect(v.parsed.init!.result).toBe("0xffffffff");
     expectStayedNative(v);
   });
 
   it("page-directory entry 1023 already maps a page table", () => {
-    const v = run(rom(), withSetup((g) => writePde(g, 1023, MEM.testTableCopy | 3)));
+    const v = run(
+      rom(),
+      withSetup((g) => writePde(g, 1023, MEM.testTableCopy | 3)),
+    );
     expect(v.parsed.init!.result).toBe("0xffffffff");
     expectStayedNative(v);
   });
 
   it("page-directory entry 1023 already maps another 4 MiB page", () => {
-    const v = run(rom(), withSetup((g) => {
-      pseOn(g);
-      writePde(g, 1023, 0x00400083);
-    }));
+    const v = run(
+      rom(),
+      withSetup((g) => {
+        pseOn(g);
+        writePde(g, 1023, 0x00400083);
+      }),
+    );
     expect(v.parsed.init!.result).toBe("0xffffffff");
     expectStayedNative(v);
   });
 
   it("CR4.PSE off and an entry with bit 7 set: turning PSE on would change its meaning", () => {
-    const v = run(rom(), withSetup((g) => writePde(g, 1000, MEM.testTableCopy | 0x83)));
+    const v = run(
+      rom(),
+      withSetup((g) => writePde(g, 1000, MEM.testTableCopy | 0x83)),
+    );
     expect(v.parsed.init!.result).toBe("0xffffffff");
     expectStayedNative(v);
   });
 
   it("entry 1023 already holding exactly the alias (PSE on, accessed and dirty set) is accepted and the run passes", () => {
-    const v = run(rom(), withSetup((g) => {
-      pseOn(g);
-      writePde(g, 1023, 0xe3);
-    }));
+    const v = run(
+      rom(),
+      withSetup((g) => {
+        pseOn(g);
+        writePde(g, 1023, 0xe3);
+      }),
+    );
     expect(v.parsed.init).toMatchObject({ status: "ok", result: "0x00000000" });
     expect(v.problems).toEqual([]);
   });
@@ -192,7 +207,10 @@ describe.skipIf(!haveQemu)("the presence probe on a bare guest (a program whose 
     },
     shared: [presenceRoutine(name)],
   });
-  const present = (name: HypervisorName): HypervisorModel["setup"] => (g, layout) => presentHypervisor(g, layout, name);
+  const present =
+    (name: HypervisorName): HypervisorModel["setup"] =>
+    (g, layout) =>
+      presentHypervisor(g, layout, name);
 
   for (const api of ["api3", "api13"] as const) {
     const layout = () => layoutNamed(api);
@@ -218,7 +236,9 @@ describe.skipIf(!haveQemu)("the presence probe on a bare guest (a program whose 
 
 describe.skipIf(!haveQemu)("every paravirtual ROM booted with no hypervisor model leaves the guest native", () => {
   // Paravirtual: the guest plays a hypervisor for it (not every backend but native: a registry may hold others).
-  const paravirtual = Object.keys(BACKENDS).filter((b) => EXPECTATIONS[b]?.hypervisor !== undefined).sort();
+  const paravirtual = Object.keys(BACKENDS)
+    .filter((b) => EXPECTATIONS[b]?.hypervisor !== undefined)
+    .sort();
 
   it("build/roms holds both interfaces of every registered paravirtual backend", () => {
     const names = listRoms().map(romName);

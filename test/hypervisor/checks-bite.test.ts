@@ -48,7 +48,9 @@ run("the reference hypervisor's checks", () => {
     });
     const { report, status } = await bootUnderHypervisor(bad);
     expect(status).toBe(1);
-    expect(report.violations.some((v) => /^page table: the entry at physical 0x[0-9a-f]+ changed from 0x[0-9a-f]+ to 0x[0-9a-f]+ without a queued update/.test(v))).toBe(true);
+    expect(
+      report.violations.some((v) => /^page table: the entry at physical 0x[0-9a-f]+ changed from 0x[0-9a-f]+ to 0x[0-9a-f]+ without a queued update/.test(v)),
+    ).toBe(true);
   });
 
   it("a xen ROM that sends mmu_update a physical address as the machine address: a violation naming mmu_update", async () => {

@@ -49,9 +49,24 @@ export interface BootResult {
  * that the test worker stays free to answer vitest while qemu runs (a blocking spawnSync makes vitest time out).
  */
 export async function bootUnderHypervisor(rom: string, opts: { initrd?: string; append?: string; timeout?: number } = {}): Promise<BootResult> {
-  const args = [join(REPO, "dist/vmirom.mjs"), "run", rom, "--kernel", KERNEL, "--initrd", opts.initrd ?? INITRD, "--append", opts.append ?? APPEND, "--hypervisor", "--json", "--timeout", String(opts.timeout ?? 60)];
+  const args = [
+    join(REPO, "dist/vmirom.mjs"),
+    "run",
+    rom,
+    "--kernel",
+    KERNEL,
+    "--initrd",
+    opts.initrd ?? INITRD,
+    "--append",
+    opts.append ?? APPEND,
+    "--hypervisor",
+    "--json",
+    "--timeout",
+    String(opts.timeout ?? 60),
+  ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString("latin1")));
   const status = await new Promise<number | null>((resolve) => child.on("close", resolve));

@@ -18,7 +18,21 @@ run("a heavier /init under the reference hypervisor", () => {
   const dir = mkdtempSync(join(tmpdir(), "vmirom-heavy-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const init = join(dir, "init");
-  execFileSync("gcc", ["-m32", "-static", "-nostdlib", "-ffreestanding", "-fno-pic", "-fno-pie", "-no-pie", "-fno-stack-protector", "-O2", "-Wl,--build-id=none", "-o", init, new URL("./workload/init.c", import.meta.url).pathname]);
+  execFileSync("gcc", [
+    "-m32",
+    "-static",
+    "-nostdlib",
+    "-ffreestanding",
+    "-fno-pic",
+    "-fno-pie",
+    "-no-pie",
+    "-fno-stack-protector",
+    "-O2",
+    "-Wl,--build-id=none",
+    "-o",
+    init,
+    new URL("./workload/init.c", import.meta.url).pathname,
+  ]);
   const cpio = join(dir, "heavy.cpio");
   writeFileSync(
     cpio,
@@ -32,7 +46,8 @@ run("a heavier /init under the reference hypervisor", () => {
     it(`runs every step through ${rom.split("/").pop()} with no violation`, async () => {
       const { status, report, console } = await bootUnderHypervisor(rom, { initrd: cpio });
       expect(console).not.toContain("HEAVY: FAIL");
-      for (const step of ["fork and pipe ok", "mmap and brk ok", "signal ok", "sleep ok", "exec ok", "20 processes ok", "all ok"]) expect(console).toContain(`HEAVY: ${step}`);
+      for (const step of ["fork and pipe ok", "mmap and brk ok", "signal ok", "sleep ok", "exec ok", "20 processes ok", "all ok"])
+        expect(console).toContain(`HEAVY: ${step}`);
       expect(report.violations).toEqual([]);
       expect(report.kernelCpl).toBe(1);
       expect(report.guest).toBe("rebooted");

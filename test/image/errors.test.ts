@@ -56,7 +56,17 @@ describe("builder errors", () => {
 
   it("a body that grows past its slot once placed (alignment inside it depends on the position)", () => {
     // Alone (at offset 0) align(64) adds nothing and the body is 1 byte; in CPUID's slot at 0xa0 it adds 32.
-    const errors = errorsOf(buildImage(program({ CPUID: (a) => { a.align(64, 0x90); a.ret(); } }), api3));
+    const errors = errorsOf(
+      buildImage(
+        program({
+          CPUID: (a) => {
+            a.align(64, 0x90);
+            a.ret();
+          },
+        }),
+        api3,
+      ),
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "IMAGE_SLOT_OVERFLOW", location: { call: "CPUID", offset: 0xa0 } });
     expect(errors[0]!.message).toContain("32-byte area at 0xa0");
@@ -93,7 +103,16 @@ describe("builder errors", () => {
   });
 
   it("a body that throws is one diagnostic at its call, not an exception", () => {
-    const errors = errorsOf(buildImage(program({ CLTS: () => { throw new Error("no such register"); } }), api3));
+    const errors = errorsOf(
+      buildImage(
+        program({
+          CLTS: () => {
+            throw new Error("no such register");
+          },
+        }),
+        api3,
+      ),
+    );
     expect(errors[0]).toMatchObject({ code: "IMAGE_BODY_THREW", location: { call: "CLTS" } });
     expect(errors[0]!.message).toContain("no such register");
   });
@@ -102,7 +121,20 @@ describe("builder errors", () => {
     const ret = (a: Parameters<typeof initReturnsZero>[0]) => a.ret();
     const reserved = errorsOf(buildImage(program({}, { shared: [{ name: "stub_CPUID", emit: ret }] }), api3));
     expect(reserved[0]).toMatchObject({ code: "IMAGE_SHARED_NAME", location: { label: "stub_CPUID" } });
-    const twice = errorsOf(buildImage(program({}, { shared: [{ name: "Helper", emit: ret }, { name: "Helper", emit: ret }] }), api3));
+    const twice = errorsOf(
+      buildImage(
+        program(
+          {},
+          {
+            shared: [
+              { name: "Helper", emit: ret },
+              { name: "Helper", emit: ret },
+            ],
+          },
+        ),
+        api3,
+      ),
+    );
     expect(twice[0]).toMatchObject({ code: "IMAGE_SHARED_NAME", location: { label: "Helper" } });
   });
 

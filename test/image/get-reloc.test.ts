@@ -23,14 +23,27 @@ for (const name of ["api3", "api13"] as const) {
 
     it("decodes as position-independent code: call/pop finds the ROM, table reads are relative to it", () => {
       const alias = layout.highAlias === undefined ? [] : ["mov %cr0,%ecx", "test %ecx,%ecx", "jns N", "and $N,%eax", "or $N,%eax"];
-      const raw = icedDecode(built.bytes.subarray(body, body + 96), 32, body).slice(0, 14 + alias.length).map((d) => d.text);
+      const raw = icedDecode(built.bytes.subarray(body, body + 96), 32, body)
+        .slice(0, 14 + alias.length)
+        .map((d) => d.text);
       const text = raw.map((t) => t.replace(/0x[0-9a-f]+/g, "N"));
       // With a high alias (api13) the answer is moved into it while paging is on (CR0.PG = sign bit).
       expect(text).toEqual([
-        "cmp $N,%eax", "jae N", "call N", "pop %ecx", "sub $N,%ecx",
-        "movzbl N(%ecx,%eax,4),%edx", "movzwl N(%ecx,%eax,4),%eax",
-        "test %eax,%eax", "je N", "add %ecx,%eax", ...alias, "ret",
-        "xor %eax,%eax", "xor %edx,%edx", "ret",
+        "cmp $N,%eax",
+        "jae N",
+        "call N",
+        "pop %ecx",
+        "sub $N,%ecx",
+        "movzbl N(%ecx,%eax,4),%edx",
+        "movzwl N(%ecx,%eax,4),%eax",
+        "test %eax,%eax",
+        "je N",
+        "add %ecx,%eax",
+        ...alias,
+        "ret",
+        "xor %eax,%eax",
+        "xor %edx,%edx",
+        "ret",
       ]);
       if (layout.highAlias !== undefined) expect(raw.slice(13, 15)).toEqual(["and $0x3fffff,%eax", "or $0xffc00000,%eax"]);
       // No absolute address of the ROM anywhere: the only constants are offsets inside the image.
@@ -43,7 +56,13 @@ for (const name of ["api3", "api13"] as const) {
       expect(layout.highAlias).toBe(name === "api13" ? HIGH_ALIAS : undefined);
     });
 
-    for (const [base, paging] of BASES.flatMap((b) => [[b, true], [b, false]] as const)) {
+    for (const [base, paging] of BASES.flatMap(
+      (b) =>
+        [
+          [b, true],
+          [b, false],
+        ] as const,
+    )) {
       it(`answers every call number with the slot's ${paging && layout.highAlias !== undefined ? "high-alias" : "linear"} address at base 0x${base.toString(16)}, paging ${paging ? "on" : "off"}`, () => {
         const byNumber = new Map(built.manifest.calls.map((c) => [c.number, c]));
         const numbers = [...Array(layout.slots.count + 3).keys(), 0xffffffff, 0x80000000, 1000];

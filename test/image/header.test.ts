@@ -31,8 +31,16 @@ for (const name of ["api3", "api13"] as const) {
 
     it("keeps the checksum byte out of every structure: the last byte follows all content", () => {
       const m = built.manifest;
-      const ends = [m.relocTable, m.license, ...m.strings, m.init16, m.pci, m.pnp, ...m.shared, ...m.calls.flatMap((c) => [c.slot, ...(c.body ? [c.body] : [])])]
-        .map((r) => r.offset + r.size);
+      const ends = [
+        m.relocTable,
+        m.license,
+        ...m.strings,
+        m.init16,
+        m.pci,
+        m.pnp,
+        ...m.shared,
+        ...m.calls.flatMap((c) => [c.slot, ...(c.body ? [c.body] : [])]),
+      ].map((r) => r.offset + r.size);
       expect(Math.max(...ends)).toBeLessThan(b.length - 1);
       // Padding between the content and the checksum byte is zero.
       expect(b.subarray(Math.max(...ends), b.length - 1).every((x) => x === 0)).toBe(true);
@@ -47,17 +55,28 @@ for (const name of ["api3", "api13"] as const) {
         else if (src.kind === "reserved") expect(v, f.name).toBe(0);
         else {
           switch (src.what) {
-            case "romLength": expect(v).toBe(b.length / 512); break;
-            case "pciOffset": expect(v).toBe(layout.pci.offset); break;
-            case "pnpOffset": expect(v).toBe(layout.pnp.offset); break;
-            case "jumpSlots": expect(v).toBe(layout.slots.count); break;
-            case "licenseOffset": expect(cstr(b, v)).toBe(layout.license); break;
+            case "romLength":
+              expect(v).toBe(b.length / 512);
+              break;
+            case "pciOffset":
+              expect(v).toBe(layout.pci.offset);
+              break;
+            case "pnpOffset":
+              expect(v).toBe(layout.pnp.offset);
+              break;
+            case "jumpSlots":
+              expect(v).toBe(layout.slots.count);
+              break;
+            case "licenseOffset":
+              expect(cstr(b, v)).toBe(layout.license);
+              break;
             case "relocTableOffset":
               expect(String.fromCharCode(...b.subarray(v, v + 4))).toBe(layout.relocTable.magic);
               expect(u16(b, v + 4)).toBe(layout.slots.count);
               expect(u16(b, v + 6)).toBe(4);
               break;
-            case "romEntry": break; // decoded below
+            case "romEntry":
+              break; // decoded below
           }
         }
       }

@@ -13,7 +13,14 @@ export type Reg = "eax" | "ecx" | "edx" | "ebx" | "esp" | "ebp" | "esi" | "edi";
 export type Regs = Record<Reg, number>;
 
 const REG_OF = new Map<number, Reg>([
-  [R.EAX, "eax"], [R.ECX, "ecx"], [R.EDX, "edx"], [R.EBX, "ebx"], [R.ESP, "esp"], [R.EBP, "ebp"], [R.ESI, "esi"], [R.EDI, "edi"],
+  [R.EAX, "eax"],
+  [R.ECX, "ecx"],
+  [R.EDX, "edx"],
+  [R.EBX, "ebx"],
+  [R.ESP, "esp"],
+  [R.EBP, "ebp"],
+  [R.ESI, "esi"],
+  [R.EDI, "edi"],
 ]);
 
 export interface RunResult {
@@ -113,7 +120,8 @@ export function callRoutine(rom: Uint8Array, base: number, entry: number, regsIn
         case M.Xor:
         case M.And:
         case M.Or: {
-          const x = value(0), y = value(1);
+          const x = value(0),
+            y = value(1);
           const r = (ins.mnemonic === M.Xor ? x ^ y : ins.mnemonic === M.And ? x & y : x | y) >>> 0;
           zf = r === 0;
           sf = r >= 0x80000000;

@@ -18,7 +18,13 @@ describe("native api13 Init with paging off", () => {
       const regs: Regs = { eax: 0x5555, ecx: 0x6666, edx: 0x7777, ebx: 0x11111111, ebp: 0x22222222, esi: 0x33333333, edi: 0x44444444, esp: 0x9000 };
       const { regs: out, steps } = callRoutine(built.bytes, base, init.slot.offset, regs, 100, 0x00000011);
       expect(out.eax).toBe(0);
-      expect({ ebx: out.ebx, esi: out.esi, edi: out.edi, ebp: out.ebp, esp: out.esp }).toEqual({ ebx: regs.ebx, esi: regs.esi, edi: regs.edi, ebp: regs.ebp, esp: regs.esp });
+      expect({ ebx: out.ebx, esi: out.esi, edi: out.edi, ebp: out.ebp, esp: out.esp }).toEqual({
+        ebx: regs.ebx,
+        esi: regs.esi,
+        edi: regs.edi,
+        ebp: regs.ebp,
+        esp: regs.esp,
+      });
       expect(steps).toBeLessThan(16);
     });
   }
@@ -37,7 +43,10 @@ describe("the presence probe refuses without reading memory", () => {
     const layout = layoutNamed(api);
     const built = build({ ...native, backend: "probe", shared: [presenceRoutine("vmware")] }, layout);
     const entry = symbol(built, PRESENCE_ROUTINE);
-    for (const [what, cr0, cr4] of [["paging off", 0x11, 0], ["PAE paging", 0x80000011, 0x30]] as const) {
+    for (const [what, cr0, cr4] of [
+      ["paging off", 0x11, 0],
+      ["PAE paging", 0x80000011, 0x30],
+    ] as const) {
       it(`${api}: ${what} → EAX = -1`, () => {
         const regs: Regs = { eax: 0, ecx: 0, edx: 0, ebx: 1, ebp: 2, esi: 3, edi: 4, esp: 0x9000 };
         const { regs: out } = callRoutine(built.bytes, 0xc0000, entry, regs, 100, cr0, cr4);

@@ -54,7 +54,11 @@ function readListing(file: string): { lines: LstLine[]; symbols: Map<string, num
 }
 
 /** objdump's text with its symbolic branch targets (`a88 <x+0x28>`) written as the .lst writes them (0xa88). */
-const normalize = (t: string): string => t.replace(/\b([0-9a-f]+) <[^>]+>/g, "0x$1").replace(/\s+/g, " ").trim();
+const normalize = (t: string): string =>
+  t
+    .replace(/\b([0-9a-f]+) <[^>]+>/g, "0x$1")
+    .replace(/\s+/g, " ")
+    .trim();
 
 function objdump(elf: string, machine: string[]): Map<number, { bytes: string; text: string }> {
   const out = new Map<number, { bytes: string; text: string }>();
@@ -77,7 +81,8 @@ describe.runIf(haveTools)("GNU as source and ELF beside every ROM", () => {
       const source = sibling(rom, ".S");
       const image = readFileSync(rom);
       const linked = withTempDir((dir) => {
-        const o = join(dir, `${name}.o`), b = join(dir, `${name}.bin`);
+        const o = join(dir, `${name}.o`),
+          b = join(dir, `${name}.bin`);
         run("as", ["--32", "-o", o, source]);
         run("ld", ["-m", "elf_i386", "-e", "0", "-Ttext=0", "--oformat=binary", "-o", b, o]);
         return readFileSync(b);
@@ -127,7 +132,11 @@ describe.runIf(haveTools)("GNU as source and ELF beside every ROM", () => {
       }
       for (const j of m.jumpPoints) {
         expected.push([`jump_${j.role}`, j.offset]);
-        if (j.body) expect([...nm].some(([s, v]) => s.startsWith("body_") && v.address === j.body!.offset), `a body_ symbol at 0x${j.body.offset.toString(16)}`).toBe(true);
+        if (j.body)
+          expect(
+            [...nm].some(([s, v]) => s.startsWith("body_") && v.address === j.body!.offset),
+            `a body_ symbol at 0x${j.body.offset.toString(16)}`,
+          ).toBe(true);
       }
       for (const s of m.shared) expected.push([s.name, s.offset]);
       expect([...nm.keys()].some((s) => s.includes("GetRelocationInfo"))).toBe(true);
@@ -141,7 +150,8 @@ describe.runIf(haveTools)("GNU as source and ELF beside every ROM", () => {
 
     it(`${name}.elf: objdump -d decodes every instruction of the .lst to the same bytes and text`, () => {
       const elf = sibling(rom, ".elf");
-      const d32 = objdump(elf, []), d16 = objdump(elf, ["-M", "i8086"]);
+      const d32 = objdump(elf, []),
+        d16 = objdump(elf, ["-M", "i8086"]);
       const ins = readListing(sibling(rom, ".lst")).lines.filter((l) => !/^[.(]/.test(l.text));
       expect(ins.length).toBeGreaterThan(100);
       const differ = ins.filter((l) => ![d32.get(l.address), d16.get(l.address)].some((d) => d && d.bytes === l.bytes && d.text === normalize(l.text)));
@@ -152,7 +162,9 @@ describe.runIf(haveTools)("GNU as source and ELF beside every ROM", () => {
       const elf = sibling(rom, ".elf");
       const lines = readListing(sibling(rom, ".lst")).lines.filter((l) => l.src);
       expect(lines.length).toBeGreaterThan(100);
-      const answers = run("addr2line", ["-e", elf, ...lines.map((l) => `0x${l.address.toString(16)}`)]).trim().split("\n");
+      const answers = run("addr2line", ["-e", elf, ...lines.map((l) => `0x${l.address.toString(16)}`)])
+        .trim()
+        .split("\n");
       expect(answers).toHaveLength(lines.length);
       expect(lines.map((l, i) => `${l.address.toString(16)} ${answers[i]}`)).toEqual(lines.map((l) => `${l.address.toString(16)} ${l.src}`));
       // The first slot of the table: the backend's own file.

@@ -93,7 +93,9 @@ describe("slot placement (api3, a test program)", () => {
     const at = slotOf(callNumber("WRMSR"));
     expect(built.listing).toContain(`${at.toString(16).padStart(8, "0")} <stub_WRMSR>:`);
     expect(built.listing).toContain(`${symbol(built, "body_WRMSR").toString(16).padStart(8, "0")} <body_WRMSR>:`);
-    expect(built.map).toMatch(new RegExp(`\\n\\s+1\\s+WRMSR\\s+0x${at.toString(16).padStart(4, "0")}\\s+7/32\\s+out of line\\s+0x[0-9a-f]{4}\\+33\\s+CALL_REL\\n`));
+    expect(built.map).toMatch(
+      new RegExp(`\\n\\s+1\\s+WRMSR\\s+0x${at.toString(16).padStart(4, "0")}\\s+7/32\\s+out of line\\s+0x[0-9a-f]{4}\\+33\\s+CALL_REL\\n`),
+    );
     expect(built.map).toMatch(/\n\s+0\s+CPUID\s+0x00a0\s+32\/32\s+inline\s+-\s+CALL_REL\n/);
     expect(built.map).toMatch(/\n\s+5\s+SetIDT\s+0x0140\s+2\/32\s+absent\s+-\s+NONE\n/);
   });

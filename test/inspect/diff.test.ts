@@ -89,12 +89,23 @@ describe("vmirom diff", () => {
   it("a cold part's size and code are compared with its call", () => {
     const withCold = (nops: number) =>
       build(
-        program(
-          { CLTS: (a, ctx) => { a.test(eax, eax); a.jnz(ctx.cold((c) => { c.xor(eax, eax); c.times(nops, () => c.nop()); c.ret(); })); a.ret(); } },
-        ),
+        program({
+          CLTS: (a, ctx) => {
+            a.test(eax, eax);
+            a.jnz(
+              ctx.cold((c) => {
+                c.xor(eax, eax);
+                c.times(nops, () => c.nop());
+                c.ret();
+              }),
+            );
+            a.ret();
+          },
+        }),
         api3,
       );
-    const a = withCold(4), b = withCold(9);
+    const a = withCold(4),
+      b = withCold(9);
     const d = diffImages(side(a.bytes, api3, "a.rom"), side(b.bytes, api3, "b.rom"));
     expect(d.changedCalls).toEqual(["CLTS"]);
     expect(d.text).toMatch(/^ {2}CLTS: cold part size \d+ → \d+ bytes; code differs$/m);
@@ -105,12 +116,29 @@ describe("vmirom diff", () => {
     const withHelper = (setdr: number) =>
       build(
         program(
-          { SetDR: bodyOfSize(setdr), GetDR: (a, ctx) => { a.call(ctx.shared.helper!); a.ret(); } },
-          { shared: [{ name: "helper", emit: (a) => { a.xor(eax, eax); a.ret(); } }] },
+          {
+            SetDR: bodyOfSize(setdr),
+            GetDR: (a, ctx) => {
+              a.call(ctx.shared.helper!);
+              a.ret();
+            },
+          },
+          {
+            shared: [
+              {
+                name: "helper",
+                emit: (a) => {
+                  a.xor(eax, eax);
+                  a.ret();
+                },
+              },
+            ],
+          },
         ),
         api3,
       );
-    const a = withHelper(40), b = withHelper(90);
+    const a = withHelper(40),
+      b = withHelper(90);
     const d = diffImages(side(a.bytes, api3, "a.rom", a.manifest), side(b.bytes, api3, "b.rom", b.manifest));
     expect(d.text).toMatch(/^ {2}GetDR: bytes differ$/m);
     expect(d.text).toMatch(/^ {2}routine helper: 0x[0-9a-f]{4}\+3 → 0x[0-9a-f]{4}\+3$/m);

@@ -25,10 +25,11 @@ const ROMS = Object.values(BACKENDS).flatMap((p) => LAYOUTS.map((layout) => ({ n
 
 function byId(root: XmlElement): Map<string, XmlElement> {
   const m = new Map<string, XmlElement>();
-  for (const e of allElements(root)) if (e.attrs.id !== undefined) {
-    if (m.has(e.attrs.id)) throw new Error(`duplicate id ${e.attrs.id}`);
-    m.set(e.attrs.id, e);
-  }
+  for (const e of allElements(root))
+    if (e.attrs.id !== undefined) {
+      if (m.has(e.attrs.id)) throw new Error(`duplicate id ${e.attrs.id}`);
+      m.set(e.attrs.id, e);
+    }
   return m;
 }
 
@@ -56,7 +57,10 @@ describe.each(ROMS)("the SVG map of $name", ({ name, program: p, layout }) => {
       const mc = built.manifest.calls.find((x) => x.name === c.name)!;
       expect(g!.attrs.class).toBe(`slot ${mc.placement === "image" ? "image" : mc.placement}`);
       expect(titleOf(g!)).toContain(`call ${c.number} ${c.name}: slot 0x${mc.slot.offset.toString(16).padStart(4, "0")}, ${mc.slot.used}/32 bytes used`);
-      expect(allElements(g!).some((e) => e.name === "text" && e.text === c.name), `${c.name} label`).toBe(true);
+      expect(
+        allElements(g!).some((e) => e.name === "text" && e.text === c.name),
+        `${c.name} label`,
+      ).toBe(true);
       // Background, used strip, frame: the slot is 32 bytes wide, the strip `used` bytes, at 5 px a byte.
       const [room, used] = rects(g!);
       expect(Number(room!.attrs.width)).toBe(32 * 5);
@@ -66,7 +70,8 @@ describe.each(ROMS)("the SVG map of $name", ({ name, program: p, layout }) => {
 
   it("draws every out-of-line body and an arrow from its slot to it", () => {
     for (const c of built.manifest.calls.filter((x) => x.body)) {
-      const body = ids.get(`body-${c.name}`), arrow = ids.get(`arrow-${c.name}`);
+      const body = ids.get(`body-${c.name}`),
+        arrow = ids.get(`arrow-${c.name}`);
       expect(body, c.name).toBeDefined();
       expect(arrow, c.name).toBeDefined();
       expect(titleOf(body!)).toContain(`${c.body!.size} bytes`);
@@ -98,7 +103,11 @@ describe.each(ROMS)("the SVG map of $name", ({ name, program: p, layout }) => {
       expect(m.body?.offset, c.name).toBe(c.body?.offset);
       expect(m.reloc?.type, c.name).toBe(c.reloc);
     }
-    for (const s of built.manifest.shared) expect(bare.regions.some((r) => r.kind === "routine" && r.offset === s.offset), s.name).toBe(true);
+    for (const s of built.manifest.shared)
+      expect(
+        bare.regions.some((r) => r.kind === "routine" && r.offset === s.offset),
+        s.name,
+      ).toBe(true);
   });
 });
 
@@ -129,7 +138,12 @@ describe("the model and the map, in detail", () => {
         SetDR: (a, ctx) => {
           a.call(ctx.shared.helper!);
           a.test(eax, eax);
-          a.jnz(ctx.cold((c) => { c.times(20, () => c.nop()); c.ret(); }));
+          a.jnz(
+            ctx.cold((c) => {
+              c.times(20, () => c.nop());
+              c.ret();
+            }),
+          );
           a.times(30, () => a.nop());
           a.ret();
         },
@@ -138,7 +152,17 @@ describe("the model and the map, in detail", () => {
           a.ret();
         },
       },
-      { shared: [{ name: "helper", emit: (a) => { a.mov(eax, ecx); a.ret(); } }] },
+      {
+        shared: [
+          {
+            name: "helper",
+            emit: (a) => {
+              a.mov(eax, ecx);
+              a.ret();
+            },
+          },
+        ],
+      },
     );
     const built = build(p, layout);
     const helper = built.manifest.shared.find((s) => s.name === "helper")!;
@@ -151,9 +175,13 @@ describe("the model and the map, in detail", () => {
       expect([m.body, m.cold]).toEqual([setdr.body, [cold]]);
       const ids = byId(parseXml(renderSvg(model)));
       const routine = ids.get(`region-routine-${helper.offset.toString(16)}`)!;
-      expect(titleOf(routine)).toBe(`shared routine ${manifest ? "helper" : `sub_${helper.offset.toString(16).padStart(4, "0")}`}: 0x${helper.offset.toString(16).padStart(4, "0")}–0x${(helper.offset + helper.size - 1).toString(16).padStart(4, "0")}, ${helper.size} bytes; used by SetDR, GetDR`);
+      expect(titleOf(routine)).toBe(
+        `shared routine ${manifest ? "helper" : `sub_${helper.offset.toString(16).padStart(4, "0")}`}: 0x${helper.offset.toString(16).padStart(4, "0")}–0x${(helper.offset + helper.size - 1).toString(16).padStart(4, "0")}, ${helper.size} bytes; used by SetDR, GetDR`,
+      );
       const coldEl = ids.get(`region-cold-${cold.offset.toString(16)}`)!;
-      expect(titleOf(coldEl)).toBe(`cold part cold_SetDR: 0x${cold.offset.toString(16).padStart(4, "0")}–0x${(cold.offset + cold.size - 1).toString(16).padStart(4, "0")}, ${cold.size} bytes (of SetDR)`);
+      expect(titleOf(coldEl)).toBe(
+        `cold part cold_SetDR: 0x${cold.offset.toString(16).padStart(4, "0")}–0x${(cold.offset + cold.size - 1).toString(16).padStart(4, "0")}, ${cold.size} bytes (of SetDR)`,
+      );
       const arrow = ids.get("arrow-cold_SetDR")!;
       expect(arrow.attrs["stroke-dasharray"]).toBeDefined();
       // It starts under the body (its first row), not under the slot.
@@ -169,16 +197,37 @@ describe("the model and the map, in detail", () => {
         // Hot path in the slot, the rare cases out of line.
         CLTS: (a, ctx) => {
           a.test(eax, eax);
-          a.jnz(ctx.cold((c) => { c.xor(eax, eax); c.times(12, () => c.nop()); c.ret(); }));
+          a.jnz(
+            ctx.cold((c) => {
+              c.xor(eax, eax);
+              c.times(12, () => c.nop());
+              c.ret();
+            }),
+          );
           a.test(ecx, ecx);
-          a.jnz(ctx.cold((c) => { c.xor(ecx, ecx); c.ret(); }));
+          a.jnz(
+            ctx.cold((c) => {
+              c.xor(ecx, ecx);
+              c.ret();
+            }),
+          );
           a.ret();
         },
         WBINVD: (a, ctx) => a.jmp(ctx.shared.tail!),
         INVD: (a, ctx) => a.jmp(ctx.shared.tail!),
         RDPMC: (a, ctx) => a.jmp(ctx.shared.tail!),
       },
-      { shared: [{ name: "tail", emit: (a) => { a.mov(eax, ecx); a.ret(); } }] },
+      {
+        shared: [
+          {
+            name: "tail",
+            emit: (a) => {
+              a.mov(eax, ecx);
+              a.ret();
+            },
+          },
+        ],
+      },
     );
     const built = build(p, layout);
     const colds = built.manifest.calls.find((c) => c.name === "CLTS")!.cold!;
@@ -192,7 +241,10 @@ describe("the model and the map, in detail", () => {
       expect(clts.cold).toEqual(colds);
       expect(clts.lines.some((l) => l.offset === colds[0]!.offset && l.text.startsWith("xor"))).toBe(true);
       const coldRegions = model.regions.filter((r) => r.kind === "cold").map((r) => [r.name, r.offset, r.calls]);
-      expect(coldRegions).toEqual([["cold_CLTS", colds[0]!.offset, ["CLTS"]], ["cold_CLTS_2", colds[1]!.offset, ["CLTS"]]]);
+      expect(coldRegions).toEqual([
+        ["cold_CLTS", colds[0]!.offset, ["CLTS"]],
+        ["cold_CLTS_2", colds[1]!.offset, ["CLTS"]],
+      ]);
       const shared = model.regions.find((r) => r.kind === "routine" && r.offset === tail.offset)!;
       expect(shared.calls).toEqual(users);
       const ids = byId(parseXml(renderSvg(model)));
@@ -211,7 +263,11 @@ describe("the model and the map, in detail", () => {
         fc.oneof(
           fc.uint8Array({ minLength: 2, maxLength: 6000 }),
           // A real image with a few bytes changed, possibly cut short.
-          fc.tuple(fc.array(fc.tuple(fc.nat(real.bytes.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }), fc.integer({ min: 2, max: real.bytes.length }))
+          fc
+            .tuple(
+              fc.array(fc.tuple(fc.nat(real.bytes.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }),
+              fc.integer({ min: 2, max: real.bytes.length }),
+            )
             .map(([edits, size]) => {
               const b = real.bytes.slice(0, size);
               for (const [at, v] of edits) if (at < size) b[at] = v;
@@ -239,7 +295,8 @@ describe("the model and the map, in detail", () => {
     await withTempDirAsync(async (dir) => {
       for (const { name, program: p, layout } of ROMS) {
         const built = build(p, layout);
-        const svg = join(dir, `${name}.svg`), png = join(dir, `${name}.png`);
+        const svg = join(dir, `${name}.svg`),
+          png = join(dir, `${name}.png`);
         writeFileSync(svg, renderSvg(readImageModel(built.bytes, layout, { name, manifest: built.manifest })));
         const r = await runTool("rsvg-convert", [svg, "-o", png]);
         expect(r.status, r.stderr).toBe(0);

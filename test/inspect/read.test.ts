@@ -68,7 +68,7 @@ for (const name of ["api3", "api13"] as const) {
       flipBits(broken, broken.length - 1, 0xff);
       expect(describeImage(broken, layout)).toMatch(/checksum BAD \(sum 0x[0-9a-f]{2}\)/);
       let seed = 7;
-      const random = Uint8Array.from({ length: 3000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));
+      const random = Uint8Array.from({ length: 3000 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
       random.set([0x55, 0xaa], 0);
       for (const bytes of [built.bytes.subarray(0, 100), built.bytes.subarray(0, 0x90), random]) {
         expect(() => describeImage(bytes, layout)).not.toThrow();

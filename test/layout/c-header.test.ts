@@ -168,7 +168,10 @@ int main(void) {
       calls: api3.calls.map((c, i) => (i === 0 ? { ...c, args: "*/ oops /*", use: "*/" } : c)),
     };
     writeFileSync(join(dir, "vmi-api7.h"), renderCHeader(hostile));
-    const out = compileAndRun('#include <stdio.h>\n#include "vmi-api7.h"\nint main(void) { printf("[%s] %d\\n", VMI_API7_LICENSE, VMI_API7_VERSION_MINOR); return 0; }\n', "hostile");
+    const out = compileAndRun(
+      '#include <stdio.h>\n#include "vmi-api7.h"\nint main(void) { printf("[%s] %d\\n", VMI_API7_LICENSE, VMI_API7_VERSION_MINOR); return 0; }\n',
+      "hostile",
+    );
     expect(out).toBe('[GPL "v2" \\ x] 1\n');
   });
 });

@@ -43,10 +43,21 @@ describe("api3 (Linux 2.6.21-2.6.36)", () => {
 
   it("has the header of table 1a, reserved2 used for the relocation table pointer", () => {
     expect(fieldTable(l)).toEqual([
-      ["rom_signature", 0x00, 2], ["rom_length", 0x02, 1], ["rom_entry", 0x03, 4], ["rom_pad0", 0x07, 1],
-      ["vrom_signature", 0x08, 4], ["api_version_min", 0x0c, 1], ["api_version_maj", 0x0d, 1],
-      ["jump_slots", 0x0e, 1], ["reserved1", 0x0f, 1], ["virtual_top", 0x10, 4], ["reloc_table_offs", 0x14, 2],
-      ["license_offs", 0x16, 2], ["pci_header_offs", 0x18, 2], ["pnp_header_offs", 0x1a, 2], ["rom_pad3", 0x1c, 4],
+      ["rom_signature", 0x00, 2],
+      ["rom_length", 0x02, 1],
+      ["rom_entry", 0x03, 4],
+      ["rom_pad0", 0x07, 1],
+      ["vrom_signature", 0x08, 4],
+      ["api_version_min", 0x0c, 1],
+      ["api_version_maj", 0x0d, 1],
+      ["jump_slots", 0x0e, 1],
+      ["reserved1", 0x0f, 1],
+      ["virtual_top", 0x10, 4],
+      ["reloc_table_offs", 0x14, 2],
+      ["license_offs", 0x16, 2],
+      ["pci_header_offs", 0x18, 2],
+      ["pnp_header_offs", 0x1a, 2],
+      ["rom_pad3", 0x1c, 4],
     ]);
     const byName = Object.fromEntries(l.header.map((f) => [f.name, f]));
     expect(byName.rom_signature!.source).toEqual({ kind: "const", value: 0xaa55 });
@@ -64,9 +75,7 @@ describe("api3 (Linux 2.6.21-2.6.36)", () => {
     expect(call(l, "SetPxE").args).toBe("EAX=pte, EDX=ptep, ECX=flags");
     expect(call(l, "SetCallbacks").number).toBe(72);
     expect(call(l, "SetLazyMode").number).toBe(73);
-    expect(l.calls.slice(49, 61).map((c) => c.name)).toEqual(
-      ["INL", "INB", "INW", "INSL", "INSB", "INSW", "OUTL", "OUTB", "OUTW", "OUTSL", "OUTSB", "OUTSW"],
-    );
+    expect(l.calls.slice(49, 61).map((c) => c.name)).toEqual(["INL", "INB", "INW", "INSL", "INSB", "INSW", "OUTL", "OUTB", "OUTW", "OUTSL", "OUTSB", "OUTSW"]);
   });
 
   it("allows the relocation types Linux accepts (section 2c)", () => {
@@ -123,7 +132,19 @@ describe("api13 (VMware 2006 ROM / Sanos 13.3)", () => {
 
   it("uses the 13.3 names", () => {
     const numbers = Object.fromEntries(l.calls.map((c) => [c.name, c.number]));
-    expect(numbers).toMatchObject({ CPUID: 5, SetPxE0: 45, SetPxELong0: 48, SetPxE: 86, SetPxELong: 87, IN: 59, INS: 62, OUT: 65, OUTS: 68, IRET: 39, FlushDeferredCalls: 57 });
+    expect(numbers).toMatchObject({
+      CPUID: 5,
+      SetPxE0: 45,
+      SetPxELong0: 48,
+      SetPxE: 86,
+      SetPxELong: 87,
+      IN: 59,
+      INS: 62,
+      OUT: 65,
+      OUTS: 68,
+      IRET: 39,
+      FlushDeferredCalls: 57,
+    });
     expect(call(l, "SetPxE").args).toBe("EAX=value, EDX=ptr, ECX=flags (2 = PD, 1 = PT)");
     expect(call(l, "UpdateKernelStack").args).toBe("EAX=&TSS, EDX=esp0");
   });
@@ -134,10 +155,21 @@ describe("api13 (VMware 2006 ROM / Sanos 13.3)", () => {
 
   it("has the header of table 1b with the private-use word split", () => {
     expect(fieldTable(l)).toEqual([
-      ["rom_signature", 0x00, 2], ["rom_length", 0x02, 1], ["rom_entry", 0x03, 4], ["rom_pad0", 0x07, 1],
-      ["vrom_signature", 0x08, 4], ["api_version_min", 0x0c, 1], ["api_version_maj", 0x0d, 1],
-      ["reserved0", 0x0e, 1], ["reserved1", 0x0f, 1], ["reserved2", 0x10, 4], ["reloc_table_offs", 0x14, 2],
-      ["reserved3b", 0x16, 2], ["pci_header_offs", 0x18, 2], ["pnp_header_offs", 0x1a, 2], ["rom_pad3", 0x1c, 4],
+      ["rom_signature", 0x00, 2],
+      ["rom_length", 0x02, 1],
+      ["rom_entry", 0x03, 4],
+      ["rom_pad0", 0x07, 1],
+      ["vrom_signature", 0x08, 4],
+      ["api_version_min", 0x0c, 1],
+      ["api_version_maj", 0x0d, 1],
+      ["reserved0", 0x0e, 1],
+      ["reserved1", 0x0f, 1],
+      ["reserved2", 0x10, 4],
+      ["reloc_table_offs", 0x14, 2],
+      ["reserved3b", 0x16, 2],
+      ["pci_header_offs", 0x18, 2],
+      ["pnp_header_offs", 0x1a, 2],
+      ["rom_pad3", 0x1c, 4],
     ]);
     expect(l.header.find((f) => f.name === "api_version_min")!.source).toEqual({ kind: "const", value: 3 });
     expect(l.header.find((f) => f.name === "api_version_maj")!.source).toEqual({ kind: "const", value: 13 });

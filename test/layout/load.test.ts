@@ -108,12 +108,10 @@ describe("loadLayout", () => {
 
 describe("syntaxErrorOffset", () => {
   it("agrees with JSON.parse on valid documents and on damaged ones", () => {
-    const damaged = fc
-      .tuple(fc.json(), fc.nat(), fc.constantFrom("", ",", "}", "]", '"', ":", "x", "0", "-", " "))
-      .map(([text, at, insert]) => {
-        const i = at % (text.length + 1);
-        return text.slice(0, i) + insert + text.slice(i + (at % 2));
-      });
+    const damaged = fc.tuple(fc.json(), fc.nat(), fc.constantFrom("", ",", "}", "]", '"', ":", "x", "0", "-", " ")).map(([text, at, insert]) => {
+      const i = at % (text.length + 1);
+      return text.slice(0, i) + insert + text.slice(i + (at % 2));
+    });
     fc.assert(
       fc.property(fc.oneof(fc.json(), damaged), (text) => {
         let valid = true;
@@ -196,7 +194,10 @@ function writeTempIn(dir: string, name: string, json: unknown): void {
 type Path = Array<string | number>;
 function leafPaths(v: RawLayout, at: Path = []): Path[] {
   if (Array.isArray(v)) return v.flatMap((x, i) => leafPaths(x, [...at, i])).concat([at]);
-  if (v !== null && typeof v === "object") return Object.keys(v).flatMap((k) => leafPaths(v[k], [...at, k])).concat(at.length ? [at] : []);
+  if (v !== null && typeof v === "object")
+    return Object.keys(v)
+      .flatMap((k) => leafPaths(v[k], [...at, k]))
+      .concat(at.length ? [at] : []);
   return [at];
 }
 function setAt(root: RawLayout, path: Path, value: unknown): void {

@@ -16,9 +16,24 @@ interface Case {
 
 const cases: Case[] = [
   // Shape (zod) rules.
-  { rule: "unknown relocation type", base: "api3", mutate: (l) => (l.calls[5].relocs[1] = "JMP"), expect: [["LAYOUT_UNKNOWN_RELOC_TYPE", "calls[5].relocs[1]"]] },
-  { rule: "unknown computed kind", base: "api3", mutate: (l) => (l.header[1].source.what = "romSize"), expect: [["LAYOUT_UNKNOWN_COMPUTED", "header[1].source.what"]] },
-  { rule: "unknown source kind", base: "api13", mutate: (l) => (l.header[3].source = { kind: "zero" }), expect: [["LAYOUT_UNKNOWN_SOURCE_KIND", "header[3].source.kind"]] },
+  {
+    rule: "unknown relocation type",
+    base: "api3",
+    mutate: (l) => (l.calls[5].relocs[1] = "JMP"),
+    expect: [["LAYOUT_UNKNOWN_RELOC_TYPE", "calls[5].relocs[1]"]],
+  },
+  {
+    rule: "unknown computed kind",
+    base: "api3",
+    mutate: (l) => (l.header[1].source.what = "romSize"),
+    expect: [["LAYOUT_UNKNOWN_COMPUTED", "header[1].source.what"]],
+  },
+  {
+    rule: "unknown source kind",
+    base: "api13",
+    mutate: (l) => (l.header[3].source = { kind: "zero" }),
+    expect: [["LAYOUT_UNKNOWN_SOURCE_KIND", "header[3].source.kind"]],
+  },
   { rule: "unknown role", base: "api13", mutate: (l) => (l.calls[0].role = "start"), expect: [["LAYOUT_UNKNOWN_ROLE", "calls[0].role"]] },
   { rule: "unknown key", base: "api3", mutate: (l) => (l.calls[2].nmae = "x"), expect: [["LAYOUT_UNKNOWN_KEY", "calls[2].nmae"]] },
   { rule: "missing key", base: "api3", mutate: (l) => delete l.calls[2].use, expect: [["LAYOUT_MISSING_KEY", "calls[2].use"]] },
@@ -40,14 +55,29 @@ const cases: Case[] = [
   },
   { rule: "call slot overlaps $PnP", base: "api13", mutate: (l) => (l.pnp.offset = "0x100"), expect: [["LAYOUT_CALL_SLOT_OVERLAP", "calls[4].number"]] },
   { rule: "empty relocs", base: "api3", mutate: (l) => (l.calls[3].relocs = []), expect: [["LAYOUT_EMPTY_RELOCS", "calls[3].relocs"]] },
-  { rule: "duplicate reloc", base: "api3", mutate: (l) => (l.calls[3].relocs = ["CALL_REL", "NOP", "CALL_REL"]), expect: [["LAYOUT_DUPLICATE_RELOC", "calls[3].relocs[2]"]] },
+  {
+    rule: "duplicate reloc",
+    base: "api3",
+    mutate: (l) => (l.calls[3].relocs = ["CALL_REL", "NOP", "CALL_REL"]),
+    expect: [["LAYOUT_DUPLICATE_RELOC", "calls[3].relocs[2]"]],
+  },
   // Header fields and regions.
   { rule: "field overlaps field", base: "api3", mutate: (l) => (l.header[8].size = 2), expect: [["LAYOUT_HEADER_OVERLAP", "header[9].offset"]] },
-  { rule: "jump point overlaps jump point", base: "api3", mutate: (l) => (l.jumpPoints[1].offset = "0x84"), expect: [["LAYOUT_HEADER_OVERLAP", "jumpPoints[1].offset"]] },
+  {
+    rule: "jump point overlaps jump point",
+    base: "api3",
+    mutate: (l) => (l.jumpPoints[1].offset = "0x84"),
+    expect: [["LAYOUT_HEADER_OVERLAP", "jumpPoints[1].offset"]],
+  },
   { rule: "field overlaps PCIR", base: "api13", mutate: (l) => (l.pci.offset = "0x1C"), expect: [["LAYOUT_HEADER_OVERLAP", "pci.offset"]] },
   { rule: "$PnP overlaps PCIR", base: "api3", mutate: (l) => (l.pnp.offset = "0x30"), expect: [["LAYOUT_HEADER_OVERLAP", "pnp.offset"]] },
   { rule: "jump point overlaps $PnP", base: "api3", mutate: (l) => (l.pnp.offset = "0x68"), expect: [["LAYOUT_HEADER_OVERLAP", "pnp.offset"]] },
-  { rule: "jump point beyond headerSize", base: "api3", mutate: (l) => (l.headerSize = "0x88"), expect: [["LAYOUT_FIELD_BEYOND_HEADER", "jumpPoints[1].offset"]] },
+  {
+    rule: "jump point beyond headerSize",
+    base: "api3",
+    mutate: (l) => (l.headerSize = "0x88"),
+    expect: [["LAYOUT_FIELD_BEYOND_HEADER", "jumpPoints[1].offset"]],
+  },
   {
     rule: "field beyond headerSize",
     base: "api13",
@@ -55,17 +85,45 @@ const cases: Case[] = [
     expect: [["LAYOUT_FIELD_BEYOND_HEADER", "header[15].offset"]],
   },
   { rule: "duplicate field name", base: "api3", mutate: (l) => (l.header[8].name = "rom_pad0"), expect: [["LAYOUT_DUPLICATE_FIELD_NAME", "header[8].name"]] },
-  { rule: "field name not a C identifier", base: "api3", mutate: (l) => (l.header[3].name = "rom-pad0"), expect: [["LAYOUT_BAD_IDENTIFIER", "header[3].name"]] },
-  { rule: "constant wider than its field", base: "api3", mutate: (l) => (l.header[9].source.value = "0x1FC000000"), expect: [["LAYOUT_CONST_TOO_WIDE", "header[9].source.value"]] },
+  {
+    rule: "field name not a C identifier",
+    base: "api3",
+    mutate: (l) => (l.header[3].name = "rom-pad0"),
+    expect: [["LAYOUT_BAD_IDENTIFIER", "header[3].name"]],
+  },
+  {
+    rule: "constant wider than its field",
+    base: "api3",
+    mutate: (l) => (l.header[9].source.value = "0x1FC000000"),
+    expect: [["LAYOUT_CONST_TOO_WIDE", "header[9].source.value"]],
+  },
   {
     rule: "ascii value not the field size",
     base: "api3",
     mutate: (l) => (l.header[4].source.value = "cVm"),
-    expect: [["LAYOUT_ASCII_SIZE", "header[4].source.value"], ["LAYOUT_PROBE_FIELD", "header[4].source"]],
+    expect: [
+      ["LAYOUT_ASCII_SIZE", "header[4].source.value"],
+      ["LAYOUT_PROBE_FIELD", "header[4].source"],
+    ],
   },
-  { rule: "major version byte disagrees with version", base: "api3", mutate: (l) => (l.header[6].source.value = 4), expect: [["LAYOUT_PROBE_FIELD", "header[6].source"]] },
-  { rule: "minor version byte disagrees with version", base: "api13", mutate: (l) => (l.version.minor = 0), expect: [["LAYOUT_PROBE_FIELD", "header[5].source"]] },
-  { rule: "no option-ROM signature", base: "api13", mutate: (l) => (l.header[0].source = { kind: "reserved" }), expect: [["LAYOUT_PROBE_FIELD", "header[0].source"]] },
+  {
+    rule: "major version byte disagrees with version",
+    base: "api3",
+    mutate: (l) => (l.header[6].source.value = 4),
+    expect: [["LAYOUT_PROBE_FIELD", "header[6].source"]],
+  },
+  {
+    rule: "minor version byte disagrees with version",
+    base: "api13",
+    mutate: (l) => (l.version.minor = 0),
+    expect: [["LAYOUT_PROBE_FIELD", "header[5].source"]],
+  },
+  {
+    rule: "no option-ROM signature",
+    base: "api13",
+    mutate: (l) => (l.header[0].source = { kind: "reserved" }),
+    expect: [["LAYOUT_PROBE_FIELD", "header[0].source"]],
+  },
   // Computed fields.
   { rule: "romEntry not 4 bytes", base: "api3", mutate: (l) => (l.header[2].size = 2), expect: [["LAYOUT_COMPUTED_SIZE", "header[2].size"]] },
   { rule: "license offset too narrow", base: "api3", mutate: (l) => (l.header[11].size = 1), expect: [["LAYOUT_COMPUTED_SIZE", "header[11].size"]] },
@@ -85,15 +143,41 @@ const cases: Case[] = [
       l.header[12].source.what = "pnpOffset";
       l.header[13].source.what = "pciOffset";
     },
-    expect: [["LAYOUT_COMPUTED_OFFSET", "header[12].offset"], ["LAYOUT_COMPUTED_OFFSET", "header[13].offset"]],
+    expect: [
+      ["LAYOUT_COMPUTED_OFFSET", "header[12].offset"],
+      ["LAYOUT_COMPUTED_OFFSET", "header[13].offset"],
+    ],
   },
-  { rule: "romLength at the wrong place and size", base: "api3", mutate: (l) => {
+  {
+    rule: "romLength at the wrong place and size",
+    base: "api3",
+    mutate: (l) => {
       l.header[1].source = { kind: "reserved" };
       l.header[14].source = { kind: "computed", what: "romLength" };
-    }, expect: [["LAYOUT_COMPUTED_OFFSET", "header[14].offset"], ["LAYOUT_COMPUTED_SIZE", "header[14].size"]] },
-  { rule: "relocTableOffset missing", base: "api3", mutate: (l) => (l.header[10].source = { kind: "reserved" }), expect: [["LAYOUT_COMPUTED_MISSING", "header"]] },
-  { rule: "licenseOffset missing for API 3", base: "api3", mutate: (l) => (l.header[11].source = { kind: "reserved" }), expect: [["LAYOUT_COMPUTED_MISSING", "header"]] },
-  { rule: "computed kind twice", base: "api3", mutate: (l) => (l.header[14].source = { kind: "computed", what: "pnpOffset" }), expect: [["LAYOUT_COMPUTED_DUPLICATE", "header[14].source.what"]] },
+    },
+    expect: [
+      ["LAYOUT_COMPUTED_OFFSET", "header[14].offset"],
+      ["LAYOUT_COMPUTED_SIZE", "header[14].size"],
+    ],
+  },
+  {
+    rule: "relocTableOffset missing",
+    base: "api3",
+    mutate: (l) => (l.header[10].source = { kind: "reserved" }),
+    expect: [["LAYOUT_COMPUTED_MISSING", "header"]],
+  },
+  {
+    rule: "licenseOffset missing for API 3",
+    base: "api3",
+    mutate: (l) => (l.header[11].source = { kind: "reserved" }),
+    expect: [["LAYOUT_COMPUTED_MISSING", "header"]],
+  },
+  {
+    rule: "computed kind twice",
+    base: "api3",
+    mutate: (l) => (l.header[14].source = { kind: "computed", what: "pnpOffset" }),
+    expect: [["LAYOUT_COMPUTED_DUPLICATE", "header[14].source.what"]],
+  },
   { rule: "license offset but no license", base: "api3", mutate: (l) => (l.license = ""), expect: [["LAYOUT_LICENSE_MISSING", "license"]] },
   // Slots and image.
   { rule: "slot base misaligned", base: "api3", mutate: (l) => (l.slots.base = "0xB0"), expect: [["LAYOUT_SLOT_MISALIGNED", "slots.base"]] },
@@ -105,7 +189,11 @@ const cases: Case[] = [
     rule: "maxImageSize over 255 x 512 (and 2-byte offsets too narrow for it)",
     base: "api3",
     mutate: (l) => (l.maxImageSize = "0x20000"),
-    expect: [["LAYOUT_IMAGE_SIZE", "maxImageSize"], ["LAYOUT_COMPUTED_SIZE", "header[10].size"], ["LAYOUT_COMPUTED_SIZE", "header[11].size"]],
+    expect: [
+      ["LAYOUT_IMAGE_SIZE", "maxImageSize"],
+      ["LAYOUT_COMPUTED_SIZE", "header[10].size"],
+      ["LAYOUT_COMPUTED_SIZE", "header[11].size"],
+    ],
   },
   { rule: "$PnP past maxImageSize", base: "api13", mutate: (l) => (l.pnp.offset = "0xFDF0"), expect: [["LAYOUT_STRUCT_PAST_IMAGE", "pnp.offset"]] },
   // Roles.
@@ -116,7 +204,10 @@ const cases: Case[] = [
     rule: "both jump points getRelocationInfo",
     base: "api3",
     mutate: (l) => (l.jumpPoints[0].role = "getRelocationInfo"),
-    expect: [["LAYOUT_MISSING_ROLE", "calls"], ["LAYOUT_DUPLICATE_ROLE", "jumpPoints[1].role"]],
+    expect: [
+      ["LAYOUT_MISSING_ROLE", "calls"],
+      ["LAYOUT_DUPLICATE_ROLE", "jumpPoints[1].role"],
+    ],
   },
   // Scalars and strings.
   { rule: "filler above 255", base: "api3", mutate: (l) => (l.filler = "0x1FF"), expect: [["LAYOUT_FILLER", "filler"]] },
@@ -125,7 +216,12 @@ const cases: Case[] = [
   { rule: "license with a control character", base: "api3", mutate: (l) => (l.license = "GPL\n"), expect: [["LAYOUT_LICENSE_NOT_ASCII", "license"]] },
   { rule: "API 3 license Linux refuses", base: "api3", mutate: (l) => (l.license = "MIT"), expect: [["LAYOUT_LICENSE_REJECTED", "license"]] },
   { rule: "PnP string not ASCII", base: "api3", mutate: (l) => (l.pnp.product = "VMI \u2713 ROM"), expect: [["LAYOUT_STRING_NOT_ASCII", "pnp.product"]] },
-  { rule: "relocation table magic not 4 characters", base: "api3", mutate: (l) => (l.relocTable.magic = "cVr"), expect: [["LAYOUT_RELOC_MAGIC", "relocTable.magic"]] },
+  {
+    rule: "relocation table magic not 4 characters",
+    base: "api3",
+    mutate: (l) => (l.relocTable.magic = "cVr"),
+    expect: [["LAYOUT_RELOC_MAGIC", "relocTable.magic"]],
+  },
   { rule: "PCI vendor wider than 16 bits", base: "api3", mutate: (l) => (l.pci.vendor = "0x10000"), expect: [["LAYOUT_VALUE_RANGE", "pci.vendor"]] },
   { rule: "PnP device type byte > 255", base: "api13", mutate: (l) => (l.pnp.deviceType[1] = 256), expect: [["LAYOUT_VALUE_RANGE", "pnp.deviceType[1]"]] },
   { rule: "high alias not 4 MiB-aligned", base: "api13", mutate: (l) => (l.highAlias = "0xFFC01000"), expect: [["LAYOUT_HIGH_ALIAS", "highAlias"]] },
@@ -152,16 +248,46 @@ describe("validation rules on bad copies of the layouts", () => {
     const codes = new Set(cases.flatMap((c) => c.expect.map(([code]) => code)));
     // Rules only reachable from a document that is not a layout at all are tested in load.test.ts.
     for (const code of [
-      "LAYOUT_DUPLICATE_CALL", "LAYOUT_DUPLICATE_CALL_NAME", "LAYOUT_CALL_OUT_OF_RANGE", "LAYOUT_CALL_SLOT_IN_HEADER",
-      "LAYOUT_CALL_SLOT_OVERLAP", "LAYOUT_HEADER_OVERLAP", "LAYOUT_FIELD_BEYOND_HEADER", "LAYOUT_SLOT_MISALIGNED",
-      "LAYOUT_SLOT_SIZE", "LAYOUT_SLOTS_PAST_IMAGE", "LAYOUT_SLOT_COUNT", "LAYOUT_IMAGE_SIZE", "LAYOUT_UNKNOWN_RELOC_TYPE",
-      "LAYOUT_UNKNOWN_COMPUTED", "LAYOUT_UNKNOWN_SOURCE_KIND", "LAYOUT_UNKNOWN_ROLE", "LAYOUT_UNKNOWN_KEY",
-      "LAYOUT_MISSING_KEY", "LAYOUT_SCHEMA", "LAYOUT_EMPTY_RELOCS", "LAYOUT_DUPLICATE_RELOC", "LAYOUT_COMPUTED_SIZE",
-      "LAYOUT_COMPUTED_OFFSET", "LAYOUT_COMPUTED_MISSING", "LAYOUT_COMPUTED_DUPLICATE", "LAYOUT_LICENSE_MISSING",
-      "LAYOUT_MISSING_ROLE", "LAYOUT_DUPLICATE_ROLE", "LAYOUT_FILLER", "LAYOUT_LICENSE_NOT_ASCII",
-      "LAYOUT_LICENSE_REJECTED", "LAYOUT_STRING_NOT_ASCII", "LAYOUT_RELOC_MAGIC", "LAYOUT_VALUE_RANGE",
-      "LAYOUT_BAD_IDENTIFIER", "LAYOUT_DUPLICATE_FIELD_NAME", "LAYOUT_CONST_TOO_WIDE", "LAYOUT_ASCII_SIZE",
-      "LAYOUT_PROBE_FIELD", "LAYOUT_STRUCT_PAST_IMAGE",
+      "LAYOUT_DUPLICATE_CALL",
+      "LAYOUT_DUPLICATE_CALL_NAME",
+      "LAYOUT_CALL_OUT_OF_RANGE",
+      "LAYOUT_CALL_SLOT_IN_HEADER",
+      "LAYOUT_CALL_SLOT_OVERLAP",
+      "LAYOUT_HEADER_OVERLAP",
+      "LAYOUT_FIELD_BEYOND_HEADER",
+      "LAYOUT_SLOT_MISALIGNED",
+      "LAYOUT_SLOT_SIZE",
+      "LAYOUT_SLOTS_PAST_IMAGE",
+      "LAYOUT_SLOT_COUNT",
+      "LAYOUT_IMAGE_SIZE",
+      "LAYOUT_UNKNOWN_RELOC_TYPE",
+      "LAYOUT_UNKNOWN_COMPUTED",
+      "LAYOUT_UNKNOWN_SOURCE_KIND",
+      "LAYOUT_UNKNOWN_ROLE",
+      "LAYOUT_UNKNOWN_KEY",
+      "LAYOUT_MISSING_KEY",
+      "LAYOUT_SCHEMA",
+      "LAYOUT_EMPTY_RELOCS",
+      "LAYOUT_DUPLICATE_RELOC",
+      "LAYOUT_COMPUTED_SIZE",
+      "LAYOUT_COMPUTED_OFFSET",
+      "LAYOUT_COMPUTED_MISSING",
+      "LAYOUT_COMPUTED_DUPLICATE",
+      "LAYOUT_LICENSE_MISSING",
+      "LAYOUT_MISSING_ROLE",
+      "LAYOUT_DUPLICATE_ROLE",
+      "LAYOUT_FILLER",
+      "LAYOUT_LICENSE_NOT_ASCII",
+      "LAYOUT_LICENSE_REJECTED",
+      "LAYOUT_STRING_NOT_ASCII",
+      "LAYOUT_RELOC_MAGIC",
+      "LAYOUT_VALUE_RANGE",
+      "LAYOUT_BAD_IDENTIFIER",
+      "LAYOUT_DUPLICATE_FIELD_NAME",
+      "LAYOUT_CONST_TOO_WIDE",
+      "LAYOUT_ASCII_SIZE",
+      "LAYOUT_PROBE_FIELD",
+      "LAYOUT_STRUCT_PAST_IMAGE",
     ]) {
       expect(codes, code).toContain(code);
     }

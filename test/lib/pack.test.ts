@@ -31,7 +31,8 @@ const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 function run(cmd: string, args: readonly string[], cwd: string): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(cmd, args, { cwd, env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
+    let stdout = "",
+      stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", fail);
@@ -96,11 +97,23 @@ describe("npm pack → npm install → use", () => {
     writeFileSync(join(app, "tour.ts"), TOUR);
     // A strict consumer that also checks vmirom's .d.ts files (no skipLibCheck); no @types/node, so the
     // README's example must not need it (tour.ts declares the one node import it uses).
-    writeFileSync(join(app, "node.d.ts"), 'declare module "node:crypto" { export function createHash(a: string): { update(b: Uint8Array): { digest(e: "hex"): string } }; }\n');
+    writeFileSync(
+      join(app, "node.d.ts"),
+      'declare module "node:crypto" { export function createHash(a: string): { update(b: Uint8Array): { digest(e: "hex"): string } }; }\n',
+    );
     writeFileSync(
       join(app, "tsconfig.json"),
       JSON.stringify({
-        compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, types: [], outDir: "out", noEmitOnError: true },
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          skipLibCheck: false,
+          types: [],
+          outDir: "out",
+          noEmitOnError: true,
+        },
         files: ["example.ts", "tour.ts", "node.d.ts"],
       }),
     );
@@ -110,7 +123,20 @@ describe("npm pack → npm install → use", () => {
 
   it("the tarball holds the CLI, the library with declarations, the layouts and the hypervisor's sources, and no sources or maps", () => {
     const has = (f: string) => files.includes(`package/${f}`);
-    for (const f of ["package.json", "README.md", "LICENSE", "dist/vmirom.mjs", "dist/vmirom.lines.json", "dist/vmirom-guest.mjs", "layouts/api3.json", "layouts/api13.json", "hypervisor/boot.S", "hypervisor/link.ld", "hypervisor/monitor.h", "hypervisor/main.c"]) {
+    for (const f of [
+      "package.json",
+      "README.md",
+      "LICENSE",
+      "dist/vmirom.mjs",
+      "dist/vmirom.lines.json",
+      "dist/vmirom-guest.mjs",
+      "layouts/api3.json",
+      "layouts/api13.json",
+      "hypervisor/boot.S",
+      "hypervisor/link.ld",
+      "hypervisor/monitor.h",
+      "hypervisor/main.c",
+    ]) {
       expect(has(f), f).toBe(true);
     }
     for (const entry of ["index", "image", "check", "layout", "roms"]) {

@@ -22,7 +22,12 @@ function rows(text: string): string[][] {
   return text
     .split("\n")
     .filter((l) => /^\| 0x/.test(l))
-    .map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 describe("the vmware hypercall contract", () => {
@@ -44,7 +49,9 @@ describe("the vmware hypercall contract", () => {
   });
 
   it("documents the queued update numbers", () => {
-    const documented = rows(section()).filter((r) => r.length === 7).map((r) => [r[0], r[1]]);
+    const documented = rows(section())
+      .filter((r) => r.length === 7)
+      .map((r) => [r[0], r[1]]);
     expect(documented).toEqual(Object.entries(ASYNC).map(([name, d]) => [`0x${d.number.toString(16)}`, name]));
   });
 

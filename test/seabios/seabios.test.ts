@@ -19,8 +19,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** SeaBIOS's debug log of one boot (no disk: it gives up and qemu exits). */
 function boot(rom: string | undefined, name: string): string {
   const log = join(dir, `${name}.log`);
-  const args = ["-machine", "pc", "-nodefaults", "-nographic", "-no-reboot", "-boot", "reboot-timeout=0", "-display", "none",
-    ...(rom ? ["-option-rom", rom] : []), "-debugcon", `file:${log}`, "-global", "isa-debugcon.iobase=0x402"];
+  const args = [
+    "-machine",
+    "pc",
+    "-nodefaults",
+    "-nographic",
+    "-no-reboot",
+    "-boot",
+    "reboot-timeout=0",
+    "-display",
+    "none",
+    ...(rom ? ["-option-rom", rom] : []),
+    "-debugcon",
+    `file:${log}`,
+    "-global",
+    "isa-debugcon.iobase=0x402",
+  ];
   const r = spawnSync("timeout", ["20", QEMU, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${QEMU} exited with ${r.status}: ${r.stderr}`);
   return readFileSync(log, "latin1");

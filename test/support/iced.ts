@@ -51,4 +51,3 @@ export function icedSpelling(t: string): string {
     .replace(/^(notrack )?(push|pop|call|jmp)l /, "$1$2 ")
     .replace(/^notrack (\S+) \*%ds:/, "notrack $1 *");
 }
-

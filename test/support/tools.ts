@@ -33,7 +33,8 @@ export interface ToolRun {
 export function runTool(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
+    let stdout = "",
+      stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
@@ -70,7 +71,9 @@ export async function withTempDirAsync<T>(fn: (dir: string) => Promise<T>): Prom
 /** Assembles AT&T source with `as --32` and returns the .text bytes. */
 export function gasAssemble(source: string, bits: 16 | 32 = 32): Uint8Array {
   return withTempDir((dir) => {
-    const s = join(dir, "x.s"), o = join(dir, "x.o"), b = join(dir, "x.bin");
+    const s = join(dir, "x.s"),
+      o = join(dir, "x.o"),
+      b = join(dir, "x.bin");
     writeFileSync(s, `${bits === 16 ? ".code16" : ".code32"}\n.text\n${source}\n`);
     const r = spawnSync("as", ["--32", "-o", o, s], { encoding: "utf8", maxBuffer: 1 << 28 });
     if (r.status !== 0) throw new Error(`as failed:\n${r.stderr.split("\n").slice(0, 20).join("\n")}`);

@@ -1,20 +1,6 @@
 // Control and debug registers: each Set is read back with the bare mov, each Get compared with it.
 
-import {
-  cr0,
-  cr2,
-  cr3,
-  cr4,
-  dr0,
-  dr1,
-  dr2,
-  dr3,
-  dr7,
-  dword,
-  eax,
-  edx,
-  type DbgReg,
-} from "../../../src/asm/index.ts";
+import { cr0, cr2, cr3, cr4, dr0, dr1, dr2, dr3, dr7, dword, eax, edx, type DbgReg } from "../../../src/asm/index.ts";
 import { MARK, MEM, TEST_VA } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
 import { CR0_WP, CR4_TSD, PAGE, pte, copy } from "./support.ts";
@@ -103,7 +89,13 @@ export function controlRegisterTests(): CallTest[] {
       calls: ["SetDR", "GetDR"],
       emit(t) {
         const a = t.a;
-        const regs: Array<[number, DbgReg, number]> = [[0, dr0, 0x11110000], [1, dr1, 0x22220004], [2, dr2, 0x33330008], [3, dr3, 0x4444000c], [7, dr7, 0x400]];
+        const regs: Array<[number, DbgReg, number]> = [
+          [0, dr0, 0x11110000],
+          [1, dr1, 0x22220004],
+          [2, dr2, 0x33330008],
+          [3, dr3, 0x4444000c],
+          [7, dr7, 0x400],
+        ];
         for (const [n, r, value] of regs) {
           a.mov(eax, n);
           a.mov(edx, value);

@@ -1,16 +1,7 @@
 // Processor instructions with registers in and out: CPUID, MSRs, the time-stamp and performance
 // counters, CLTS.
 
-import {
-  cr0,
-  eax,
-  ebp,
-  ebx,
-  ecx,
-  edi,
-  edx,
-  esi,
-} from "../../../src/asm/index.ts";
+import { cr0, eax, ebp, ebx, ecx, edi, edx, esi } from "../../../src/asm/index.ts";
 import { SEL } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
 import { CR0_TS, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, bareRdmsr, expectU64Less, save64 } from "./support.ts";
@@ -39,7 +30,10 @@ export function cpuTests(): CallTest[] {
       calls: ["WRMSR", "RDMSR"],
       emit(t) {
         const a = t.a;
-        for (const [msr, value, path] of [[MSR_SYSENTER_CS, SEL.code0, "sysenter_cs"], [MSR_SYSENTER_EIP, 0xcafe1234, "sysenter_eip"]] as const) {
+        for (const [msr, value, path] of [
+          [MSR_SYSENTER_CS, SEL.code0, "sysenter_cs"],
+          [MSR_SYSENTER_EIP, 0xcafe1234, "sysenter_eip"],
+        ] as const) {
           a.mov(ecx, msr);
           a.mov(eax, value);
           a.xor(edx, edx);

@@ -1,19 +1,7 @@
 // Descriptor tables, descriptor writes, the LDT and task registers, and the kernel stack in the TSS:
 // every load is checked with the bare store instruction and then used (segment loads, an exception).
 
-import {
-  ax,
-  byte,
-  dword,
-  eax,
-  ecx,
-  edx,
-  far,
-  fs,
-  mem,
-  plus,
-  word,
-} from "../../../src/asm/index.ts";
+import { ax, byte, dword, eax, ecx, edx, far, fs, mem, plus, word } from "../../../src/asm/index.ts";
 import { GDT_ENTRIES, IDT_ENTRIES, SEL, TSS_SIZE, VEC } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
 import { FLAT_DATA, copy } from "./support.ts";
@@ -149,7 +137,13 @@ export function descriptorTests(): CallTest[] {
         a.mov(ax, (1 << 3) | 4);
         a.mov(fs, ax);
         a.mov(eax, 0xffffffff);
-        t.call("GetLDT", { path: "loaded", native: (x) => { x.xor(eax, eax); x.sldt(ax); } });
+        t.call("GetLDT", {
+          path: "loaded",
+          native: (x) => {
+            x.xor(eax, eax);
+            x.sldt(ax);
+          },
+        });
         t.expectEq(eax, SEL.ldt, "GetLDT");
         a.mov(ax, SEL.data3);
         a.mov(fs, ax);
@@ -180,7 +174,12 @@ export function descriptorTests(): CallTest[] {
         a.movzx(eax, byte(plus(t.labels.gdt, SEL.tss1 + 5)));
         t.expectEq(eax, 0x8b, "the TSS descriptor is marked busy");
         a.mov(eax, 0xffffffff);
-        t.call("GetTR", { native: (x) => { x.xor(eax, eax); x.str(ax); } });
+        t.call("GetTR", {
+          native: (x) => {
+            x.xor(eax, eax);
+            x.str(ax);
+          },
+        });
         t.expectEq(eax, SEL.tss1, "GetTR");
       },
       cleanup(t) {

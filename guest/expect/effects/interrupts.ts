@@ -1,14 +1,7 @@
 // The interrupt flag, interrupt delivery (a real timer interrupt), IOPL, and the returns to a ring:
 // IRET within ring 0 and to ring 3, SYSEXIT to ring 3, each reached as its relocation says.
 
-import {
-  dword,
-  eax,
-  ecx,
-  edx,
-  esp,
-  type Assembler,
-} from "../../../src/asm/index.ts";
+import { dword, eax, ecx, edx, esp, type Assembler } from "../../../src/asm/index.ts";
 import { MEM, SEL } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
 import { EFLAGS_IF, EFLAGS_IOPL, ARITH_FLAGS, MSR_SYSENTER_CS, makeTimerIrqPending, maskIrqs } from "./support.ts";
@@ -20,7 +13,10 @@ export function interruptTests(): CallTest[] {
       calls: ["EnableInterrupts", "DisableInterrupts", "GetInterruptMask", "SetInterruptMask"],
       emit(t) {
         const a = t.a;
-        const saveFl = (x: Assembler) => { x.pushf(); x.pop(eax); };
+        const saveFl = (x: Assembler) => {
+          x.pushf();
+          x.pop(eax);
+        };
         a.cli();
         t.call("EnableInterrupts", { native: (x) => x.sti() });
         t.expectMasked(t.interruptFlag(), EFLAGS_IF, EFLAGS_IF, "IF after EnableInterrupts");
@@ -31,10 +27,22 @@ export function interruptTests(): CallTest[] {
         t.call("GetInterruptMask", { path: "if=0", native: saveFl });
         t.expectMasked(eax, EFLAGS_IF, 0, "GetInterruptMask with IF=0");
         a.mov(eax, EFLAGS_IF);
-        t.call("SetInterruptMask", { path: "mask=0x200", native: (x) => { x.push(eax); x.popf(); } });
+        t.call("SetInterruptMask", {
+          path: "mask=0x200",
+          native: (x) => {
+            x.push(eax);
+            x.popf();
+          },
+        });
         t.expectMasked(t.interruptFlag(), EFLAGS_IF, EFLAGS_IF, "IF after SetInterruptMask(0x200)");
         a.xor(eax, eax);
-        t.call("SetInterruptMask", { path: "mask=0", native: (x) => { x.push(eax); x.popf(); } });
+        t.call("SetInterruptMask", {
+          path: "mask=0",
+          native: (x) => {
+            x.push(eax);
+            x.popf();
+          },
+        });
         t.expectMasked(t.interruptFlag(), EFLAGS_IF, 0, "IF after SetInterruptMask(0)");
       },
       cleanup(t) {
@@ -53,7 +61,12 @@ export function interruptTests(): CallTest[] {
         a.cli();
         t.expectEq(t.v("ticks"), 1, "the pending timer interrupt arrived after EnableInterrupts");
         makeTimerIrqPending(t);
-        t.call("Halt", { native: (x) => { x.sti(); x.hlt(); } });
+        t.call("Halt", {
+          native: (x) => {
+            x.sti();
+            x.hlt();
+          },
+        });
         a.cli();
         t.expectEq(t.v("ticks"), 1, "Halt returned after the timer interrupt");
         maskIrqs(t);
@@ -105,7 +118,8 @@ export function returnTests(): CallTest[] {
       calls: ["IRET"],
       emit(t) {
         const a = t.a;
-        const user = a.newLabel(), back = a.newLabel();
+        const user = a.newLabel(),
+          back = a.newLabel();
         t.kernelResumeAt(back);
         a.push(SEL.data3);
         a.push(MEM.userStackTop);
@@ -128,7 +142,8 @@ export function returnTests(): CallTest[] {
       calls: ["SYSEXIT"],
       emit(t) {
         const a = t.a;
-        const user = a.newLabel(), back = a.newLabel();
+        const user = a.newLabel(),
+          back = a.newLabel();
         a.mov(ecx, MSR_SYSENTER_CS);
         a.mov(eax, SEL.code0);
         a.xor(edx, edx);
@@ -137,7 +152,12 @@ export function returnTests(): CallTest[] {
         a.cli();
         a.mov(edx, user);
         a.mov(ecx, MEM.userStackTop);
-        t.callNoReturn("SYSEXIT", back, { native: (x) => { x.sti(); x.sysexit(); } });
+        t.callNoReturn("SYSEXIT", back, {
+          native: (x) => {
+            x.sti();
+            x.sysexit();
+          },
+        });
         a.label(user);
         a.mov(t.v("user_esp"), esp);
         t.backToKernel();

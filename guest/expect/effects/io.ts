@@ -1,22 +1,7 @@
 // Port I/O through qemu devices that read back: CMOS RAM, the PCI configuration registers, and the
 // debug port (whose output the harness finds in the log).
 
-import {
-  al,
-  ax,
-  byte,
-  dword,
-  dx,
-  eax,
-  ebp,
-  ebx,
-  ecx,
-  edi,
-  edx,
-  esi,
-  word,
-  type Assembler,
-} from "../../../src/asm/index.ts";
+import { al, ax, byte, dword, dx, eax, ebp, ebx, ecx, edi, edx, esi, word, type Assembler } from "../../../src/asm/index.ts";
 import type { TestCtx } from "../../context.ts";
 import type { CallTest } from "../types.ts";
 import { CMOS_INDEX, CMOS_DATA, CMOS_SCRATCH, PCI_ADDR, PCI_DATA, PCI_HOST_ID, PCI_ISA_INTLINE, DEBUG_PORT } from "./support.ts";
@@ -24,7 +9,10 @@ import { CMOS_INDEX, CMOS_DATA, CMOS_SCRATCH, PCI_ADDR, PCI_DATA, PCI_HOST_ID, P
 export function ioTests(layout: { calls: readonly { name: string }[] }): CallTest[] {
   const has = (n: string) => layout.calls.some((c) => c.name === n);
   const first = (...names: string[]) => names.find(has) ?? names[0]!;
-  const inL = first("INL", "IN"), outL = first("OUTL", "OUT"), insL = first("INSL", "INS"), outsL = first("OUTSL", "OUTS");
+  const inL = first("INL", "IN"),
+    outL = first("OUTL", "OUT"),
+    insL = first("INSL", "INS"),
+    outsL = first("OUTSL", "OUTS");
   const cmosWrite = (a: Assembler, index: number, value: number) => {
     a.mov(al, index);
     a.out(CMOS_INDEX, al);
@@ -240,13 +228,28 @@ export function ioTests(layout: { calls: readonly { name: string }[] }): CallTes
         t.expectEq(eax, t.v("bare_id"), `${inL} of the host bridge's vendor/device`);
       },
     },
-    inString("INSB", 1, (a) => cmosWrite(a, CMOS_SCRATCH, 0x5a) /* leaves the index on the scratch byte */, (t) => eachElement(t, 1, 0x5a, "INSB read the CMOS byte")),
-    inString("INSW", 2, (a) => pciAddress(a, PCI_HOST_ID), (t) => eachElement(t, 2, 0x8086, "INSW read the host bridge vendor")),
-    inString(insL, 4, (a) => {
-      pciAddress(a, PCI_HOST_ID);
-      a.mov(dx, PCI_DATA);
-      a.in(eax, dx);
-    }, (t) => eachElement(t, 4, "bare-dword", `${insL} read the host bridge ID`)),
+    inString(
+      "INSB",
+      1,
+      (a) => cmosWrite(a, CMOS_SCRATCH, 0x5a) /* leaves the index on the scratch byte */,
+      (t) => eachElement(t, 1, 0x5a, "INSB read the CMOS byte"),
+    ),
+    inString(
+      "INSW",
+      2,
+      (a) => pciAddress(a, PCI_HOST_ID),
+      (t) => eachElement(t, 2, 0x8086, "INSW read the host bridge vendor"),
+    ),
+    inString(
+      insL,
+      4,
+      (a) => {
+        pciAddress(a, PCI_HOST_ID);
+        a.mov(dx, PCI_DATA);
+        a.in(eax, dx);
+      },
+      (t) => eachElement(t, 4, "bare-dword", `${insL} read the host bridge ID`),
+    ),
     outBytes("OUTSB"),
     outWide("OUTSW", 2),
     outWide(outsL, 4),

@@ -2,15 +2,7 @@
 // written through the calls and the mappings used afterwards; the TLB tests remap with a plain store
 // first, so only the call can make the new page visible.
 
-import {
-  cr3,
-  dword,
-  eax,
-  ecx,
-  edx,
-  mem,
-  plus,
-} from "../../../src/asm/index.ts";
+import { cr3, dword, eax, ecx, edx, mem, plus } from "../../../src/asm/index.ts";
 import type { TestCtx } from "../../context.ts";
 import { MARK, MEM } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
@@ -101,11 +93,20 @@ export function pagingTests(layout: { calls: readonly { name: string }[] }): Cal
       calls: ["FlushTLB"],
       emit(t) {
         const a = t.a;
-        for (const [flags, page, mark, path] of [[1, MEM.pageC, MARK.C, "tlb"], [3, MEM.pageB, MARK.B, "global"]] as const) {
+        for (const [flags, page, mark, path] of [
+          [1, MEM.pageC, MARK.C, "tlb"],
+          [3, MEM.pageB, MARK.B, "global"],
+        ] as const) {
           a.mov(eax, dword(testVa(1)));
           a.mov(dword(testEntry(1)), pte(page));
           a.mov(eax, flags);
-          t.call("FlushTLB", { path, native: (x) => { x.mov(eax, cr3); x.mov(cr3, eax); } });
+          t.call("FlushTLB", {
+            path,
+            native: (x) => {
+              x.mov(eax, cr3);
+              x.mov(cr3, eax);
+            },
+          });
           a.mov(eax, dword(testVa(1)));
           t.expectEq(eax, mark, `the new mapping after FlushTLB(${flags})`);
         }
@@ -122,7 +123,8 @@ export function pagingTests(layout: { calls: readonly { name: string }[] }): Cal
 /** Prints whether the read just done (EAX) still saw page A through a remapped entry (informational). */
 function reportStale(t: TestCtx, test: string): void {
   const a = t.a;
-  const stale = a.newLabel(), done = a.newLabel();
+  const stale = a.newLabel(),
+    done = a.newLabel();
   a.cmp(eax, MARK.A);
   a.je(stale);
   t.g.print(`GUEST: INFO test=${test} tlb_stale=no\n`);
@@ -174,9 +176,14 @@ export function pteOperationTests(): CallTest[] {
         emit(t) {
           const a = t.a;
           const entry = t.scratch(8, 8);
-          const dwordIndex = bit >> 5, mask = 1 << (bit & 31);
-          const before = set ? 0 : mask, after = set ? mask : 0;
-          for (const [pass, old] of [[1, set ? 0 : 1], [2, set ? 1 : 0]] as const) {
+          const dwordIndex = bit >> 5,
+            mask = 1 << (bit & 31);
+          const before = set ? 0 : mask,
+            after = set ? mask : 0;
+          for (const [pass, old] of [
+            [1, set ? 0 : 1],
+            [2, set ? 1 : 0],
+          ] as const) {
             if (pass === 1) a.mov(dword(plus(entry, 4 * dwordIndex)), before);
             a.mov(eax, entry);
             a.mov(edx, bit);

@@ -1,10 +1,6 @@
 // The local APIC (memory-mapped registers) and the cycle counter.
 
-import {
-  dword,
-  eax,
-  edx,
-} from "../../../src/asm/index.ts";
+import { dword, eax, edx } from "../../../src/asm/index.ts";
 import { APIC_BASE } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
 import { expectU64Less, save64 } from "./support.ts";
@@ -16,7 +12,8 @@ export function platformTests(): CallTest[] {
       calls: ["APICRead", "APICWrite"],
       emit(t) {
         const a = t.a;
-        const version = APIC_BASE + 0x30, tpr = APIC_BASE + 0x80;
+        const version = APIC_BASE + 0x30,
+          tpr = APIC_BASE + 0x80;
         a.mov(eax, dword(version));
         a.mov(t.v("bare_apic_version"), eax);
         a.mov(eax, version);

@@ -1,16 +1,7 @@
 // What the effect tests share: device ports and constants, the test window's entries, 64-bit
 // comparisons, copying, and a timer interrupt made pending on purpose.
 
-import {
-  al,
-  eax,
-  ecx,
-  edi,
-  edx,
-  esi,
-  type Assembler,
-  type Label,
-} from "../../../src/asm/index.ts";
+import { al, eax, ecx, edi, edx, esi, type Assembler, type Label } from "../../../src/asm/index.ts";
 import type { TestCtx } from "../../context.ts";
 import { MEM, PTE_PWU, TEST_VA } from "../../memory.ts";
 import type { CallTest } from "../types.ts";
@@ -67,13 +58,18 @@ export function expectU64Less(t: TestCtx, earlier: string, later: string, what: 
   a.mov(edx, t.v(`${later}_hi`));
   a.sub(eax, t.v(`${earlier}_lo`));
   a.sbb(edx, t.v(`${earlier}_hi`));
-  t.expectCond((ok) => {
-    const fail = a.newLabel();
-    a.jc(fail);
-    a.or(eax, edx);
-    a.jne(ok);
-    a.label(fail);
-  }, what, t.v(`${later}_lo`), t.v(`${earlier}_lo`));
+  t.expectCond(
+    (ok) => {
+      const fail = a.newLabel();
+      a.jc(fail);
+      a.or(eax, edx);
+      a.jne(ok);
+      a.label(fail);
+    },
+    what,
+    t.v(`${later}_lo`),
+    t.v(`${earlier}_lo`),
+  );
 }
 
 export function save64(t: TestCtx, name: string): void {
@@ -117,7 +113,8 @@ export function makeTimerIrqPending(t: TestCtx): void {
   a.cli();
   a.mov(t.v("ticks"), 0);
   oneShot(0x0400); // about 0.9 ms
-  const wait = a.newLabel(), pending = a.newLabel();
+  const wait = a.newLabel(),
+    pending = a.newLabel();
   a.mov(ecx, 10_000_000);
   a.label(wait);
   a.mov(al, 0x0a); // OCW3: read IRR

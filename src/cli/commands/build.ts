@@ -72,7 +72,12 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer, fi
     const names = backendName === "all" ? Object.keys(BACKENDS).sort() : [backendName];
     const unknown = names.filter((n) => !Object.hasOwn(BACKENDS, n));
     if (unknown.length) {
-      printErrors([diag("CLI_UNKNOWN_BACKEND", `unknown backend ${JSON.stringify(unknown[0])}; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`)]);
+      printErrors([
+        diag(
+          "CLI_UNKNOWN_BACKEND",
+          `unknown backend ${JSON.stringify(unknown[0])}; available: ${Object.keys(BACKENDS).sort().join(", ")}, all, or a backend file (./mine.ts)`,
+        ),
+      ]);
       return EXIT_BAD_INPUT;
     }
     programs = names.map((n) => BACKENDS[n]!);
@@ -108,7 +113,12 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer, fi
       const violations = checkImage(bytes, layout, { manifest });
       summaries.push(summarize(bytes, layout, violations, `${stem}.rom`));
       if (violations.length) {
-        process.stderr.write(formatViolations(violations, false).split("\n").map((l) => `vmirom: ${stem}: ${l}\n`).join(""));
+        process.stderr.write(
+          formatViolations(violations, false)
+            .split("\n")
+            .map((l) => `vmirom: ${stem}: ${l}\n`)
+            .join(""),
+        );
         failed = true;
         continue;
       }

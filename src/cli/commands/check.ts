@@ -20,7 +20,13 @@ export interface CheckArgs {
  * the rest (every region and call compared against another image's) is noise: they are all the report.
  */
 function otherImage(violations: readonly Violation[]): Violation[] {
-  return violations.filter((v) => v.rule === "manifest.size" || v.rule === "manifest.layout" || v.rule === "manifest.api" || (v.rule === "pnp.product" && v.message.includes("manifest's backend")));
+  return violations.filter(
+    (v) =>
+      v.rule === "manifest.size" ||
+      v.rule === "manifest.layout" ||
+      v.rule === "manifest.api" ||
+      (v.rule === "pnp.product" && v.message.includes("manifest's backend")),
+  );
 }
 
 export function runCheck(args: CheckArgs): number {
@@ -37,14 +43,16 @@ export function runCheck(args: CheckArgs): number {
     const m = manifest!;
     const differs = other.map((v) => (v.rule === "pnp.product" ? "backend" : v.rule.replace(/^manifest\./, "")));
     const product = other.find((v) => v.rule === "pnp.product")?.found;
-    violations = [{
-      rule: "manifest.image",
-      region: "image",
-      offset: 0,
-      expected: `${m.backend}-api${m.api.major}: layout ${m.layout}, ${m.size} bytes`,
-      found: `layout ${layout.name}, ${bytes.length} bytes${product ? `, product ${product}` : ""}`,
-      message: `the manifest ${showPath(manifestFile!)} describes another image (its ${differs.join(", ")} differ), so nothing else was compared`,
-    }];
+    violations = [
+      {
+        rule: "manifest.image",
+        region: "image",
+        offset: 0,
+        expected: `${m.backend}-api${m.api.major}: layout ${m.layout}, ${m.size} bytes`,
+        found: `layout ${layout.name}, ${bytes.length} bytes${product ? `, product ${product}` : ""}`,
+        message: `the manifest ${showPath(manifestFile!)} describes another image (its ${differs.join(", ")} differ), so nothing else was compared`,
+      },
+    ];
   }
   const summary = summarize(bytes, layout, violations, args.rom === "-" ? "(standard input)" : basename(args.rom));
   if (args.json) {

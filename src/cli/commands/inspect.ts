@@ -22,7 +22,13 @@ export interface InspectArgs {
 }
 
 function load(args: InspectArgs, siblingManifest = false): RomInput | undefined {
-  const input = readRomInput({ rom: args.rom, ...(args.api !== undefined ? { api: args.api } : {}), ...(args.layout !== undefined ? { layout: args.layout } : {}), ...(args.manifest !== undefined ? { manifest: args.manifest } : {}), siblingManifest });
+  const input = readRomInput({
+    rom: args.rom,
+    ...(args.api !== undefined ? { api: args.api } : {}),
+    ...(args.layout !== undefined ? { layout: args.layout } : {}),
+    ...(args.manifest !== undefined ? { manifest: args.manifest } : {}),
+    siblingManifest,
+  });
   if (!input.ok) {
     printErrors(input.errors);
     return undefined;

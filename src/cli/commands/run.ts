@@ -59,7 +59,9 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   // qemu takes its file names as text: a name that is not UTF-8 (paths.ts) cannot be handed on as typed.
   const textName = (f: string, what: string): boolean => {
     if (typeof fsPath(f) === "string" && !f.includes("\uFFFD")) return true;
-    out.push(diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file`, { file: showPath(f) }));
+    out.push(
+      diag("CLI_PATH_ENCODING", `the ${what}'s name holds bytes that are not UTF-8, and qemu takes file names as text; rename the file`, { file: showPath(f) }),
+    );
     return false;
   };
   const file = (f: string | undefined, what: string) => {
@@ -81,7 +83,12 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   file(args.initrd, "initrd");
   file(args.manifest, "manifest");
   if (args.kernel === undefined) {
-    for (const [name, v] of [["--initrd", args.initrd], ["--append", args.append], ["--until", args.until], ["--hypervisor", args.hypervisor || undefined]] as const) {
+    for (const [name, v] of [
+      ["--initrd", args.initrd],
+      ["--append", args.append],
+      ["--until", args.until],
+      ["--hypervisor", args.hypervisor || undefined],
+    ] as const) {
       if (v !== undefined) out.push(diag("CLI_USAGE", `${name} needs --kernel (without it, vmirom run boots the test guest)`));
     }
   } else if ((args.manifest !== undefined && !args.hypervisor) || args.keep !== undefined) {
@@ -89,7 +96,8 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   }
   if (args.json && !args.hypervisor) out.push(diag("CLI_USAGE", "--json goes with --hypervisor (the report as one JSON object)"));
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) out.push(diag("CLI_USAGE", `--timeout must be a positive number of seconds, not ${args.timeout}`));
-  if (!Number.isInteger(args.memory) || args.memory < 16) out.push(diag("CLI_USAGE", `--memory must be a whole number of MiB, at least 16, not ${args.memory}`));
+  if (!Number.isInteger(args.memory) || args.memory < 16)
+    out.push(diag("CLI_USAGE", `--memory must be a whole number of MiB, at least 16, not ${args.memory}`));
   return out;
 }
 
@@ -131,7 +139,7 @@ export function kernelKind(b: Uint8Array): "bzImage" | "multiboot" | "elf" | und
   if (b.length >= 0x206 && b[0x202] === 0x48 && b[0x203] === 0x64 && b[0x204] === 0x72 && b[0x205] === 0x53) return "bzImage";
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let i = 0; i + 12 <= Math.min(b.length, 8192); i += 4) {
-    if (dv.getUint32(i, true) === MULTIBOOT_MAGIC && ((MULTIBOOT_MAGIC + dv.getUint32(i + 4, true) + dv.getUint32(i + 8, true)) >>> 0) === 0) return "multiboot";
+    if (dv.getUint32(i, true) === MULTIBOOT_MAGIC && (MULTIBOOT_MAGIC + dv.getUint32(i + 4, true) + dv.getUint32(i + 8, true)) >>> 0 === 0) return "multiboot";
   }
   if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return "elf";
   return undefined;
@@ -146,7 +154,11 @@ function kernelProblem(kernel: string): Diagnostic | undefined {
   }
   if (kernelKind(b) !== undefined) return undefined;
   const lacks = b.length < 0x206 ? `it is ${b.length} bytes, too short for a Linux boot header` : `no "HdrS" at 0x202`;
-  return diag("CLI_NOT_A_KERNEL", `not a kernel qemu can boot: not a Linux bzImage (${lacks}), not a multiboot kernel (no 0x1BADB002 header with a valid checksum in its first 8 KiB) and not ELF`, { file: kernel });
+  return diag(
+    "CLI_NOT_A_KERNEL",
+    `not a kernel qemu can boot: not a Linux bzImage (${lacks}), not a multiboot kernel (no 0x1BADB002 header with a valid checksum in its first 8 KiB) and not ELF`,
+    { file: kernel },
+  );
 }
 
 function onPath(cmd: string): boolean {
@@ -171,7 +183,13 @@ async function runTestGuest(args: RunArgs): Promise<number> {
   // The guest is built for the ROM's layout, backend and relocation answers: it needs the build manifest.
   const manifest = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
   if (args.manifest === undefined && (manifest === args.rom || !existsSync(manifest))) {
-    printErrors([diag("CLI_NO_MANIFEST", `the test guest needs the ROM's build manifest and there is no ${basename(manifest)} beside the ROM: give --manifest FILE, or boot your own kernel with --kernel`, { file: args.rom })]);
+    printErrors([
+      diag(
+        "CLI_NO_MANIFEST",
+        `the test guest needs the ROM's build manifest and there is no ${basename(manifest)} beside the ROM: give --manifest FILE, or boot your own kernel with --kernel`,
+        { file: args.rom },
+      ),
+    ]);
     return EXIT_BAD_INPUT;
   }
   const r = loaded.value.runGuestReport({
@@ -190,7 +208,9 @@ async function runTestGuest(args: RunArgs): Promise<number> {
   for (const l of v.summary) process.stdout.write(`${l}\n`);
   if (v.costTable) process.stdout.write(`\ninstructions per call (single-step #DB, from the guest's call to the return):\n${v.costTable}\n`);
   for (const p of v.problems) process.stdout.write(`problem: ${p}\n`);
-  process.stdout.write(`\nresult: ${v.ok ? "ok — the guest reached its end and passed" : "FAILED"} (${v.outcome}, qemu status ${v.status}, ${v.durationMs} ms)\n`);
+  process.stdout.write(
+    `\nresult: ${v.ok ? "ok — the guest reached its end and passed" : "FAILED"} (${v.outcome}, qemu status ${v.status}, ${v.durationMs} ms)\n`,
+  );
   return v.ok ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -204,12 +224,18 @@ export interface KernelVerdict {
   why: string;
 }
 
-export function kernelVerdict(o: { status: number | null; signal: string | null; timedOut: boolean; untilSeen: boolean; tripleFault: boolean; console: string; stderr: string }, timeoutS: number): KernelVerdict {
+export function kernelVerdict(
+  o: { status: number | null; signal: string | null; timedOut: boolean; untilSeen: boolean; tripleFault: boolean; console: string; stderr: string },
+  timeoutS: number,
+): KernelVerdict {
   if (o.untilSeen) return { reachedEnd: true, why: "the console printed the --until text" };
   // qemu's own errors exit 1 with a message ("qemu: invalid kernel header"); the guest writing 0 to
   // isa-debug-exit also exits 1, silently. A message on stderr is qemu's failure, never the guest's success.
   // Warnings (qemu prints some on success too) are not the failure; the first other line is.
-  const err = o.stderr.split("\n").find((l) => l.trim() !== "" && !/warning/i.test(l))?.trim();
+  const err = o.stderr
+    .split("\n")
+    .find((l) => l.trim() !== "" && !/warning/i.test(l))
+    ?.trim();
   if (!o.timedOut && o.status !== null && o.status !== 0 && err !== undefined) {
     return { reachedEnd: false, qemuFailed: true, why: `qemu failed (status ${o.status}): ${err}` };
   }
@@ -226,18 +252,37 @@ export function kernelVerdict(o: { status: number | null; signal: string | null;
 
 async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), "vmirom-run-"));
-  const resetLog = join(work, "qemu.log"), biosLog = join(work, "seabios.log");
+  const resetLog = join(work, "qemu.log"),
+    biosLog = join(work, "seabios.log");
   const qemuArgs = [
-    "-machine", "pc", "-m", String(args.memory), "-nodefaults", "-display", "none", "-no-reboot",
-    "-serial", "stdio",
-    "-option-rom", args.rom,
-    "-kernel", kernel,
+    "-machine",
+    "pc",
+    "-m",
+    String(args.memory),
+    "-nodefaults",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-serial",
+    "stdio",
+    "-option-rom",
+    args.rom,
+    "-kernel",
+    kernel,
     ...(args.initrd !== undefined ? ["-initrd", args.initrd] : []),
-    "-append", args.append ?? "console=ttyS0",
-    "-debugcon", `file:${biosLog}`, "-global", "isa-debugcon.iobase=0x402",
-    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    "-append",
+    args.append ?? "console=ttyS0",
+    "-debugcon",
+    `file:${biosLog}`,
+    "-global",
+    "isa-debugcon.iobase=0x402",
+    "-device",
+    "isa-debug-exit,iobase=0xf4,iosize=0x04",
     // Resets are logged: a triple fault would otherwise look like a reboot (-no-reboot exits 0 for both).
-    "-d", "cpu_reset", "-D", resetLog,
+    "-d",
+    "cpu_reset",
+    "-D",
+    resetLog,
   ];
   process.stdout.write(`vmirom run: ${basename(args.rom)} with kernel ${basename(kernel)} under ${QEMU} + SeaBIOS (timeout ${args.timeout} s)\n`);
   process.stdout.write("---- serial console ----\n");
@@ -247,10 +292,13 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   let timedOut = false;
   const result = await new Promise<{ status: number | null; signal: string | null; error?: Error }>((resolve) => {
     const child = spawn(QEMU, qemuArgs, { stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, Math.round(args.timeout * 1000));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      },
+      Math.round(args.timeout * 1000),
+    );
     child.stdout.on("data", (chunk: Buffer) => {
       const s = chunk.toString("latin1");
       process.stdout.write(s);
