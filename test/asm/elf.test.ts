@@ -10,24 +10,24 @@ import { requireTools, withTempDir } from "../support/tools.ts";
 
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: "utf8" });
 const FILE = "test/asm/elf.test.ts";
-/** The line of this file that called line() (the DSL records the same line for a call on it). */
-const line = (): number => Number(/elf\.test\.ts:(\d+)/.exec(new Error().stack!.split("\n")[2]!)![1]);
+/** The line just above the one that called lineAbove(): where the DSL call it follows was recorded. */
+const lineAbove = (): number => Number(/elf\.test\.ts:(\d+)/.exec(new Error().stack!.split("\n")[2]!)![1]) - 1;
 
 function program() {
   const a = new Assembler({ origin: 0x12340 });
   a.label("entry");
   a.mov(eax, 1);
-  const l1 = line();
+  const l1 = lineAbove();
   a.ret();
   a.align(16, 0xcc);
   a.label("table");
   a.dd(1, 2, 3);
-  const l2 = line();
+  const l2 = lineAbove();
   a.label("far_code");
   a.times(300, () => a.nop());
-  const l3 = line();
+  const l3 = lineAbove();
   a.inc(eax);
-  const l4 = line();
+  const l4 = lineAbove();
   a.ret();
   const r = a.assemble();
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join("\n"));
