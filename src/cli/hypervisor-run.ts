@@ -2,7 +2,6 @@
 // which takes it over at the ROM's Init and checks every hypercall, trap and page-table change. The console
 // streams to the terminal (to stderr with --json); the monitor's report comes back on qemu's debug console.
 
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import { formatReport, hypervisorVerdict, parseMonitorLog, symbolizer } from "..
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import type { Manifest } from "../manifest/types.ts";
 import { hypervisorHeader } from "./hypervisor-header.ts";
+import { streamQemu } from "./qemu-stream.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "./report.ts";
 
 export interface HypervisorRunArgs {
@@ -147,38 +147,12 @@ export async function runUnderHypervisor(args: HypervisorRunArgs): Promise<numbe
   const say = (s: string) => (args.json ? process.stderr : process.stdout).write(s);
   say(`vmirom run: ${basename(args.rom)} (${backend}) with kernel ${basename(args.kernel)} under the reference hypervisor (timeout ${args.timeout} s)\n`);
   say("---- serial console ----\n");
-  let consoleText = "",
-    stderr = "",
-    untilSeen = false,
-    timedOut = false;
-  const result = await new Promise<{ status: number | null; error?: Error }>((resolve) => {
-    const child = spawn("qemu-system-i386", qemuArgs, { stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      },
-      Math.round(args.timeout * 1000),
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      const s = chunk.toString("latin1");
-      say(s);
-      consoleText += s;
-      if (args.until !== undefined && !untilSeen && consoleText.includes(args.until)) {
-        untilSeen = true;
-        child.kill("SIGKILL");
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve({ status: null, error });
-    });
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status });
-    });
+  const result = await streamQemu("qemu-system-i386", qemuArgs, {
+    timeoutS: args.timeout,
+    ...(args.until !== undefined ? { until: args.until } : {}),
+    console: say,
   });
+  const { console: consoleText, stderr, untilSeen, timedOut } = result;
   const log = parseMonitorLog(existsSync(debugLog) ? readFileSync(debugLog, "latin1") : "");
   rmSync(work, { recursive: true, force: true });
   if (!consoleText.endsWith("\n") && consoleText.length) say("\n");

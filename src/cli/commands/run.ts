@@ -7,12 +7,12 @@
 // (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when qemu
 // itself failed (its message is shown: qemu's own exit status 1 is not the guest writing 0 to isa-debug-exit).
 
-import { spawn } from "node:child_process";
 import { accessSync, closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
 import { diag, type Diagnostic } from "../../diagnostics.ts";
 import { loadGuestRunner } from "../guest-runner.ts";
+import { streamQemu } from "../qemu-stream.ts";
 import { fsPath, showPath } from "../paths.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
 import { readRomBytes } from "../rom-input.ts";
@@ -286,42 +286,14 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   ];
   process.stdout.write(`vmirom run: ${basename(args.rom)} with kernel ${basename(kernel)} under ${QEMU} + SeaBIOS (timeout ${args.timeout} s)\n`);
   process.stdout.write("---- serial console ----\n");
-  let consoleText = "";
-  let stderr = "";
-  let untilSeen = false;
-  let timedOut = false;
-  const result = await new Promise<{ status: number | null; signal: string | null; error?: Error }>((resolve) => {
-    const child = spawn(QEMU, qemuArgs, { stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      },
-      Math.round(args.timeout * 1000),
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      const s = chunk.toString("latin1");
-      process.stdout.write(s);
-      consoleText += s;
-      if (args.until !== undefined && !untilSeen && consoleText.includes(args.until)) {
-        untilSeen = true;
-        child.kill("SIGKILL");
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      // Shown as it comes (qemu's warnings and errors are the user's business), and kept for the verdict.
-      process.stderr.write(chunk);
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve({ status: null, signal: null, error });
-    });
-    child.on("close", (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal });
-    });
+  const result = await streamQemu(QEMU, qemuArgs, {
+    timeoutS: args.timeout,
+    ...(args.until !== undefined ? { until: args.until } : {}),
+    console: (t) => process.stdout.write(t),
+    // Shown as it comes (qemu's warnings and errors are the user's business), and kept for the verdict.
+    stderr: (c) => process.stderr.write(c),
   });
+  const { console: consoleText, stderr, untilSeen, timedOut } = result;
   const tripleFault = existsSync(resetLog) && /triple fault/i.test(readFileSync(resetLog, "latin1"));
   const bios = existsSync(biosLog) ? readFileSync(biosLog, "latin1") : "";
   rmSync(work, { recursive: true, force: true });
