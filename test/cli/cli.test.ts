@@ -1,49 +1,34 @@
 // The bundled CLI (node dist/vmirom.mjs), spawned like a user would: each command's success and error
 // exits, one clear message on bad input, no partial or temporary file left behind, --help everywhere.
 
-import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../../roms/index.ts";
 import { native } from "../../roms/native/index.ts";
 import { COMMANDS, parseCommandLine } from "../../src/cli/grammar.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { layoutNamed } from "../image/helpers.ts";
 import { flipBits } from "../support/bytes.ts";
+import { builtRomsFixture, type CliRun, ROOT, runCli } from "../support/cli.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "dist", "vmirom.mjs");
 const LAYOUTS = join(ROOT, "layouts");
 let tmp = "";
 let out = "";
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function vmirom(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: "utf8", env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { cwd: tmp, env });
 }
 
 /** Files in a directory, temporary ones included (they must not survive). */
 const listDir = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
+const fixture = builtRomsFixture("vmirom-cli-");
 beforeAll(() => {
-  const bundle = spawnSync(process.execPath, [join(ROOT, "scripts", "bundle.mjs")], { encoding: "utf8" });
-  if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
-  tmp = mkdtempSync(join(tmpdir(), "vmirom-cli-"));
-  out = join(tmp, "roms");
-  const r = vmirom(["build", "--all", "--out", out]);
-  if (r.status !== 0) throw new Error(`vmirom build failed: ${r.stderr}`);
-});
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  tmp = fixture.tmp;
+  out = fixture.out;
 });
 
 // Every registered backend × interface (the registry, not a hard-coded list: backends are added there).

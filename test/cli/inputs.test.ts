@@ -4,37 +4,23 @@
 // standard input — with one clear error and an exit status of its own; and `list` as objdump users expect.
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS } from "../../roms/index.ts";
 import { kernelVerdict } from "../../src/cli/commands/run.ts";
 import { BACKEND_NAMES, COMMANDS } from "../../src/cli/grammar.ts";
 import { flipBits } from "../support/bytes.ts";
 import { requireTools } from "../support/tools.ts";
+import { BIN, builtRomsFixture, type CliRun, ROOT, runCli } from "../support/cli.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "dist", "vmirom.mjs");
 let tmp = "";
 let out = "";
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function vmirom(args: string[], opts: { env?: Record<string, string>; input?: string | Buffer; timeout?: number } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    encoding: "utf8",
-    env: { ...process.env, ...opts.env },
-    timeout: opts.timeout ?? 60_000,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdio: ["ignore", "pipe", "pipe"] }),
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { cwd: tmp, timeout: 60_000, ...opts });
 }
 
 /** Through the shell, so that arguments reach vmirom as raw bytes (Node's spawn would encode them as UTF-8). */
@@ -50,16 +36,10 @@ const lines = (s: string): string[] =>
     .filter((l) => l !== "");
 const rom = (name: string): string => join(out, name);
 
+const fixture = builtRomsFixture("vmirom-inputs-");
 beforeAll(() => {
-  const bundle = spawnSync(process.execPath, [join(ROOT, "scripts", "bundle.mjs")], { encoding: "utf8" });
-  if (bundle.status !== 0) throw new Error(`bundling failed: ${bundle.stderr}`);
-  tmp = mkdtempSync(join(tmpdir(), "vmirom-inputs-"));
-  out = join(tmp, "roms");
-  const r = vmirom(["build", "--all", "--out", out]);
-  if (r.status !== 0) throw new Error(`vmirom build failed: ${r.stderr}`);
-});
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  tmp = fixture.tmp;
+  out = fixture.out;
 });
 
 /** 4 KiB of fixed pseudo-random bytes (no "HdrS", no multiboot header, not 55 AA). */
