@@ -5,7 +5,10 @@
 // a shared routine when it is called, named shared, or reached from several calls or from a routine. Each byte
 // of code belongs to one entry: its extent stops where another entry starts.
 // The one rule: the checker (src/check/bodies.ts) reports what breaks it, the readers (src/inspect/) list, draw
-// and compare what it finds.
+// and compare what it finds. Where they once differed, the real ROMs decided: a place several slots jump out
+// to is shared (xen's XenMmuextOp, a tail of SetCR3 and four other slots; the checker called it SetCR3's), and
+// a `call` to the next instruction stays in its body (call/pop, how GetRelocationInfo, Init and the presence
+// probe find their address; the checker made the rest a routine, and a branch across it an overlap).
 
 import type { AreaExit } from "./slot-form.ts";
 import type { DecodedInstruction } from "./x86-decoder.ts";
