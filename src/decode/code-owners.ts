@@ -284,75 +284,69 @@ export class CodeReach<A extends CodeArea> {
    */
   private assignOwners(): void {
     const { entries, entryAt, decoded } = this;
+    const n = entries.length;
+    const index = new Map(entries.map((e, i) => [e, i]));
     const named = this.o.shared ?? [];
     for (const e of entries) if (e.kind !== "body" && named.some((r) => e.offset >= r.offset && e.offset < r.offset + r.size)) this.routines.add(e);
-    interface Links {
-      /** Areas and entries whose code jumps (not calls) to the entry. */
-      jumpAreas: Set<A>;
-      jumpEntries: Set<CodeEntry<A>>;
-      /** ... or calls it. */
-      callAreas: Set<A>;
-      callEntries: Set<CodeEntry<A>>;
-      /** Entries this one's code jumps to. */
-      jumpsTo: CodeEntry<A>[];
-    }
-    const links = new Map<CodeEntry<A>, Links>(
-      entries.map((e) => [e, { jumpAreas: new Set(), jumpEntries: new Set(), callAreas: new Set(), callEntries: new Set(), jumpsTo: [] }]),
-    );
-    for (const [area, body] of this.bodyOf) links.get(body)!.jumpAreas.add(area);
+    // Per entry: the areas and entries whose code jumps to it (not calls), those that call it, and where it jumps.
+    const jumpAreas: A[][] = Array.from({ length: n }, () => []);
+    const jumpEntries: number[][] = Array.from({ length: n }, () => []);
+    const callAreas: A[][] = Array.from({ length: n }, () => []);
+    const callEntries: number[][] = Array.from({ length: n }, () => []);
+    const jumpsTo: number[][] = Array.from({ length: n }, () => []);
+    for (const [area, body] of this.bodyOf) jumpAreas[index.get(body)!]!.push(area);
     for (const area of this.o.areas) {
       for (const x of area.exits) {
         const to = entryAt.get(x.target);
-        if (to) (x.flow === "call" ? links.get(to)!.callAreas : links.get(to)!.jumpAreas).add(area);
+        if (to) (x.flow === "call" ? callAreas : jumpAreas)[index.get(to)!]!.push(area);
       }
     }
-    for (const from of entries) {
-      for (const i of from.instructions) {
+    for (let f = 0; f < n; f++) {
+      for (const i of entries[f]!.instructions) {
         const ins = decoded.get(i.offset)!;
         const to = ins.target === undefined ? undefined : entryAt.get(ins.target);
-        if (!to || to === from) continue;
-        if (ins.flow === "call") links.get(to)!.callEntries.add(from);
+        const t = to && index.get(to)!;
+        if (t === undefined || t === f) continue;
+        if (ins.flow === "call") callEntries[t]!.push(f);
         else {
-          links.get(to)!.jumpEntries.add(from);
-          links.get(from)!.jumpsTo.push(to);
+          jumpEntries[t]!.push(f);
+          jumpsTo[f]!.push(t);
         }
       }
     }
     // undefined: not known yet; null: shared.
-    const owner = new Map<CodeEntry<A>, A | null | undefined>();
-    const settled = (e: CodeEntry<A>) => e.kind === "body" || this.routines.has(e);
-    for (const e of entries) owner.set(e, e.kind === "body" ? e.area : this.routines.has(e) ? null : undefined);
-    const work = entries.filter((e) => !settled(e));
+    const owner: Array<A | null | undefined> = entries.map((e) => (e.kind === "body" ? e.area : this.routines.has(e) ? null : undefined));
+    const settled = (i: number) => entries[i]!.kind === "body" || this.routines.has(entries[i]!);
+    const work: number[] = [];
+    for (let i = 0; i < n; i++) if (!settled(i)) work.push(i);
     while (work.length > 0) {
-      const e = work.pop()!;
-      const l = links.get(e)!;
+      const i = work.pop()!;
       let found: A | null | undefined;
-      for (const w of [...l.jumpAreas, ...[...l.jumpEntries].map((j) => owner.get(j))]) {
-        if (w === undefined) continue;
-        found = found === undefined || found === w ? w : null;
-        if (found === null) break;
-      }
-      if (found === owner.get(e)) continue;
-      owner.set(e, found);
-      for (const to of l.jumpsTo) if (!settled(to)) work.push(to);
+      const meet = (w: A | null | undefined): void => {
+        if (w !== undefined) found = found === undefined || found === w ? w : null;
+      };
+      for (const a of jumpAreas[i]!) meet(a);
+      for (const j of jumpEntries[i]!) meet(owner[j]);
+      if (found === owner[i]) continue;
+      owner[i] = found;
+      for (const t of jumpsTo[i]!) if (!settled(t)) work.push(t);
     }
     const order = new Map(this.o.areas.map((a, i) => [a, i]));
-    for (const e of entries) {
-      const w = owner.get(e);
+    entries.forEach((e, i) => {
+      const w = owner[i];
       if (e.kind !== "body") {
         // Nothing of a call's jumps to it (a routine, or only reached past the entry cap): shared.
         e.kind = w ? "cold" : "shared";
         if (w) e.area = w;
         else delete e.area;
       }
-      const l = links.get(e)!;
-      const by = new Set<A>([...l.jumpAreas, ...l.callAreas]);
-      for (const f of [...l.jumpEntries, ...l.callEntries]) {
-        const o = owner.get(f);
+      const by = new Set<A>([...jumpAreas[i]!, ...callAreas[i]!]);
+      for (const f of [...jumpEntries[i]!, ...callEntries[i]!]) {
+        const o = owner[f];
         if (o) by.add(o);
       }
       e.reachedBy = [...by].sort((x, y) => order.get(x)! - order.get(y)!);
-    }
+    });
   }
 }
 
