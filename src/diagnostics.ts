@@ -21,7 +21,6 @@ export const DIAGNOSTICS = {
   ASM_FIXUP_RANGE: "a label-dependent value does not fit its field once laid out",
   ASM_ORG_BACKWARDS: "org asks for an offset the program has already passed",
   ASM_BAD_DIRECTIVE: "a data or placement directive with an invalid argument (count, alignment, value)",
-  ASM_PHASE: "a node wrote another number of bytes than layout reserved for it (an assembler bug)",
   // Layouts: JSON and shape (src/layout/parse.ts), files (src/cli/load-layout.ts).
   LAYOUT_READ_FAILED: "the layout file cannot be read",
   LAYOUT_DIR_NOT_FOUND: "no layouts/ directory was found (or $VMIROM_LAYOUTS is not one)",
@@ -81,7 +80,6 @@ export const DIAGNOSTICS = {
   IMAGE_OVERLAP: "two fixed items (header fields, structures, slots) overlap",
   IMAGE_SLOT_OVERFLOW: "a body grew past its slot once placed",
   IMAGE_TOO_LARGE: "the image exceeds the layout's maxImageSize",
-  IMAGE_PHASE: "the second layout of the image differs from the first (a builder bug)",
   // The command line (src/cli).
   CLI_USAGE: "arguments the command does not accept together",
   CLI_UNKNOWN_BACKEND: "no backend of that name",

@@ -4,8 +4,9 @@
 // console is streamed to the terminal and the VMI lines it printed are summarised at the end.
 // Exit 0 only when the guest reached its end: the test guest passed; a kernel powered off, rebooted, wrote 0
 // to isa-debug-exit (port 0xf4) or printed the --until text. Exit 1 otherwise, 2 when it could not start
-// (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when qemu
-// itself failed (its message is shown: qemu's own exit status 1 is not the guest writing 0 to isa-debug-exit).
+// (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when the tools
+// failed: qemu failed or could not start (its message is shown: qemu's own exit status 1 is not the guest
+// writing 0 to isa-debug-exit), gcc could not build the reference hypervisor, the test guest is not bundled.
 
 import { accessSync, closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -177,8 +178,9 @@ function onPath(cmd: string): boolean {
 async function runTestGuest(args: RunArgs): Promise<number> {
   const loaded = await loadGuestRunner();
   if (!loaded.ok) {
+    // The installation lacks a part: nothing the user gave is wrong.
     printErrors(loaded.errors);
-    return EXIT_BAD_INPUT;
+    return EXIT_IO;
   }
   // The guest is built for the ROM's layout, backend and relocation answers: it needs the build manifest.
   const manifest = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
@@ -299,7 +301,7 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   rmSync(work, { recursive: true, force: true });
   if (result.error) {
     printErrors([diag("CLI_QEMU_FAILED", `cannot start ${QEMU}: ${result.error.message}`)]);
-    return EXIT_BAD_INPUT;
+    return EXIT_IO;
   }
   if (!consoleText.endsWith("\n") && consoleText.length) process.stdout.write("\n");
   process.stdout.write("---- end of serial console ----\n");
