@@ -223,7 +223,7 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             exits(
               "0 the guest reached its end (test guest passed; kernel powered off, rebooted, wrote 0 to isa-debug-exit or printed --until; under --hypervisor with no violation)",
               "1 it did not (failed, other isa-debug-exit value, panic, triple fault, timeout, a hypervisor violation)",
-              `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, no qemu`,
+              `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, a --backend file without usable guestTests (or whose tests the guest cannot build), no qemu`,
               "3 qemu failed by itself or could not start (its message is shown), the reference hypervisor could not be built (gcc's message), or the test guest is not bundled",
             ),
           ),

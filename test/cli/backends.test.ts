@@ -543,6 +543,20 @@ describe("the guest's expectations for a backend it has no file for (or only a b
     expect(source).toContain("export type Body = (a: Assembler, ctx: BodyContext) => void;");
   });
 
+  it("docs/backends.md shows GuestTests and CallTest as guest/api.ts declares them, member for member", () => {
+    const doc = readFileSync(join(ROOT, "docs", "backends.md"), "utf8");
+    const block = doc.split("- **Tests of its own.**")[1]?.match(/```ts\n([\s\S]*?)```/)?.[1] ?? "";
+    const members = (text: string, name: string): string[] => {
+      const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\s*\\}`).exec(text)?.[1] ?? "";
+      return [...body.matchAll(/^\s*(\w+\??)(?:\(|:)/gm)].map((m) => m[1]!);
+    };
+    const source = readFileSync(join(ROOT, "guest", "api.ts"), "utf8");
+    for (const name of ["GuestTests", "CallTest"]) {
+      expect(members(source, name).length, name).toBeGreaterThan(1);
+      expect(members(block, name), name).toEqual(members(source, name));
+    }
+  });
+
   it("run --hypervisor plays the contract the manifest names, before the backend's name", () => {
     const built = buildImage({ ...native, backend: MINE, hypervisor: "xen" as const }, layoutNamed("api3"));
     if (!built.ok) throw new Error("build");
