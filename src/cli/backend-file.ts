@@ -1,5 +1,6 @@
 // `vmirom build --backend ./mine.ts`: a backend written outside this tree, as a module whose default export
-// (or named export `backend`) is a RomProgram that imports the DSL and types from "vmirom", "vmirom/image", ….
+// (or named export `backend`) is a RomProgram that imports the DSL and types from "vmirom", "vmirom/image", …;
+// and `vmirom run ROM --backend ./mine.ts`: the same module's export `guestTests`, its own test-guest tests.
 //
 // The file (.ts, .mts, .js or .mjs alike) is bundled by esbuild into one temporary ES module. Its imports of
 // "vmirom" and "vmirom/*" are not bundled: they are pointed at this package's own library (dist/lib, through
@@ -10,7 +11,9 @@
 // another. A body from the library's copy (say, a built-in body from "vmirom/roms") given the bundle's
 // Assembler would meet labels that are not `instanceof` its Label (operands.ts's `plus`, `diff`, `expr`),
 // so a file backend is built with the library's `buildImage` and renderers, the copy its imports use;
-// the checker and the map work on bytes and stay the bundle's.
+// the checker and the map work on bytes and stay the bundle's. For the same reason `vmirom run ROM --backend
+// FILE` runs the file's `guestTests` (written with "vmirom/guest") in the test guest the library build compiled
+// (dist/lib/guest/), not in the bundle's: its TestCtx.a and labels are then the copy the tests' imports use.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { findSourceMap } from "node:module";
