@@ -86,6 +86,8 @@ export const DIAGNOSTICS = {
   CLI_BACKEND_LOAD: "a backend file cannot be compiled or loaded",
   CLI_BACKEND_EXPORT: "a backend file does not export a RomProgram (default export or export backend)",
   CLI_BACKEND_NAME: "a backend file's program has a name that is taken by a built-in backend or unusable in file names",
+  CLI_BACKEND_TESTS: "run --backend: the backend file has no export guestTests, or it is not a GuestTests (tests(layout), untested)",
+  CLI_BACKEND_MISMATCH: "run --backend: the backend file's program is not the backend the ROM was built by (its manifest)",
   CLI_INIT_TARGET: "vmirom init-backend cannot write its starting point there",
   CLI_UNKNOWN_API: "no layout has that API major version",
   CLI_READ_FAILED: "an input file cannot be read",
@@ -116,7 +118,7 @@ export const DIAGNOSTICS = {
   GUEST_LAYOUT: "the layout does not fit the guest's memory map",
   GUEST_UNKNOWN_API: "no guest convention for the layout's API (Linux uses 3, Sanos 13)",
   GUEST_NO_EXPECTATIONS: "the ROM's manifest names a hypervisor contract the guest has no model of",
-  GUEST_TEST_DEFINITION: "a backend's expectation file defines a test badly",
+  GUEST_TEST_DEFINITION: "a backend's expectation file (or a backend file's guestTests) defines a test badly",
 } as const satisfies Record<string, string>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

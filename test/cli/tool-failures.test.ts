@@ -59,7 +59,7 @@ describe("tool failures: exit 3 with the tool's own message", () => {
     mkdirSync(copy);
     for (const f of readdirSync(join(ROOT, "dist"))) if (f.endsWith(".mjs") && f !== "vmirom-guest.mjs") copyFileSync(join(ROOT, "dist", f), join(copy, f));
     copyFileSync(join(ROOT, "dist", "vmirom.lines.json"), join(copy, "vmirom.lines.json"));
-    // run looks for qemu before it loads the guest: one on PATH (never started) keeps the host's out of it.
+    // run loads the guest before it looks for qemu; one on PATH (never started) keeps the host's out of it all the same.
     const env = { ...process.env, ...fakeTool("anyqemu", "qemu-system-i386", "exit 1") };
     const r = spawnSync(process.execPath, [join(copy, "vmirom.mjs"), "run", rom("native-api3")], { encoding: "utf8", env });
     expect(r.stderr).toContain("CLI_NO_GUEST: the test guest is not bundled");
