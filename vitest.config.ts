@@ -7,10 +7,11 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // Half the cores for test workers: most long tests wait on a child (qemu, as, gcc, the CLI) that needs a core
-    // of its own, and a worker starved of CPU answers vitest's RPC late (test/support/event-loop.ts). On the
-    // 2-core build machine that is one worker, as vitest's own default (cores - 1) also gives.
-    maxWorkers: Math.max(1, Math.floor(availableParallelism() / 2)),
+    // A worker per core: most long tests wait on a child (qemu, as, gcc, the CLI), and while one worker waits the
+    // other core runs the next file; with one worker on two cores npm test took 3 min 50 s, over its 3-minute
+    // budget. A worker starved of CPU still answers vitest's RPC in time: it turns its event loop after every
+    // test (test/support/event-loop.ts), and no single test blocks for long.
+    maxWorkers: Math.max(1, availableParallelism()),
     minWorkers: 1,
     // Every file: let the worker's event loop turn after each test (test/support/yield-between-tests.ts).
     setupFiles: ["./test/support/yield-between-tests.ts"],

@@ -5,6 +5,7 @@
 import { type Assembler, dword, eax, ebp, ebx, edi, esi, esp, mem, type Expr, type Label, type Mem32, type Reg32 } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
 import type { Manifest } from "../src/manifest/types.ts";
+import type { CallOptions, TestCtx as PublicTestCtx } from "./api.ts";
 import { emitCountEnd, emitCountStart } from "./count.ts";
 import type { GuestAsm, Value } from "./emitter.ts";
 import { HC_ENTRY_SIZE, MEM, VEC } from "./memory.ts";
@@ -12,19 +13,6 @@ import type { GuestKind } from "./probe.ts";
 import type { Tables } from "./boot.ts";
 import type { SiteTable } from "./sites.ts";
 import { HC_RECORD, type HypervisorModel } from "./traps.ts";
-
-export interface CallOptions {
-  /** Names the variant in COUNT and FAIL lines (default "default"). */
-  path?: string;
-  /** The native instruction(s) Linux would leave at the site when the ROM answers NONE. */
-  native?: (a: Assembler) => void;
-  /** Arguments beyond the third, first one first (it ends up at [esp+4] in the callee). */
-  stack?: readonly Value[];
-  /** Count the instructions of this call (default true). */
-  count?: boolean;
-  /** Callee-saved registers checked after the call (default EBX, ESI, EDI, EBP). */
-  preserves?: readonly Reg32[];
-}
 
 /** Guest tables and handlers tests may use (descriptor tables, TSSes, the WriteIDTEntry handler). */
 export interface GuestLabels extends Tables {
@@ -46,7 +34,8 @@ export interface CheckRuntime {
   reportFail: Label;
 }
 
-export class TestCtx {
+/** The public part (api.ts, "vmirom/guest") is what backends outside vmirom write their tests with. */
+export class TestCtx implements PublicTestCtx {
   /** Calls the test reached through a site without a native fallback (a NONE answer must skip it). */
   readonly callsWithoutNative = new Set<string>();
 

@@ -6,6 +6,7 @@
 
 import { al, byte, cr2, dword, eax, ebp, edi, esi, esp, word, type Label } from "../src/asm/index.ts";
 import type { Layout } from "../src/layout/types.ts";
+import type { HypercallField } from "./api.ts";
 import type { Gate } from "./boot.ts";
 import type { GuestAsm } from "./emitter.ts";
 import { EXIT, HC_ENTRY_SIZE, HC_LOG_MAX, MEM, VEC } from "./memory.ts";
@@ -55,8 +56,11 @@ export const FRAME = { edi: 0, esi: 4, ebp: 8, ebx: 16, edx: 20, ecx: 24, eax: 2
 export const TRANSPORTS = { vmcall: 1, vmmcall: 2, int82: 3 } as const;
 export type Transport = keyof typeof TRANSPORTS;
 
-/** Offsets in a hypercall log record (HC_ENTRY_SIZE bytes at MEM.hcLog + seq * HC_ENTRY_SIZE). */
-export const HC_RECORD = { seq: 0, via: 4, eax: 8, ebx: 12, ecx: 16, edx: 20, esi: 24, edi: 28, eip: 32, result: 36 } as const;
+/** Offsets in a hypercall log record (HC_ENTRY_SIZE bytes at MEM.hcLog + seq * HC_ENTRY_SIZE); api.ts names the same fields. */
+export const HC_RECORD = { seq: 0, via: 4, eax: 8, ebx: 12, ecx: 16, edx: 20, esi: 24, edi: 28, eip: 32, result: 36 } as const satisfies Record<
+  HypercallField,
+  number
+>;
 
 /**
  * The hypervisor a paravirtual backend talks to, played by the guest. `emit` runs once per hypercall

@@ -21,7 +21,6 @@ export const DIAGNOSTICS = {
   ASM_FIXUP_RANGE: "a label-dependent value does not fit its field once laid out",
   ASM_ORG_BACKWARDS: "org asks for an offset the program has already passed",
   ASM_BAD_DIRECTIVE: "a data or placement directive with an invalid argument (count, alignment, value)",
-  ASM_PHASE: "a node wrote another number of bytes than layout reserved for it (an assembler bug)",
   // Layouts: JSON and shape (src/layout/parse.ts), files (src/cli/load-layout.ts).
   LAYOUT_READ_FAILED: "the layout file cannot be read",
   LAYOUT_DIR_NOT_FOUND: "no layouts/ directory was found (or $VMIROM_LAYOUTS is not one)",
@@ -81,13 +80,14 @@ export const DIAGNOSTICS = {
   IMAGE_OVERLAP: "two fixed items (header fields, structures, slots) overlap",
   IMAGE_SLOT_OVERFLOW: "a body grew past its slot once placed",
   IMAGE_TOO_LARGE: "the image exceeds the layout's maxImageSize",
-  IMAGE_PHASE: "the second layout of the image differs from the first (a builder bug)",
   // The command line (src/cli).
   CLI_USAGE: "arguments the command does not accept together",
   CLI_UNKNOWN_BACKEND: "no backend of that name",
   CLI_BACKEND_LOAD: "a backend file cannot be compiled or loaded",
   CLI_BACKEND_EXPORT: "a backend file does not export a RomProgram (default export or export backend)",
   CLI_BACKEND_NAME: "a backend file's program has a name that is taken by a built-in backend or unusable in file names",
+  CLI_BACKEND_TESTS: "run --backend: the backend file has no export guestTests, or it is not a GuestTests (tests(layout), untested)",
+  CLI_BACKEND_MISMATCH: "run --backend: the backend file's program is not the backend the ROM was built by (its manifest)",
   CLI_INIT_TARGET: "vmirom init-backend cannot write its starting point there",
   CLI_UNKNOWN_API: "no layout has that API major version",
   CLI_READ_FAILED: "an input file cannot be read",
@@ -118,7 +118,7 @@ export const DIAGNOSTICS = {
   GUEST_LAYOUT: "the layout does not fit the guest's memory map",
   GUEST_UNKNOWN_API: "no guest convention for the layout's API (Linux uses 3, Sanos 13)",
   GUEST_NO_EXPECTATIONS: "the ROM's manifest names a hypervisor contract the guest has no model of",
-  GUEST_TEST_DEFINITION: "a backend's expectation file defines a test badly",
+  GUEST_TEST_DEFINITION: "a backend's expectation file (or a backend file's guestTests) defines a test badly",
 } as const satisfies Record<string, string>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -1,22 +1,19 @@
 // What a backend's expectation file provides: the tests that exercise its calls with test vectors and
 // check their effects, the calls it deliberately leaves untested (with the reason), and, for a
 // paravirtual backend, the hypervisor the guest plays. A built-in backend adds one such file and registers it
-// in index.ts; a backend without one gets the common effect tests (index.ts, commonExpectations).
+// in index.ts; a backend built from a file gets its file's `guestTests` (api.ts, GuestTests) with
+// `vmirom run --backend FILE`, else the common effect tests (index.ts, commonExpectations).
 
 import type { Layout } from "../../src/layout/types.ts";
+import type { CallTest as PublicCallTest } from "../api.ts";
 import type { TestCtx } from "../context.ts";
 import type { HypervisorModel } from "../traps.ts";
 
-export interface CallTest {
-  /** Unique name, printed in PASS/FAIL/SKIP lines. */
-  name: string;
-  /**
-   * Calls the test exercises (layout names). The test is generated only if the layout has them all,
-   * and skipped at run time when the ROM answers NONE or NOP for one of them.
-   */
-  calls: readonly string[];
-  /** Lines the test writes to the debug port itself (port output tests); required when it passed. */
-  logMarkers?: readonly string[];
+/**
+ * A test as the guest's own files write it: the public CallTest (api.ts), with the guest's whole test context
+ * (its tables, memory map and hypervisor model) rather than the public part of it.
+ */
+export interface CallTest extends Omit<PublicCallTest, "emit" | "cleanup"> {
   emit(t: TestCtx): void;
   /** Restores machine state after the test, whether it passed or failed. */
   cleanup?(t: TestCtx): void;

@@ -15,6 +15,7 @@ export function runGuestReport(req: GuestRunRequest): Result<GuestRunReport> {
     timeoutMs: req.timeoutMs,
     ...(req.manifest ? { manifest: req.manifest } : {}),
     ...(req.keepDir ? { keepDir: req.keepDir } : {}),
+    ...(req.tests ? { ownTests: req.tests } : {}),
   });
   if (!r.ok) return r;
   const v = r.value;
@@ -65,10 +66,16 @@ export function summaryLines(v: GuestRunResult): string[] {
   if (p.pic) out.push(`GetRelocationInfo position-independent: ${kv(p.pic)}`);
   if (p.patch) out.push(`patched: ${kv(p.patch)}`);
   out.push(`tests: ${p.passed.length} passed, ${p.failed.length} failed, ${p.skipped.length} skipped`);
+  // The backend's own tests by name (the common effect tests, the same for every backend, by their count).
+  const passed = new Set(p.passed);
+  for (const t of v.ownTests) if (passed.has(t)) out.push(`  PASS ${t}`);
   for (const f of p.failed) out.push(`  FAIL ${f.test} ${f.call}/${f.path}: ${f.what} (got ${f.got}, want ${f.want})`);
   for (const s of p.skipped) out.push(`  skip ${s.test} (${s.call}: ${s.reason})`);
   if (!v.untestedIsFailure && v.untested.length) {
-    out.push(`not exercised (${v.backend} has no expectations of its own, so the guest ran the common effect tests): ${v.untested.join(", ")}`);
+    const why = v.ownTests.length
+      ? `no passing test reached them; name the ones left untested on purpose in guestTests.untested to make any other a failure`
+      : `${v.backend} has no expectations of its own, so the guest ran the common effect tests`;
+    out.push(`not exercised (${why}): ${v.untested.join(", ")}`);
   }
   if (p.end) out.push(`end: ${kv(p.end)}`);
   return out;

@@ -11,9 +11,11 @@ import { fileURLToPath } from "node:url";
 import { diag, formatDiagnostic, type Result } from "../../src/diagnostics.ts";
 import { loadLayoutByName } from "../../src/cli/load-layout.ts";
 import type { Manifest } from "../../src/manifest/types.ts";
-import { expectationsFor } from "../expect/index.ts";
+import { commonEffectTests } from "../expect/effects/index.ts";
+import { expectationsFor, type UncheckedTests } from "../expect/index.ts";
 import type { BackendExpectations } from "../expect/types.ts";
 import { buildGuest, type GuestBuild } from "../guest.ts";
+import { hcSelfTest } from "../hc-selftest.ts";
 import { EXIT, exitStatus } from "../memory.ts";
 import { costTable, formatCostTable, mergeIntoMap, type CostTable } from "./cost.ts";
 import { parseGuestLog, type ParsedLog } from "./parse-log.ts";
@@ -25,8 +27,10 @@ export interface RunGuestOptions {
   rom: string;
   /** Default: the ROM's sibling <name>.json. */
   manifest?: string;
-  /** Default: the manifest's backend. */
+  /** Default: the manifest's backend's (with `ownTests`: those). */
   expectations?: BackendExpectations;
+  /** A backend file's own tests (its `guestTests` export), run in place of the common effect tests. */
+  ownTests?: UncheckedTests;
   /** Write <rom>.cost.json and the .map section (default true). */
   writeCost?: boolean;
   /** Keep guest.bin, guest.lst and debug.log in this directory. */
@@ -53,6 +57,8 @@ export interface GuestRunResult {
   untested: string[];
   /** Whether `untested` counts as a problem (expectations' untestedIsFailure). */
   untestedIsFailure: boolean;
+  /** The tests the backend's expectations add to the common effect tests, in run order (passed or not). */
+  ownTests: string[];
   durationMs: number;
   parsed: Omit<ParsedLog, "lines">;
   cost: CostTable | null;
@@ -109,7 +115,7 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
   const manifest = manifestR.value;
   const layoutR = loadLayoutByName(manifest.layout);
   if (!layoutR.ok) return layoutR;
-  const expectations = o.expectations ?? expectationsFor(manifest);
+  const expectations = o.expectations ?? expectationsFor(manifest, o.ownTests);
   if (!expectations) {
     return {
       ok: false,
@@ -173,6 +179,9 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
   const untestedIsFailure = expectations.untestedIsFailure ?? true;
   if (untestedIsFailure) for (const c of untested) problems.push(`call ${c} is implemented but no passing test exercised it`);
 
+  const common = new Set([hcSelfTest, ...commonEffectTests(layoutR.value)].map((t) => t.name));
+  const ownTests = build.tests.map((t) => t.name).filter((n) => !common.has(n));
+
   const cost = parsed.counts.length ? costTable(basename(rom), manifest, parsed.counts) : null;
   if (cost && o.writeCost !== false) {
     writeFileSync(siblingPath(rom, ".cost.json"), JSON.stringify(cost, null, 2) + "\n");
@@ -193,6 +202,7 @@ export function runGuest(o: RunGuestOptions): Result<GuestRunResult> {
       problems,
       untested,
       untestedIsFailure,
+      ownTests,
       durationMs: run.durationMs,
       parsed: parsedData,
       cost,

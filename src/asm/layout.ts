@@ -362,7 +362,8 @@ class Writer {
           written = size;
         }
       }
-      if (written !== size) this.errors.push(diag("ASM_PHASE", `node ${i} wrote ${written} bytes but layout reserved ${size} (assembler bug)`, { node: i }));
+      // A broken invariant of the assembler's own, not a diagnostic: no program can cause it.
+      if (written !== size) throw new Error(`assembler bug: node ${i} wrote ${written} bytes but layout reserved ${size}`);
     }
     if (pendingLen) copyRun(code, pendingCode, out, pendingOut, pendingLen);
   }

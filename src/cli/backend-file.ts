@@ -1,5 +1,6 @@
 // `vmirom build --backend ./mine.ts`: a backend written outside this tree, as a module whose default export
-// (or named export `backend`) is a RomProgram that imports the DSL and types from "vmirom", "vmirom/image", ….
+// (or named export `backend`) is a RomProgram that imports the DSL and types from "vmirom", "vmirom/image", …;
+// and `vmirom run ROM --backend ./mine.ts`: the same module's export `guestTests`, its own test-guest tests.
 //
 // The file (.ts, .mts, .js or .mjs alike) is bundled by esbuild into one temporary ES module. Its imports of
 // "vmirom" and "vmirom/*" are not bundled: they are pointed at this package's own library (dist/lib, through
@@ -10,17 +11,20 @@
 // another. A body from the library's copy (say, a built-in body from "vmirom/roms") given the bundle's
 // Assembler would meet labels that are not `instanceof` its Label (operands.ts's `plus`, `diff`, `expr`),
 // so a file backend is built with the library's `buildImage` and renderers, the copy its imports use;
-// the checker and the map work on bytes and stay the bundle's.
+// the checker and the map work on bytes and stay the bundle's. For the same reason `vmirom run ROM --backend
+// FILE` runs the file's `guestTests` (written with "vmirom/guest") in the test guest the library build compiled
+// (dist/lib/guest/), not in the bundle's: its TestCtx.a and labels are then the copy the tests' imports use.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { findSourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { diag, type Result } from "../diagnostics.ts";
+import { type Diagnostic, type DiagnosticCode, diag, type Result } from "../diagnostics.ts";
 import type { StackPositions } from "../asm/source.ts";
 import type * as ImageApi from "../image/index.ts";
 import type { RomProgram } from "../image/program.ts";
+import { type GuestRunnerModule, type GuestTestsExport, loadLibraryGuestRunner } from "./guest-runner.ts";
 
 /** The image machinery a build uses: the bundle's own, or the library's when a backend file is built. */
 export type ImageModule = Pick<typeof ImageApi, "buildImage" | "renderGas" | "renderElf" | "stableJson">;
@@ -68,8 +72,19 @@ function libraryTargets(root: string): Map<string, string> {
   return out;
 }
 
-export async function loadBackendFile(file: string, builtIn: readonly string[]): Promise<Result<LoadedBackend>> {
-  const fail = (code: Parameters<typeof diag>[0], message: string): Result<LoadedBackend> => ({ ok: false, errors: [diag(code, message, { file })] });
+/** A backend file compiled and imported: its exports, and the library its imports of "vmirom/*" met. */
+interface BackendModule {
+  exports: Record<string, unknown>;
+  /** "vmirom", "vmirom/image", … → the library's files (dist/lib). */
+  targets: Map<string, string>;
+  /** dist/lib. */
+  libDir: string;
+}
+
+/** One error naming the backend file (every failure here is one line). */
+type Fail = (code: DiagnosticCode, message: string) => { ok: false; errors: Diagnostic[] };
+
+async function importBackendModule(file: string, fail: Fail): Promise<Result<BackendModule>> {
   const path = resolve(file);
   if (!existsSync(path)) return fail("CLI_READ_FAILED", "cannot read the backend file: no such file");
   const root = packageRoot();
@@ -78,6 +93,7 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   if (!imageEntry || !existsSync(imageEntry)) {
     return fail("CLI_BACKEND_LOAD", `vmirom's library is not built (${imageEntry ?? "dist/lib"} is missing): run npm run build-lib`);
   }
+  const libDir = dirname(dirname(dirname(imageEntry)));
 
   let code: string;
   try {
@@ -121,20 +137,23 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   // Stacks through the backend's code name its TypeScript lines (the assembler records them per node).
   process.setSourceMapsEnabled(true);
   const work = mkdtempSync(join(tmpdir(), "vmirom-backend-"));
-  let mod: Record<string, unknown>;
   try {
     const tmp = join(work, "backend.mjs");
     writeFileSync(tmp, code);
     const url = pathToFileURL(tmp).href;
     const asm = (await import(pathToFileURL(targets.get("vmirom")!).href)) as { setStackPositions(p: StackPositions | undefined): void };
-    asm.setStackPositions(stackPositions(url, dirname(dirname(dirname(imageEntry)))));
-    mod = (await import(url)) as Record<string, unknown>;
+    asm.setStackPositions(stackPositions(url, libDir));
+    const exports = (await import(url)) as Record<string, unknown>;
+    return { ok: true, value: { exports, targets, libDir } };
   } catch (e) {
     return fail("CLI_BACKEND_LOAD", `the backend module threw when loaded: ${(e as Error).message}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
 
+/** The module's RomProgram (default export, or export backend), checked field by field and by name. */
+function programOf(mod: Record<string, unknown>, builtIn: readonly string[], fail: Fail): Result<RomProgram> {
   const candidate = mod.default ?? mod.backend;
   if (candidate === undefined)
     return fail("CLI_BACKEND_EXPORT", "the backend module has no default export and no export named backend (export default a RomProgram)");
@@ -157,8 +176,71 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
       `backend name ${JSON.stringify(program.backend)} is taken by a built-in backend (${builtIn.join(", ")}): give yours a name of its own`,
     );
   }
-  const image = (await import(pathToFileURL(imageEntry).href)) as ImageModule;
-  return { ok: true, value: { program, image } };
+  return { ok: true, value: program };
+}
+
+export async function loadBackendFile(file: string, builtIn: readonly string[]): Promise<Result<LoadedBackend>> {
+  const fail: Fail = (code, message) => ({ ok: false, errors: [diag(code, message, { file })] });
+  const loaded = await importBackendModule(file, fail);
+  if (!loaded.ok) return loaded;
+  const program = programOf(loaded.value.exports, builtIn, fail);
+  if (!program.ok) return program;
+  const image = (await import(pathToFileURL(loaded.value.targets.get("vmirom/image")!).href)) as ImageModule;
+  return { ok: true, value: { program: program.value, image } };
+}
+
+/** The export a backend file's own guest tests go by (a GuestTests of "vmirom/guest"). */
+export const GUEST_TESTS_EXPORT = "guestTests";
+
+export interface LoadedBackendTests {
+  tests: GuestTestsExport;
+  /** The test guest compiled into the library (dist/lib), the copy of the DSL the tests' imports use. */
+  runner: GuestRunnerModule;
+}
+
+/**
+ * `vmirom run ROM --backend FILE`: the file's `guestTests` for the ROM its program built (`backend`, from the
+ * ROM's manifest), and the library's guest runner to run them with (see the top of this file: the tests'
+ * labels, registers and TestCtx.a must be the library's copy of the DSL, so the bundle's guest cannot run them).
+ */
+export async function loadBackendTests(file: string, builtIn: readonly string[], backend: string): Promise<Result<LoadedBackendTests>> {
+  const fail: Fail = (code, message) => ({ ok: false, errors: [diag(code, message, { file })] });
+  const loaded = await importBackendModule(file, fail);
+  if (!loaded.ok) return loaded;
+  const { exports, libDir } = loaded.value;
+  const program = programOf(exports, builtIn, fail);
+  if (!program.ok) return program;
+  if (program.value.backend !== backend) {
+    return fail(
+      "CLI_BACKEND_MISMATCH",
+      `the file's backend is ${JSON.stringify(program.value.backend)} but the ROM was built by ${JSON.stringify(backend)} (its manifest says so): give the file the ROM was built from`,
+    );
+  }
+  const tests = exports[GUEST_TESTS_EXPORT];
+  if (tests === undefined) {
+    return fail(
+      "CLI_BACKEND_TESTS",
+      `the backend module has no export named ${GUEST_TESTS_EXPORT} (export const ${GUEST_TESTS_EXPORT}: GuestTests, from "vmirom/guest"); without --backend, vmirom run runs the common effect tests`,
+    );
+  }
+  const problems = guestTestsProblems(tests);
+  if (problems.length) return fail("CLI_BACKEND_TESTS", `the backend module's export ${GUEST_TESTS_EXPORT} is not a GuestTests: ${problems.join("; ")}`);
+  const runner = await loadLibraryGuestRunner(libDir);
+  if (!runner.ok) return runner;
+  return { ok: true, value: { tests: tests as GuestTestsExport, runner: runner.value } };
+}
+
+/** What makes a value a GuestTests, field by field; the tests `tests(layout)` returns are checked by the guest. */
+export function guestTestsProblems(v: unknown): string[] {
+  if (typeof v !== "object" || v === null) return [`it is ${v === null ? "null" : typeof v}, not an object`];
+  const t = v as Record<string, unknown>;
+  const out: string[] = [];
+  if (typeof t.tests !== "function") out.push("tests is not a function (layout → the CallTests to run)");
+  if (t.untested !== undefined) {
+    if (typeof t.untested !== "object" || t.untested === null || Array.isArray(t.untested)) out.push("untested is not an object of reasons by call name");
+    else for (const [call, why] of Object.entries(t.untested)) if (typeof why !== "string") out.push(`untested.${call} is not a string (the reason)`);
+  }
+  return out;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { InspectArgs } from "./commands/inspect.ts";
 import type { MapArgs } from "./commands/map.ts";
 import type { InitBackendArgs } from "./commands/init-backend.ts";
 import type { RunArgs } from "./commands/run.ts";
+import { BACKEND_NAMES } from "./backend-names.ts";
 
 /** A command and the arguments it runs with. */
 export type Invocation =
@@ -28,11 +29,8 @@ export type ParsedCommandLine = { kind: "run"; invocation: Invocation } | { kind
 
 export const COMMANDS = ["build", "info", "list", "check", "map", "diff", "run", "init-backend"] as const;
 
-/**
- * The backends `build` can build, for its help. The registry (roms/index.ts) is the truth, but importing it
- * here would load every ROM program for --help; test/cli checks that this list is the registry's.
- */
-export const BACKEND_NAMES = ["native", "vmware", "xen"] as const;
+// The backends `build` can build, for its help (the registry itself would load every ROM program for --help).
+export { BACKEND_NAMES };
 
 /** Each command's exit statuses (report.ts), for the end of its --help. */
 const EXIT_HELP = {
@@ -197,6 +195,13 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             describe: "test guest: keep guest.bin, guest.lst and the debug log in this directory",
             normalize: true,
           })
+          .option("backend", {
+            type: "string",
+            requiresArg: true,
+            describe:
+              "test guest: the backend file the ROM was built from (build --backend FILE); the guest runs the tests it exports as guestTests (vmirom/guest) instead of the common effect tests",
+            normalize: true,
+          })
           .option("kernel", {
             type: "string",
             requiresArg: true,
@@ -218,8 +223,8 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             exits(
               "0 the guest reached its end (test guest passed; kernel powered off, rebooted, wrote 0 to isa-debug-exit or printed --until; under --hypervisor with no violation)",
               "1 it did not (failed, other isa-debug-exit value, panic, triple fault, timeout, a hypervisor violation)",
-              `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, no qemu`,
-              "3 qemu failed by itself (its message is shown)",
+              `${EXIT_HELP.usage.replace("; nothing was done", "")}, a kernel that is no bzImage, multiboot or ELF file, a --backend file without usable guestTests (or whose tests the guest cannot build), no qemu`,
+              "3 qemu failed by itself or could not start (its message is shown), the reference hypervisor could not be built (gcc's message), or the test guest is not bundled",
             ),
           ),
       (a) => {
@@ -229,7 +234,7 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
             rom: file(a.rom),
             timeout: a.timeout,
             memory: a.memory,
-            ...given(a, "manifest", "keep", "kernel", "initrd", "append", "until"),
+            ...given(a, "manifest", "keep", "backend", "kernel", "initrd", "append", "until"),
             ...(a.hypervisor ? { hypervisor: true } : {}),
             ...(a.json ? { json: true } : {}),
           },

@@ -104,7 +104,7 @@ export async function runUnderHypervisor(args: HypervisorRunArgs): Promise<numbe
     image = hypervisorImage();
   } catch (e) {
     printErrors([diag("CLI_HV_BUILD", (e as Error).message)]);
-    return EXIT_BAD_INPUT;
+    return EXIT_IO;
   }
   const work = mkdtempSync(join(tmpdir(), "vmirom-hv-run-"));
   // qemu takes the modules as "file args,file": copies with plain names keep spaces and commas in the user's

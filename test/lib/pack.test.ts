@@ -1,8 +1,9 @@
 // The package as a user gets it: `npm pack` (which runs `prepare`: the CLI bundle and the library build), the
 // tarball installed with npm alone into an empty project, then the README's example ("As a library") compiled
 // by that project's own tsc against the installed .d.ts files and run with node, the other entries (image,
-// check, layout, roms) used together, and the installed `vmirom` command run. Needs typescript from the npm
-// registry or npm's cache (--prefer-offline); never skipped.
+// check, layout, roms) used together, a backend's own guest tests type-checked against "vmirom/guest", and the
+// installed `vmirom` command run (its test guest too, where qemu is). Needs typescript from the npm registry or
+// npm's cache (--prefer-offline); never skipped.
 //
 // Everything long runs through an asynchronous spawn: a synchronous one would block the worker and vitest
 // would fail with "Timeout calling onTaskUpdate".
@@ -14,9 +15,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasTool, inCI } from "../support/tools.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string; exports: Record<string, unknown> };
+const haveQemu = hasTool("qemu-system-i386") || inCI;
 const tsVersion = (JSON.parse(readFileSync(join(REPO, "node_modules", "typescript", "package.json"), "utf8")) as { version: string }).version;
 
 interface Run {
@@ -75,6 +78,32 @@ if (violations.length) throw new Error(formatViolations(violations, false));
 console.log(JSON.stringify({ size: image.bytes.length, sha256: createHash("sha256").update(image.bytes).digest("hex") }));
 `;
 
+// A backend's own test-guest tests against the installed "vmirom/guest" types: a GuestTests composing the common
+// effect tests with a test of its own (TestCtx's calls and checks, CallOptions, the DSL's registers and labels).
+const GUEST_TESTS = `import { dword, eax, ebp, ebx, edi, esi, plus, type Label } from "vmirom";
+import { commonEffectTests, returnsTest, type CallTest, type GuestTests, type TestCtx } from "vmirom/guest";
+import type { Layout } from "vmirom/layout";
+
+const viaBuffer: CallTest = {
+  name: "cpuid-ebx-via-buffer",
+  calls: ["CPUID"],
+  emit(t: TestCtx) {
+    const buf: Label = t.scratch(16);
+    t.a.xor(eax, eax);
+    t.call("CPUID", { path: "leaf0", native: (a) => a.cpuid(), preserves: [esi, edi, ebp] });
+    t.a.mov(dword(plus(buf, 4)), ebx);
+    t.a.xor(eax, eax);
+    t.a.cpuid();
+    t.expectEq(ebx, dword(plus(buf, 4)), "CPUID 0: EBX as the bare cpuid");
+  },
+};
+
+export const guestTests: GuestTests = {
+  tests: (layout: Layout) => [...commonEffectTests(layout), viaBuffer, returnsTest("WBINVD", (a) => a.wbinvd())],
+  untested: { Reboot: "resets the machine" },
+};
+`;
+
 describe("npm pack → npm install → use", () => {
   const tmp = mkdtempSync(join(tmpdir(), "vmirom-pack-"));
   const app = join(tmp, "app");
@@ -95,6 +124,7 @@ describe("npm pack → npm install → use", () => {
     await ok("npm", ["install", tarball, `typescript@${tsVersion}`, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel", "error"], app);
     writeFileSync(join(app, "example.ts"), readmeExample());
     writeFileSync(join(app, "tour.ts"), TOUR);
+    writeFileSync(join(app, "guest-tests.ts"), GUEST_TESTS);
     // A strict consumer that also checks vmirom's .d.ts files (no skipLibCheck); no @types/node, so the
     // README's example must not need it (tour.ts declares the one node import it uses).
     writeFileSync(
@@ -114,7 +144,7 @@ describe("npm pack → npm install → use", () => {
           outDir: "out",
           noEmitOnError: true,
         },
-        files: ["example.ts", "tour.ts", "node.d.ts"],
+        files: ["example.ts", "tour.ts", "guest-tests.ts", "node.d.ts"],
       }),
     );
   }, 240_000);
@@ -130,6 +160,8 @@ describe("npm pack → npm install → use", () => {
       "dist/vmirom.mjs",
       "dist/vmirom.lines.json",
       "dist/vmirom-guest.mjs",
+      // The guest `vmirom run --backend FILE` runs a backend's own tests with (one copy of the DSL with them).
+      "dist/lib/guest/qemu/guest-entry.js",
       "layouts/api3.json",
       "layouts/api13.json",
       "hypervisor/boot.S",
@@ -139,7 +171,7 @@ describe("npm pack → npm install → use", () => {
     ]) {
       expect(has(f), f).toBe(true);
     }
-    for (const entry of ["index", "image", "check", "layout", "roms"]) {
+    for (const entry of ["index", "image", "check", "layout", "roms", "guest"]) {
       expect(has(`dist/lib/src/lib/${entry}.js`), entry).toBe(true);
       expect(has(`dist/lib/src/lib/${entry}.d.ts`), entry).toBe(true);
     }
@@ -149,7 +181,7 @@ describe("npm pack → npm install → use", () => {
     expect(targets.filter((t) => !has(t.slice(2)))).toEqual([]);
   });
 
-  it("the README's example and the other entries type-check with the installed tsc (strict, lib check on)", async () => {
+  it("the README's example, the other entries and a backend's guest tests (vmirom/guest) type-check with the installed tsc (strict, lib check on)", async () => {
     await ok(join(app, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], app);
   });
 
@@ -168,11 +200,33 @@ describe("npm pack → npm install → use", () => {
     await ok(bin, ["check", "roms/native-api3.rom", "--manifest", "roms/native-api3.json"], app);
   });
 
-  it("the installed CLI writes a backend of one's own and builds it (esbuild, a dependency, compiles it against the installed library)", async () => {
+  it("the installed CLI writes a backend of one's own, builds it (esbuild, a dependency, compiles it against the installed library) and runs its own test", async () => {
     const bin = join(app, "node_modules", ".bin", "vmirom");
     await ok(bin, ["init-backend", "mine"], app);
     await ok(bin, ["build", "--backend", "mine/backend.ts", "--api", "3", "--out", "roms"], app);
     expect((JSON.parse(readFileSync(join(app, "roms", "mine-api3.json"), "utf8")) as { backend: string }).backend).toBe("mine");
     await ok(bin, ["check", "roms/mine-api3.rom", "--manifest", "roms/mine-api3.json"], app);
+    // The starting point, its guestTests included, type-checks against the installed declarations (strict).
+    writeFileSync(
+      join(app, "tsconfig.mine.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          types: [],
+          noEmit: true,
+        },
+        files: ["mine/backend.ts"],
+      }),
+    );
+    await ok(join(app, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.mine.json"], app);
+    // And its own test passes in the installed package's test guest (dist/lib's), where qemu is.
+    if (haveQemu) {
+      const run = await ok(bin, ["run", "roms/mine-api3.rom", "--backend", "mine/backend.ts"], app);
+      expect(run).toMatch(/^ {2}PASS mine-cpuid-extended-leaf$/m);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // vmirom init-backend NAME [--from native]: a starting point for a backend of one's own, outside the vmirom
 // tree. It writes NAME/backend.ts — the built-in backend's program from "vmirom/roms" with its own name and one
-// call written out as an example — and NAME/README.md. As written it builds (`vmirom build --backend
-// NAME/backend.ts`) and passes the test guest (`vmirom run`); docs/backends.md explains the rest.
+// call written out as an example, and its guest tests: the common effect tests and one of its own — and
+// NAME/README.md. As written it builds (`vmirom build --backend NAME/backend.ts`) and passes the test guest
+// (`vmirom run ROM --backend NAME/backend.ts`); docs/backends.md explains the rest.
 // Inside the vmirom tree a backend belongs in roms/ (and registered), so the command refuses to write there;
 // it never writes over a file.
 
@@ -63,22 +64,27 @@ export function runInitBackend(args: InitBackendArgs): number {
   process.stdout.write(
     `wrote ${files.map(([f]) => `${args.name.replace(/[\\/]+$/, "")}/${f}`).join(" and ")} (the ${args.from} backend's calls, named ${name})\n` +
       `build it: vmirom build --backend ${backendFile} --out build\n` +
-      `test it:  vmirom run build/${name}-api3.rom\n`,
+      `test it:  vmirom run build/${name}-api3.rom --backend ${backendFile}\n`,
   );
   return EXIT_OK;
 }
 
 const HYPERVISOR: Readonly<Record<string, string>> = { vmware: "vmware", xen: "xen" };
 
-/** The example call: CPUID, which every built-in backend runs as the bare instruction and the guest tests. */
+/**
+ * The example call: CPUID, which every built-in backend runs as the bare instruction and the guest tests; and one
+ * test of the backend's own, beside the common effect tests, so the pattern is there to copy.
+ */
 export function backendSource(name: string, from: string): string {
   const hv = HYPERVISOR[from];
   return `// The ${name} backend: vmirom's ${from} backend with one call written out here, a starting point.
-//   vmirom build --backend ./backend.ts --out build      # build/${name}-api3.rom, ${name}-api13.rom, .lst, .json, …
-//   vmirom run build/${name}-api3.rom                    # the test guest's common effect tests
+//   vmirom build --backend ./backend.ts --out build                  # build/${name}-api3.rom, ${name}-api13.rom, .lst, .json, …
+//   vmirom run build/${name}-api3.rom --backend ./backend.ts         # the test guest: the tests below
 // How to write a backend (the RomProgram API, slots and cold parts, shared routines, absent calls, testing):
 // docs/backends.md in vmirom. Imports of "vmirom" and "vmirom/*" are resolved to the vmirom that builds it.
 
+import { eax, ebp, edi, esi } from "vmirom";
+import { commonEffectTests, type GuestTests } from "vmirom/guest";
 import type { Body, RomProgram } from "vmirom/image";
 import { BACKENDS } from "vmirom/roms";
 
@@ -101,6 +107,31 @@ const backend: RomProgram = {
 };
 
 export default backend;
+
+/**
+ * What the test guest runs on the ROM (vmirom run ... --backend ./backend.ts): the common effect tests every
+ * backend passes, and tests of your own. A test's emit writes guest code: set up the registers, t.call() the
+ * VMI call through a call site patched as Linux patches it, check the effect with t.expectEq and the like.
+ */
+export const guestTests: GuestTests = {
+  tests: (layout) => [
+    ...commonEffectTests(layout),
+    {
+      name: "${name}-cpuid-extended-leaf",
+      calls: ["CPUID"],
+      emit(t) {
+        // The oracle: the bare instruction's answer for the highest extended leaf, kept in a guest variable.
+        t.a.mov(eax, 0x80000000);
+        t.a.cpuid();
+        t.a.mov(t.v("bare_max_extended"), eax);
+        t.a.mov(eax, 0x80000000);
+        // CPUID writes EBX: only ESI, EDI and EBP must survive the call.
+        t.call("CPUID", { path: "leaf80000000", native: (a) => a.cpuid(), preserves: [esi, edi, ebp] });
+        t.expectEq(eax, t.v("bare_max_extended"), "CPUID 0x80000000: EAX as the bare cpuid");
+      },
+    },
+  ],
+};
 `;
 }
 
@@ -112,7 +143,7 @@ A VMI option-ROM backend for vmirom, started from the built-in \`${from}\` backe
 \`\`\`sh
 vmirom build --backend ${name}/backend.ts --out build   # ${name}-api3.rom and ${name}-api13.rom, checked, with .lst .map .json .svg .S .elf
 vmirom check build/${name}-api3.rom --manifest build/${name}-api3.json
-vmirom run build/${name}-api3.rom                       # boots the test guest in qemu: the common effect tests
+vmirom run build/${name}-api3.rom --backend ${name}/backend.ts   # boots the test guest in qemu: the tests backend.ts exports
 \`\`\`
 
 \`vmirom build\` compiles \`backend.ts\` itself (it does not type-check it: for that, install vmirom in this folder and

@@ -4,14 +4,18 @@
 // console is streamed to the terminal and the VMI lines it printed are summarised at the end.
 // Exit 0 only when the guest reached its end: the test guest passed; a kernel powered off, rebooted, wrote 0
 // to isa-debug-exit (port 0xf4) or printed the --until text. Exit 1 otherwise, 2 when it could not start
-// (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when qemu
-// itself failed (its message is shown: qemu's own exit status 1 is not the guest writing 0 to isa-debug-exit).
+// (bad input: a kernel that is no bzImage or multiboot kernel is refused before qemu runs), 3 when the tools
+// failed: qemu failed or could not start (its message is shown: qemu's own exit status 1 is not the guest
+// writing 0 to isa-debug-exit), gcc could not build the reference hypervisor, the test guest is not bundled.
 
 import { accessSync, closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
-import { diag, type Diagnostic } from "../../diagnostics.ts";
-import { loadGuestRunner } from "../guest-runner.ts";
+import { diag, type Diagnostic, type Result } from "../../diagnostics.ts";
+import type { LoadedBackendTests } from "../backend-file.ts";
+import { BACKEND_NAMES } from "../backend-names.ts";
+import { type GuestRunnerModule, type GuestTestsExport, loadGuestRunner } from "../guest-runner.ts";
+import { loadManifest } from "../manifest-file.ts";
 import { streamQemu } from "../qemu-stream.ts";
 import { fsPath, showPath } from "../paths.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_IO, EXIT_OK, printErrors } from "../report.ts";
@@ -35,6 +39,8 @@ export interface RunArgs {
   hypervisor?: boolean;
   /** With --hypervisor: the report as one JSON object on stdout. */
   json?: boolean;
+  /** Test guest: the backend file the ROM was built from, whose `guestTests` the guest runs. */
+  backend?: string;
 }
 
 export async function runRun(args: RunArgs): Promise<number> {
@@ -42,6 +48,11 @@ export async function runRun(args: RunArgs): Promise<number> {
   if (problems.length) {
     printErrors(problems);
     return EXIT_BAD_INPUT;
+  }
+  const guest = args.kernel === undefined ? await prepareTestGuest(args) : undefined;
+  if (guest && !guest.ok) {
+    printErrors(guest.errors);
+    return guest.status;
   }
   if (!onPath(QEMU)) {
     printErrors([diag("CLI_NO_QEMU", `${QEMU} is not installed (on Debian: apt-get install ${QEMU_PACKAGE})`)]);
@@ -51,7 +62,7 @@ export async function runRun(args: RunArgs): Promise<number> {
     const { runUnderHypervisor } = await import("../hypervisor-run.ts");
     return runUnderHypervisor({ ...args, kernel: args.kernel!, json: args.json ?? false });
   }
-  return args.kernel !== undefined ? runKernel(args, args.kernel) : runTestGuest(args);
+  return guest ? runTestGuest(args, guest.value) : runKernel(args, args.kernel!);
 }
 
 function inputProblems(args: RunArgs): Diagnostic[] {
@@ -82,6 +93,7 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   }
   file(args.initrd, "initrd");
   file(args.manifest, "manifest");
+  file(args.backend, "backend file");
   if (args.kernel === undefined) {
     for (const [name, v] of [
       ["--initrd", args.initrd],
@@ -91,8 +103,10 @@ function inputProblems(args: RunArgs): Diagnostic[] {
     ] as const) {
       if (v !== undefined) out.push(diag("CLI_USAGE", `${name} needs --kernel (without it, vmirom run boots the test guest)`));
     }
-  } else if ((args.manifest !== undefined && !args.hypervisor) || args.keep !== undefined) {
-    out.push(diag("CLI_USAGE", "--manifest and --keep are for the test guest, not for --kernel (--manifest names the ROM's calls with --hypervisor)"));
+  } else if ((args.manifest !== undefined && !args.hypervisor) || args.keep !== undefined || args.backend !== undefined) {
+    out.push(
+      diag("CLI_USAGE", "--manifest, --keep and --backend are for the test guest, not for --kernel (--manifest names the ROM's calls with --hypervisor)"),
+    );
   }
   if (args.json && !args.hypervisor) out.push(diag("CLI_USAGE", "--json goes with --hypervisor (the report as one JSON object)"));
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) out.push(diag("CLI_USAGE", `--timeout must be a positive number of seconds, not ${args.timeout}`));
@@ -174,29 +188,48 @@ function onPath(cmd: string): boolean {
   return false;
 }
 
-async function runTestGuest(args: RunArgs): Promise<number> {
-  const loaded = await loadGuestRunner();
-  if (!loaded.ok) {
-    printErrors(loaded.errors);
-    return EXIT_BAD_INPUT;
-  }
+interface TestGuest {
+  runner: GuestRunnerModule;
+  manifest: string;
+  tests?: GuestTestsExport;
+}
+
+/**
+ * What the test guest needs, found before qemu is looked for (bad input first): the guest runner (the bundle's,
+ * or with --backend the library's, which runs the file's tests: guest-runner.ts), the build manifest, and the
+ * backend file's tests. A failure is its message and the exit status.
+ */
+async function prepareTestGuest(args: RunArgs): Promise<{ ok: true; value: TestGuest } | { ok: false; errors: Diagnostic[]; status: number }> {
   // The guest is built for the ROM's layout, backend and relocation answers: it needs the build manifest.
   const manifest = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
   if (args.manifest === undefined && (manifest === args.rom || !existsSync(manifest))) {
-    printErrors([
+    const errors = [
       diag(
         "CLI_NO_MANIFEST",
         `the test guest needs the ROM's build manifest and there is no ${basename(manifest)} beside the ROM: give --manifest FILE, or boot your own kernel with --kernel`,
         { file: args.rom },
       ),
-    ]);
-    return EXIT_BAD_INPUT;
+    ];
+    return { ok: false, errors, status: EXIT_BAD_INPUT };
   }
-  const r = loaded.value.runGuestReport({
+  if (args.backend !== undefined) {
+    const own = await backendTests(args.backend, manifest);
+    // A missing guest runner: the installation lacks a part, nothing the user gave is wrong.
+    if (!own.ok) return { ok: false, errors: own.errors, status: own.errors.some((e) => e.code === "CLI_NO_GUEST") ? EXIT_IO : EXIT_BAD_INPUT };
+    return { ok: true, value: { runner: own.value.runner, manifest, tests: own.value.tests } };
+  }
+  const loaded = await loadGuestRunner();
+  if (!loaded.ok) return { ok: false, errors: loaded.errors, status: EXIT_IO };
+  return { ok: true, value: { runner: loaded.value, manifest } };
+}
+
+async function runTestGuest(args: RunArgs, { runner, manifest, tests }: TestGuest): Promise<number> {
+  const r = runner.runGuestReport({
     rom: args.rom,
     timeoutMs: Math.round(args.timeout * 1000),
     manifest,
     ...(args.keep !== undefined ? { keepDir: args.keep } : {}),
+    ...(tests ? { tests } : {}),
   });
   if (!r.ok) {
     printErrors(r.errors);
@@ -212,6 +245,14 @@ async function runTestGuest(args: RunArgs): Promise<number> {
     `\nresult: ${v.ok ? "ok — the guest reached its end and passed" : "FAILED"} (${v.outcome}, qemu status ${v.status}, ${v.durationMs} ms)\n`,
   );
   return v.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** --backend FILE: its guestTests for the backend the manifest names, and the library's guest to run them. */
+async function backendTests(file: string, manifestFile: string): Promise<Result<LoadedBackendTests>> {
+  const manifest = loadManifest(manifestFile);
+  if (!manifest.ok) return manifest;
+  const { loadBackendTests } = await import("../backend-file.ts");
+  return loadBackendTests(file, BACKEND_NAMES, manifest.value.backend);
 }
 
 /** Lines a VMI guest prints about the ROM (Linux: "VMI: Found …", "Booting paravirtualized kernel on vmi"; Sanos: "mach: … VMI"). */
@@ -299,7 +340,7 @@ async function runKernel(args: RunArgs, kernel: string): Promise<number> {
   rmSync(work, { recursive: true, force: true });
   if (result.error) {
     printErrors([diag("CLI_QEMU_FAILED", `cannot start ${QEMU}: ${result.error.message}`)]);
-    return EXIT_BAD_INPUT;
+    return EXIT_IO;
   }
   if (!consoleText.endsWith("\n") && consoleText.length) process.stdout.write("\n");
   process.stdout.write("---- end of serial console ----\n");
