@@ -42,7 +42,6 @@ export function nativeInit(a: Assembler, ctx: BodyContext): void {
     install = a.newLabel(),
     pseOn = a.newLabel(),
     scan = a.newLabel();
-  // First, so that no branch crosses its call/pop (the checker reads the call's target as a routine of its own).
   emitLowMemoryWindow(a); // EDX = the window's linear offset, ECX = its physical limit
   a.mov(eax, cr0);
   a.test(eax, eax);

@@ -80,9 +80,7 @@ function runChecks(bytes: Uint8Array, layout: Layout, options: CheckOptions, out
   const decoder = new X86Decoder(bytes, 32);
   try {
     const stubs = readStubs(bytes, layout, decoder, out);
-    // A shared region that starts with filler is a table of entries (a hypercall page), not code to enter.
-    const shared = (options.manifest?.shared ?? []).map((r) => r.offset).filter((o) => bytes[o] !== layout.filler);
-    const bodies = checkBodies(bytes, regions, stubs, decoder, out, shared, layout.filler);
+    const bodies = checkBodies(bytes, regions, stubs, decoder, out, options.manifest?.shared ?? [], layout.filler);
     const relocs = checkRelocTable(bytes, layout, regions, stubs, out);
     checkStubRoles(stubs, bodies, regions.relocTable, relocs, out);
     checkChecksumByte(bytes, [...slots, ...regions.data, ...init16.code.map((c) => ({ name: "16-bit init code", ...c }))], bodies.codeMask, out);

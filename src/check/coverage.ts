@@ -5,7 +5,7 @@
 // filler. Anything else is code nothing enters (a body no stub jumps to) or stray bytes.
 
 import type { Layout } from "../layout/types.ts";
-import type { BodyAnalysis } from "./bodies.ts";
+import { regionOf, type BodyAnalysis } from "./bodies.ts";
 import type { ImageRegions, NamedRegion } from "./image-regions.ts";
 import { hex, hexBytes, report, type ViolationSink } from "./violation.ts";
 import type { X86Decoder } from "../decode/x86-decoder.ts";
@@ -53,7 +53,7 @@ export function checkCoverage(
     let run: Claim | undefined;
     for (const i of e.instructions) {
       if (run && run.offset + run.size === i.offset) run.size += i.length;
-      else claims.push((run = { name: e.region, offset: i.offset, size: i.length, kind: "code" }));
+      else claims.push((run = { name: regionOf(e), offset: i.offset, size: i.length, kind: "code" }));
     }
   }
   claims.push({ name: "checksum byte", offset: size - 1, size: 1, kind: "checksum" });

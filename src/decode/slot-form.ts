@@ -34,9 +34,8 @@ export function isOutOfLineJump(bytes: Uint8Array, offset: number): boolean {
 }
 
 /**
- * A branch or call of an area's code whose target lies outside the area. What it reaches: a call, a routine
- * (shared by the calls that reach it); a jump, conditional or not, out of an inline slot, the call's cold part
- * (code of the call placed apart) — unless several calls reach it, which makes it a shared routine.
+ * A branch or call of an area's code whose target lies outside the area: a call reaches a routine; a jump,
+ * conditional or not, the call's cold part or a shared routine (code-owners.ts decides which).
  */
 export interface AreaExit {
   /** Offset of the branch or call. */

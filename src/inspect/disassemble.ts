@@ -1,9 +1,11 @@
 // `vmirom list`: an objdump-style listing made from an image alone, decoded by the checker's decoder
 // (src/decode: iced-x86, never vmirom's own assembler, so it can cross-check the builder's .lst). The layout
-// says where the entries are: the 16-bit init entry, each jump point and slot (decoded up to the filler), the
-// out-of-line bodies they jump to and the routines those call, found by following branches.
+// says where the entries are: the 16-bit init entry, each jump point and slot (decoded up to the filler), and
+// the 32-bit code they lead to — bodies, cold parts, routines — followed and owned by the checker's rule
+// (src/decode/code-owners.ts).
 
-import { areaExits, isOutOfLineJump, type AreaExit } from "../decode/slot-form.ts";
+import { followCode, type CodeArea, type CodeEntry, type EntryKind } from "../decode/code-owners.ts";
+import { areaExits, slotShape, type AreaExit } from "../decode/slot-form.ts";
 import { X86Decoder, type DecodedInstruction } from "../decode/x86-decoder.ts";
 import type { Layout } from "../layout/types.ts";
 import { hexBytes } from "./bytes.ts";
@@ -20,6 +22,9 @@ interface Entry {
   bits: 16 | 32;
   /** A fixed area (slot, jump point): decode to its end and show the filler; otherwise explore. */
   area?: number;
+  kind?: EntryKind;
+  call?: string;
+  reachedBy?: string[];
 }
 
 /** One decoded line: an instruction, or a run of filler or undecodable bytes (text in parentheses). */
@@ -36,6 +41,12 @@ export interface DecodedEntry {
   bits: 16 | 32;
   /** Size of a fixed area (slot, jump point); absent for code found by following branches. */
   area?: number;
+  /** 32-bit code found by following branches: a call's body or cold part, or a shared routine. */
+  kind?: EntryKind;
+  /** The call (or jump point role) a body or cold part belongs to. */
+  call?: string;
+  /** The calls (and jump point roles) whose slot, body or cold parts call or jump to this code. */
+  reachedBy?: string[];
   lines: DecodedLine[];
 }
 
@@ -53,13 +64,15 @@ export interface DecodeOptions {
   syntax?: "att" | "intel";
   /** A name for code found at an offset (from a build manifest: shared routines, bodies), instead of sub_<offset>. */
   names?: (offset: number) => string | undefined;
+  /** Shared routines a build manifest names: entries of their own, never a call's cold part. */
+  shared?: ReadonlyArray<{ offset: number; size: number }>;
 }
 
 /** Every entry the layout names and every body and routine reached from them, decoded from the bytes. */
 export function decodeImage(bytes: Uint8Array, layout: Layout, opts: DecodeOptions = {}): DecodedImage {
   const d = new Disassembler(bytes, layout.filler, opts.syntax ?? "att");
   try {
-    const decoded = d.collect(layout);
+    const decoded = d.collect(layout, opts.shared ?? []);
     if (opts.names) {
       for (const e of decoded.entries) {
         const n = opts.names(e.offset);
@@ -113,6 +126,12 @@ export function formatEntry(bytes: Uint8Array, e: DecodedEntry): string[] {
   ];
 }
 
+/** A jump point or slot as the shared rule sees it, with its entry and lines. */
+interface ReadArea extends CodeArea {
+  entry: Entry;
+  lines: DecodedLine[];
+}
+
 class Disassembler {
   private readonly decoders: Record<16 | 32, X86Decoder>;
   readonly targets = new Map<number, number>();
@@ -135,25 +154,96 @@ class Disassembler {
     this.decoders[32].free();
   }
 
-  collect(layout: Layout): DecodedImage {
+  collect(layout: Layout, shared: ReadonlyArray<{ offset: number; size: number }>): DecodedImage {
     const entryField = layout.header.find((f) => f.source.kind === "computed" && f.source.what === "romEntry");
-    if (entryField) this.add({ name: "rom_entry", offset: entryField.offset, bits: 16, area: entryField.size });
-    for (const jp of layout.jumpPoints) this.add({ name: `jump_${jp.role}`, offset: jp.offset, bits: 32, area: jp.size });
+    const romEntry = entryField ? this.add({ name: "rom_entry", offset: entryField.offset, bits: 16, area: entryField.size }) : undefined;
+    const areas: ReadArea[] = [];
+    // A jump point's body and cold parts are named as the call's it implements (body_Init).
+    for (const jp of layout.jumpPoints)
+      areas.push(this.readArea({ name: `jump_${jp.role}`, offset: jp.offset, bits: 32, area: jp.size }, capitalized(jp.role)));
     for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
-      this.add({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size });
+      areas.push(
+        this.readArea({ name: `stub_${c.name}`, offset: layout.slots.base + c.number * layout.slots.size, bits: 32, area: layout.slots.size }, c.name),
+      );
     }
     // Code found by following branches never runs on into a slot or jump point (a cold part jumping back
     // into its slot's hot path): those bytes belong to their area.
     for (const e of this.entries) if (e.area !== undefined) this.inArea.fill(1, Math.max(0, e.offset), Math.min(this.bytes.length, e.offset + e.area));
-    // Entries found while decoding are appended; sorted in offset order once all are known.
-    const lines = new Map<Entry, DecodedLine[]>();
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i]!;
-      lines.set(e, e.area !== undefined ? this.area(e) : this.explore(e));
+    const lines = new Map<Entry, DecodedLine[]>(areas.map((a) => [a.entry, a.lines]));
+
+    // The 16-bit init routine the ROM entry jumps to, and what it calls.
+    if (romEntry) {
+      const r = this.area(romEntry);
+      lines.set(romEntry, r.lines);
+      for (const x of r.exits) {
+        const t = x.target;
+        if (x.flow === "call" && t === x.next) continue;
+        if (x.flow === "jump" || (t >= 0 && t < this.bytes.length)) this.add({ name: x.flow === "jump" ? "init16" : subName(t), offset: t, bits: 16 });
+      }
+      for (let i = 0; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (e.bits === 16 && !lines.has(e)) lines.set(e, this.explore(e));
+      }
     }
+    // 32-bit code: what the slots and jump points lead to, and whose it is, by the checker's rule. Bytes a path
+    // reached that do not decode are listed with the entry whose path got there first.
+    const invalid = new Map<CodeEntry<ReadArea>, number[]>();
+    const owners = followCode<ReadArea>({
+      bytes: this.bytes,
+      filler: this.filler,
+      areas,
+      shared,
+      decode: (off) => this.decoders[32].at(off),
+      enterable: (t) => t >= 0 && t < this.bytes.length && !this.inArea[t] && this.entryAt.get(t)?.bits !== 16,
+      accept: (ins, entry) => {
+        // 32-bit code stops at slots and jump points, and at the 16-bit code's entries.
+        if (this.inArea[ins.offset] || this.entryAt.get(ins.offset)?.bits === 16) return "drop";
+        if (--this.budget < 0 || ins.status !== "ok") {
+          if (this.budget >= 0) {
+            const list = invalid.get(entry) ?? [];
+            list.push(ins.offset);
+            invalid.set(entry, list);
+          }
+          return "drop";
+        }
+        if (ins.target !== undefined) this.targets.set(ins.offset, ins.target);
+        return "follow";
+      },
+    });
+    for (const o of owners.entries) {
+      const name = o.kind === "shared" || !o.area ? subName(o.offset) : `${o.kind}_${o.area.name}`;
+      const e = this.add({
+        name,
+        offset: o.offset,
+        bits: 32,
+        kind: o.kind,
+        ...(o.area ? { call: o.area.name } : {}),
+        reachedBy: o.reachedBy.map((a) => a.name),
+      });
+      const own: DecodedLine[] = o.instructions.map((i) => {
+        const ins = owners.decoded.get(i.offset)!;
+        return { offset: i.offset, length: i.length, text: ins.text ?? "" };
+      });
+      for (const at of invalid.get(o) ?? []) own.push({ offset: at, length: 1, text: "(invalid)" });
+      own.sort((x, y) => x.offset - y.offset);
+      lines.set(e, own);
+    }
+
     const entries = [...this.entries]
       .sort((x, y) => x.offset - y.offset || x.name.localeCompare(y.name))
-      .map((e) => ({ name: e.name, offset: e.offset, bits: e.bits, ...(e.area !== undefined ? { area: e.area } : {}), lines: lines.get(e)! }));
+      .map((e) => {
+        const { name, offset, bits, area, kind, call, reachedBy } = e;
+        return {
+          name,
+          offset,
+          bits,
+          ...(area !== undefined ? { area } : {}),
+          ...(kind ? { kind } : {}),
+          ...(call !== undefined ? { call } : {}),
+          ...(reachedBy ? { reachedBy } : {}),
+          lines: lines.get(e) ?? [],
+        };
+      });
     return { entries, truncated: this.budget <= 0, targets: this.targets };
   }
 
@@ -165,8 +255,19 @@ class Disassembler {
     return e;
   }
 
+  /** A jump point or slot: its entry, and what it leads to by its shape (src/decode/slot-form.ts). */
+  private readArea(e: Entry, name: string): ReadArea {
+    const entry = this.add(e);
+    const { lines, exits } = this.area(entry);
+    const size = Math.min(e.area!, Math.max(0, this.bytes.length - e.offset));
+    const shape = size > 0 ? slotShape(this.bytes, e.offset, size) : undefined;
+    if (shape?.kind === "absent") return { name, kind: "absent", exits: [], entry, lines };
+    if (shape?.kind === "outOfLine") return { name, kind: "outOfLine", target: shape.target, exits: [], entry, lines };
+    return { name, kind: "inline", exits, entry, lines };
+  }
+
   /** A slot or jump point: instructions until a terminator followed only by filler, then the filler. */
-  private area(e: Entry): DecodedLine[] {
+  private area(e: Entry): { lines: DecodedLine[]; exits: AreaExit[] } {
     const end = Math.min(this.bytes.length, e.offset + e.area!);
     const lines: DecodedLine[] = [];
     const code: Line[] = [];
@@ -185,25 +286,10 @@ class Disassembler {
       code.push(ins);
       p += ins.length;
     }
-    for (const x of areaExits(code, e.offset, end)) this.leave(x, e);
-    return lines;
+    return { lines, exits: areaExits(code, e.offset, end) };
   }
 
-  /** An exit of a fixed area becomes an entry: a routine (sub_), the call's body or cold part, init16. */
-  private leave(x: AreaExit, e: Entry): void {
-    const t = x.target;
-    const sub = (): void => {
-      if (t >= 0 && t < this.bytes.length) this.add({ name: `sub_${t.toString(16).padStart(4, "0")}`, offset: t, bits: e.bits });
-    };
-    // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
-    if (x.flow === "call") {
-      if (t !== x.next) sub();
-    } else if (x.flow === "jump") this.add({ name: this.jumpTargetName(x.from, e, t), offset: t, bits: e.bits });
-    else if (e.name.startsWith("stub_")) this.add({ name: coldName(e), offset: t, bits: e.bits });
-    else sub();
-  }
-
-  /** A body or routine: every instruction reachable from its start, in offset order. */
+  /** 16-bit code: every instruction reachable from its start, in offset order; a call's target is an entry. */
   private explore(e: Entry): DecodedLine[] {
     const seen = new Map<number, DecodedLine>();
     const stack = [e.offset];
@@ -221,10 +307,7 @@ class Disassembler {
     return [...seen.values()].sort((x, y) => x.offset - y.offset).map((l) => ({ offset: l.offset, length: l.length, text: l.text }));
   }
 
-  /**
-   * Where control goes from `ins` in a body or routine: a call makes its target a routine (sub_) and
-   * returns; the offsets returned are explored as part of the current body.
-   */
+  /** Where control goes from `ins`: a call makes its target an entry and returns; the offsets returned are explored. */
   private follow(ins: Line, e: Entry): number[] {
     const next = ins.offset + ins.length;
     const target = ins.target;
@@ -232,7 +315,7 @@ class Disassembler {
       case "call":
         // `call` to the next instruction is the call/pop idiom for finding the ROM's address: same body.
         if (target !== undefined && target !== next && target >= 0 && target < this.bytes.length) {
-          this.add({ name: `sub_${target.toString(16).padStart(4, "0")}`, offset: target, bits: e.bits });
+          this.add({ name: subName(target), offset: target, bits: e.bits });
         }
         return [next];
       case "jump":
@@ -247,19 +330,6 @@ class Disassembler {
     }
   }
 
-  /**
-   * An out-of-line stub's target is its body (body_<Name>), the init entry's the 16-bit routine; code an
-   * inline slot jumps out to is its cold part (cold_<Name>; a reader turns it into a shared routine when
-   * several slots reach it); else a routine.
-   */
-  private jumpTargetName(at: number, from: Entry, target: number): string {
-    if (from.name === "rom_entry") return "init16";
-    const outOfLine = at === from.offset && isOutOfLineJump(this.bytes, at);
-    if (!outOfLine) return from.name.startsWith("stub_") ? coldName(from) : `sub_${target.toString(16).padStart(4, "0")}`;
-    const name = from.name.replace(/^(stub|jump)_/, "");
-    return `body_${name.charAt(0).toUpperCase()}${name.slice(1)}`;
-  }
-
   private decode(offset: number, bits: 16 | 32): Line | undefined {
     if (--this.budget < 0) return undefined;
     const ins = this.decoders[bits].at(offset);
@@ -270,8 +340,12 @@ class Disassembler {
   }
 }
 
-function coldName(stub: Entry): string {
-  return `cold_${stub.name.replace(/^stub_/, "")}`;
+function subName(offset: number): string {
+  return `sub_${offset.toString(16).padStart(4, "0")}`;
+}
+
+function capitalized(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
 
 /** One objdump line (bytes wrapped 7 per line); filler and stray bytes are one line with a count. */

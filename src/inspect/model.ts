@@ -88,7 +88,10 @@ export function sha256Of(bytes: Uint8Array): string {
 export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOptions = {}): ImageModel {
   const sha256 = sha256Of(bytes);
   const manifest = opts.manifest && opts.manifest.sha256 === sha256 && opts.manifest.layout === layout.name ? opts.manifest : undefined;
-  const decoded = decodeImage(bytes, layout);
+  const sharedRegions = manifest ? manifest.shared : [];
+  // Which call each piece of code belongs to is the checker's rule (src/decode/code-owners.ts); the manifest's
+  // shared routines are never a call's cold part.
+  const decoded = decodeImage(bytes, layout, { shared: sharedRegions });
   const byName = new Map(decoded.entries.map((e) => [e.name, e]));
   const byOffset = new Map(decoded.entries.map((e) => [e.offset, e]));
   const answers = relocAnswers(bytes, layout);
@@ -114,29 +117,17 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     return { used, form, lines, bodyEntry };
   };
 
-  // Which calls reach each entry found by following branches (from their slot, body or cold part).
-  const owners = reachers(decoded.entries);
-  const order = new Map(layout.calls.map((c) => [c.name, c.number]));
-  for (const list of owners.values()) list.sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));
-  const sharedRegions = manifest ? manifest.shared : [];
   const inside = (o: number, rs: readonly Region[]) => rs.some((r) => o >= r.offset && o < r.offset + r.size);
 
-  // The entries that can be a call's cold part (names made once, not per call and entry).
-  const coldCandidates = decoded.entries.filter((e) => e.name.startsWith("cold_"));
   const calls: ModelCall[] = [];
   for (const c of [...layout.calls].sort((x, y) => x.number - y.number)) {
     const offset = layout.slots.base + c.number * layout.slots.size;
     const a = areaOf(byName.get(`stub_${c.name}`), offset, layout.slots.size);
     const m = manifest?.calls.find((x) => x.name === c.name);
-    // From the bytes: the body is the contiguous code from the slot's jump target; code the body reaches
-    // elsewhere, and code an inline slot jumps out to that no other call reaches, are the call's cold parts.
+    // From the bytes: the body is the contiguous code from the slot's jump target; the rest of the body's code,
+    // placed apart, and the call's cold parts (code only its slot, body or cold parts jump to) are its cold parts.
     const [bodyPart, ...bodyCold] = a.bodyEntry ? clusters(a.bodyEntry) : [];
-    const coldName = `cold_${c.name}`,
-      coldPrefix = `${coldName}_`;
-    const coldEntries = coldCandidates.filter(
-      (e) =>
-        (e.name === coldName || e.name.startsWith(coldPrefix)) && (owners.get(e.offset) ?? []).every((o) => o === c.name) && !inside(e.offset, sharedRegions),
-    );
+    const coldEntries = decoded.entries.filter((e) => e.kind === "cold" && e.call === c.name);
     const body = m ? m.body : bodyPart;
     const cold = m ? (m.cold ?? []) : [...bodyCold, ...coldEntries.flatMap(clusters)].sort((x, y) => x.offset - y.offset);
     const reloc = answers.get(c.number);
@@ -192,11 +183,12 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
       regions.push({ kind: "cold", name: `cold_${c.name}${i ? `_${i + 1}` : ""}`, ...r, calls: [c.name] });
     });
   }
-  for (const s of sharedRegions) regions.push({ kind: "routine", name: s.name, offset: s.offset, size: s.size, calls: owners.get(s.offset) ?? [] });
+  const callsOf = (e: DecodedEntry | undefined) => e?.reachedBy ?? [];
+  for (const s of sharedRegions) regions.push({ kind: "routine", name: s.name, offset: s.offset, size: s.size, calls: callsOf(byOffset.get(s.offset)) });
   for (const e of decoded.entries) {
     if (e.area !== undefined || e.name === "init16" || inside(e.offset, owned)) continue;
     const name = e.name.startsWith("cold_") ? `sub_${e.offset.toString(16).padStart(4, "0")}` : e.name;
-    regions.push({ kind: "routine", name, ...extent(e), calls: owners.get(e.offset) ?? [] });
+    regions.push({ kind: "routine", name, ...extent(e), calls: callsOf(e) });
   }
 
   // Free space: what nothing above covers; zero bytes are free, anything else is "other".
@@ -262,26 +254,6 @@ function extent(e: DecodedEntry): Region {
   const start = Math.min(e.offset, ...e.lines.map((l) => l.offset));
   const end = Math.max(...e.lines.map((l) => l.offset + l.length));
   return { offset: start, size: end - start };
-}
-
-/** Which calls reach each entry (by a call or a jump from their slot, body or cold part, or a jump point). */
-function reachers(entries: DecodedEntry[]): Map<number, string[]> {
-  const starts = new Set(entries.map((e) => e.offset));
-  const out = new Map<number, string[]>();
-  for (const e of entries) {
-    const m = /^(?:stub|body|cold|jump)_(.+)$/.exec(e.name);
-    if (!m) continue;
-    for (const l of e.lines) {
-      const b = /^(?:call|jmp|j[a-z]+)\s+0x([0-9a-f]+)$/.exec(l.text);
-      if (!b) continue;
-      const t = parseInt(b[1]!, 16);
-      if (!starts.has(t) || t === e.offset) continue;
-      const list = out.get(t) ?? [];
-      if (!list.includes(m[1]!)) list.push(m[1]!);
-      out.set(t, list);
-    }
-  }
-  return out;
 }
 
 function relocTableOffset(bytes: Uint8Array, layout: Layout): number | undefined {

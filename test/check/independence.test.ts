@@ -2,7 +2,7 @@
 // its opcode table or the builder, whose bugs it exists to catch. The readers (src/inspect) share the
 // decoder and must not reach the encoder either. Followed here through every import, type-only ones too.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -27,6 +27,15 @@ describe("independence of the checker", () => {
     const files = [...reached("src/check/index.ts")];
     expect(files.filter((f) => f.startsWith("src/asm/") || f.startsWith("src/image/"))).toEqual([]);
     expect(files).toContain("src/decode/x86-decoder.ts");
+  });
+
+  it("the decoder and the rule for which call code belongs to (src/decode) import nothing outside src/decode", () => {
+    const files = readdirSync(join(ROOT, "src/decode"))
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => [...reached(`src/decode/${f}`)]);
+    expect(files.filter((f) => !f.startsWith("src/decode/"))).toEqual([]);
+    expect([...reached("src/check/index.ts")]).toContain("src/decode/code-owners.ts");
+    expect([...reached("src/inspect/model.ts")]).toContain("src/decode/code-owners.ts");
   });
 
   it("the readers (src/inspect) share the checker's decoder and format constants, not the assembler's or the builder's", () => {

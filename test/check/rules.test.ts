@@ -278,11 +278,12 @@ const cases: RuleCase[] = [
       l.maxImageSize = 0x10000;
     },
     mutate: (t) => {
-      // 13,000 `call $+5` in a row: every one starts a new shared routine.
+      // 10,000 `call $+6; ret` in a row: every call starts a new shared routine (a `call $+5` would be the
+      // call/pop idiom, which stays in its body).
       const at = t.bytes.length;
       t.grow(128 - t.bytes.length / 512);
       let p = at;
-      for (; p + 5 < t.bytes.length - 2; p += 5) t.set(p, 0xe8, 0, 0, 0, 0);
+      for (; p + 6 < t.bytes.length - 2; p += 6) t.set(p, 0xe8, 1, 0, 0, 0, 0xc3);
       t.set(p, 0xc3);
       t.rel32(t.body("CPUID").offset + 1, at);
       t.set(t.body("CPUID").offset, 0xe9);
@@ -608,16 +609,22 @@ describe("what the paravirtual backends add is accepted, from the bytes alone", 
     return (t.free + 15) & ~15;
   };
 
-  /** CLTS keeps `test eax, eax; jnz cold; ret` in its slot; the cold part at `cold` ends by jumping to `back`. */
-  const coldPart = (t: Target, back: (t: Target) => number): void => {
-    const cold = space(t);
-    const slot = t.slot("CLTS");
+  /** The slot's code becomes `test eax, eax; jnz to; ret`: a hot path in the slot, the rest out of line. */
+  const jumpOut = (t: Target, name: string, to: number): void => {
+    const slot = t.slot(name);
     t.set(slot, 0x85, 0xc0, 0x0f, 0x85);
-    t.rel32(slot + 4, cold);
+    t.rel32(slot + 4, to);
     t.set(slot + 8, 0xc3);
+  };
+
+  /** CLTS jumps out to the cold part it returns (at `cold`), which ends by jumping to `back`. */
+  const coldPart = (t: Target, back: (t: Target) => number): number => {
+    const cold = space(t);
+    jumpOut(t, "CLTS", cold);
     t.set(cold, 0x31, 0xc0, 0xe9); // xor eax, eax; jmp back
     t.rel32(cold + 3, back(t));
     t.bytes.fill(0xcc, cold + 7, cold + 16); // alignment filler after it
+    return cold;
   };
 
   it("a cold part placed out of line that jumps back into its own slot's hot path", () => {
@@ -625,7 +632,39 @@ describe("what the paravirtual backends add is accepted, from the bytes alone", 
   });
 
   it("but not into another slot's code", () => {
-    expect(run({ rule: "", mutate: (t) => coldPart(t, (x) => x.slot("WBINVD") + 5) })).toEqual(["code.branch-target"]);
+    expect(run({ rule: "", mutate: (t) => void coldPart(t, (x) => x.slot("WBINVD") + 5) })).toEqual(["code.branch-target"]);
+  });
+
+  it("a place two slots jump out to is a routine they share", () => {
+    const mutate = (t: Target): void => {
+      const tail = space(t);
+      t.set(tail, 0x31, 0xc0, 0xc3); // xor eax, eax; ret
+      t.bytes.fill(0xcc, tail + 3, tail + 16);
+      jumpOut(t, "CLTS", tail);
+      jumpOut(t, "WBINVD", tail);
+    };
+    expect(run({ rule: "", mutate })).toEqual([]);
+  });
+
+  it("a cold part another slot also jumps to is shared, and may not jump back into either slot", () => {
+    // WBINVD's path would run on in CLTS's hot path.
+    const mutate = (t: Target): void =>
+      jumpOut(
+        t,
+        "WBINVD",
+        coldPart(t, (x) => x.slot("CLTS") + 8),
+      );
+    expect(run({ rule: "", mutate })).toEqual(["code.branch-target"]);
+  });
+
+  it("a cold part another call's body jumps to is shared, and may not jump back into the slot", () => {
+    const mutate = (t: Target): void => {
+      const cold = coldPart(t, (x) => x.slot("CLTS") + 8);
+      const cpuid = t.body("CPUID").offset;
+      t.set(cpuid, 0xe9); // CPUID's body: jmp cold (over its `cpuid; ret` and filler)
+      t.rel32(cpuid + 1, cold);
+    };
+    expect(run({ rule: "", mutate })).toEqual(["code.branch-target"]);
   });
 
   /**
@@ -654,6 +693,18 @@ describe("what the paravirtual backends add is accepted, from the bytes alone", 
     t.rel32(rdtsc + 1, page);
     t.set(rdtsc + 5, 0xc3);
   };
+
+  it("a body whose branch crosses its call/pop (how code finds its own address) is one body", () => {
+    const mutate = (t: Target): void => {
+      const body = space(t);
+      // test eax, eax; jz L; call $+5; pop ecx; L: ret
+      t.set(body, 0x85, 0xc0, 0x74, 0x06, 0xe8, 0, 0, 0, 0, 0x59, 0xc3);
+      t.bytes.fill(0xcc, body + 11, body + 16);
+      t.bytes.fill(0xcc, t.body("CPUID").offset, t.body("CPUID").offset + 3); // the old `cpuid; ret`
+      t.rel32(t.slot("CPUID") + 1, body);
+    };
+    expect(run({ rule: "", mutate })).toEqual([]);
+  });
 
   it("a hypercall that does not return, then ud2 (Xen's iret)", () => {
     expect(run({ rule: "", mutate: (t) => t.set(t.body("RDTSC").offset, 0xcd, 0x82, 0x0f, 0x0b) })).toEqual([]);
