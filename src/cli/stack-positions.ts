@@ -52,10 +52,11 @@ function find(l: Lookup, line: number, col: number): string | undefined {
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  if (at < 0 || l.src[at]! < 0) return undefined;
-  const key = l.src[at]! * 0x1000000 + l.orig[at]!;
+  const src = l.src[at] ?? -1;
+  if (src < 0) return undefined;
+  const key = src * 0x1000000 + l.orig[at]!;
   let name = l.names.get(key);
-  if (name === undefined) l.names.set(key, (name = `${l.sources[l.src[at]!]}:${l.orig[at]}`));
+  if (name === undefined) l.names.set(key, (name = `${l.sources[src]}:${l.orig[at]}`));
   return name;
 }
 
