@@ -14,7 +14,7 @@ export function parseManifest(text: string, file: string): Result<Manifest> {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = parsed.error.issues[0]!; // a failed parse has at least one
     const path = issue.path
       .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
       .join("")
