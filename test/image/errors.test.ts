@@ -143,4 +143,11 @@ describe("builder errors", () => {
     const errors = errorsOf(buildImage(program({}), noInit));
     expect(errors).toEqual([expect.objectContaining({ code: "IMAGE_LAYOUT", location: { path: "jumpPoints" } })]);
   });
+
+  it("an implemented call whose layout allows no relocation type (hand-built: the layout checks would refuse it)", () => {
+    const noRelocs: Layout = { ...api3, calls: api3.calls.map((c) => (c.name === "CPUID" ? { ...c, relocs: [] } : c)) };
+    const errors = errorsOf(buildImage(native, noRelocs));
+    expect(errors).toEqual([expect.objectContaining({ code: "LAYOUT_EMPTY_RELOCS", location: { call: "CPUID", offset: 0xa0 } })]);
+    expect(errors[0]!.message).toContain("call 0 CPUID allows no relocation type");
+  });
 });
