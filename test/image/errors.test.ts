@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { native } from "../../roms/native/index.ts";
+import { routine } from "../../roms/shared/bodies.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { MAX_BODY_SIZE } from "../../src/image/plan.ts";
 import type { Layout } from "../../src/layout/types.ts";
@@ -115,6 +116,12 @@ describe("builder errors", () => {
     );
     expect(errors[0]).toMatchObject({ code: "IMAGE_BODY_THREW", location: { call: "CLTS" } });
     expect(errors[0]!.message).toContain("no such register");
+  });
+
+  it("a body calling a shared routine its program does not carry names the routine", () => {
+    const errors = errorsOf(buildImage(program({ CLTS: (a, ctx) => a.call(routine(ctx, "VMIFlush")) }), api3));
+    expect(errors).toEqual([expect.objectContaining({ code: "IMAGE_BODY_THREW", location: expect.objectContaining({ call: "CLTS" }) })]);
+    expect(errors[0]!.message).toContain("the program carries no shared routine VMIFlush");
   });
 
   it("a shared routine with a reserved or duplicate name", () => {
