@@ -42,6 +42,7 @@ function rawArgs(argv: readonly string[] = process.argv.slice(2)): RawArgs {
   const mine = entries.slice(entries.length - argv.length);
   if (mine.length !== argv.length) return found;
   argv.forEach((text, i) => {
+    // biome-ignore lint/style/noNonNullAssertion: mine has argv's length (checked above)
     let bytes = mine[i]!;
     if (!text.includes(REPLACEMENT) || bytes.toString("utf8") !== text) return;
     let t = text;

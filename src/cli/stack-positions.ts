@@ -3,6 +3,7 @@
 // binary search, so the assembler can record a source line per instruction for a few µs (src/asm/source.ts).
 // Run from the TypeScript sources (tsx, vitest) there is no table, and the assembler reads the stack text,
 // which the runtime maps itself.
+// biome-ignore-all lint/style/noNonNullAssertion: the table's arrays are read in bounds by construction (a segment's four numbers, a binary search), once per recorded node
 
 import { readFileSync } from "node:fs";
 import { setStackPositions } from "../asm/index.ts";
