@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { ensureRoms } from "../guest/rom-files.ts";
 import { requireTools } from "../support/tools.ts";
-import { bootBare, bootUnderHypervisor, realGuestAvailable, WHY_SKIPPED } from "./real-guest.ts";
+import { APPEND, bootBare, bootUnderHypervisor, realGuestAvailable, WHY_SKIPPED } from "./real-guest.ts";
 
 const run = requireTools("qemu-system-i386", "gcc", "ld") && realGuestAvailable() ? describe : describe.skip;
 if (run === describe.skip) console.warn(`real-guest tests skipped: ${WHY_SKIPPED}`);
@@ -33,6 +33,38 @@ run("Linux 2.6.32 under the reference hypervisor", () => {
       expect(report.traps.sysenter).toBeGreaterThan(0);
       expect(report.pageTables?.mostTracked).toBeGreaterThan(3);
     });
+  }
+});
+
+run("Linux 2.6.32 under the reference hypervisor with vmi= options", () => {
+  // arch/x86/kernel/vmi_32.c, parse_vmi: one option per vmi= (strcmp on the whole value, so a comma list is no
+  // option at all). disable_timer keeps the PIT (IRQ0 at the 8259's vector 0x30) instead of the VMI alarm at
+  // 0xf0; disable_pge and disable_pse clear the features Linux maps its kernel with.
+  const options = ["vmi=disable_timer", "vmi=disable_pge vmi=disable_pse"];
+  const alarmCalls = ["SetAlarm", "set_timer_op", "vcpu_op"];
+  for (const rom of ensureRoms().filter((r) => /(vmware|xen)-api3\.rom$/.test(r))) {
+    it(`${rom.split("/").pop()} with the VMI alarm (the default): its ticks come at 0xf0`, async () => {
+      const { status, report } = await bootUnderHypervisor(rom);
+      expect(report.violations).toEqual([]);
+      expect(alarmCalls.some((c) => (report.hypercalls[c] ?? 0) > 0)).toBe(true);
+      expect(report.traps.intf0).toBeGreaterThan(0);
+      expect(status).toBe(0);
+    });
+    for (const option of options) {
+      it(`${rom.split("/").pop()} with ${option}: no violation`, async () => {
+        const { status, report, console } = await bootUnderHypervisor(rom, { append: `${APPEND} ${option}` });
+        expect(report.violations).toEqual([]);
+        expect(console).toContain("INIT: hello via AT_SYSINFO vsyscall");
+        expect(report.kernelCpl).toBe(1);
+        expect(report.guest).toBe("rebooted");
+        expect(status).toBe(0);
+        if (option === "vmi=disable_timer") {
+          expect(alarmCalls.filter((c) => (report.hypercalls[c] ?? 0) > 0)).toEqual([]);
+          expect(report.traps.intf0 ?? 0).toBe(0);
+          expect(report.traps.int30).toBeGreaterThan(0);
+        }
+      });
+    }
   }
 });
 
