@@ -448,6 +448,10 @@ export const guestTests: GuestTests = {
       expect(lines[0], name).toMatch(message);
       expect(r.stdout, name).toBe("");
     }
+    // A built-in backend's name where the file goes: its own tests need no --backend.
+    const builtIn = spawnSync(process.execPath, [BIN, "run", rom(), "--backend", "native"], { cwd: tmp, encoding: "utf8" });
+    expect(builtIn.status).toBe(2);
+    expect(builtIn.stderr).toMatch(/^vmirom: CLI_USAGE: --backend takes a backend file; native is a built-in backend/);
     const kernel = vmirom(["run", rom(), "--backend", join(tmp, `src-${TESTED}`, "backend.ts"), "--kernel", rom()]);
     expect(kernel.status).toBe(2);
     expect(kernel.stderr).toMatch(/CLI_USAGE: --manifest, --keep and --backend are for the test guest/);

@@ -79,3 +79,20 @@ export async function bootUnderHypervisor(rom: string, opts: { initrd?: string; 
   }
   return { status, report, console: stderr };
 }
+
+export interface BareBootResult {
+  status: number | null;
+  /** What `vmirom run --kernel` printed: the serial console, then its summary and result line. */
+  stdout: string;
+}
+
+/** `vmirom run ROM --kernel ...` with no hypervisor: the kernel on a bare (emulated) machine with the ROM. */
+export async function bootBare(rom: string, opts: { initrd?: string; timeout?: number } = {}): Promise<BareBootResult> {
+  const args = [join(REPO, "dist/vmirom.mjs"), "run", rom, "--kernel", KERNEL, "--initrd", opts.initrd ?? INITRD, "--append", APPEND];
+  const child = spawn(process.execPath, [...args, "--timeout", String(opts.timeout ?? 60)], { stdio: ["ignore", "pipe", "pipe"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (c: Buffer) => chunks.push(c));
+  child.stderr.on("data", (c: Buffer) => chunks.push(c));
+  const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { status, stdout: Buffer.concat(chunks).toString("utf8") };
+}

@@ -1,6 +1,7 @@
 // Other workloads than the shared /init: a heavier one of our own (fork, exec, pipes, mmap, brk, signals,
 // sleep and twenty short processes) runs on Linux under the reference hypervisor through both paravirtual ROMs
-// with no violation — the page-table checks see every address space come and go.
+// with no violation — the page-table checks see every address space come and go — and through the native ROM
+// on a bare machine.
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureRoms } from "../guest/rom-files.ts";
 import { requireTools } from "../support/tools.ts";
-import { bootUnderHypervisor, realGuestAvailable } from "./real-guest.ts";
+import { bootBare, bootUnderHypervisor, realGuestAvailable } from "./real-guest.ts";
 import { newcArchive } from "./workload/cpio.ts";
 
 const run = requireTools("qemu-system-i386", "gcc", "ld") && realGuestAvailable() ? describe : describe.skip;
@@ -53,6 +54,17 @@ run("a heavier /init under the reference hypervisor", () => {
       expect(report.guest).toBe("rebooted");
       expect(status).toBe(0);
       expect(report.pageTables?.mostTracked).toBeGreaterThan(10);
+    });
+  }
+  // The same steps with the native ROM on a bare machine: Linux paravirtualized, every call the pass-through code.
+  for (const rom of ensureRoms().filter((r) => r.endsWith("/native-api3.rom"))) {
+    it("runs every step through native-api3.rom on a bare machine", async () => {
+      const { status, stdout } = await bootBare(rom, { initrd: cpio });
+      expect(stdout).toContain("Booting paravirtualized kernel on vmi");
+      expect(stdout).not.toContain("HEAVY: FAIL");
+      for (const step of ["fork and pipe ok", "mmap and brk ok", "signal ok", "sleep ok", "exec ok", "20 processes ok", "all ok"])
+        expect(stdout).toContain(`HEAVY: ${step}`);
+      expect(status).toBe(0);
     });
   }
 });

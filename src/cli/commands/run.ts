@@ -103,7 +103,10 @@ function inputProblems(args: RunArgs): Diagnostic[] {
   }
   file(args.initrd, "initrd");
   file(args.manifest, "manifest");
-  file(args.backend, "backend file");
+  // A built-in backend's name where a file is wanted: its own tests run without --backend.
+  if (args.backend !== undefined && (BACKEND_NAMES as readonly string[]).includes(args.backend) && !existsSync(args.backend)) {
+    out.push(diag("CLI_USAGE", `--backend takes a backend file; ${args.backend} is a built-in backend, whose own tests vmirom run runs without --backend`));
+  } else file(args.backend, "backend file");
   if (args.kernel === undefined) {
     for (const [name, v] of [
       ["--initrd", args.initrd],
