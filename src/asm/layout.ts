@@ -508,7 +508,7 @@ export function layoutProgram(prog: Program, options: AssembleOptions): Assemble
     if (!label.local) globals.push({ name: label.name, offset: soff[j]! });
   }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
-    const end = globals[k + 1]?.offset ?? total;
+    const end = k + 1 < globals.length ? globals[k + 1]!.offset : total; // no read past the end: this runs per assemble()
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
   const result = { ok: true as const, bytes: w.out, origin, symbols } as unknown as Extract<AssembleResult, { ok: true }>;
