@@ -94,7 +94,7 @@ export class TestCtx implements PublicTestCtx {
     this.enter(name, path);
     for (const r of preserves) a.mov(this.g.v(`saved_${r.name}`), r);
     const stack = opts.stack ?? [];
-    for (let i = stack.length - 1; i >= 0; i--) this.g.pushValue(stack[i]!);
+    for (const v of [...stack].reverse()) this.g.pushValue(v);
     if (opts.count !== false) emitCountStart(this.g);
     this.emitSite(name, opts.native);
     if (opts.count !== false) emitCountEnd(this.g, name, path, this.slotText(name));

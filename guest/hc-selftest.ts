@@ -19,20 +19,20 @@ export const hcSelfTest: CallTest = {
     const all = (1 << TRANSPORTS.vmcall) | (1 << TRANSPORTS.vmmcall) | (1 << TRANSPORTS.int82);
     a.mov(t.v("hc_transports"), all);
     a.mov(t.v("hc_seq"), 0);
+    // at: the hypercall instruction.
     const sites = [
-      { via: "vmcall", nr: 0x48430001, emit: () => a.vmcall() },
-      { via: "int82", nr: 0x48430002, emit: () => a.int(VEC.hypercall) },
-      { via: "vmmcall", nr: 0x48430003, emit: () => a.vmmcall() },
+      { via: "vmcall", nr: 0x48430001, emit: () => a.vmcall(), at: a.newLabel() },
+      { via: "int82", nr: 0x48430002, emit: () => a.int(VEC.hypercall), at: a.newLabel() },
+      { via: "vmmcall", nr: 0x48430003, emit: () => a.vmmcall(), at: a.newLabel() },
     ] as const;
-    const at = sites.map(() => a.newLabel());
-    sites.forEach((s, i) => {
+    sites.forEach((s) => {
       a.mov(eax, s.nr);
       a.mov(ebx, ARGS.ebx);
       a.mov(ecx, ARGS.ecx);
       a.mov(edx, ARGS.edx);
       a.mov(esi, ARGS.esi);
       a.mov(edi, ARGS.edi);
-      a.label(at[i]!);
+      a.label(s.at);
       s.emit();
       // No hypervisor effect is modelled here: EAX comes back unchanged.
       t.expectEq(eax, s.nr, `${s.via}: EAX after the hypercall`);
@@ -43,7 +43,7 @@ export const hcSelfTest: CallTest = {
       t.expectEq(rec("via"), TRANSPORTS[s.via], `${s.via}: recorded transport`);
       t.expectEq(rec("eax"), s.nr, `${s.via}: recorded EAX`);
       for (const r of ["ebx", "ecx", "edx", "esi", "edi"] as const) t.expectEq(rec(r), ARGS[r], `${s.via}: recorded ${r}`);
-      t.expectEq(rec("eip"), at[i]!, `${s.via}: recorded address of the instruction`);
+      t.expectEq(rec("eip"), s.at, `${s.via}: recorded address of the instruction`);
     });
     t.expectFault(6, () => a.ud2(), "ud2 with the hook on is still #UD");
   },

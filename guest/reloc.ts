@@ -171,7 +171,10 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   const { eip: relocEip, type: relocType } = plan.arrays;
 
   // The first and last call numbers, counted (the loop below asks again, uncounted).
-  for (const c of [calls[0]!, calls[calls.length - 1]!]) {
+  const first = calls[0],
+    last = calls.at(-1);
+  if (!first || !last) throw new Error(`layout ${layout.name} has no calls`);
+  for (const c of [first, last]) {
     a.mov(g.v("cur_call"), g.str("GetRelocationInfo"));
     a.mov(ecx, g.v("rom_lo"));
     a.add(ecx, getReloc);
@@ -335,26 +338,30 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
   // through GetRelocationInfo's own answer (after the drop), it must answer what it answered at the physical
   // address — the answers do not depend on the alias the question came through.
   const probe = calls.find((c) => expected.get(c.number)?.reloc === "CALL_REL") ?? calls.find((c) => c.relocs[0] === "CALL_REL");
-  if (probe && (kind === "linux" || getRelocCall)) {
+  const again =
+    kind === "linux"
+      ? ({ kind } as const)
+      : getRelocCall && ({ kind, eip: dword(plus(relocEip, getRelocCall.number * 4)), type: dword(plus(relocType, getRelocCall.number * 4)) } as const);
+  if (probe && again) {
     const skip = a.newLabel(),
       fine = a.newLabel();
     const storedEip = dword(plus(relocEip, probe.number * 4));
     a.cmp(dword(plus(relocType, probe.number * 4)), RELOC_VALUES.CALL_REL);
     a.jne(skip);
     a.mov(eax, probe.number);
-    if (kind === "linux") {
+    if (again.kind === "linux") {
       a.mov(ecx, g.v("rom_phys"));
       a.add(ecx, getReloc);
     } else {
       // Only once every answer is known to be mapped.
       a.cmp(g.v("reloc_bad"), 0);
       a.jne(skip);
-      a.cmp(dword(plus(relocType, getRelocCall!.number * 4)), RELOC_VALUES.CALL_REL);
+      a.cmp(again.type, RELOC_VALUES.CALL_REL);
       a.jne(skip);
-      a.mov(ecx, dword(plus(relocEip, getRelocCall!.number * 4)));
+      a.mov(ecx, again.eip);
     }
     a.call(ecx);
-    if (kind === "linux") {
+    if (again.kind === "linux") {
       g.printKeyDec("GUEST: PIC n=", probe.number);
       g.printKeyHex(" phys_eip=", eax);
       g.printKeyHex(" alias_eip=", storedEip);
@@ -363,7 +370,7 @@ export function emitRelocations(g: GuestAsm, kind: GuestKind, layout: Layout, ma
       g.printKeyDec("GUEST: PIC n=", probe.number);
       g.printKeyHex(" phys_eip=", storedEip);
       g.printKeyHex(" alias_eip=", eax);
-      g.printKeyHex(" asked_at=", dword(plus(relocEip, getRelocCall!.number * 4)));
+      g.printKeyHex(" asked_at=", again.eip);
     }
     a.cmp(eax, storedEip);
     a.je(fine);

@@ -135,7 +135,7 @@ const setResult = (g: GuestAsm, lo: Reg32 | number, hi?: Reg32 | number) => {
   if (hi !== undefined) g.a.mov(dword(ebp, FRAME.edx), hi as Reg32);
 };
 
-const CRS: Record<string, CtrlReg> = { 0: cr0, 2: cr2, 3: cr3, 4: cr4 };
+const CRS: Record<0 | 2 | 3 | 4, CtrlReg> = { 0: cr0, 2: cr2, 3: cr3, 4: cr4 };
 const DRS: ReadonlyArray<[number, DbgReg]> = [
   [0, dr0],
   [1, dr1],
@@ -158,12 +158,12 @@ function handlers(): Record<HypercallName, Handler> {
     checks,
     effect: (g) => {
       g.a.mov(eax, arg("EBX"));
-      g.a.mov(CRS[n]!, eax);
+      g.a.mov(CRS[n], eax);
     },
   });
   const getCr = (n: 0 | 2 | 3 | 4): Handler => ({
     effect: (g) => {
-      g.a.mov(eax, CRS[n]!);
+      g.a.mov(eax, CRS[n]);
       setResult(g, eax);
     },
   });
@@ -559,15 +559,15 @@ function emitDispatch(g: GuestAsm): void {
   a.mov(esi, g.v("hv_top"));
   a.mov(eax, dword(ebp, FRAME.eax));
   const names = Object.keys(HYPERCALLS) as HypercallName[];
-  const targets = names.map(() => a.newLabel());
-  names.forEach((n, i) => {
+  const targets = names.map((n) => ({ n, label: a.newLabel() }));
+  for (const { n, label } of targets) {
     a.cmp(eax, HYPERCALLS[n].number);
-    a.je(targets[i]!);
-  });
+    a.je(label);
+  }
   a.jmp(unknown);
-  names.forEach((n, i) => {
+  targets.forEach(({ n, label }) => {
     const h = table[n];
-    a.label(targets[i]!);
+    a.label(label);
     const skip = a.newLabel();
     for (const check of h.checks ?? []) {
       check(g, (what, got, want) => {

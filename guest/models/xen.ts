@@ -193,7 +193,11 @@ function emitXen(g: GuestAsm): void {
     a.je(l);
   }
   fatal(g, "not a hypercall of the contract");
-  const get = (n: HypercallName) => labels.find(([x]) => x === n)![1];
+  const get = (n: HypercallName): Label => {
+    const hit = labels.find(([x]) => x === n);
+    if (!hit) throw new Error(`xen model: no handler for hypercall ${n}`);
+    return hit[1];
+  };
 
   // --- set_trap_table(list): each {vector, flags, cs, address} until address 0 becomes a gate of the IDT in use.
   a.label(get("set_trap_table"));

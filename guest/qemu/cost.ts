@@ -74,11 +74,11 @@ export function formatCostTable(t: CostTable): string {
     r.slotUsed === null ? (r.slotSize === null ? "-" : `?/${r.slotSize}`) : `${r.slotUsed}/${r.slotSize}${r.bodySize !== null ? ` +${r.bodySize}` : ""}`,
     r.placement ?? "-",
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) =>
     "  " +
     cells
-      .map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   const notes = t.rows.some((r) => !r.tfKept) ? ["  * the call cleared TF itself (iret/sysexit): counted up to that instruction"] : [];

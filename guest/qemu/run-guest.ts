@@ -236,12 +236,13 @@ function main(argv: string[]): number {
   const keepDir = value("--keep"),
     timeout = value("--timeout"),
     manifest = value("--manifest");
-  if (args.length !== 1) {
+  const [rom, ...extra] = args;
+  if (rom === undefined || extra.length > 0) {
     process.stderr.write("run-guest: expected exactly one ROM file (see --help)\n");
     return 2;
   }
   const r = runGuest({
-    rom: args[0]!,
+    rom,
     writeCost: !noCost,
     sourceLines,
     ...(keepDir ? { keepDir } : {}),

@@ -1,8 +1,8 @@
 // Small body builders every backend needs: calls that do nothing, calls that answer zero, and calls that
 // run a few native instructions and return. Backends compose their call tables from these and their own.
 
-import { al, byte, cs, dword, eax, ecx, edx, esp, type Assembler } from "../../src/asm/index.ts";
-import type { Body } from "../../src/image/program.ts";
+import { al, byte, cs, dword, eax, ecx, edx, esp, type Assembler, type Label } from "../../src/asm/index.ts";
+import type { Body, BodyContext } from "../../src/image/program.ts";
 
 /** Nothing to do: return to the caller (regparm callers pop their own stack arguments). */
 export const justReturn: Body = (a) => a.ret();
@@ -49,4 +49,14 @@ export function emitSysexitFrame(a: Assembler): void {
   a.push(dword(esp, 8));
   a.sub(byte(esp, 0), 8); // user CS = user SS - 8
   a.push(edx);
+}
+
+/**
+ * The entry label of shared routine `name`, for a body (or routine) to call: a program that does not carry it
+ * is an error naming it (IMAGE_BODY_THREW, at the body), not a call to nowhere.
+ */
+export function routine(ctx: Pick<BodyContext, "shared">, name: string): Label {
+  const label = ctx.shared[name];
+  if (label === undefined) throw new Error(`the program carries no shared routine ${name}`);
+  return label;
 }

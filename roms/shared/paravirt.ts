@@ -7,6 +7,7 @@
 import { dword, eax, ebx, ecx, edx, esp, type Assembler, type Label, type Mem32, type Reg32, type Reg8 } from "../../src/asm/index.ts";
 import type { Body, SharedRoutine } from "../../src/image/program.ts";
 import { LINEAR_MAP_ENTRY, LINEAR_MAP_SLOTS, QUEUE_CAPACITY, QUEUE_ENTRY, sharedAddress } from "../../src/layout/shared-area.ts";
+import { routine } from "./bodies.ts";
 
 export const TRANSLATE_ROUTINE = "VMITranslate";
 export const ENQUEUE_ROUTINE = "VMIEnqueue";
@@ -58,7 +59,7 @@ export const enqueueRoutine: SharedRoutine = {
     a.mov(ebx, count);
     a.cmp(ebx, QUEUE_CAPACITY);
     a.jb(room);
-    a.call(ctx.shared[FLUSH_ROUTINE]!);
+    a.call(routine(ctx, FLUSH_ROUTINE));
     a.xor(ebx, ebx);
     a.label(room);
     a.inc(count);

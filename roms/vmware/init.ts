@@ -3,6 +3,7 @@
 import { dword, eax, ecx } from "../../src/asm/index.ts";
 import type { Body } from "../../src/image/program.ts";
 import { LINEAR_MAP_ENTRY, LINEAR_MAP_SLOTS, sharedAddress } from "../../src/layout/shared-area.ts";
+import { routine } from "../shared/bodies.ts";
 import { PRESENCE_ROUTINE } from "../shared/presence.ts";
 
 const EFLAGS_IF = 0x200;
@@ -17,7 +18,7 @@ export const vmwareInit: Body = (a, ctx) => {
   const top = ctx.layout.virtualTop;
   const absent = a.newLabel();
   a.pushf();
-  a.call(ctx.shared[PRESENCE_ROUTINE]!);
+  a.call(routine(ctx, PRESENCE_ROUTINE));
   a.pop(ecx);
   a.test(eax, eax);
   a.jnz(absent);

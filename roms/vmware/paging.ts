@@ -8,7 +8,7 @@
 import { cl, dword, eax, ebx, ecx, edx, esi, esp, qword, type Assembler } from "../../src/asm/index.ts";
 import type { Body, BodyContext } from "../../src/image/program.ts";
 import { sharedAddress } from "../../src/layout/shared-area.ts";
-import { justReturn } from "../shared/bodies.ts";
+import { justReturn, routine } from "../shared/bodies.ts";
 import {
   ENQUEUE_ROUTINE,
   FLUSH_ROUTINE,
@@ -29,17 +29,17 @@ type Shared = Pick<BodyContext, "shared">;
  * EAX and enqueues {pa, value, high or 0, 0, SetPxE(Long)Async}. Clobbers EAX, ECX, EDX.
  */
 function enqueueUpdate(a: Assembler, ctx: Shared, long: boolean): void {
-  a.call(ctx.shared[TRANSLATE_ROUTINE]!);
+  a.call(routine(ctx, TRANSLATE_ROUTINE));
   a.push(long ? ASYNC.SetPxELongAsync.number : ASYNC.SetPxEAsync.number);
   a.push(0);
   if (!long) a.xor(ecx, ecx);
-  a.call(ctx.shared[ENQUEUE_ROUTINE]!);
+  a.call(routine(ctx, ENQUEUE_ROUTINE));
   a.add(esp, 8);
 }
 
 /** Calls VMIFlush (preserves every register). */
 export function flushQueue(ctx: Shared): (a: Assembler) => void {
-  return (a) => a.call(ctx.shared[FLUSH_ROUTINE]!);
+  return (a) => a.call(routine(ctx, FLUSH_ROUTINE));
 }
 
 /**
@@ -213,7 +213,7 @@ function testAndChange(op: "bts" | "btr", long: boolean): Body {
 const setLazyMode: Body = (a, ctx) => {
   const mode = dword(sharedAddress(ctx.layout.virtualTop, "mode"));
   const cold = ctx.cold((c) => {
-    c.jmp(ctx.shared[FLUSH_ROUTINE]!);
+    c.jmp(routine(ctx, FLUSH_ROUTINE));
   });
   a.mov(edx, eax);
   a.xchg(mode, edx); // EDX = the previous mode
@@ -253,7 +253,7 @@ export const pagingCalls: Record<string, Body> = {
   InvalPage: (a, ctx) => viaHypercall("InvalPage", [eax], flushQueue(ctx))(a, ctx),
   FlushTLB: (a, ctx) => viaHypercall("FlushTLB", [eax], flushQueue(ctx))(a, ctx),
   // api13 (flags 0x80 page-table updates, 0x40 CPU state): only page-table updates are ever queued.
-  FlushDeferredCalls: (a, ctx) => a.jmp(ctx.shared[FLUSH_ROUTINE]!),
+  FlushDeferredCalls: (a, ctx) => a.jmp(routine(ctx, FLUSH_ROUTINE)),
   SetLazyMode: setLazyMode,
   SetLinearMapping: setLinearMapping,
   // Shadow paging: the guest's physical addresses are what the hypervisor works with.

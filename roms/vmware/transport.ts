@@ -36,10 +36,14 @@ export function viaHypercall(name: HypercallName, args: readonly ArgSource[] = [
 
 /** The moves, the hypercall and the pops of viaHypercall, without the return. */
 export function emitHypercallWith(a: Assembler, name: HypercallName, args: readonly ArgSource[]): void {
-  const targets = TRANSPORT_REGS.slice(0, args.length);
-  const saved = targets.filter((r) => CALLEE_SAVED.has(r));
+  const moves = args.map((src, i) => {
+    const dst = TRANSPORT_REGS[i];
+    if (!dst) throw new Error(`hypercall ${name} is given ${args.length} arguments; the transport has ${TRANSPORT_REGS.length} registers`);
+    return { src, dst };
+  });
+  const saved = moves.map((m) => m.dst).filter((r) => CALLEE_SAVED.has(r));
   for (const r of saved) a.push(r);
-  moveArgs(a, args, targets, 4 * saved.length);
+  moveArgs(a, moves, 4 * saved.length);
   hypercall(a, name);
   for (const r of [...saved].reverse()) a.pop(r);
 }
@@ -48,31 +52,26 @@ export function emitHypercallWith(a: Assembler, name: HypercallName, args: reado
  * Parallel move of the sources into the targets (registers first, resolving the one cycle the calls need:
  * EDX ↔ ECX), then stack arguments. `pushed` = bytes pushed since entry.
  */
-function moveArgs(a: Assembler, args: readonly ArgSource[], targets: readonly Reg32[], pushed: number): void {
+function moveArgs(a: Assembler, moves: ReadonlyArray<{ src: ArgSource; dst: Reg32 }>, pushed: number): void {
   const regMoves: Array<[Reg32, Reg32]> = [];
-  args.forEach((src, i) => {
-    const dst = targets[i]!;
-    if (!("stack" in src) && src !== dst) regMoves.push([dst, src]);
-  });
+  for (const { src, dst } of moves) if (!("stack" in src) && src !== dst) regMoves.push([dst, src]);
   // Emit moves whose destination no pending move still reads; a remaining pair that reads each other is a swap.
   let pending = regMoves;
-  while (pending.length) {
-    const ready = pending.findIndex(([dst]) => !pending.some(([, src]) => src === dst));
-    if (ready >= 0) {
-      const [dst, src] = pending[ready]!;
+  for (let first = pending[0]; first !== undefined; first = pending[0]) {
+    const ready = pending.find(([dst]) => !pending.some(([, src]) => src === dst));
+    if (ready) {
+      const [dst, src] = ready;
       a.mov(dst, src);
-      pending = pending.filter((_, i) => i !== ready);
+      pending = pending.filter((m) => m !== ready);
       continue;
     }
-    const [dst, src] = pending[0]!;
+    const [dst, src] = first;
     const back = pending.findIndex(([d, s]) => d === src && s === dst);
     if (back < 0) throw new Error("argument moves form a cycle longer than a swap");
     a.xchg(dst, src);
     pending = pending.filter((_, i) => i !== 0 && i !== back);
   }
-  args.forEach((src, i) => {
-    if ("stack" in src) a.mov(targets[i]!, dword(esp, pushed + 4 * src.stack));
-  });
+  for (const { src, dst } of moves) if ("stack" in src) a.mov(dst, dword(esp, pushed + 4 * src.stack));
 }
 
 /**

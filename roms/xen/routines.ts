@@ -3,9 +3,10 @@
 // VMIFlush — the queue sent as ONE multicall. Register conventions are regparm's: EBX, ESI and EDI are
 // callee-saved, so a routine that loads Xen's argument registers saves them itself.
 
-import { byte, dword, eax, ebx, ecx, edi, edx, esi, esp, plus, type Assembler, type Label, type Mem32, type Mem8 } from "../../src/asm/index.ts";
+import { byte, dword, eax, ebx, ecx, edi, edx, esi, esp, plus, type Assembler, type Mem32, type Mem8 } from "../../src/asm/index.ts";
 import type { BodyContext, SharedRoutine } from "../../src/image/program.ts";
 import { QUEUE_ENTRY, sharedAddress } from "../../src/layout/shared-area.ts";
+import { routine } from "../shared/bodies.ts";
 import { ENQUEUE_ROUTINE, FLUSH_ROUTINE, TRANSLATE_ROUTINE, modeField, queueCountField } from "../shared/paravirt.ts";
 import {
   DOMID_SELF,
@@ -54,7 +55,7 @@ export function scratch(ctx: Pick<BodyContext, "layout">, offset: number) {
 
 /** `call` hypercall `name` through the ROM's page (EAX is loaded by the page entry). */
 export function hypercall(a: Assembler, ctx: Ctx, name: HypercallName): void {
-  a.call(plus(ctx.shared[PAGE_ROUTINE]!, HYPERCALL[name] * HYPERCALL_ENTRY));
+  a.call(plus(routine(ctx, PAGE_ROUTINE), HYPERCALL[name] * HYPERCALL_ENTRY));
 }
 
 /**
@@ -89,7 +90,7 @@ export const hypercallPage: SharedRoutine = {
 export const machineAddress: SharedRoutine = {
   name: MACHINE_ROUTINE,
   emit(a, ctx) {
-    a.call(ctx.shared[TRANSLATE_ROUTINE]!);
+    a.call(routine(ctx, TRANSLATE_ROUTINE));
     a.add(eax, info(ctx, "machineOffset"));
     a.ret();
   },
@@ -109,7 +110,7 @@ function enqueueUpdate(a: Assembler, ctx: Ctx): void {
   a.xor(ecx, ecx);
   a.push(HYPERCALL.mmu_update);
   a.push(0);
-  a.call(ctx.shared[ENQUEUE_ROUTINE]!);
+  a.call(routine(ctx, ENQUEUE_ROUTINE));
   a.add(esp, 8);
 }
 
@@ -122,7 +123,7 @@ export const setEntry: SharedRoutine = {
   name: SET_ENTRY_ROUTINE,
   emit(a, ctx) {
     const queue = a.newLabel();
-    a.call(ctx.shared[MACHINE_ROUTINE]!);
+    a.call(routine(ctx, MACHINE_ROUTINE));
     a.test(ecx, PAGE_DEFER);
     a.jnz(queue);
     a.test(modeField(ctx.layout.virtualTop), MODE_MMU);
@@ -154,7 +155,7 @@ export const setEntry64: SharedRoutine = {
   name: SET_ENTRY64_ROUTINE,
   emit(a, ctx) {
     const queue = a.newLabel();
-    a.call(ctx.shared[MACHINE_ROUTINE]!);
+    a.call(routine(ctx, MACHINE_ROUTINE));
     a.test(byte(esp, 4), PAGE_DEFER);
     a.jnz(queue);
     a.test(modeField(ctx.layout.virtualTop), MODE_MMU);
@@ -195,7 +196,7 @@ export const setEntry64: SharedRoutine = {
 export const mmuextOp: SharedRoutine = {
   name: MMUEXT_ROUTINE,
   emit(a, ctx) {
-    a.call(ctx.shared[FLUSH_ROUTINE]!);
+    a.call(routine(ctx, FLUSH_ROUTINE));
     a.push(ebx);
     a.push(esi);
     a.push(0); // arg2
@@ -263,9 +264,5 @@ export const flushRoutine: SharedRoutine = {
 };
 if (MMU_REQUEST_SIZE !== 16 || MULTICALL_ENTRY_SIZE !== 32) throw new Error("VMIFlush scales entry numbers by shifting 4 and 5");
 
-/** The entry label of shared routine `name`: every xen body reaches the routines through this. */
-export function routine(ctx: Pick<BodyContext, "shared">, name: string): Label {
-  const label = ctx.shared[name];
-  if (label === undefined) throw new Error(`the xen program carries no shared routine ${name}`);
-  return label;
-}
+// Every xen body reaches the routines through `routine`.
+export { routine };

@@ -277,19 +277,21 @@ export function encodeElf(input: ElfInput): Uint8Array {
       .u8(0)
       .u16(1);
   }
-  const sections: { name: string; type: number; flags: number; addr: number; data: Uint8Array; link: number; info: number; align: number; entsize: number }[] =
-    [
-      { name: ".text", type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: input.address, data: input.bytes, link: 0, info: 0, align: 16, entsize: 0 },
-      { name: ".symtab", type: SHT_SYMTAB, flags: 0, addr: 0, data: syms.done(), link: 3, info: 2, align: 4, entsize: 16 },
-      { name: ".strtab", type: SHT_STRTAB, flags: 0, addr: 0, data: str.out.done(), link: 0, info: 0, align: 1, entsize: 0 },
-      { name: ".debug_info", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugInfo(input), link: 0, info: 0, align: 1, entsize: 0 },
-      { name: ".debug_abbrev", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAbbrev(), link: 0, info: 0, align: 1, entsize: 0 },
-      { name: ".debug_line", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugLine(input), link: 0, info: 0, align: 1, entsize: 0 },
-      { name: ".debug_aranges", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAranges(input), link: 0, info: 0, align: 1, entsize: 0 },
-      { name: ".shstrtab", type: SHT_STRTAB, flags: 0, addr: 0, data: new Uint8Array(0), link: 0, info: 0, align: 1, entsize: 0 },
-    ];
+  type Section = { name: string; type: number; flags: number; addr: number; data: Uint8Array; link: number; info: number; align: number; entsize: number };
+  // Last: its data is the section names, known once every section is listed.
+  const shstrtab: Section = { name: ".shstrtab", type: SHT_STRTAB, flags: 0, addr: 0, data: new Uint8Array(0), link: 0, info: 0, align: 1, entsize: 0 };
+  const sections: Section[] = [
+    { name: ".text", type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: input.address, data: input.bytes, link: 0, info: 0, align: 16, entsize: 0 },
+    { name: ".symtab", type: SHT_SYMTAB, flags: 0, addr: 0, data: syms.done(), link: 3, info: 2, align: 4, entsize: 16 },
+    { name: ".strtab", type: SHT_STRTAB, flags: 0, addr: 0, data: str.out.done(), link: 0, info: 0, align: 1, entsize: 0 },
+    { name: ".debug_info", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugInfo(input), link: 0, info: 0, align: 1, entsize: 0 },
+    { name: ".debug_abbrev", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAbbrev(), link: 0, info: 0, align: 1, entsize: 0 },
+    { name: ".debug_line", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugLine(input), link: 0, info: 0, align: 1, entsize: 0 },
+    { name: ".debug_aranges", type: SHT_PROGBITS, flags: 0, addr: 0, data: debugAranges(input), link: 0, info: 0, align: 1, entsize: 0 },
+    shstrtab,
+  ];
   const names = sections.map((s) => shstr.add(s.name));
-  sections[sections.length - 1]!.data = shstr.out.done();
+  shstrtab.data = shstr.out.done();
 
   const EHSIZE = 52,
     PHSIZE = 32,
@@ -360,7 +362,7 @@ export function programSymbols(r: Ok, extra: readonly { name: string; offset: nu
   // Each symbol's next start, from the sorted starts in one pass (a search per symbol is quadratic).
   const starts = [...new Set([...r.symbols.map((s) => s.offset), ...extra.map((s) => s.offset)])].sort((x, y) => x - y);
   const next = new Map<number, number>();
-  for (let i = 0; i < starts.length; i++) next.set(starts[i]!, starts[i + 1] ?? r.bytes.length);
+  starts.forEach((s, i) => next.set(s, starts[i + 1] ?? r.bytes.length));
   const nextStart = (offset: number): number => next.get(offset)!;
   const all = [...r.symbols.map((s) => ({ name: s.name, offset: s.offset, size: nextStart(s.offset) - s.offset })), ...extra];
   return all.map((s) => ({ name: s.name, value: r.origin + s.offset, size: s.size, kind: code.has(s.offset) ? ("func" as const) : ("object" as const) }));

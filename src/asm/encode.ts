@@ -1,5 +1,6 @@
 // Encoding: writes one instruction's bytes (prefixes, opcode, ModRM/SIB and displacement, immediates) into a
 // byte buffer, with fixups for the fields whose values are only known after layout (labels).
+// Hot: the row's and form's tables are read with `!` (indices in bounds by construction), not checked.
 
 import type { DiagnosticCode } from "../diagnostics.ts";
 import { ByteSink } from "./buffers.ts";
@@ -113,7 +114,7 @@ function encodeMem(buf: Uint8Array, p: number, start: number, reg: number, m: Me
   const ss = !index || m.scale === 1 ? 0 : m.scale === 2 ? 1 : m.scale === 4 ? 2 : 3;
   if (!base) {
     buf[p++] = (reg << 3) | 4;
-    buf[p++] = (ss << 6) | (index!.code << 3) | 5;
+    buf[p++] = (ss << 6) | (index!.code << 3) | 5; // no base: there is an index (both absent returned above)
     return putDisp(buf, p, start, dispExpr, disp, 4);
   }
   const modv = dispExpr ? 2 : disp === 0 && base.code !== 5 ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
@@ -281,7 +282,7 @@ export function encodeForm(
   }
   const modrm = f.modrm;
   if (modrm >= 0) buf[p++] = modrm;
-  else if (modrm === -2) p = encodeMem(buf, p, start, f.memReg, m!, bits);
+  else if (modrm === -2) p = encodeMem(buf, p, start, f.memReg, m!, bits); // -2: the form has a memory operand
   const immSize = row.immSize;
   if (immSize.length !== 0) {
     const immIdx = row.immIdx;
@@ -295,6 +296,7 @@ export function encodeForm(
   out.len = p;
 }
 
+/** Operand i of a row's own operand indices (each below the instruction's operand count). */
 function pick(i: number, x: AnyOperand | undefined, y: AnyOperand | undefined, z: AnyOperand | undefined): AnyOperand {
   return (i === 0 ? x : i === 1 ? y : z)!;
 }

@@ -102,23 +102,26 @@ for (const r of REGISTERS) if (r.kind === "gpr" || r.kind === "sreg") CLASS_REG[
 export function compileForm(row: Row, n: number, classes: readonly number[]): Form {
   const regs = classes.map((c) => CLASS_REG[c]);
   const reg = (i: number) => (i >= 0 ? regs[i] : undefined);
-  const memIdx = row.rmIdx >= 0 && classes[row.rmIdx]! >= 40 && classes[row.rmIdx]! <= 51 ? row.rmIdx : -1;
+  const plusReg = reg(row.plusIdx),
+    regReg = reg(row.regIdx),
+    rmReg = reg(row.rmIdx);
+  const rmClass = row.rmIdx >= 0 ? classes[row.rmIdx] : undefined;
+  const memIdx = rmClass !== undefined && rmClass >= 40 && rmClass <= 51 ? row.rmIdx : -1;
   const generic =
-    row.moffsIdx >= 0 ||
-    row.immSize.includes(-1) ||
-    (row.plusIdx >= 0 && !reg(row.plusIdx)) ||
-    (row.regIdx >= 0 && !reg(row.regIdx)) ||
-    (row.rmIdx >= 0 && memIdx < 0 && !reg(row.rmIdx));
+    row.moffsIdx >= 0 || row.immSize.includes(-1) || (row.plusIdx >= 0 && !plusReg) || (row.regIdx >= 0 && !regReg) || (row.rmIdx >= 0 && memIdx < 0 && !rmReg);
   // A `+r` row adds the register number to its last opcode byte.
-  const plus = row.plusIdx >= 0 && !generic ? reg(row.plusIdx)!.code : 0;
+  const plus = !generic && plusReg ? plusReg.code : 0;
   const opcode = row.opcode.map((op, i) => (i === row.opcode.length - 1 ? op + plus : op));
-  const head = ([16, 32] as const).map((bits) => {
+  const head = (bits: 16 | 32) => {
     const bytes = row.opsize !== 0 && row.opsize !== bits ? [0x66, ...opcode] : opcode;
     if (bytes.length > 4) throw new Error(`opcode table row ${row.index} (${row.mnemonic}): more than four opcode bytes`);
     return { value: bytes.reduce((v, b, i) => v | (b << (8 * i)), 0), length: bytes.length };
-  });
-  const regField = generic || row.rmIdx < 0 ? 0 : row.regIdx >= 0 ? reg(row.regIdx)!.code : (row.modrm as number);
-  const modrm = row.rmIdx < 0 || generic ? -1 : memIdx >= 0 ? -2 : 0xc0 | (regField << 3) | reg(row.rmIdx)!.code;
+  };
+  const head16 = head(16),
+    head32 = head(32);
+  // Not generic: each register operand is fixed by its class, so a register r/m gives the whole ModRM byte.
+  const regField = generic || row.rmIdx < 0 ? 0 : regReg ? regReg.code : (row.modrm as number);
+  const modrm = row.rmIdx < 0 || generic ? -1 : memIdx < 0 && rmReg ? 0xc0 | (regField << 3) | rmReg.code : -2;
   const kinds = classes.map((c, i) =>
     regs[i] !== undefined
       ? OPERAND_FIXED
@@ -138,10 +141,10 @@ export function compileForm(row: Row, n: number, classes: readonly number[]): Fo
     kinds,
     generic,
     memIdx,
-    head16: head[0]!.value,
-    headLen16: head[0]!.length,
-    head32: head[1]!.value,
-    headLen32: head[1]!.length,
+    head16: head16.value,
+    headLen16: head16.length,
+    head32: head32.value,
+    headLen32: head32.length,
     modrm,
     memReg: regField,
   };

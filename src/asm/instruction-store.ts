@@ -4,6 +4,7 @@
 // code size, length, whether it has a prefix), then the operands the form does not fix — one word for a register
 // or a small immediate, two for a memory operand with a constant displacement or a 32-bit immediate; anything
 // else (labels, label expressions, far pointers, a label displacement) is kept as the object itself, by index.
+// `read` decodes the stream `add` wrote, so its indices (and the decoding tables') are in bounds: `!`, no checks.
 
 import { IntList, objectArray } from "./buffers.ts";
 import { FORMS, OPERAND_FIXED, OPERAND_INT, OPERAND_MEM, OPERAND_OBJECT, type Form } from "./forms.ts";

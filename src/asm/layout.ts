@@ -1,6 +1,8 @@
 // Layout: gives every recorded node its offset, relaxes label-relative branches (all start long and
 // shrink while they fit, DynASM-style, to a fixed point), then writes the bytes and resolves fixups.
 // After writing, every node's written size must equal its computed size; a difference is a phase error.
+// Reads of the typed arrays below use `!`: their indices are special, node or code positions of this
+// program, in bounds by construction, and a check in these loops would cost time and say nothing.
 
 import { diag, type Diagnostic } from "../diagnostics.ts";
 import { FIXUP_STRIDE, SPECIAL_ALIGN, SPECIAL_BRANCH, SPECIAL_LABEL, SPECIAL_ORG, type Program } from "./program.ts";
@@ -506,7 +508,7 @@ export function layoutProgram(prog: Program, options: AssembleOptions): Assemble
     if (!label.local) globals.push({ name: label.name, offset: soff[j]! });
   }
   const symbols: AsmSymbol[] = globals.map((s, k) => {
-    const end = k + 1 < globals.length ? globals[k + 1]!.offset : total;
+    const end = k + 1 < globals.length ? globals[k + 1]!.offset : total; // no read past the end: this runs per assemble()
     return { name: s.name, offset: s.offset, address: origin + s.offset, size: end - s.offset };
   });
   const result = { ok: true as const, bytes: w.out, origin, symbols } as unknown as Extract<AssembleResult, { ok: true }>;

@@ -106,11 +106,11 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, value: (e: Ex
   const m = row.mnemonic;
   const opsize = row.opsize || ins.bits;
   const base = row.att;
-  const stringBase = ops.length === 0 ? base.replace(/[bwl]$/, "") : "";
-  if (ops.length === 0 && STRING_TEXT[stringBase] && /^(ins|outs|movs|cmps|stos|lods|scas)[bwl]$/.test(base)) {
+  const stringText = ops.length === 0 ? STRING_TEXT[base.replace(/[bwl]$/, "")] : undefined;
+  if (stringText && /^(ins|outs|movs|cmps|stos|lods|scas)[bwl]$/.test(base)) {
     const w = base.slice(-1);
     const r = w === "b" ? "%al" : w === "w" ? "%ax" : "%eax";
-    return ins.prefixText + STRING_TEXT[stringBase]!(w, r);
+    return ins.prefixText + stringText(w, r);
   }
   if (m === "xlat") return "xlat   %ds:(%ebx)";
   let suffix = "";
@@ -160,7 +160,7 @@ export function formatInstruction(ins: InsInfo, bytes: Uint8Array, value: (e: Ex
   };
   // Shifts by one are written without the count, as objdump prints D0/D1.
   let shown = ops.map(text);
-  if (row.toks[1] === "one") shown = [shown[0]!];
+  if (row.toks[1] === "one") shown = shown.slice(0, 1);
   if (row.toks[0] === "three") shown = [];
   else if (m === "ret" || m === "retf" || m === "int") shown = ops.map((o) => `$${hex(value(o as Expr) & (m === "int" ? 0xff : 0xffff))}`);
   // enter keeps Intel operand order in AT&T syntax.

@@ -114,8 +114,7 @@ export function describeOperand(o: AnyOperand): string {
 /** The first row whose operand tokens accept ops (the uncached search behind findForm). */
 export function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row | undefined {
   const n = ops.length;
-  outer: for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
+  outer: for (const row of rows) {
     const toks = row.toks;
     if (toks.length !== n) continue;
     for (let i = 0; i < n; i++) if (fits(toks[i]!, ops[i]!, row) !== true) continue outer;

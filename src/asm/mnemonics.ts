@@ -32,10 +32,12 @@ export interface MnemonicInfo {
 }
 /** A mnemonic's facts, read off its rows (so that a new row needs nothing else). */
 function mnemonicInfo(name: string): MnemonicInfo {
-  const rows = rowsFor(name)!;
+  const rows = rowsFor(name);
+  if (!rows) throw new Error(`opcode table: no rows for mnemonic ${name}`);
   const has = (test: (toks: readonly Tok[]) => boolean): boolean => rows.some((r) => test(r.toks));
   const jump = has((t) => t.length === 1 && t[0] === "rel8") && has((t) => t.length === 1 && t[0] === "rel32");
-  const shortImm = has((t) => t.length === 3 && /^r(16|32)$/.test(t[0]!) && t[1] === `rm${t[0]!.slice(1)}` && t[2]!.startsWith("imm"));
+  // Rows r16, rm16, imm… or r32, rm32, imm….
+  const shortImm = has((t) => /^r(16|32),rm\1,imm[^,]*$/.test(t.join(",")));
   const omitOne = has((t) => t.length === 2 && t[1] === "one");
   return { name, rows, jump, shortImm, omitOne, special: shortImm || omitOne, cache: new FormCache(), forms: [], branchNodes: [] };
 }
@@ -44,8 +46,10 @@ export const MNEMONIC_INFO = new Map<string, MnemonicInfo>(MNEMONICS.map((name) 
 // Encodings of label-relative branches depend only on the row, the code size and prefixes (cached per
 // mnemonic in MnemonicInfo.forms when there are none).
 export function branchForm(mnemonic: string, tok: "rel8" | "rel32", bits: Bits, prefixes: Prefixes | undefined): BranchForm {
-  const row = rowsFor(mnemonic)!.find((r) => r.toks[0] === tok)!;
+  const row = rowsFor(mnemonic)?.find((r) => r.toks[0] === tok);
+  if (!row) throw new Error(`opcode table: no ${tok} row for ${mnemonic}`);
   const e = encode(row, [0], bits, prefixes);
-  const f = e.fixups[0]!;
+  const [f] = e.fixups;
+  if (!f) throw new Error(`${mnemonic} ${tok}: its encoding has no displacement to fix up`);
   return { row, bytes: Uint8Array.from(e.bytes), relAt: f.at, relSize: f.size };
 }

@@ -114,7 +114,7 @@ function conditionRows(): ConditionRow[] {
   const rows: ConditionRow[] = [];
   CONDITIONS.forEach((names, cc) => {
     for (const c of names) {
-      const first = names[0]!;
+      const first = names[0];
       rows.push([`j${c}`, "rel8", `${hex(0x70 + cc)} cb`, "", `j${first}`]);
       rows.push([`j${c}`, "rel32", `0F ${hex(0x80 + cc)} cd`, "", `j${first}`]);
       rows.push([`set${c}`, "r/m8", `0F ${hex(0x90 + cc)} /0`, "", `set${first}`]);

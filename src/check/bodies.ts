@@ -299,18 +299,21 @@ function checkBodyStarts(
   firstReached: Int32Array,
   out: ViolationSink,
 ): void {
-  const bodies = stubs.map((s) => bodyOf.get(s)).filter((e): e is CodeEntry => e !== undefined);
-  if (bodies.length === 0) return;
-  const byStart = new Map(bodies.map((e) => [e.offset, e]));
+  // Each body by where it starts, with the stub whose jump made it.
+  const byStart = new Map<number, Stub>();
+  for (const s of stubs) {
+    const body = bodyOf.get(s);
+    if (body) byStart.set(body.offset, s);
+  }
+  if (byStart.size === 0) return;
   const regionAt = (off: number): string => {
     const e = entries[firstReached[off]!];
     return e ? regionOf(e) : "other code";
   };
   for (const [off, ins] of decoded) {
     const next = off + ins.length;
-    const into = byStart.get(next);
-    if (into && !ins.terminator && ins.flow !== "call") {
-      const stub = into.area!;
+    const stub = byStart.get(next);
+    if (stub && !ins.terminator && ins.flow !== "call") {
       report(
         out,
         `${stub.area}.target`,
@@ -322,9 +325,8 @@ function checkBodyStarts(
       );
     }
     for (let k = off + 1; k < off + ins.length; k++) {
-      const body = byStart.get(k);
-      if (!body) continue;
-      const stub = body.area!;
+      const stub = byStart.get(k);
+      if (!stub) continue;
       report(
         out,
         `${stub.area}.target`,

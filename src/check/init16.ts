@@ -168,8 +168,8 @@ function exploreTargets(
 ): void {
   const seen = new Set<string>();
   let budget = MAX_INSTRUCTIONS;
-  while (worklist.length > 0) {
-    const { offset, mode } = worklist.pop()!;
+  for (let item = worklist.pop(); item !== undefined; item = worklist.pop()) {
+    const { offset, mode } = item;
     if (offset >= fieldStart && offset < fieldEnd) continue; // the entry field was walked already
     const key = `${mode}:${offset}`;
     if (seen.has(key)) continue;

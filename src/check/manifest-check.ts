@@ -59,12 +59,11 @@ export function checkManifest(bytes: Uint8Array, layout: Layout, manifest: Manif
 /** Bodies and shared routines the manifest lists must not overlap each other or the image's data. */
 function checkCodeRegionsApart(m: Manifest, regions: ImageRegions, out: ViolationSink): void {
   const code = [
-    ...(m.calls ?? []).filter((c) => c.body).map((c) => ({ rule: "manifest.body", name: `body ${c.name}`, ...c.body! })),
+    ...(m.calls ?? []).flatMap((c) => (c.body ? [{ rule: "manifest.body", name: `body ${c.name}`, ...c.body }] : [])),
     ...(m.calls ?? []).flatMap((c) => (c.cold ?? []).map((r) => ({ rule: "manifest.body", name: `cold part of ${c.name}`, offset: r.offset, size: r.size }))),
     ...(m.shared ?? []).map((s) => ({ rule: "manifest.shared", name: `shared ${s.name}`, offset: s.offset, size: s.size })),
   ];
-  for (let i = 0; i < code.length; i++) {
-    const a = code[i]!;
+  for (const [i, a] of code.entries()) {
     const hit = [...code.slice(0, i), ...regions.data].find((b) => regionsOverlap(a, b));
     if (hit) {
       report(

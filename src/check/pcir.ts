@@ -24,6 +24,7 @@ export function checkPcir(bytes: Uint8Array, layout: Layout, out: ViolationSink)
     );
     return;
   }
+  // The structure lies inside the image: the reads below cannot miss.
   const sig = readLatin1(bytes, base, 4)!;
   if (sig !== "PCIR") report(out, "pcir.signature", REGION, base, quote("PCIR"), quote(sig), 'the PCI data structure must start with "PCIR"');
 

@@ -31,6 +31,7 @@ export function checkPnp(bytes: Uint8Array, layout: Layout, backend: string | un
     );
     return;
   }
+  // The header lies inside the image: the reads below (and pnpString's) cannot miss.
   const sig = readLatin1(bytes, base, 4)!;
   if (sig !== "$PnP") report(out, "pnp.signature", REGION, base, quote("$PnP"), quote(sig), 'the PnP expansion header must start with "$PnP"');
   const u8 = (rule: string, at: number, expected: number, why: string): void => {

@@ -38,6 +38,7 @@ export function checkRelocTable(bytes: Uint8Array, layout: Layout, regions: Imag
     );
     return entries;
   }
+  // The table lies inside the image: its reads below cannot miss.
   const table = { offset: base, size };
   for (const r of [regions.header, regions.slotTable, regions.pcir, regions.pnp, ...regions.jumpPoints]) {
     if (regionsOverlap(table, r)) {
@@ -66,7 +67,7 @@ export function checkRelocTable(bytes: Uint8Array, layout: Layout, regions: Imag
   }
 
   const callByNumber = new Map(layout.calls.map((c) => [c.number, c]));
-  const stubByNumber = new Map(stubs.filter((s) => s.number !== undefined).map((s) => [s.number!, s]));
+  const stubByNumber = new Map(stubs.flatMap((s) => (s.number === undefined ? [] : [[s.number, s] as const])));
   for (let n = 0; n < layout.slots.count; n++) {
     const at = base + RELOC_HEADER_SIZE + n * layout.relocTable.entrySize;
     const target = readU16(bytes, at)!;

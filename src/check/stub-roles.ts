@@ -29,8 +29,7 @@ function walk(stub: Stub, bodies: BodyAnalysis, inlineCode: Map<number, DecodedI
   const stack: number[] = [];
   if (stub.kind === "inline") stack.push(stub.offset);
   else if (stub.kind === "outOfLine" && stub.target !== undefined) stack.push(stub.target);
-  while (stack.length > 0 && seen.size < MAX_WALK) {
-    const off = stack.pop()!;
+  for (let off = stack.pop(); off !== undefined && seen.size < MAX_WALK; off = stack.pop()) {
     if (seen.has(off)) continue;
     seen.add(off);
     const ins = at(off);

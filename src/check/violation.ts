@@ -30,8 +30,7 @@ export function hex(n: number, digits = 0): string {
 /** "e9 10 02 00 00" for up to `max` bytes of `bytes` from `start` (clipped to the array). */
 export function hexBytes(bytes: Uint8Array, start: number, length: number, max = 16): string {
   const end = Math.min(bytes.length, start + Math.min(length, max));
-  const parts: string[] = [];
-  for (let i = Math.max(0, start); i < end; i++) parts.push(bytes[i]!.toString(16).padStart(2, "0"));
+  const parts = Array.from(bytes.subarray(Math.max(0, start), Math.max(0, end)), (b) => b.toString(16).padStart(2, "0"));
   const clipped = length > max && end - start === max ? " …" : "";
   return parts.length ? parts.join(" ") + clipped : "(no bytes)";
 }

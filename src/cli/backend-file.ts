@@ -75,8 +75,8 @@ function libraryTargets(root: string): Map<string, string> {
 /** A backend file compiled and imported: its exports, and the library its imports of "vmirom/*" met. */
 interface BackendModule {
   exports: Record<string, unknown>;
-  /** "vmirom", "vmirom/image", … → the library's files (dist/lib). */
-  targets: Map<string, string>;
+  /** The library's "vmirom/image" file (in dist/lib). */
+  imageEntry: string;
   /** dist/lib. */
   libDir: string;
 }
@@ -89,8 +89,9 @@ async function importBackendModule(file: string, fail: Fail): Promise<Result<Bac
   if (!existsSync(path)) return fail("CLI_READ_FAILED", "cannot read the backend file: no such file");
   const root = packageRoot();
   const targets = libraryTargets(root);
-  const imageEntry = targets.get("vmirom/image");
-  if (!imageEntry || !existsSync(imageEntry)) {
+  const imageEntry = targets.get("vmirom/image"),
+    asmEntry = targets.get("vmirom");
+  if (!imageEntry || !asmEntry || !existsSync(imageEntry)) {
     return fail("CLI_BACKEND_LOAD", `vmirom's library is not built (${imageEntry ?? "dist/lib"} is missing): run npm run build-lib`);
   }
   const libDir = dirname(dirname(dirname(imageEntry)));
@@ -126,7 +127,9 @@ async function importBackendModule(file: string, fail: Fail): Promise<Result<Bac
         },
       ],
     });
-    code = out.outputFiles[0]!.text;
+    const [output] = out.outputFiles;
+    if (!output) throw new Error("esbuild wrote no output");
+    code = output.text;
   } catch (e) {
     const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
     const first = errors?.[0];
@@ -141,10 +144,10 @@ async function importBackendModule(file: string, fail: Fail): Promise<Result<Bac
     const tmp = join(work, "backend.mjs");
     writeFileSync(tmp, code);
     const url = pathToFileURL(tmp).href;
-    const asm = (await import(pathToFileURL(targets.get("vmirom")!).href)) as { setStackPositions(p: StackPositions | undefined): void };
+    const asm = (await import(pathToFileURL(asmEntry).href)) as { setStackPositions(p: StackPositions | undefined): void };
     asm.setStackPositions(stackPositions(url, libDir));
     const exports = (await import(url)) as Record<string, unknown>;
-    return { ok: true, value: { exports, targets, libDir } };
+    return { ok: true, value: { exports, imageEntry, libDir } };
   } catch (e) {
     return fail("CLI_BACKEND_LOAD", `the backend module threw when loaded: ${(e as Error).message}`);
   } finally {
@@ -185,7 +188,7 @@ export async function loadBackendFile(file: string, builtIn: readonly string[]):
   if (!loaded.ok) return loaded;
   const program = programOf(loaded.value.exports, builtIn, fail);
   if (!program.ok) return program;
-  const image = (await import(pathToFileURL(loaded.value.targets.get("vmirom/image")!).href)) as ImageModule;
+  const image = (await import(pathToFileURL(loaded.value.imageEntry).href)) as ImageModule;
   return { ok: true, value: { program: program.value, image } };
 }
 

@@ -176,26 +176,30 @@ export function writeFilesAtomic(outputs: readonly OutputFile[], layer: WriteLay
     const bad = pathProblem(o.file, "output file");
     if (bad) return { ok: false, errors: [bad] };
   }
-  const temps = outputs.map((o) => fsPath(join(dirname(o.file), `.${basename(o.file)}.${process.pid}.tmp`)));
+  const writes = outputs.map((o) => ({ ...o, temp: fsPath(join(dirname(o.file), `.${basename(o.file)}.${process.pid}.tmp`)) }));
   const renamed: Array<string | Buffer> = [];
-  let i = 0;
   let step = "write";
+  let current = ""; // the file being written or renamed
   try {
-    for (; i < outputs.length; i++) layer.writeFile(temps[i]!, outputs[i]!.data);
+    for (const w of writes) {
+      current = w.file;
+      layer.writeFile(w.temp, w.data);
+    }
     step = "rename";
-    for (i = 0; i < outputs.length; i++) {
-      const target = fsPath(outputs[i]!.file);
-      layer.rename(temps[i]!, target);
+    for (const w of writes) {
+      current = w.file;
+      const target = fsPath(w.file);
+      layer.rename(w.temp, target);
       renamed.push(target);
     }
     return { ok: true, value: outputs.map((o) => o.file) };
   } catch (e) {
     const errors: Diagnostic[] = [
       diag("CLI_WRITE_FAILED", `cannot write the file${step === "rename" ? " (renaming it into place)" : ""}: ${reason(e)}`, {
-        file: showPath(outputs[i]!.file),
+        file: showPath(current),
       }),
     ];
-    for (const f of [...temps, ...renamed]) {
+    for (const f of [...writes.map((w) => w.temp), ...renamed]) {
       try {
         layer.remove(f);
       } catch (err) {

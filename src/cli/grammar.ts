@@ -268,8 +268,11 @@ export function parseCommandLine(argv: readonly string[], width = 110): ParsedCo
       // yargs reads `--all=yes` as false; a boolean's value, when given, is true or false.
       for (const arg of argv) {
         if (arg === "--") break;
-        const m = /^--([^=]+)=(.*)$/s.exec(arg);
-        if (m && options.boolean.includes(m[1]!) && m[2] !== "true" && m[2] !== "false") return `--${m[1]} is true or false, not ${JSON.stringify(m[2])}`;
+        const eq = arg.indexOf("=");
+        if (!arg.startsWith("--") || eq < 3) continue;
+        const name = arg.slice(2, eq),
+          value = arg.slice(eq + 1);
+        if (options.boolean.includes(name) && value !== "true" && value !== "false") return `--${name} is true or false, not ${JSON.stringify(value)}`;
       }
       return true;
     })

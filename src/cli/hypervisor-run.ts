@@ -94,11 +94,11 @@ export async function runUnderHypervisor(args: HypervisorRunArgs): Promise<numbe
   const manifestFile = args.manifest ?? args.rom.replace(/\.rom$/i, "") + ".json";
   const manifest = manifestFile !== args.rom && existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest) : undefined;
   const problems = hypervisorInputProblems(args, rom, manifest);
-  if (problems.length) {
+  const backend = romBackend(rom, manifest); // undefined is one of the problems
+  if (problems.length || backend === undefined) {
     printErrors(problems);
     return EXIT_BAD_INPUT;
   }
-  const backend = romBackend(rom, manifest)!;
   let image: string;
   try {
     image = hypervisorImage();

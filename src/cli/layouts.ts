@@ -70,7 +70,8 @@ function layoutNamingMajor(major: string): { name: string; dir: string } | undef
     const n = typeof m === "number" ? m : typeof m === "string" && /^-?0x[0-9a-f]+$/i.test(m) ? parseInt(m, 16) : NaN;
     if (String(n) === major) hits.push(name);
   }
-  return hits.length === 1 ? { name: hits[0]!, dir: dir.value } : undefined;
+  const [name, ...others] = hits;
+  return name !== undefined && others.length === 0 ? { name, dir: dir.value } : undefined;
 }
 
 function versions(layouts: Layout[]): string {

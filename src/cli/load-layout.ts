@@ -14,8 +14,7 @@ export function loadLayout(file: string): Result<Layout> {
   // Through readBytes: the name as typed (paths.ts), and a size limit (--layout /dev/zero ends).
   const bytes = readBytes(file, "layout file");
   if (!bytes.ok) {
-    const e = bytes.errors[0]!;
-    return { ok: false, errors: [diag(e.code === "CLI_READ_FAILED" ? "LAYOUT_READ_FAILED" : e.code, e.message, { file })] };
+    return { ok: false, errors: bytes.errors.map((e) => diag(e.code === "CLI_READ_FAILED" ? "LAYOUT_READ_FAILED" : e.code, e.message, { file })) };
   }
   const text = new TextDecoder().decode(bytes.value);
   // Editors on some systems save a byte-order mark, which JSON.parse rejects.

@@ -12,12 +12,15 @@ function binaryAt(bytes: Uint8Array): { offset: number; byte: number } | undefin
   try {
     new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    // Not UTF-8: find the first byte that is not ASCII (near enough to show where), else the start.
-    const i = bytes.findIndex((b) => b >= 0x80);
-    return { offset: Math.max(0, i), byte: bytes[Math.max(0, i)]! };
+    // Not UTF-8: the first byte that is not ASCII (near enough to show where; ASCII alone is UTF-8).
+    return firstByte(bytes, (b) => b >= 0x80);
   }
-  const i = bytes.findIndex((b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
-  return i < 0 ? undefined : { offset: i, byte: bytes[i]! };
+  return firstByte(bytes, (b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+}
+
+function firstByte(bytes: Uint8Array, test: (b: number) => boolean): { offset: number; byte: number } | undefined {
+  for (const [offset, byte] of bytes.entries()) if (test(byte)) return { offset, byte };
+  return undefined;
 }
 
 export function loadManifest(file: string): Result<Manifest> {

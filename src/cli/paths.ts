@@ -23,8 +23,9 @@ let raw: RawArgs | undefined;
 /** The argv entries whose text is lossy, with their bytes; read once, on first use. */
 function rawArgs(argv: readonly string[] = process.argv.slice(2)): RawArgs {
   if (raw) return raw;
-  raw = { byText: new Map(), ambiguous: new Set() };
-  if (!argv.some((a) => a.includes(REPLACEMENT))) return raw;
+  const found: RawArgs = { byText: new Map(), ambiguous: new Set() };
+  raw = found;
+  if (!argv.some((a) => a.includes(REPLACEMENT))) return found;
   let entries: Buffer[];
   try {
     const all = readFileSync("/proc/self/cmdline");
@@ -35,12 +36,13 @@ function rawArgs(argv: readonly string[] = process.argv.slice(2)): RawArgs {
       start = end < 0 ? all.length : end + 1;
     }
   } catch {
-    return raw; // not Linux: lossy paths are refused by pathProblem
+    return found; // not Linux: lossy paths are refused by pathProblem
   }
   // cmdline is node, its own options, the script, then the arguments: the arguments are its last entries.
   const mine = entries.slice(entries.length - argv.length);
-  if (mine.length !== argv.length) return raw;
+  if (mine.length !== argv.length) return found;
   argv.forEach((text, i) => {
+    // biome-ignore lint/style/noNonNullAssertion: mine has argv's length (checked above)
     let bytes = mine[i]!;
     if (!text.includes(REPLACEMENT) || bytes.toString("utf8") !== text) return;
     let t = text;
@@ -57,12 +59,12 @@ function rawArgs(argv: readonly string[] = process.argv.slice(2)): RawArgs {
       [trimSlash(normalize(t)), Buffer.from(trimSlash(normalize(bytes.toString("latin1"))), "latin1")],
     ];
     for (const [k, b] of variants) {
-      const seen = raw!.byText.get(k);
-      if (seen && !seen.equals(b)) raw!.ambiguous.add(k);
-      else raw!.byText.set(k, b);
+      const seen = found.byText.get(k);
+      if (seen && !seen.equals(b)) found.ambiguous.add(k);
+      else found.byText.set(k, b);
     }
   });
-  return raw;
+  return found;
 }
 
 const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, "") : p);

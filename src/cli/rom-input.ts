@@ -19,15 +19,19 @@ export const ROM_LIMIT: SizeLimit = {
   why: `the most an option ROM can be (${MAX_ROM_SIZE} bytes: 255 blocks of 512, its length byte's maximum)`,
 };
 
-export interface RomInput {
+export type RomInput = {
   bytes: Uint8Array;
   layout: Layout;
-  manifest?: Manifest;
-  /** Where the manifest came from: given with --manifest, or the ROM's sibling <name>.json. */
-  manifestFile?: string;
   /** Things the user should know (the layout asked for is not the one the image names). */
   notes: string[];
-}
+} & (
+  | { manifest?: undefined; manifestFile?: undefined }
+  | {
+      manifest: Manifest;
+      /** Where the manifest came from: given with --manifest, or the ROM's sibling <name>.json. */
+      manifestFile: string;
+    }
+);
 
 export interface RomInputArgs {
   rom: string;
@@ -51,11 +55,12 @@ export function optionRomProblem(b: Uint8Array, file: string): Diagnostic | unde
   if (b.length === 0) return diag("CLI_NOT_A_ROM", "the file is empty", { file });
   if (b.length < 2 || b[0] !== 0x55 || b[1] !== 0xaa)
     return diag("CLI_NOT_A_ROM", "not an option ROM: the file does not start with 55 AA", { file, offset: 0 });
-  if (b.length < 3 || b[2] === 0)
+  const blocks = b[2];
+  if (blocks === undefined || blocks === 0)
     return diag("CLI_NOT_A_ROM", "not a usable option ROM: its length byte (offset 2, in blocks of 512) is 0", { file, offset: 2 });
-  const declared = b[2]! * 512;
+  const declared = blocks * 512;
   if (b.length < declared) {
-    return diag("CLI_TRUNCATED", `the image is cut short: its length byte says ${b[2]} blocks of 512 (${declared} bytes), the file has ${b.length}`, {
+    return diag("CLI_TRUNCATED", `the image is cut short: its length byte says ${blocks} blocks of 512 (${declared} bytes), the file has ${b.length}`, {
       file,
       offset: 2,
     });
@@ -122,7 +127,7 @@ export function layoutForRom(b: Uint8Array, rom: string, api: string | undefined
     return { ok: true, value: { layout: l, notes: [] } };
   }
   const notes: string[] = [];
-  const byte = b.length > 0x0d ? b[0x0d]! : undefined;
+  const byte = b[0x0d];
   if (byte !== undefined && byte !== l.version.major) {
     notes.push(
       `${file} says API major version ${byte} (byte 0x0D), but is read with layout ${l.name} (major ${l.version.major}) as ${api !== undefined ? "--api" : "--layout"} asks; what follows may be meaningless`,

@@ -3,6 +3,7 @@
 // binary search, so the assembler can record a source line per instruction for a few µs (src/asm/source.ts).
 // Run from the TypeScript sources (tsx, vitest) there is no table, and the assembler reads the stack text,
 // which the runtime maps itself.
+// biome-ignore-all lint/style/noNonNullAssertion: the table's arrays are read in bounds by construction (a segment's four numbers, a binary search), once per recorded node
 
 import { readFileSync } from "node:fs";
 import { setStackPositions } from "../asm/index.ts";
@@ -52,10 +53,11 @@ function find(l: Lookup, line: number, col: number): string | undefined {
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  if (at < 0 || l.src[at]! < 0) return undefined;
-  const key = l.src[at]! * 0x1000000 + l.orig[at]!;
+  const src = l.src[at] ?? -1;
+  if (src < 0) return undefined;
+  const key = src * 0x1000000 + l.orig[at]!;
   let name = l.names.get(key);
-  if (name === undefined) l.names.set(key, (name = `${l.sources[l.src[at]!]}:${l.orig[at]}`));
+  if (name === undefined) l.names.set(key, (name = `${l.sources[src]}:${l.orig[at]}`));
   return name;
 }
 

@@ -191,11 +191,10 @@ export class CodeReach<A extends CodeArea> {
   private explore(): void {
     const o = this.o;
     const size = o.bytes.length;
-    for (let e = 0; e < this.entries.length; e++) {
-      const entry = this.entries[e]!;
+    // A call's target found on the way is appended to the entries, and explored in its turn.
+    for (const [e, entry] of this.entries.entries()) {
       const stack = [entry.offset];
-      while (stack.length > 0) {
-        const off = stack.pop()!;
+      for (let off = stack.pop(); off !== undefined; off = stack.pop()) {
         if (off < 0 || off >= size || this.firstReached[off] !== -1) continue;
         this.firstReached[off] = e;
         const ins = o.decode(off);
@@ -226,13 +225,11 @@ export class CodeReach<A extends CodeArea> {
     const pairs = new Set<string>();
     const jumpedFrom = new Map<number, Set<number>>();
     let steps = 0;
-    for (let e = 0; e < entries.length; e++) {
-      const entry = entries[e]!;
+    for (const [e, entry] of entries.entries()) {
       entry.instructions = [];
       const seen = new Set<number>();
       const stack = [entry.offset];
-      while (stack.length > 0) {
-        const off = stack.pop()!;
+      for (let off = stack.pop(); off !== undefined; off = stack.pop()) {
         if (seen.has(off)) continue;
         if (off !== entry.offset && entryAt.has(off)) continue; // tail jump or fall-through into another entry
         const ins = decoded.get(off);
@@ -244,13 +241,13 @@ export class CodeReach<A extends CodeArea> {
         }
         entry.instructions.push({ offset: off, length: ins.length });
         for (let k = off; k < off + ins.length && k < size; k++) {
-          const o = owner[k]!;
+          const o = owner[k]!; // k < size, owner's length
           if (o === -1) owner[k] = e;
           else if (o !== e) {
             const key = `${Math.min(o, e)}:${Math.max(o, e)}`;
             if (!pairs.has(key)) {
               pairs.add(key);
-              result.overlaps.push({ first: entries[o]!, second: entry, at: k });
+              result.overlaps.push({ first: entries[o]!, second: entry, at: k }); // o: an earlier entry's index
             }
           }
         }
@@ -265,9 +262,8 @@ export class CodeReach<A extends CodeArea> {
         if (!ins.terminator) {
           const next = off + ins.length;
           // Jumping to another entry is a tail call; silently running into one is a missing terminator.
-          if (ins.flow !== "call" && next !== entry.offset && entryAt.has(next)) {
-            result.fallThroughs.push({ entry, at: off, mnemonic: ins.mnemonic.toLowerCase(), into: entryAt.get(next)! });
-          }
+          const into = entryAt.get(next);
+          if (ins.flow !== "call" && next !== entry.offset && into) result.fallThroughs.push({ entry, at: off, mnemonic: ins.mnemonic.toLowerCase(), into });
           stack.push(next);
         }
       }
@@ -284,69 +280,77 @@ export class CodeReach<A extends CodeArea> {
    */
   private assignOwners(): void {
     const { entries, entryAt, decoded } = this;
-    const n = entries.length;
-    const index = new Map(entries.map((e, i) => [e, i]));
     const named = this.o.shared ?? [];
     for (const e of entries) if (e.kind !== "body" && named.some((r) => e.offset >= r.offset && e.offset < r.offset + r.size)) this.routines.add(e);
-    // Per entry: the areas and entries whose code jumps to it (not calls), those that call it, and where it jumps.
-    const jumpAreas: A[][] = Array.from({ length: n }, () => []);
-    const jumpEntries: number[][] = Array.from({ length: n }, () => []);
-    const callAreas: A[][] = Array.from({ length: n }, () => []);
-    const callEntries: number[][] = Array.from({ length: n }, () => []);
-    const jumpsTo: number[][] = Array.from({ length: n }, () => []);
-    for (const [area, body] of this.bodyOf) jumpAreas[index.get(body)!]!.push(area);
+    // Per entry: the areas and entries whose code jumps to it (not calls), those that call it, where it jumps,
+    // and its owner so far (undefined: not known yet; null: shared).
+    interface Links {
+      jumpAreas: A[];
+      jumpEntries: CodeEntry<A>[];
+      callAreas: A[];
+      callEntries: CodeEntry<A>[];
+      jumpsTo: CodeEntry<A>[];
+      owner: A | null | undefined;
+    }
+    const links = new Map<CodeEntry<A>, Links>();
+    for (const e of entries) {
+      const owner = e.kind === "body" ? e.area : this.routines.has(e) ? null : undefined;
+      links.set(e, { jumpAreas: [], jumpEntries: [], callAreas: [], callEntries: [], jumpsTo: [], owner });
+    }
+    const of = (e: CodeEntry<A>): Links => {
+      const l = links.get(e);
+      if (!l) throw new Error(`code entry at ${e.offset} is not one of the entries`);
+      return l;
+    };
+    for (const [area, body] of this.bodyOf) of(body).jumpAreas.push(area);
     for (const area of this.o.areas) {
       for (const x of area.exits) {
         const to = entryAt.get(x.target);
-        if (to) (x.flow === "call" ? callAreas : jumpAreas)[index.get(to)!]!.push(area);
+        if (to) (x.flow === "call" ? of(to).callAreas : of(to).jumpAreas).push(area);
       }
     }
-    for (let f = 0; f < n; f++) {
-      for (const i of entries[f]!.instructions) {
-        const ins = decoded.get(i.offset)!;
-        const to = ins.target === undefined ? undefined : entryAt.get(ins.target);
-        const t = to && index.get(to)!;
-        if (t === undefined || t === f) continue;
-        if (ins.flow === "call") callEntries[t]!.push(f);
+    for (const from of entries) {
+      for (const i of from.instructions) {
+        const ins = decoded.get(i.offset);
+        const to = ins?.target === undefined ? undefined : entryAt.get(ins.target);
+        if (!ins || !to || to === from) continue;
+        if (ins.flow === "call") of(to).callEntries.push(from);
         else {
-          jumpEntries[t]!.push(f);
-          jumpsTo[f]!.push(t);
+          of(to).jumpEntries.push(from);
+          of(from).jumpsTo.push(to);
         }
       }
     }
-    // undefined: not known yet; null: shared.
-    const owner: Array<A | null | undefined> = entries.map((e) => (e.kind === "body" ? e.area : this.routines.has(e) ? null : undefined));
-    const settled = (i: number) => entries[i]!.kind === "body" || this.routines.has(entries[i]!);
-    const work: number[] = [];
-    for (let i = 0; i < n; i++) if (!settled(i)) work.push(i);
-    while (work.length > 0) {
-      const i = work.pop()!;
+    const settled = (e: CodeEntry<A>) => e.kind === "body" || this.routines.has(e);
+    const work = entries.filter((e) => !settled(e));
+    for (let e = work.pop(); e !== undefined; e = work.pop()) {
+      const l = of(e);
       let found: A | null | undefined;
       const meet = (w: A | null | undefined): void => {
         if (w !== undefined) found = found === undefined || found === w ? w : null;
       };
-      for (const a of jumpAreas[i]!) meet(a);
-      for (const j of jumpEntries[i]!) meet(owner[j]);
-      if (found === owner[i]) continue;
-      owner[i] = found;
-      for (const t of jumpsTo[i]!) if (!settled(t)) work.push(t);
+      for (const a of l.jumpAreas) meet(a);
+      for (const j of l.jumpEntries) meet(of(j).owner);
+      if (found === l.owner) continue;
+      l.owner = found;
+      for (const t of l.jumpsTo) if (!settled(t)) work.push(t);
     }
-    const order = new Map(this.o.areas.map((a, i) => [a, i]));
-    entries.forEach((e, i) => {
-      const w = owner[i];
+    for (const e of entries) {
+      const l = of(e);
+      const w = l.owner;
       if (e.kind !== "body") {
         // Nothing of a call's jumps to it (a routine, or only reached past the entry cap): shared.
         e.kind = w ? "cold" : "shared";
         if (w) e.area = w;
         else delete e.area;
       }
-      const by = new Set<A>([...jumpAreas[i]!, ...callAreas[i]!]);
-      for (const f of [...jumpEntries[i]!, ...callEntries[i]!]) {
-        const o = owner[f];
+      const by = new Set<A>([...l.jumpAreas, ...l.callAreas]);
+      for (const f of [...l.jumpEntries, ...l.callEntries]) {
+        const o = of(f).owner;
         if (o) by.add(o);
       }
-      e.reachedBy = [...by].sort((x, y) => order.get(x)! - order.get(y)!);
-    });
+      e.reachedBy = this.o.areas.filter((a) => by.has(a)); // in area order
+    }
   }
 }
 

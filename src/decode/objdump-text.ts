@@ -22,8 +22,8 @@ export function objdumpFormatter(x: Iced): IcedModule.Formatter {
 /** objdump writes a scale of 1 (`(%eax,%edx,1)`); iced leaves it out (its alwaysShowScale also marks base-only forms). */
 const INDEX_WITHOUT_SCALE = /\((%\w+)?,(%\w+)\)/g;
 
-const SPELLING: Array<[RegExp, string]> = [
-  [/%dr([0-7])/g, "%db$1"],
+const DEBUG_REGISTER = /%dr([0-7])/g;
+const IO_SPELLING: Array<[RegExp, string]> = [
   [/^((?:rep )?in\s+)%dx,/, "$1(%dx),"],
   [/^((?:rep )?out\s+%(?:e?ax|al)),%dx$/, "$1,(%dx)"],
   [/^((?:rep )?ins[bwl]\s+)%dx,\(%edi\)$/, "$1(%dx),%es:(%edi)"],
@@ -36,9 +36,9 @@ export function objdumpSpelling(text: string, bits: 16 | 32): string {
   // Each rewrite runs only on text that could match it (a debug register; an I/O mnemonic, which the anchored
   // patterns need at the start; an indexed operand; a descriptor-table mnemonic): most instructions need none.
   const first = t.charCodeAt(0);
-  if (t.includes("%dr")) t = t.replace(SPELLING[0]![0], SPELLING[0]![1]);
+  if (t.includes("%dr")) t = t.replace(DEBUG_REGISTER, "%db$1");
   if (first === 0x69 /* i */ || first === 0x6f /* o */ || first === 0x72 /* r */) {
-    for (let i = 1; i < SPELLING.length; i++) t = t.replace(SPELLING[i]![0], SPELLING[i]![1]);
+    for (const [re, to] of IO_SPELLING) t = t.replace(re, to);
   }
   if (t.includes(",%")) t = t.replace(INDEX_WITHOUT_SCALE, (_m, base: string | undefined, index: string) => `(${base ?? ""},${index},1)`);
   // objdump names the 32-bit operand size of lgdt/sgdt/lidt/sidt; keep the operand column aligned.

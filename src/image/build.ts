@@ -126,11 +126,11 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   const isInit = (e: PlannedEntry): boolean => e.context.role === "init";
   const isGetReloc = (e: PlannedEntry): boolean => e.source.kind === "getRelocationInfo";
   const recordBody = (e: PlannedEntry): void => {
-    const l = labels.get(e)!;
+    const l = must(labels.get(e), `labels of ${e.name}`);
     a.align(BODY_ALIGN, layout.filler);
     const first = a.nodeCount;
     a.label(l.body);
-    writers.get(e)!(a);
+    must(writers.get(e), `the body writer of ${e.name}`)(a);
     a.label(l.bodyEnd);
     recorded.push({ what: `body of ${e.name}`, call: e.name, first, end: a.nodeCount, entry: e });
   };
@@ -139,7 +139,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   for (const routine of program.shared ?? []) {
     a.align(BODY_ALIGN, layout.filler);
     const first = a.nodeCount;
-    a.label(shared[routine.name]!);
+    a.label(must(shared[routine.name], `the label of shared routine ${routine.name}`));
     try {
       routine.emit(a, { layout, api: layout.version.major, shared });
     } catch (e) {
@@ -195,7 +195,7 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
   if (bytes.length !== size) throw new Error(`builder bug: the second layout gave ${bytes.length} bytes, not ${size}`);
   finishImage(bytes, layout);
 
-  const at = (l: Label): number => second.labels.get(l)!;
+  const at = (l: Label): number => must(second.labels.get(l), `a value for label ${l.name}`);
   const region = (start: Label, end: Label): Region => ({ offset: at(start), size: at(end) - at(start) });
   const placed: PlacedEntry[] = entries.map((e) => {
     const l = labels.get(e);
@@ -215,7 +215,10 @@ export function buildImage(program: RomProgram, layout: Layout): Result<BuiltIma
     bytes,
     assembled: second,
     entries: placed,
-    shared: (program.shared ?? []).map((r) => ({ name: r.name, ...region(shared[r.name]!, sharedEnds.get(r.name)!) })),
+    shared: (program.shared ?? []).map((r) => ({
+      name: r.name,
+      ...region(must(shared[r.name], `the label of shared routine ${r.name}`), must(sharedEnds.get(r.name), `the end of shared routine ${r.name}`)),
+    })),
     pci: { offset: layout.pci.offset, size: PCIR_SIZE },
     pnp: { offset: layout.pnp.offset, size: PNP_SIZE },
     relocTable: { offset: at(refs.relocTable), size: relocTableSize(layout) },
@@ -272,11 +275,11 @@ function tooLarge(
   labels: ReadonlyMap<PlannedEntry, EntryLabels>,
 ): Diagnostic {
   const bodies = entries
-    .filter((e) => e.outOfLine && labels.has(e))
-    .map((e) => {
-      const l = labels.get(e)!;
+    .flatMap((e) => {
+      const l = labels.get(e);
+      if (!e.outOfLine || !l) return [];
       const offset = values.get(l.body) ?? 0;
-      return { name: e.name, offset, size: (values.get(l.bodyEnd) ?? offset) - offset };
+      return [{ name: e.name, offset, size: (values.get(l.bodyEnd) ?? offset) - offset }];
     })
     .sort((x, y) => y.size - x.size || x.offset - y.offset)
     .slice(0, 3);
@@ -287,4 +290,10 @@ function tooLarge(
       (largest ? `; largest out-of-line bodies: ${largest}` : ""),
     { offset: layout.maxImageSize, ...(bodies[0] ? { call: bodies[0].name } : {}) },
   );
+}
+
+/** What the builder made itself for every entry, label and routine it asks about: a miss is a bug of its own, not a diagnostic. */
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`builder bug: no ${what}`);
+  return value;
 }

@@ -6,7 +6,7 @@ export const ROM_BLOCK = 512;
 /** 8-bit sum of bytes[start, end). */
 export function byteSum(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let sum = 0;
-  for (let i = start; i < end; i++) sum = (sum + bytes[i]!) & 0xff;
+  for (const b of bytes.subarray(start, end)) sum = (sum + b) & 0xff;
   return sum;
 }
 

@@ -23,7 +23,5 @@ function writeLE(bytes: Uint8Array, offset: number, size: number, value: number)
 /** A header field's value as stored: a number (little-endian), or the text of an ASCII field. */
 export function readField(bytes: Uint8Array, offset: number, size: number, ascii: boolean): number | string {
   if (ascii) return String.fromCharCode(...bytes.subarray(offset, offset + size));
-  let v = 0;
-  for (let i = size - 1; i >= 0; i--) v = v * 256 + bytes[offset + i]!;
-  return v;
+  return bytes.subarray(offset, offset + size).reduceRight((v, b) => v * 256 + b, 0);
 }

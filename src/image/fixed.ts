@@ -30,9 +30,9 @@ export interface ItemNodes {
 export function findOverlaps(items: readonly FixedItem[]): Diagnostic[] {
   const sorted = [...items].sort((x, y) => x.offset - y.offset || x.size - y.size);
   const errors: Diagnostic[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const prev = sorted[i - 1]!;
-    const cur = sorted[i]!;
+  for (const [i, cur] of sorted.entries()) {
+    const prev = sorted[i - 1];
+    if (!prev) continue;
     if (cur.offset < prev.offset + prev.size) {
       errors.push(
         diag(

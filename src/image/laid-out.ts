@@ -3,7 +3,7 @@
 // listing are all rendered from this one value.
 
 import type { AssembleResult } from "../asm/index.ts";
-import type { Layout } from "../layout/types.ts";
+import type { CallDef, JumpPoint, Layout } from "../layout/types.ts";
 import type { Region } from "../manifest/types.ts";
 import type { PlannedEntry } from "./plan.ts";
 
@@ -19,6 +19,11 @@ export interface PlacedEntry extends PlannedEntry {
   /** Where the entry's code starts (the slot itself when inline). */
   codeOffset?: number;
 }
+
+/** The entry of a layout call (its slot). */
+export const isCallEntry = (e: PlacedEntry): e is PlacedEntry & { call: CallDef } => e.call !== undefined;
+/** The entry of a jump point. */
+export const isJumpPointEntry = (e: PlacedEntry): e is PlacedEntry & { jumpPoint: JumpPoint } => e.jumpPoint !== undefined;
 
 export interface LaidOutImage {
   layout: Layout;

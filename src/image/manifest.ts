@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { Manifest, ManifestCall } from "../manifest/types.ts";
 import { readField } from "./finish.ts";
-import type { LaidOutImage } from "./laid-out.ts";
+import { isCallEntry, isJumpPointEntry, type LaidOutImage } from "./laid-out.ts";
 
 export function sha256Hex(...parts: Uint8Array[]): string {
   const h = createHash("sha256");
@@ -17,24 +17,22 @@ export function buildManifest(image: LaidOutImage): Manifest {
   const { layout, bytes } = image;
   const header: Record<string, number | string> = {};
   for (const f of layout.header) header[f.name] = readField(bytes, f.offset, f.size, f.source.kind === "ascii");
-  const calls: ManifestCall[] = image.entries
-    .filter((e) => e.call)
-    .map((e) => {
-      const slot = bytes.subarray(e.offset, e.offset + e.size);
-      const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
-      const cold = (e.cold ?? []).map((c) => bytes.subarray(c.offset, c.offset + c.size));
-      return {
-        number: e.call!.number,
-        name: e.name,
-        slot: { offset: e.offset, size: e.size, used: e.used },
-        placement: e.placement,
-        ...(e.body ? { body: e.body } : {}),
-        ...(e.cold ? { cold: e.cold } : {}),
-        ...(e.source.kind === "absent" && e.source.reason ? { absentReason: e.source.reason } : {}),
-        reloc: e.reloc,
-        sha256: sha256Hex(slot, body, ...cold),
-      };
-    });
+  const calls: ManifestCall[] = image.entries.filter(isCallEntry).map((e) => {
+    const slot = bytes.subarray(e.offset, e.offset + e.size);
+    const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
+    const cold = (e.cold ?? []).map((c) => bytes.subarray(c.offset, c.offset + c.size));
+    return {
+      number: e.call.number,
+      name: e.name,
+      slot: { offset: e.offset, size: e.size, used: e.used },
+      placement: e.placement,
+      ...(e.body ? { body: e.body } : {}),
+      ...(e.cold ? { cold: e.cold } : {}),
+      ...(e.source.kind === "absent" && e.source.reason ? { absentReason: e.source.reason } : {}),
+      reloc: e.reloc,
+      sha256: sha256Hex(slot, body, ...cold),
+    };
+  });
   const region = (r: { offset: number; size: number }): { offset: number; size: number } => ({ offset: r.offset, size: r.size });
   return {
     tool: "vmirom",
@@ -68,21 +66,19 @@ function hashed<R extends { offset: number; size: number }>(bytes: Uint8Array, r
  */
 function jumpPoints(image: LaidOutImage): Manifest["jumpPoints"] {
   const { bytes } = image;
-  return image.entries
-    .filter((e) => e.jumpPoint)
-    .map((e) => {
-      const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
-      const entry = {
-        role: e.jumpPoint!.role,
-        offset: e.offset,
-        size: e.size,
-        used: e.used,
-        target: e.codeOffset ?? e.offset,
-        ...(e.body ? { body: e.body } : {}),
-        sha256: sha256Hex(bytes.subarray(e.offset, e.offset + e.size), body),
-      };
-      return entry;
-    });
+  return image.entries.filter(isJumpPointEntry).map((e) => {
+    const body = e.body ? bytes.subarray(e.body.offset, e.body.offset + e.body.size) : new Uint8Array(0);
+    const entry = {
+      role: e.jumpPoint.role,
+      offset: e.offset,
+      size: e.size,
+      used: e.used,
+      target: e.codeOffset ?? e.offset,
+      ...(e.body ? { body: e.body } : {}),
+      sha256: sha256Hex(bytes.subarray(e.offset, e.offset + e.size), body),
+    };
+    return entry;
+  });
 }
 
 /** JSON with object keys sorted at every level (arrays keep their order), two-space indent, final newline. */

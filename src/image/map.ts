@@ -2,7 +2,7 @@
 // used of the slot, inline / out of line / absent, relocation type), so a reader sees at a glance where
 // each call's code is and how much room is left.
 
-import type { LaidOutImage, PlacedEntry } from "./laid-out.ts";
+import { isCallEntry, isJumpPointEntry, type LaidOutImage, type PlacedEntry } from "./laid-out.ts";
 import { readField } from "./finish.ts";
 import { sha256Hex } from "./manifest.ts";
 
@@ -40,18 +40,18 @@ export function renderMap(image: LaidOutImage): string {
     lines.push(`  ${hex4(s.offset).padEnd(8)}${String(size).padStart(6)}  ${s.name}`);
   }
 
-  const jumpPoints = image.entries.filter((e) => e.jumpPoint);
+  const jumpPoints = image.entries.filter(isJumpPointEntry);
   if (jumpPoints.length) {
     lines.push("", "Jump points:");
     lines.push(`  ${"role".padEnd(20)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}body`);
     for (const e of jumpPoints) {
       lines.push(
-        `  ${e.jumpPoint!.role.padEnd(20)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e)}`,
+        `  ${e.jumpPoint.role.padEnd(20)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e)}`,
       );
     }
   }
 
-  const calls = image.entries.filter((e) => e.call);
+  const calls = image.entries.filter(isCallEntry);
   const count = (p: PlacedEntry["placement"]): number => calls.filter((e) => e.placement === p).length;
   lines.push(
     "",
@@ -61,7 +61,7 @@ export function renderMap(image: LaidOutImage): string {
   lines.push(`  ${"num".padStart(3)}  ${"call".padEnd(26)}${"offset".padEnd(8)}${"used".padEnd(8)}${"placement".padEnd(13)}${"body".padEnd(16)}reloc`);
   for (const e of calls) {
     lines.push(
-      `  ${String(e.call!.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
+      `  ${String(e.call.number).padStart(3)}  ${e.name.padEnd(26)}${hex4(e.offset).padEnd(8)}${`${e.used}/${e.size}`.padEnd(8)}` +
         `${PLACEMENT_TEXT[e.placement].padEnd(13)}${bodyText(e).padEnd(16)}${e.reloc}${absentReason(e)}`,
     );
   }

@@ -138,7 +138,15 @@ export function planImage(program: RomProgram, layout: Layout, main: Assembler, 
       return entry;
     }
     entry.measured = measured.value;
-    entry.reloc = context.relocs[0]!;
+    // The first allowed type is the answer; a layout that was never validated may allow none.
+    const [reloc] = context.relocs;
+    if (reloc === undefined) {
+      errors.push(
+        diag("LAYOUT_EMPTY_RELOCS", `${what} allows no relocation type in layout ${layout.name}: there is nothing to answer for it`, { call: name, offset }),
+      );
+      return entry;
+    }
+    entry.reloc = reloc;
     entry.placement = source.kind === "getRelocationInfo" ? "image" : measured.value <= size ? "inline" : "outOfLine";
     entry.outOfLine = measured.value > size;
     if (measured.value === 0) {

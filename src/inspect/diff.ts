@@ -55,8 +55,9 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   for (const n of names) {
     const fa = A.header.find((f) => f.name === n),
       fb = B.header.find((f) => f.name === n);
+    const only = fa ?? fb;
     if (!fa || !fb) {
-      fields.push(`${n}: ${fa ? `${fieldText(fa.value, fa.size)} (only in a)` : `${fieldText(fb!.value, fb!.size)} (only in b)`}`);
+      if (only) fields.push(`${n}: ${fieldText(only.value, only.size)} (only in ${fa ? "a" : "b"})`);
     } else if (fa.value !== fb.value || fa.offset !== fb.offset) {
       fields.push(
         `${n}: ${fieldText(fa.value, fa.size)} → ${fieldText(fb.value, fb.size)}${fa.offset !== fb.offset ? ` (offset ${hex(fa.offset)} → ${hex(fb.offset)})` : ""}`,
@@ -78,8 +79,9 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
       const x = ra.find((r) => r.name === k),
         y = rb.find((r) => r.name === k);
       const label = kindLabel(kind, k);
+      const only = x ?? y;
       if (!x || !y) {
-        parts.push(`${label}: ${x ? `${place(x)} (only in a)` : `${place(y!)} (only in b)`}`);
+        if (only) parts.push(`${label}: ${place(only)} (only in ${x ? "a" : "b"})`);
         continue;
       }
       const moved = x.offset !== y.offset || x.size !== y.size;
@@ -117,9 +119,10 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
   for (const name of callNames) {
     const x = A.calls.find((c) => c.name === name),
       y = B.calls.find((c) => c.name === name);
+    const only = x ?? y;
     if (!x || !y) {
       changed.push(name);
-      callLines.push(`  ${name}: only in ${x ? "a" : "b"} (${(x ?? y)!.placement})`);
+      if (only) callLines.push(`  ${name}: only in ${x ? "a" : "b"} (${only.placement})`);
       continue;
     }
     const d: string[] = [];
@@ -137,8 +140,8 @@ export function diffImages(a: DiffSide, b: DiffSide): ImageDiff {
       cb = y.cold ?? [];
     if (ca.length !== cb.length) d.push(`cold parts ${ca.map(place).join(" ") || "none"} → ${cb.map(place).join(" ") || "none"}`);
     else {
-      const sizes = ca.some((r, k) => r.size !== cb[k]!.size),
-        moved = ca.some((r, k) => r.offset !== cb[k]!.offset);
+      const sizes = ca.some((r, k) => r.size !== cb[k]?.size),
+        moved = ca.some((r, k) => r.offset !== cb[k]?.offset);
       if (sizes) d.push(`cold part size ${ca.map((r) => r.size).join("+")} → ${cb.map((r) => r.size).join("+")} bytes`);
       if (moved) d.push(`cold part at ${ca.map((r) => hex(r.offset)).join(" ")} → ${cb.map((r) => hex(r.offset)).join(" ")}`);
     }

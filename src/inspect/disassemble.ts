@@ -96,7 +96,13 @@ export function disassembleImage(bytes: Uint8Array, layout: Layout, name = "imag
   const out: string[] = [`${name}:     file format binary (vmirom list, layout ${layout.name})`, "", "Disassembly:"];
   for (const e of decoded.entries) {
     const withSymbols = symbol
-      ? { ...e, lines: e.lines.map((l) => (decoded.targets.has(l.offset) ? { ...l, text: `${l.text} <${symbol(decoded.targets.get(l.offset)!)}>` } : l)) }
+      ? {
+          ...e,
+          lines: e.lines.map((l) => {
+            const target = decoded.targets.get(l.offset);
+            return target === undefined ? l : { ...l, text: `${l.text} <${symbol(target)}>` };
+          }),
+        }
       : e;
     out.push("", ...formatEntry(bytes, withSymbols));
   }
@@ -172,18 +178,16 @@ class Disassembler {
     const lines = new Map<Entry, DecodedLine[]>(areas.map((a) => [a.entry, a.lines]));
 
     // The 16-bit init routine the ROM entry jumps to, and what it calls.
-    if (romEntry) {
-      const r = this.area(romEntry);
+    if (entryField && romEntry) {
+      const r = this.area(romEntry, entryField.size);
       lines.set(romEntry, r.lines);
       for (const x of r.exits) {
         const t = x.target;
         if (x.flow === "call" && t === x.next) continue;
         if (x.flow === "jump" || (t >= 0 && t < this.bytes.length)) this.add({ name: x.flow === "jump" ? "init16" : subName(t), offset: t, bits: 16 });
       }
-      for (let i = 0; i < this.entries.length; i++) {
-        const e = this.entries[i]!;
-        if (e.bits === 16 && !lines.has(e)) lines.set(e, this.explore(e));
-      }
+      // explore adds the routines the code calls: they are explored in their turn.
+      for (const e of this.entries) if (e.bits === 16 && !lines.has(e)) lines.set(e, this.explore(e));
     }
     // 32-bit code: what the slots and jump points lead to, and whose it is, by the checker's rule. Bytes a path
     // reached that do not decode are listed with the entry whose path got there first.
@@ -220,10 +224,7 @@ class Disassembler {
         ...(o.area ? { call: o.area.name } : {}),
         reachedBy: o.reachedBy.map((a) => a.name),
       });
-      const own: DecodedLine[] = o.instructions.map((i) => {
-        const ins = owners.decoded.get(i.offset)!;
-        return { offset: i.offset, length: i.length, text: ins.text ?? "" };
-      });
+      const own: DecodedLine[] = o.instructions.map((i) => ({ offset: i.offset, length: i.length, text: owners.decoded.get(i.offset)?.text ?? "" }));
       for (const at of invalid.get(o) ?? []) own.push({ offset: at, length: 1, text: "(invalid)" });
       own.sort((x, y) => x.offset - y.offset);
       lines.set(e, own);
@@ -256,19 +257,19 @@ class Disassembler {
   }
 
   /** A jump point or slot: its entry, and what it leads to by its shape (src/decode/slot-form.ts). */
-  private readArea(e: Entry, name: string): ReadArea {
+  private readArea(e: Entry & { area: number }, name: string): ReadArea {
     const entry = this.add(e);
-    const { lines, exits } = this.area(entry);
-    const size = Math.min(e.area!, Math.max(0, this.bytes.length - e.offset));
+    const { lines, exits } = this.area(entry, e.area);
+    const size = Math.min(e.area, Math.max(0, this.bytes.length - e.offset));
     const shape = size > 0 ? slotShape(this.bytes, e.offset, size) : undefined;
     if (shape?.kind === "absent") return { name, kind: "absent", exits: [], entry, lines };
     if (shape?.kind === "outOfLine") return { name, kind: "outOfLine", target: shape.target, exits: [], entry, lines };
     return { name, kind: "inline", exits, entry, lines };
   }
 
-  /** A slot or jump point: instructions until a terminator followed only by filler, then the filler. */
-  private area(e: Entry): { lines: DecodedLine[]; exits: AreaExit[] } {
-    const end = Math.min(this.bytes.length, e.offset + e.area!);
+  /** A slot or jump point of `size` bytes: instructions until a terminator followed only by filler, then the filler. */
+  private area(e: Entry, size: number): { lines: DecodedLine[]; exits: AreaExit[] } {
+    const end = Math.min(this.bytes.length, e.offset + size);
     const lines: DecodedLine[] = [];
     const code: Line[] = [];
     let p = e.offset;
@@ -293,8 +294,7 @@ class Disassembler {
   private explore(e: Entry): DecodedLine[] {
     const seen = new Map<number, DecodedLine>();
     const stack = [e.offset];
-    while (stack.length && this.budget > 0) {
-      const p = stack.pop()!;
+    for (let p = stack.pop(); p !== undefined && this.budget > 0; p = stack.pop()) {
       if (seen.has(p) || p < 0 || p >= this.bytes.length || (p !== e.offset && (this.entryAt.has(p) || this.inArea[p]))) continue;
       const ins = this.decode(p, e.bits);
       if (!ins) {

@@ -164,7 +164,8 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
   if (layout.pci.offset + PCIR_SIZE <= bytes.length) regions.push({ kind: "pcir", name: "PCIR", offset: layout.pci.offset, size: PCIR_SIZE });
   if (layout.pnp.offset + PNP_SIZE <= bytes.length) regions.push({ kind: "pnp", name: "$PnP", offset: layout.pnp.offset, size: PNP_SIZE });
 
-  const init16 = manifest?.init16 ?? (byName.get("init16") ? extent(byName.get("init16")!) : undefined);
+  const init16Entry = byName.get("init16");
+  const init16 = manifest?.init16 ?? (init16Entry ? extent(init16Entry) : undefined);
   if (init16) regions.push({ kind: "init16", name: "init16", ...init16 });
   const table = manifest?.relocTable ?? relocTableRegion(bytes, layout);
   if (table) regions.push({ kind: "relocTable", name: "relocation table", ...table });
@@ -209,11 +210,12 @@ export function readImageModel(bytes: Uint8Array, layout: Layout, opts: ModelOpt
     while (q < bytes.length && !covered[q]) q++;
     // A gap is split into zero runs (free), filler runs (alignment between bodies) and the rest.
     const classOf = (b: number) => (b === 0 ? 0 : b === layout.filler ? 1 : 2);
+    const names = ["free", "alignment filler", "other bytes"] as const;
     for (let i = p; i < q; ) {
       const k = classOf(bytes[i]!);
       let j = i;
       while (j < q && classOf(bytes[j]!) === k) j++;
-      regions.push({ kind: k === 0 ? "free" : "other", name: ["free", "alignment filler", "other bytes"][k]!, offset: i, size: j - i });
+      regions.push({ kind: k === 0 ? "free" : "other", name: names[k], offset: i, size: j - i });
       i = j;
     }
     p = q;
@@ -245,7 +247,8 @@ function clusters(e: DecodedEntry): Region[] {
     else if (!last || l.offset > last.offset + last.size) out.push({ offset: l.offset, size: l.length });
   }
   const i = out.findIndex((r) => e.offset >= r.offset && e.offset < r.offset + r.size);
-  return i > 0 ? [out[i]!, ...out.slice(0, i), ...out.slice(i + 1)] : out;
+  const start = out[i];
+  return i > 0 && start ? [start, ...out.slice(0, i), ...out.slice(i + 1)] : out;
 }
 
 /** From the first line to the end of the last (code found by following branches is not always contiguous). */
@@ -261,26 +264,30 @@ function relocTableOffset(bytes: Uint8Array, layout: Layout): number | undefined
   return f ? uint(bytes, f.offset, f.size) : undefined;
 }
 
-function relocTableRegion(bytes: Uint8Array, layout: Layout): Region | undefined {
+/** The relocation table the header points to, with its entry count and size, when it lies inside the image. */
+function relocTable(bytes: Uint8Array, layout: Layout): { offset: number; size: number; count: number; entrySize: number } | undefined {
   const at = relocTableOffset(bytes, layout);
   if (at === undefined || at === 0) return undefined;
   const count = uint(bytes, at + 4, 2);
   const entrySize = uint(bytes, at + 6, 2);
   if (count === undefined || entrySize === undefined) return undefined;
   const size = RELOC_HEADER_SIZE + count * entrySize;
-  return at + size <= bytes.length ? { offset: at, size } : undefined;
+  return at + size <= bytes.length ? { offset: at, size, count, entrySize } : undefined;
+}
+
+function relocTableRegion(bytes: Uint8Array, layout: Layout): Region | undefined {
+  const t = relocTable(bytes, layout);
+  return t && { offset: t.offset, size: t.size };
 }
 
 /** GetRelocationInfo's answers, read from the table it answers from. */
 export function relocAnswers(bytes: Uint8Array, layout: Layout): Map<number, RelocAnswer> {
   const out = new Map<number, RelocAnswer>();
-  const region = relocTableRegion(bytes, layout);
-  if (!region) return out;
-  const count = uint(bytes, region.offset + 4, 2)!;
-  const entrySize = uint(bytes, region.offset + 6, 2)!;
-  if (entrySize < 3) return out;
-  for (let n = 0; n < count; n++) {
-    const at = region.offset + RELOC_HEADER_SIZE + n * entrySize;
+  const table = relocTable(bytes, layout);
+  if (!table || table.entrySize < 3) return out;
+  // The table lies inside the image: its entries' reads cannot miss.
+  for (let n = 0; n < table.count; n++) {
+    const at = table.offset + RELOC_HEADER_SIZE + n * table.entrySize;
     out.set(n, { type: relocTypeOf(bytes[at + 2]!) ?? "unknown", target: uint(bytes, at, 2)! });
   }
   return out;

@@ -101,10 +101,10 @@ export function renderSvg(model: ImageModel): string {
     if (first) {
       let end = first.offset;
       for (const f of fields) if (f.offset <= end) end = Math.max(end, f.offset + f.size);
-      const seg = segments({ offset: first.offset, size: end - first.offset })[0]!;
+      const [seg] = segments({ offset: first.offset, size: end - first.offset });
       const label = "header fields";
       const w = label.length * 6.4 + 8;
-      if (seg.w >= w) {
+      if (seg && seg.w >= w) {
         const x = seg.x + (seg.w - w) / 2;
         out.push(`<rect x="${round(x)}" y="${seg.y + 10}" width="${round(w)}" height="15" rx="3" fill="#ffffff" fill-opacity="0.85" pointer-events="none"/>`);
         out.push(text(x + 4, seg.y + 21.5, label, 11, "#0d47a1"));
@@ -243,8 +243,6 @@ function slot(c: ModelCall): string {
   for (const seg of segments(c.slot)) {
     parts.push(`<rect x="${seg.x + 0.5}" y="${seg.y + 0.5}" width="${seg.w - 1}" height="${BAR - 1}" fill="none" stroke="${col.stroke}"/>`);
   }
-  const first = segments(c.slot)[0]!;
-  parts.push(fitText(first.x + 4, first.y + 13, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
   const note =
     form === "absent"
       ? "absent"
@@ -253,7 +251,11 @@ function slot(c: ModelCall): string {
         : form === "image"
           ? "image → body"
           : `${c.used}/${c.slot.size}${c.cold ? " + cold part" : ""}`;
-  parts.push(text(first.x + 4, first.y + BAR - 10, `${c.number} · ${note}`, 9, "#1b1b1b"));
+  const [first] = segments(c.slot);
+  if (first) {
+    parts.push(fitText(first.x + 4, first.y + 13, first.w - 8, c.name, 11.5, "#1b1b1b", "bold"));
+    parts.push(text(first.x + 4, first.y + BAR - 10, `${c.number} · ${note}`, 9, "#1b1b1b"));
+  }
   parts.push("</g>");
   return parts.join("");
 }
@@ -431,6 +433,8 @@ function round(n: number): string {
   return String(Math.round(n * 10) / 10);
 }
 
+const ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }

@@ -77,16 +77,16 @@ export function parseLayout(text: string, file: string): Result<Layout> {
 export function syntaxErrorOffset(text: string): number | undefined {
   let i = 0;
   const ws = (): void => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+    while (i < text.length && " \t\n\r".includes(text.charAt(i))) i++;
   };
-  const expect = (ok: boolean): void => {
+  const expect: (ok: boolean) => asserts ok = (ok) => {
     if (!ok) throw i;
   };
   const literal = (re: RegExp): void => {
     re.lastIndex = i;
     const m = re.exec(text);
     expect(m !== null && m.index === i);
-    i += m![0].length;
+    i += m[0].length;
   };
   const value = (): void => {
     ws();

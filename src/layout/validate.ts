@@ -85,7 +85,7 @@ function checkScalars(l: Layout, report: Report, inRange: InRange): void {
   inRange(l.version.major, 0, 0xff, "version.major", "version.major (the api_version_maj byte)");
   inRange(l.version.minor, 0, 0xff, "version.minor", "version.minor (the api_version_min byte)");
   inRange(l.virtualTop, 0, 0xffffffff, "virtualTop", "virtualTop (a 32-bit linear address)");
-  if (l.highAlias !== undefined) checkHighAlias(l, report, inRange);
+  if (l.highAlias !== undefined) checkHighAlias(l, l.highAlias, report, inRange);
   inRange(l.pci.vendor, 0, 0xffff, "pci.vendor", "pci.vendor");
   inRange(l.pci.device, 0, 0xffff, "pci.device", "pci.device");
   inRange(l.pci.revision, 0, 0xff, "pci.revision", "pci.revision");
@@ -97,8 +97,7 @@ function checkScalars(l: Layout, report: Report, inRange: InRange): void {
 }
 
 /** The alias maps physical 0-4 MiB with one page-directory entry, inside the top area and clear of the shared area. */
-function checkHighAlias(l: Layout, report: Report, inRange: InRange): void {
-  const alias = l.highAlias!;
+function checkHighAlias(l: Layout, alias: number, report: Report, inRange: InRange): void {
   if (!inRange(alias, 0, 0xffffffff, "highAlias", "highAlias (a 32-bit linear address)")) return;
   if (alias % FOUR_MIB !== 0) {
     report("LAYOUT_HIGH_ALIAS", "highAlias", `highAlias must be a multiple of 4 MiB (one page-directory entry maps it); it is ${hex(alias)}`);
@@ -292,10 +291,8 @@ function checkRegions(l: Layout, report: Report, inRange: InRange): void {
     }
     regions.push({ what: name, path: `${key}.offset`, start: offset, end: offset + size });
   }
-  for (let b = 1; b < regions.length; b++) {
-    for (let a = 0; a < b; a++) {
-      const ra = regions[a]!;
-      const rb = regions[b]!;
+  for (const [b, rb] of regions.entries()) {
+    for (const ra of regions.slice(0, b)) {
       if (ra.start < rb.end && rb.start < ra.end) {
         report(
           "LAYOUT_HEADER_OVERLAP",

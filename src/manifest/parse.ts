@@ -14,6 +14,7 @@ export function parseManifest(text: string, file: string): Result<Manifest> {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
+    // biome-ignore lint/style/noNonNullAssertion: zod reports at least one issue for a failed parse
     const issue = parsed.error.issues[0]!;
     const path = issue.path
       .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))

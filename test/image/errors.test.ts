@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { native } from "../../roms/native/index.ts";
+import { routine } from "../../roms/shared/bodies.ts";
 import { buildImage } from "../../src/image/index.ts";
 import { MAX_BODY_SIZE } from "../../src/image/plan.ts";
 import type { Layout } from "../../src/layout/types.ts";
@@ -117,6 +118,12 @@ describe("builder errors", () => {
     expect(errors[0]!.message).toContain("no such register");
   });
 
+  it("a body calling a shared routine its program does not carry names the routine", () => {
+    const errors = errorsOf(buildImage(program({ CLTS: (a, ctx) => a.call(routine(ctx, "VMIFlush")) }), api3));
+    expect(errors).toEqual([expect.objectContaining({ code: "IMAGE_BODY_THREW", location: expect.objectContaining({ call: "CLTS" }) })]);
+    expect(errors[0]!.message).toContain("the program carries no shared routine VMIFlush");
+  });
+
   it("a shared routine with a reserved or duplicate name", () => {
     const ret = (a: Parameters<typeof initReturnsZero>[0]) => a.ret();
     const reserved = errorsOf(buildImage(program({}, { shared: [{ name: "stub_CPUID", emit: ret }] }), api3));
@@ -142,5 +149,12 @@ describe("builder errors", () => {
     const noInit: Layout = { ...api3, jumpPoints: api3.jumpPoints.filter((j) => j.role !== "init") };
     const errors = errorsOf(buildImage(program({}), noInit));
     expect(errors).toEqual([expect.objectContaining({ code: "IMAGE_LAYOUT", location: { path: "jumpPoints" } })]);
+  });
+
+  it("an implemented call whose layout allows no relocation type (hand-built: the layout checks would refuse it)", () => {
+    const noRelocs: Layout = { ...api3, calls: api3.calls.map((c) => (c.name === "CPUID" ? { ...c, relocs: [] } : c)) };
+    const errors = errorsOf(buildImage(native, noRelocs));
+    expect(errors).toEqual([expect.objectContaining({ code: "LAYOUT_EMPTY_RELOCS", location: { call: "CPUID", offset: 0xa0 } })]);
+    expect(errors[0]!.message).toContain("call 0 CPUID allows no relocation type");
   });
 });

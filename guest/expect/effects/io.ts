@@ -8,7 +8,7 @@ import { CMOS_INDEX, CMOS_DATA, CMOS_SCRATCH, PCI_ADDR, PCI_DATA, PCI_HOST_ID, P
 
 export function ioTests(layout: { calls: readonly { name: string }[] }): CallTest[] {
   const has = (n: string) => layout.calls.some((c) => c.name === n);
-  const first = (...names: string[]) => names.find(has) ?? names[0]!;
+  const first = (preferred: string, ...others: string[]) => [preferred, ...others].find(has) ?? preferred;
   const inL = first("INL", "IN"),
     outL = first("OUTL", "OUT"),
     insL = first("INSL", "INS"),
@@ -54,7 +54,7 @@ export function ioTests(layout: { calls: readonly { name: string }[] }): CallTes
    * (its pin byte above is read-only), dwords to the config address register.
    */
   const outWide = (call: string, unit: 2 | 4): CallTest => {
-    const values = unit === 2 ? [0x0001, 0x0002, 0x0003, 0x000b] : [0x80000004, 0x80000008, 0x8000000c, PCI_HOST_ID];
+    const values = unit === 2 ? ([0x0001, 0x0002, 0x0003, 0x000b] as const) : ([0x80000004, 0x80000008, 0x8000000c, PCI_HOST_ID] as const);
     const data = new Uint8Array(4 * unit);
     const view = new DataView(data.buffer);
     values.forEach((v, i) => (unit === 2 ? view.setUint16(2 * i, v, true) : view.setUint32(4 * i, v >>> 0, true)));
@@ -83,11 +83,11 @@ export function ioTests(layout: { calls: readonly { name: string }[] }): CallTes
           a.mov(dx, PCI_DATA);
           a.in(al, dx);
           a.movzx(eax, al);
-          t.expectEq(eax, values[3]!, `the interrupt line holds ${call}'s last word (bare read)`);
+          t.expectEq(eax, values[3], `the interrupt line holds ${call}'s last word (bare read)`);
         } else {
           a.mov(dx, PCI_ADDR);
           a.in(eax, dx);
-          t.expectEq(eax, values[3]! >>> 0, `the config address holds ${call}'s last dword (bare read)`);
+          t.expectEq(eax, values[3] >>> 0, `the config address holds ${call}'s last dword (bare read)`);
         }
       },
       ...(unit === 2

@@ -70,7 +70,13 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer, fi
     image = file.image;
   } else {
     const names = backendName === "all" ? Object.keys(BACKENDS).sort() : [backendName];
-    const unknown = names.filter((n) => !Object.hasOwn(BACKENDS, n));
+    const unknown: string[] = [];
+    programs = [];
+    for (const n of names) {
+      const program = Object.hasOwn(BACKENDS, n) ? BACKENDS[n] : undefined;
+      if (program) programs.push(program);
+      else unknown.push(n);
+    }
     if (unknown.length) {
       printErrors([
         diag(
@@ -80,7 +86,6 @@ export function runBuild(args: BuildArgs, layer: WriteLayer = nodeWriteLayer, fi
       ]);
       return EXIT_BAD_INPUT;
     }
-    programs = names.map((n) => BACKENDS[n]!);
   }
   const layouts = selectLayouts(args.all ? "all" : args.api, args.layout);
   if (!layouts.ok) {

@@ -35,12 +35,13 @@ export function runCheck(args: CheckArgs): number {
     printErrors(input.errors);
     return EXIT_BAD_INPUT;
   }
-  const { bytes, layout, manifest, manifestFile, notes } = input.value;
+  const rom = input.value;
+  const { bytes, layout, notes } = rom;
   printNotes(notes);
-  let violations = checkImage(bytes, layout, manifest ? { manifest } : {});
-  const other = manifest ? otherImage(violations) : [];
-  if (other.length) {
-    const m = manifest!;
+  let violations = checkImage(bytes, layout, rom.manifest ? { manifest: rom.manifest } : {});
+  const other = rom.manifest ? otherImage(violations) : [];
+  if (rom.manifest && other.length) {
+    const m = rom.manifest;
     const differs = other.map((v) => (v.rule === "pnp.product" ? "backend" : v.rule.replace(/^manifest\./, "")));
     const product = other.find((v) => v.rule === "pnp.product")?.found;
     violations = [
@@ -50,7 +51,7 @@ export function runCheck(args: CheckArgs): number {
         offset: 0,
         expected: `${m.backend}-api${m.api.major}: layout ${m.layout}, ${m.size} bytes`,
         found: `layout ${layout.name}, ${bytes.length} bytes${product ? `, product ${product}` : ""}`,
-        message: `the manifest ${showPath(manifestFile!)} describes another image (its ${differs.join(", ")} differ), so nothing else was compared`,
+        message: `the manifest ${showPath(rom.manifestFile)} describes another image (its ${differs.join(", ")} differ), so nothing else was compared`,
       },
     ];
   }

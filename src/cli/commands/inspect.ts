@@ -83,16 +83,17 @@ export function runList(args: InspectArgs): number {
   }
   const loaded = load(args, true);
   if (!loaded) return EXIT_BAD_INPUT;
-  const { bytes, layout, manifest, manifestFile } = loaded;
+  const { bytes, layout } = loaded;
   // A manifest names code only when it describes these very bytes (a rebuilt ROM moves routines).
   // Its shared routines are entries of their own, as in the map (src/inspect/model.ts).
   let names: ((offset: number) => string | undefined) | undefined;
   let shared: Manifest["shared"] | undefined;
-  if (manifest) {
+  if (loaded.manifest) {
+    const manifest = loaded.manifest;
     if (manifest.sha256 === createHash("sha256").update(bytes).digest("hex") && manifest.layout === layout.name) {
       names = manifestNames(manifest);
       shared = manifest.shared;
-    } else printNotes([`${showPath(manifestFile!)} does not describe these bytes (sha256 or layout differs); routines are named by offset`]);
+    } else printNotes([`${showPath(loaded.manifestFile)} does not describe these bytes (sha256 or layout differs); routines are named by offset`]);
   }
   process.stdout.write(
     disassembleImage(bytes, layout, nameOf(args.rom), { syntax, symbols: true, ...(names ? { names } : {}), ...(shared ? { shared } : {}) }),

@@ -49,20 +49,30 @@ export async function runRun(args: RunArgs): Promise<number> {
     printErrors(problems);
     return EXIT_BAD_INPUT;
   }
-  const guest = args.kernel === undefined ? await prepareTestGuest(args) : undefined;
-  if (guest && !guest.ok) {
-    printErrors(guest.errors);
-    return guest.status;
+  // Without --kernel, the test guest. Either way the input is checked before qemu is looked for.
+  const kernel = args.kernel;
+  if (kernel === undefined) {
+    const guest = await prepareTestGuest(args);
+    if (!guest.ok) {
+      printErrors(guest.errors);
+      return guest.status;
+    }
+    return noQemu() ?? runTestGuest(args, guest.value);
   }
-  if (!onPath(QEMU)) {
-    printErrors([diag("CLI_NO_QEMU", `${QEMU} is not installed (on Debian: apt-get install ${QEMU_PACKAGE})`)]);
-    return EXIT_BAD_INPUT;
-  }
+  const missing = noQemu();
+  if (missing !== undefined) return missing;
   if (args.hypervisor) {
     const { runUnderHypervisor } = await import("../hypervisor-run.ts");
-    return runUnderHypervisor({ ...args, kernel: args.kernel!, json: args.json ?? false });
+    return runUnderHypervisor({ ...args, kernel, json: args.json ?? false });
   }
-  return guest ? runTestGuest(args, guest.value) : runKernel(args, args.kernel!);
+  return runKernel(args, kernel);
+}
+
+/** Without qemu: says so and gives the exit status; undefined when it is installed. */
+function noQemu(): number | undefined {
+  if (onPath(QEMU)) return undefined;
+  printErrors([diag("CLI_NO_QEMU", `${QEMU} is not installed (on Debian: apt-get install ${QEMU_PACKAGE})`)]);
+  return EXIT_BAD_INPUT;
 }
 
 function inputProblems(args: RunArgs): Diagnostic[] {
