@@ -127,22 +127,23 @@ export function matchRows(rows: readonly Row[], ops: readonly AnyOperand[]): Row
 export function match(mnemonic: string, ops: readonly AnyOperand[], filter?: (r: Row) => boolean): MatchResult {
   const rows = rowsFor(mnemonic);
   if (!rows) return { ok: false, code: "ASM_UNKNOWN_MNEMONIC", message: `unknown instruction '${mnemonic}'` };
-  let rangeRow: Row | undefined;
+  // The widest form an immediate is too large for (rows list imm8 before imm32): the operand and its field.
+  let range: { operand: AnyOperand; field: string } | undefined;
   outer: for (const row of rows) {
     if (row.toks.length !== ops.length || (filter && !filter(row))) continue;
-    let range = false;
+    let tooLarge: { operand: AnyOperand; field: string } | undefined;
     for (let i = 0; i < ops.length; i++) {
-      const f = fits(row.toks[i]!, ops[i]!, row);
+      const op = ops[i]!;
+      const f = fits(row.toks[i]!, op, row);
       if (f === false) continue outer;
-      if (f === "range") range = true;
+      if (f === "range") tooLarge ??= { operand: op, field: row.spec[1].split(",")[i]?.trim() ?? row.spec[1] };
     }
-    if (!range) return { ok: true, row };
-    rangeRow ??= row;
+    if (!tooLarge) return { ok: true, row };
+    range = tooLarge;
   }
   const shown = ops.map(describeOperand).join(", ");
-  if (rangeRow) {
-    const i = rangeRow.toks.findIndex((t) => t.startsWith("imm"));
-    return { ok: false, code: "ASM_IMM_RANGE", message: `${mnemonic} ${shown}: immediate ${describeOperand(ops[i]!)} does not fit ${rangeRow.spec[1]}` };
+  if (range) {
+    return { ok: false, code: "ASM_IMM_RANGE", message: `${mnemonic} ${shown}: immediate ${describeOperand(range.operand)} does not fit ${range.field}` };
   }
   const sized = ops.filter((o) => (isReg(o) && o.kind === "gpr") || (isMem(o) && o.size !== 0)).map((o) => (o as Gpr | MemAny).size);
   if (

@@ -36,6 +36,15 @@ describe("assembler errors", () => {
     expect(e4!.code).toBe("ASM_IMM_RANGE");
   });
 
+  it("immediate out of range names the operand that is too large and its own field, the widest the instruction has", () => {
+    expect(errorsOf((a) => a.mov(al, 0x1000))[0]!.message).toMatch(/: immediate imm 4096 does not fit imm8$/);
+    // enter imm16, imm8: the second operand is the one too large.
+    expect(errorsOf((a) => a.enter(1, 0x100))[0]!.message).toMatch(/enter imm 1, imm 256: immediate imm 256 does not fit imm8$/);
+    expect(errorsOf((a) => a.enter(0x10000, 1))[0]!.message).toMatch(/: immediate imm 65536 does not fit imm16$/);
+    // add has a sign-extended imm8 form before its imm32 one: the value is too large for both, so imm32 is named.
+    expect(errorsOf((a) => a.add(eax, 2 ** 32))[0]!.message).toMatch(/: immediate imm 4294967296 does not fit imm32$/);
+  });
+
   it("unsized memory with an immediate asks for a size", () => {
     const [e] = errorsOf((a) => a.ins("mov", [mem(eax), 1] as AnyOp[]));
     expect(e!.code).toBe("ASM_SIZE_NEEDED");
