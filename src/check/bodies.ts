@@ -64,36 +64,17 @@ export function checkBodies(
     decode: (off) => decoder.at(off),
     enterable: (t) => classify(t).kind === "code",
     body: (stub, t) => {
+      // An out-of-line jump that does not land on a body's first instruction: one report, after the walk.
+      const badTarget = (expected: string, found: string, how: string): false => {
+        later(() => report(out, `${stub.area}.target`, stub.region, stub.offset + 1, expected, found, `the out-of-line jump of ${stub.region} ${how}`));
+        return false;
+      };
       const cls = classify(t);
       if (cls.kind !== "code") {
         const where = cls.kind === "outside" ? "outside the image" : cls.kind === "stub" ? "at a stub" : `into the ${cls.region.name}`;
-        later(() =>
-          report(
-            out,
-            `${stub.area}.target`,
-            stub.region,
-            stub.offset + 1,
-            "a body offset outside the header, slots, tables and strings",
-            hex(t),
-            `the out-of-line jump of ${stub.region} goes ${where}`,
-          ),
-        );
-        return false;
+        return badTarget("a body offset outside the header, slots, tables and strings", hex(t), `goes ${where}`);
       }
-      if (bytes[t] === filler) {
-        later(() =>
-          report(
-            out,
-            `${stub.area}.target`,
-            stub.region,
-            stub.offset + 1,
-            "the first instruction of a body",
-            `filler at ${hex(t)}`,
-            `the out-of-line jump of ${stub.region} lands in filler, not at the start of a body`,
-          ),
-        );
-        return false;
-      }
+      if (bytes[t] === filler) return badTarget("the first instruction of a body", `filler at ${hex(t)}`, "lands in filler, not at the start of a body");
       return true;
     },
     bodyTaken: (stub, first, t) =>
